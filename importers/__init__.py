@@ -1,0 +1,1 @@
+"""DMS exports in: sniff the real format, read, map headers, validate, upsert."""

@@ -1,0 +1,90 @@
+"""The counter's interface to the store: plain functions over an engine that open
+their own short sessions and hand back plain data. The TUI calls only these (from
+worker threads), so no screen ever holds a session."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+
+from store.db import read_session
+from store.lookup import VehicleMatch, describe_vehicles, lookup
+from store.models import Customer, Store, Vehicle, Visit
+from store.privacy import mask_phone
+from store.settings import get_setting
+
+
+@dataclass
+class VisitLine:
+    date_in: date
+    ro_number: str
+    repair_type: str
+    repair_type_raw: str | None
+    mileage: int | None
+    total_fen: int
+    sa_name: str | None
+
+
+@dataclass
+class VehicleProfile:
+    match: VehicleMatch
+    colour: str | None
+    purchase_date: date | None
+    warranty_end: date | None
+    region: str | None
+    mileage: int | None
+    gender: str | None
+    birthday: date | None
+    visits: list[VisitLine] = field(default_factory=list)
+
+
+class Counter:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def store_name(self) -> str:
+        with read_session(self.engine) as session:
+            names = session.execute(select(Store.name)).scalars().all()
+        return names[0] if len(names) == 1 else ""
+
+    def language(self) -> str:
+        with read_session(self.engine) as session:
+            return get_setting(session, "language")
+
+    def lookup(self, query: str, *, limit: int = 50) -> list[VehicleMatch]:
+        with read_session(self.engine) as session:
+            return lookup(session, query, limit=limit)
+
+    def vehicle_profile(self, vehicle_id: int, *, last_visits: int = 10) -> VehicleProfile | None:
+        with read_session(self.engine) as session:
+            matches = describe_vehicles(session, [vehicle_id])
+            if not matches:
+                return None
+            v = session.get(Vehicle, vehicle_id)
+            c = session.get(Customer, v.customer_id) if v.customer_id else None
+            visits = session.execute(
+                select(Visit)
+                .where(Visit.vehicle_id == vehicle_id, Visit.status != "cancelled")
+                .order_by(Visit.date_in.desc())
+                .limit(last_visits)
+            ).scalars().all()
+            return VehicleProfile(
+                match=matches[0],
+                colour=v.colour,
+                purchase_date=v.purchase_date,
+                warranty_end=v.warranty_end,
+                region=v.region,
+                mileage=v.mileage,
+                gender=c.gender if c else None,
+                birthday=c.birthday if c else None,
+                visits=[
+                    VisitLine(x.date_in, x.ro_number, x.repair_type, x.repair_type_raw, x.mileage, x.total_fen, x.sa_name)
+                    for x in visits
+                ],
+            )
+
+
+__all__ = ["Counter", "VehicleProfile", "VisitLine", "mask_phone"]

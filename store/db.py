@@ -1,0 +1,176 @@
+"""Engines, sessions and migrations, the same code on SQLite and Postgres.
+
+SQLite (one counter): WAL, a busy timeout, and writes in ``BEGIN IMMEDIATE`` so two
+writers queue instead of failing halfway. Postgres (many counters): row locks where
+an account is debited and a retry on serialization failures and deadlocks.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TypeVar
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlmodel import Session
+
+from store.config import database_url
+
+T = TypeVar("T")
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+class DatabaseError(Exception):
+    """A database problem worth one clear line to the user."""
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def make_engine(url: str | None = None, *, echo: bool = False) -> Engine:
+    url = database_url(url)
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
+        )
+        _tune_sqlite(engine)
+        return engine
+    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=5, max_overflow=5)
+
+
+def _tune_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):  # pragma: no cover - trivial
+        # Let SQLAlchemy's "begin" event emit BEGIN itself (pysqlite's own is lazy).
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+# --- migrations ------------------------------------------------------------
+
+
+def alembic_config(engine: Engine | None = None) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if engine is not None:
+        cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+    return cfg
+
+
+def head_revision() -> str:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    cfg = alembic_config(engine)
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, revision)
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    cfg = alembic_config(engine)
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, revision)
+
+
+def open_engine(url: str | None = None, *, auto_upgrade: bool | None = None) -> Engine:
+    """The engine for ``url``, with its schema at head.
+
+    An SQLite file upgrades itself on open; a Postgres database is upgraded by
+    ``dealerdesk db upgrade`` (many counters share it, so one person decides when).
+    """
+    engine = make_engine(url)
+    try:
+        current = current_revision(engine)
+    except OperationalError as exc:
+        raise DatabaseError(f"cannot open the database {engine.url!r}: {exc.orig}") from exc
+    if current == head_revision():
+        return engine
+    if auto_upgrade is None:
+        auto_upgrade = is_sqlite(engine)
+    if not auto_upgrade:
+        raise DatabaseError(
+            f"the database is at schema {current or 'empty'}, this dealerdesk needs {head_revision()}: "
+            "run `dealerdesk db upgrade`"
+        )
+    upgrade(engine)
+    return engine
+
+
+# --- sessions --------------------------------------------------------------
+
+
+@contextmanager
+def read_session(engine: Engine) -> Iterator[Session]:
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
+
+
+@contextmanager
+def write_session(engine: Engine) -> Iterator[Session]:
+    """A session whose transaction holds the write lock from its first statement on
+    SQLite (BEGIN IMMEDIATE); commits on success, rolls back on error."""
+    bind = engine.execution_options(sqlite_begin="IMMEDIATE") if is_sqlite(engine) else engine
+    with Session(bind, expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+RETRYABLE_PG_CODES = {"40001", "40P01"}  # serialization_failure, deadlock_detected
+
+
+def is_retryable(exc: BaseException) -> bool:
+    orig = getattr(exc, "orig", None)
+    code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if code in RETRYABLE_PG_CODES:
+        return True
+    return isinstance(exc, OperationalError) and "database is locked" in str(exc)
+
+
+def in_transaction(engine: Engine, work: Callable[[Session], T], *, attempts: int = 8) -> T:
+    """Run ``work(session)`` in a write transaction, retrying on serialization
+    failures and deadlocks (Postgres) or a lock timeout (SQLite)."""
+    for attempt in range(attempts):
+        try:
+            with write_session(engine) as session:
+                return work(session)
+        except DBAPIError as exc:
+            if attempt + 1 >= attempts or not is_retryable(exc):
+                raise
+            time.sleep(min(0.5, 0.01 * 2**attempt))
+    raise AssertionError("unreachable")

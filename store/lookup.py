@@ -1,0 +1,237 @@
+"""Find a car at the counter from whatever the SA can type without a Chinese
+input method: any part of a plate ("A123", "12345", "2345"), a phone's last 4
+digits, a VIN's last 6, an owner's name or its pinyin ("zw" or "zhangwei" for 张伟).
+
+How it stays fast at a million vehicles: every vehicle has a few rows in
+``searchterm``, each a kind letter and a string. A plate stores *every suffix*
+of itself, so any part of the plate is a *prefix* of one of its suffixes, and a
+prefix is a range scan on the one B-tree index (``term``), on SQLite and on
+Postgres (where the column has collation "C"). Each kind is its own range with
+its own LIMIT, so a one-character query reads at most a page of the index.
+
+| kind | term | matched by |
+| --- | --- | --- |
+| P | each suffix (2+ chars) of the normalized plate, province included | prefix |
+| T | phone's last 4 digits; the whole phone | exact; prefix (7+ digits) |
+| V | VIN's last 6 | exact |
+| W | whole VIN | prefix (8+ chars) |
+| N | name, full pinyin, pinyin initials (lower case) | prefix |
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+
+from pypinyin import Style, lazy_pinyin
+from sqlalchemy import delete, func, insert, select, union_all
+from sqlmodel import Session
+
+from store.models import Customer, Membership, PointsAccount, SearchTerm, Vehicle, Visit
+from store.plates import fold
+from store.privacy import mask_phone
+
+MAX_RESULTS = 50
+
+
+@lru_cache(maxsize=65536)
+def pinyin_forms(name: str) -> tuple[str, str]:
+    """(full pinyin, initials) of a Chinese name, lower case, no spaces."""
+    full = "".join(lazy_pinyin(name, errors="ignore")).lower()
+    initials = "".join(lazy_pinyin(name, style=Style.FIRST_LETTER, errors="ignore")).lower()
+    return full, initials
+
+
+def terms_for(*, plate: str | None, vin: str | None, name: str | None, phone: str | None) -> list[str]:
+    terms: set[str] = set()
+    if plate:
+        for i in range(len(plate) - 1):
+            terms.add("P" + plate[i:])
+    digits = re.sub(r"\D", "", phone or "")
+    if len(digits) >= 4:
+        terms.add("T" + digits[-4:])
+        terms.add("T" + digits)
+    if vin and len(vin) >= 6:
+        terms.add("V" + vin[-6:].upper())
+        terms.add("W" + vin.upper())
+    if name:
+        clean = fold(name).lower()
+        if clean:
+            terms.add("N" + clean)
+            full, initials = pinyin_forms(clean)
+            if full:
+                terms.add("N" + full)
+            if initials:
+                terms.add("N" + initials)
+    return sorted(terms)
+
+
+def reindex_vehicles(session: Session, vehicle_ids: list[int]) -> None:
+    """Rebuild the search terms of these vehicles from what the tables now say."""
+    if not vehicle_ids:
+        return
+    session.flush()
+    session.execute(delete(SearchTerm).where(SearchTerm.vehicle_id.in_(vehicle_ids)))
+    rows = session.execute(
+        select(Vehicle.id, Vehicle.plate, Vehicle.vin, Customer.name, Customer.phone)
+        .join(Customer, Customer.id == Vehicle.customer_id, isouter=True)
+        .where(Vehicle.id.in_(vehicle_ids))
+    ).all()
+    values = [
+        {"vehicle_id": vid, "term": t}
+        for vid, plate, vin, name, phone in rows
+        for t in terms_for(plate=plate, vin=vin, name=name, phone=phone)
+    ]
+    if values:
+        session.execute(insert(SearchTerm), values)
+
+
+def reindex_customer(session: Session, customer_id: int) -> None:
+    ids = session.execute(select(Vehicle.id).where(Vehicle.customer_id == customer_id)).scalars().all()
+    reindex_vehicles(session, list(ids))
+
+
+def _prefix_range(column, prefix: str):
+    """``column LIKE prefix%`` written as a range the index can serve on any backend."""
+    return (column >= prefix) & (column < prefix + "\U0010ffff")
+
+
+def query_ranges(query: str) -> list[tuple[str, bool]]:
+    """The (term, is_prefix) ranges a typed query searches."""
+    folded = fold(query)
+    if not folded:
+        return []
+    ranges: list[tuple[str, bool]] = []
+    if len(folded) >= 2 or not folded.isascii():
+        ranges.append(("P" + folded, True))
+    if folded.isdigit() and len(folded) == 4:
+        ranges.append(("T" + folded, False))
+    elif folded.isdigit() and len(folded) >= 7:
+        ranges.append(("T" + folded, True))
+    if len(folded) == 6 and folded.isalnum():
+        ranges.append(("V" + folded, False))
+    elif len(folded) >= 8 and folded.isalnum() and folded.isascii():
+        ranges.append(("W" + folded, True))
+    lowered = folded.lower()
+    if not lowered.isdigit():
+        ranges.append(("N" + lowered, True))
+    return ranges
+
+
+def matching_vehicle_ids(session: Session, query: str, *, limit: int = MAX_RESULTS) -> list[int]:
+    """Vehicle ids matching ``query``, best kinds first, at most ``limit``."""
+    parts = []
+    for term, is_prefix in query_ranges(query):
+        cond = _prefix_range(SearchTerm.term, term) if is_prefix else SearchTerm.term == term
+        parts.append(
+            select(SearchTerm.vehicle_id).where(cond).order_by(SearchTerm.term).limit(limit).subquery().select()
+        )
+    if not parts:
+        return []
+    stmt = parts[0] if len(parts) == 1 else union_all(*parts)
+    seen: dict[int, None] = {}
+    for (vid,) in session.execute(stmt):
+        seen.setdefault(vid, None)
+        if len(seen) >= limit:
+            break
+    return list(seen)
+
+
+@dataclass
+class VehicleMatch:
+    vehicle_id: int
+    customer_id: int | None
+    plate: str | None
+    vin: str | None
+    model: str | None
+    owner: str | None
+    phone: str | None  # masked unless the caller may see it
+    visits: int
+    last_visit: date | None
+    class_: str | None
+    tier: str | None
+    points: int
+
+    def as_dict(self) -> dict:
+        return {
+            "plate": self.plate,
+            "vin": self.vin,
+            "model": self.model,
+            "owner": self.owner,
+            "phone": self.phone,
+            "visits": self.visits,
+            "last_visit": self.last_visit.isoformat() if self.last_visit else None,
+            "class": self.class_,
+            "tier": self.tier,
+            "points": self.points,
+            "vehicle_id": self.vehicle_id,
+            "customer_id": self.customer_id,
+        }
+
+
+# A hook the classes module fills in, so lookup shows a class without importing it.
+class_provider = None
+
+
+def lookup(session: Session, query: str, *, limit: int = MAX_RESULTS, unmask: bool = False) -> list[VehicleMatch]:
+    ids = matching_vehicle_ids(session, query, limit=limit)
+    return describe_vehicles(session, ids, unmask=unmask)
+
+
+def describe_vehicles(session: Session, ids: list[int], *, unmask: bool = False) -> list[VehicleMatch]:
+    """Lookup rows for these vehicles, in the given order."""
+    if not ids:
+        return []
+    rows = session.execute(
+        select(Vehicle.id, Vehicle.customer_id, Vehicle.plate, Vehicle.vin, Vehicle.model, Customer.name, Customer.phone)
+        .join(Customer, Customer.id == Vehicle.customer_id, isouter=True)
+        .where(Vehicle.id.in_(ids))
+    ).all()
+    stats = {
+        vid: (n, last)
+        for vid, n, last in session.execute(
+            select(Visit.vehicle_id, func.count(), func.max(Visit.date_in))
+            .where(Visit.vehicle_id.in_(ids), Visit.status != "cancelled")
+            .group_by(Visit.vehicle_id)
+        )
+    }
+    customer_ids = [r.customer_id for r in rows if r.customer_id is not None]
+    tiers = dict(
+        session.execute(
+            select(Membership.customer_id, func.coalesce(Membership.tier_code, Membership.scheme)).where(
+                Membership.customer_id.in_(customer_ids), Membership.status == "active"
+            )
+        ).all()
+    )
+    points = dict(
+        session.execute(
+            select(PointsAccount.customer_id, PointsAccount.balance).where(PointsAccount.customer_id.in_(customer_ids))
+        ).all()
+    )
+    classes = class_provider(session, ids) if class_provider else {}
+    by_id = {r.id: r for r in rows}
+    out = []
+    for vid in ids:
+        r = by_id.get(vid)
+        if r is None:
+            continue
+        n, last = stats.get(vid, (0, None))
+        out.append(
+            VehicleMatch(
+                vehicle_id=vid,
+                customer_id=r.customer_id,
+                plate=r.plate,
+                vin=r.vin,
+                model=r.model,
+                owner=r.name,
+                phone=r.phone if unmask else mask_phone(r.phone),
+                visits=n,
+                last_visit=last,
+                class_=classes.get(vid),
+                tier=tiers.get(r.customer_id),
+                points=points.get(r.customer_id, 0),
+            )
+        )
+    return out

@@ -1,0 +1,38 @@
+"""All tables, one module per capability.
+
+Times are the store's wall clock (China keeps one time zone), stored naive.
+ Importing this package registers them all
+on ``SQLModel.metadata`` (which Alembic reads)."""
+
+from sqlmodel import SQLModel
+
+from store.models.core import (  # noqa: F401
+    AuditLog,
+    Customer,
+    ImportJournal,
+    SearchTerm,
+    Setting,
+    Staff,
+    Store,
+    Vehicle,
+    Visit,
+)
+from store.models.club import (  # noqa: F401
+    CatalogItem,
+    Membership,
+    Pitch,
+    PointsAccount,
+    PointsEntry,
+    Referral,
+    StoredValueEntry,
+    Tier,
+)
+from store.models.care import (  # noqa: F401
+    Adoption,
+    Appointment,
+    CallLog,
+    CareTask,
+    Complaint,
+)
+
+metadata = SQLModel.metadata

@@ -1,0 +1,136 @@
+"""The member club 会员俱乐部: tiers, memberships, stored value, points, catalog,
+pitches and referrals.
+
+| table | Chinese | |
+| --- | --- | --- |
+| Tier | 会员等级 | regular 普卡 / gold 金卡 / diamond 钻石卡 |
+| Membership | 会员 | scheme: annual 年费制, stored 存款制, both 年费+存款 |
+| StoredValueEntry | 储值流水 | top-up, spend, refund; append-only |
+| PointsAccount | 积分账户 | cached balance beside the ledger |
+| PointsEntry | 积分流水 | earn, redeem, adjust, expire, reverse, referral; append-only |
+| CatalogItem | 积分兑换目录 | what points buy |
+| Pitch | 会员推荐记录 | outcome joined 已入会 / considering 考虑中 / declined 拒绝 / not_now |
+| Referral | 推荐购车 | a member brings a friend who buys |
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import NaiveDatetime
+
+from sqlalchemy import Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from store.clock import now
+
+
+class Tier(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("store_id", "code"),)
+    id: int | None = Field(default=None, primary_key=True)
+    store_id: int = Field(foreign_key="store.id")
+    code: str = Field(max_length=16)
+    name: str = Field(max_length=32)
+    rank: int = 0
+    min_single_spend_fen: int | None = None
+    min_cumulative_spend_fen: int | None = None
+    discount_pct: int = 100  # 95 = 9.5折
+    points_multiplier_pct: int = 100  # 150 = 1.5x
+    benefits: str | None = Field(default=None, max_length=1000)
+
+
+class Membership(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    store_id: int = Field(foreign_key="store.id", index=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    number: str | None = Field(default=None, max_length=32)
+    scheme: str = Field(default="annual", max_length=16)  # annual | stored | both
+    tier_code: str | None = Field(default=None, max_length=16)
+    status: str = Field(default="active", max_length=16)  # active | lapsed | left
+    started_on: date
+    expires_on: date | None = None
+    fee_fen: int = 0
+    stored_value_fen: int = 0  # cached; the sum of StoredValueEntry
+    zero_balance_since: date | None = None
+    joined_by_staff_id: int | None = Field(default=None, foreign_key="staff.id")
+    created_at: NaiveDatetime = Field(default_factory=now)
+
+
+class StoredValueEntry(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    membership_id: int = Field(foreign_key="membership.id", index=True)
+    kind: str = Field(max_length=16)  # topup | spend | refund | reverse
+    amount_fen: int  # signed
+    idempotency_key: str = Field(max_length=120, unique=True)
+    visit_id: int | None = Field(default=None, foreign_key="visit.id")
+    staff_id: int | None = Field(default=None, foreign_key="staff.id")
+    note: str | None = Field(default=None, max_length=255)
+    created_at: NaiveDatetime = Field(default_factory=now)
+
+
+class PointsAccount(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id", unique=True)
+    balance: int = 0  # cached; always equal to the ledger's sum
+    updated_at: NaiveDatetime = Field(default_factory=now)
+
+
+class PointsEntry(SQLModel, table=True):
+    """One ledger row. ``points`` is signed. Earn rows keep ``remaining`` so expiry
+    and redemption can spend the oldest points first."""
+
+    __table_args__ = (Index("ix_pointsentry_account_created", "account_id", "created_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="pointsaccount.id")
+    kind: str = Field(max_length=16)  # earn | redeem | adjust | expire | reverse | referral
+    points: int
+    remaining: int = 0
+    expires_on: date | None = None
+    idempotency_key: str = Field(max_length=120, unique=True)
+    visit_id: int | None = Field(default=None, foreign_key="visit.id")
+    catalog_item_id: int | None = Field(default=None, foreign_key="catalogitem.id")
+    quantity: int | None = None
+    reverses_id: int | None = Field(default=None, foreign_key="pointsentry.id")
+    staff_id: int | None = Field(default=None, foreign_key="staff.id")
+    reason: str | None = Field(default=None, max_length=255)
+    created_at: NaiveDatetime = Field(default_factory=now)
+
+
+class CatalogItem(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("store_id", "code"),)
+    id: int | None = Field(default=None, primary_key=True)
+    store_id: int = Field(foreign_key="store.id")
+    code: str = Field(max_length=32)
+    name: str = Field(max_length=100)
+    category: str = Field(max_length=16)  # service | accessory | gift
+    price_points: int
+    stock: int | None = None  # None: no stock kept (a service)
+    active: bool = True
+
+
+class Pitch(SQLModel, table=True):
+    __table_args__ = (Index("ix_pitch_customer_at", "customer_id", "pitched_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    store_id: int = Field(foreign_key="store.id")
+    customer_id: int = Field(foreign_key="customer.id")
+    vehicle_id: int | None = Field(default=None, foreign_key="vehicle.id")
+    staff_id: int | None = Field(default=None, foreign_key="staff.id", index=True)
+    staff_name: str | None = Field(default=None, max_length=50)
+    channel: str = Field(default="counter", max_length=16)  # counter | delivery | phone
+    outcome: str = Field(max_length=16)  # joined | considering | declined | not_now
+    reason: str | None = Field(default=None, max_length=255)
+    note: str | None = Field(default=None, max_length=500)
+    follow_up_on: date | None = Field(default=None, index=True)
+    pitched_at: NaiveDatetime = Field(default_factory=now)
+
+
+class Referral(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    store_id: int = Field(foreign_key="store.id")
+    referrer_customer_id: int = Field(foreign_key="customer.id", index=True)
+    friend_name: str = Field(max_length=100)
+    friend_phone: str | None = Field(default=None, max_length=32)
+    vehicle_id: int | None = Field(default=None, foreign_key="vehicle.id")
+    referred_on: date
+    sold_on: date | None = None
+    rewarded: bool = False

@@ -1,0 +1,133 @@
+"""Store rules and their defaults, read through one function.
+
+Order of precedence: the environment (``DEALERDESK_<KEY>``), the config file's
+``[rules]`` table, the store's row in the settings table, the group-wide row
+(store null), then :data:`DEFAULTS` (the numbers in the trade's training material).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlmodel import Session, select
+
+from store.clock import now
+from store.config import env_rule, file_rule
+from store.models import Setting
+
+DEFAULTS: dict[str, Any] = {
+    # UI
+    "language": "zh",  # zh | en
+    # customer classes 客户分类
+    "class_active_months": 3,  # returned within N months: loyal or general
+    "class_churn_months": 6,  # no return for more than N months: churned
+    "class_loyal_spend_yuan": 4000,
+    "class_loyal_visits": 4,
+    "class_relatively_loyal_enabled": False,
+    "class_relatively_loyal_spend_yuan": 2000,
+    "class_relatively_loyal_visits": 3,
+    "class_window_months": 12,
+    # warranty, maintenance 保养
+    "warranty_months": 36,
+    "warranty_months_by_model": {},
+    "maintenance_interval_months": 6,
+    "maintenance_interval_km": 5000,
+    "first_maintenance_months": 3,
+    "first_maintenance_km": 5000,
+    # care calendar 客户关怀 and contacts
+    "contact_cap_per_period": 2,
+    "contact_cap_period_days": 30,
+    "call_due_within_days": 15,
+    "call_no_answer_max_tries": 3,
+    # adoption 客户领养
+    "adoption_window_months": 12,
+    "adoption_letter_plate_rule": "last_digit",  # last_digit | by_hand
+    # pitching 会员推荐
+    "pitch_recent_days": 30,
+    "pitch_declined_quiet_days": 90,
+    "pitch_follow_up_days": {"considering": 7, "not_now": 30, "declined": 90},
+    # points 积分
+    "points_per_100_yuan": 1,
+    "points_rate_by_category": {},
+    "points_expiry_months": 0,  # 0: points never expire
+    "points_redeem_for_money": False,
+    "points_fen_per_point": 100,
+    # memberships 会员
+    "annual_fee_yuan": 300,
+    "renewal_grace_months": 3,
+    "stored_value_lapse_months": 6,
+    "stored_value_low_balance_yuan": 200,
+    # staff sign-in
+    "pin_max_failures": 5,
+    "pin_lock_minutes": 15,
+}
+
+
+def _coerce(key: str, raw: Any) -> Any:
+    """Settings from the environment arrive as text: give them the default's type."""
+    default = DEFAULTS.get(key)
+    if not isinstance(raw, str) or isinstance(default, str) or default is None:
+        return raw
+    if isinstance(default, bool):
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(default, int):
+        return int(raw)
+    if isinstance(default, float):
+        return float(raw)
+    return json.loads(raw)
+
+
+def get_setting(session: Session | None, key: str, *, store_id: int | None = None) -> Any:
+    env = env_rule(key)
+    if env is not None:
+        return _coerce(key, env)
+    from_file = file_rule(key)
+    if from_file is not None:
+        return from_file
+    if session is not None:
+        for sid in ([store_id] if store_id is not None else []) + [None]:
+            row = session.exec(select(Setting).where(Setting.store_id == sid, Setting.key == key)).first()
+            if row is not None:
+                return json.loads(row.value)
+    if key not in DEFAULTS:
+        raise KeyError(f"unknown setting {key!r}")
+    return DEFAULTS[key]
+
+
+def get_settings(session: Session | None, *, store_id: int | None = None) -> dict[str, Any]:
+    """Every rule in force for a store, resolved in one pass."""
+    stored: dict[str, Any] = {}
+    if session is not None:
+        rows = session.exec(
+            select(Setting).where((Setting.store_id == store_id) | (Setting.store_id.is_(None)))
+        ).all()
+        # Group-wide first so the store's own row overrides it.
+        for row in sorted(rows, key=lambda r: r.store_id is not None):
+            stored[row.key] = json.loads(row.value)
+    result = {}
+    for key in set(DEFAULTS) | set(stored):
+        env = env_rule(key)
+        if env is not None:
+            result[key] = _coerce(key, env)
+        elif file_rule(key) is not None:
+            result[key] = file_rule(key)
+        elif key in stored:
+            result[key] = stored[key]
+        else:
+            result[key] = DEFAULTS[key]
+    return result
+
+
+def set_setting(session: Session, key: str, value: Any, *, store_id: int | None = None) -> None:
+    if key not in DEFAULTS and not key.startswith("header_spellings"):
+        raise KeyError(f"unknown setting {key!r}")
+    row = session.exec(select(Setting).where(Setting.store_id == store_id, Setting.key == key)).first()
+    text = json.dumps(value, ensure_ascii=False)
+    if row is None:
+        session.add(Setting(store_id=store_id, key=key, value=text))
+    else:
+        row.value = text
+        row.updated_at = now()
+        session.add(row)
+    session.flush()

@@ -1,0 +1,73 @@
+"""The command line as a script would use it."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+from typer.testing import CliRunner
+
+from store.db import write_session
+from tests.factories import add_car, add_store
+from tui.cli import app
+from tui.cli.common import hoist_global_options
+
+runner = CliRunner()
+
+
+def run(*args: str):
+    return runner.invoke(app, hoist_global_options(list(args)))
+
+
+def test_lookup_json_lists_matching_vehicles(engine, db_url):
+    with write_session(engine) as s:
+        store = add_store(s)
+        add_car(s, store, plate="粤A12345", owner="张伟", phone="13812345678",
+                visits=[("RO1", date(2026, 9, 1), 800)])
+    result = run("lookup", "A123", "--format", "json", "--db", db_url)
+    assert result.exit_code == 0, result.output
+    (row,) = json.loads(result.output)
+    assert row["plate"] == "粤A12345"
+    assert row["owner"] == "张伟"
+    assert row["phone"] == "138****5678"
+    assert row["visits"] == 1 and row["last_visit"] == "2026-09-01"
+    assert row["class"] is None and row["tier"] is None and row["points"] == 0
+    assert {"vin", "model"} <= set(row)
+
+
+def test_lookup_no_match_is_an_empty_list(engine, db_url):
+    result = run("lookup", "Q9Q9", "--format", "json", "--db", db_url)
+    assert result.exit_code == 0
+    assert json.loads(result.output) == []
+
+
+def test_demo_command_then_lookup(tmp_path):
+    url = f"sqlite:///{tmp_path / 'demo.sqlite'}"
+    result = run("demo", "--db", url, "--vehicles", "50", "--seed", "1", "--today", "2026-11-22")
+    assert result.exit_code == 0, result.output
+    assert "50 vehicles" in result.output
+    again = run("demo", "--db", url, "--vehicles", "50")
+    assert again.exit_code == 1
+    assert "already" in again.output
+
+
+def test_bad_today_is_one_clear_line(tmp_path):
+    result = run("lookup", "A1", "--today", "2026-13-45", "--db", f"sqlite:///{tmp_path / 'x.sqlite'}")
+    assert result.exit_code == 1
+    assert "--today" in result.output
+
+
+def test_postgres_behind_its_schema_is_refused_until_db_upgrade(tmp_path):
+    # An SQLite file upgrades itself; asking for no auto-upgrade shows the message Postgres users get.
+    from store.db import DatabaseError, make_engine, open_engine
+
+    url = f"sqlite:///{tmp_path / 'old.sqlite'}"
+    make_engine(url).dispose()
+    try:
+        open_engine(url, auto_upgrade=False)
+    except DatabaseError as exc:
+        assert "dealerdesk db upgrade" in str(exc)
+    else:
+        raise AssertionError("an empty database must be refused without an upgrade")
+    assert run("db", "upgrade", "--db", url).exit_code == 0
+    open_engine(url, auto_upgrade=False)

@@ -1,0 +1,1 @@
+"""The counter's faces: the Textual app and the ``dealerdesk`` command line."""

@@ -1,0 +1,12 @@
+"""The ``dealerdesk`` command. With no subcommand it opens the app.
+
+Every subcommand is a thin face on a function of :mod:`store`; one module per
+command group registers itself on :data:`app` below.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from tui.cli.common import app, main  # noqa: F401
+from tui.cli import db_cmds, demo_cmds, lookup_cmds  # noqa: F401,E402

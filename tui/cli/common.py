@@ -1,0 +1,123 @@
+"""The root command, its global options, and helpers shared by command modules."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, field
+from datetime import date
+from enum import Enum
+from typing import Any
+
+import typer
+from sqlalchemy.engine import Engine
+
+from store import clock
+from store.config import database_url, demo_db_url
+from store.db import DatabaseError, open_engine
+
+app = typer.Typer(
+    help="dealerdesk: the service counter's tool. With no command, opens the app.",
+    no_args_is_help=False,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+class OutputFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+@dataclass
+class Context:
+    db_url: str
+    store_code: str | None = None
+    staff_code: str | None = None
+    _engine: Engine | None = field(default=None, repr=False)
+
+    def engine(self, *, auto_upgrade: bool | None = None) -> Engine:
+        if self._engine is None:
+            try:
+                self._engine = open_engine(self.db_url, auto_upgrade=auto_upgrade)
+            except DatabaseError as exc:
+                fail(str(exc))
+        return self._engine
+
+
+def fail(message: str, code: int = 1) -> None:
+    typer.echo(f"dealerdesk: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def emit_json(data: Any) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=_json_default))
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"not JSON serializable: {type(value).__name__}")
+
+
+def ctx_obj(ctx: typer.Context) -> Context:
+    return ctx.find_root().obj
+
+
+@app.callback(invoke_without_command=True)
+def root(
+    ctx: typer.Context,
+    db: str | None = typer.Option(None, "--db", envvar="DEALERDESK_DB", help="sqlite:///path or postgresql+psycopg://..."),
+    today: str | None = typer.Option(None, "--today", envvar="DEALERDESK_TODAY", help="Pretend today is this date (YYYY-MM-DD)."),
+    store: str | None = typer.Option(None, "--store", envvar="DEALERDESK_STORE", help="Store code (default: the only store)."),
+    staff: str | None = typer.Option(None, "--as", envvar="DEALERDESK_STAFF", help="Act as this staff code."),
+    demo: bool = typer.Option(False, "--demo", help="Open the demo store (created on first use)."),
+) -> None:
+    if today:
+        try:
+            clock.set_today(date.fromisoformat(today))
+        except ValueError:
+            fail(f"--today {today!r} is not a date (YYYY-MM-DD)")
+    url = demo_db_url() if demo and not db else database_url(db)
+    ctx.obj = Context(db_url=url, store_code=store, staff_code=staff)
+    if ctx.invoked_subcommand is None:
+        from tui.run import run_app
+
+        run_app(ctx.obj, demo=demo)
+
+
+GLOBAL_OPTIONS = {"--db", "--today", "--store", "--as"}
+
+
+def hoist_global_options(argv: list[str]) -> list[str]:
+    """Let global options stand anywhere (``dealerdesk demo --db URL``) by moving
+    them before the subcommand, where the root command reads them."""
+    front: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        name = arg.split("=", 1)[0]
+        if arg == "--":
+            rest.extend(argv[i:])
+            break
+        if name in GLOBAL_OPTIONS:
+            if "=" in arg:
+                front.append(arg)
+            else:
+                front.extend(argv[i : i + 2])
+                i += 1
+        elif arg == "--demo":
+            front.append(arg)
+        else:
+            rest.append(arg)
+        i += 1
+    return front + rest
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = hoist_global_options(list(sys.argv[1:] if argv is None else argv))
+    try:
+        app(args=args, prog_name="dealerdesk")
+    except KeyboardInterrupt:  # pragma: no cover
+        sys.exit(130)

@@ -1,0 +1,34 @@
+"""``dealerdesk demo``: a believable store to try everything on."""
+
+from __future__ import annotations
+
+import typer
+
+from store import clock
+from store.demo import generate
+from tui.cli.common import app, ctx_obj, fail
+
+
+@app.command("demo")
+def demo(
+    ctx: typer.Context,
+    vehicles: int = typer.Option(2000, "--vehicles", min=1, help="How many vehicles."),
+    seed: int = typer.Option(7, "--seed", help="Random seed: the same seed gives the same store."),
+) -> None:
+    """Fill the database with a demo store (staff codes and PINs in the README)."""
+    engine = ctx_obj(ctx).engine(auto_upgrade=True)
+    with typer.progressbar(length=vehicles, label="demo store", file=None) as bar:
+        last = [0]
+
+        def progress(done: int, total: int) -> None:
+            bar.update(done - last[0])
+            last[0] = done
+
+        try:
+            summary = generate(engine, vehicles=vehicles, seed=seed, today=clock.today(), progress=progress)
+        except ValueError as exc:
+            fail(str(exc))
+    typer.echo(
+        f"demo store ready: {summary.vehicles} vehicles, {summary.customers} customers, "
+        f"{summary.visits} visits, {summary.members} members, {summary.pitches} pitches"
+    )

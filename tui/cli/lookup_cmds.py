@@ -1,0 +1,35 @@
+"""``dealerdesk lookup QUERY``."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from store.db import read_session
+from store.lookup import lookup as find
+from tui.cli.common import OutputFormat, app, ctx_obj, emit_json
+
+
+@app.command("lookup")
+def lookup(
+    ctx: typer.Context,
+    query: str = typer.Argument(..., help="Part of a plate, a phone's last 4, a VIN's last 6, a name or its pinyin."),
+    fmt: OutputFormat = typer.Option(OutputFormat.text, "--format"),
+    limit: int = typer.Option(50, "--limit", min=1, max=500),
+) -> None:
+    """Find vehicles the way the counter does."""
+    with read_session(ctx_obj(ctx).engine()) as session:
+        matches = find(session, query, limit=limit)
+    if fmt is OutputFormat.json:
+        emit_json([m.as_dict() for m in matches])
+        return
+    if not matches:
+        typer.echo(f"no vehicle matches {query!r}")
+        return
+    table = Table("plate", "model", "owner", "phone", "visits", "last visit", "class", "tier", "points")
+    for m in matches:
+        d = m.as_dict()
+        table.add_row(d["plate"] or "", d["model"] or "", d["owner"] or "", d["phone"] or "", str(d["visits"]),
+                      d["last_visit"] or "", d["class"] or "", d["tier"] or "", str(d["points"]))
+    Console().print(table)

@@ -1,0 +1,29 @@
+"""Open the app on a database: the demo store is created on first use."""
+
+from __future__ import annotations
+
+import typer
+
+from store import clock
+from store.db import DatabaseError, open_engine
+from store.demo import generate
+from store.models import Store
+
+
+def run_app(ctx, *, demo: bool = False) -> None:
+    try:
+        engine = open_engine(ctx.db_url)
+    except DatabaseError as exc:
+        typer.echo(f"dealerdesk: {exc}", err=True)
+        raise typer.Exit(1)
+    if demo:
+        from sqlalchemy import select
+
+        with engine.connect() as conn:
+            empty = conn.execute(select(Store.id)).first() is None
+        if empty:
+            typer.echo("dealerdesk: creating the demo store (first run only)...")
+            generate(engine, today=clock.today())
+    from tui.app import DealerDeskApp
+
+    DealerDeskApp(engine).run()
