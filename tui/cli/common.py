@@ -36,6 +36,30 @@ class Context:
     staff_code: str | None = None
     _engine: Engine | None = field(default=None, repr=False)
 
+    def store_id(self) -> int:
+        """The store this command works in (``--store`` or the only one)."""
+        from store.db import read_session
+        from store.stores import StoreNotFound, resolve_store
+
+        with read_session(self.engine()) as session:
+            try:
+                return resolve_store(session, self.store_code).id
+            except StoreNotFound as exc:
+                fail(str(exc))
+
+    def actor(self):
+        """The staff member acting (``--as CODE``), else the system."""
+        from store.access import SYSTEM, StaffNotFound, actor_for
+        from store.db import read_session
+
+        if not self.staff_code:
+            return SYSTEM
+        with read_session(self.engine()) as session:
+            try:
+                return actor_for(session, self.staff_code)
+            except StaffNotFound as exc:
+                fail(str(exc))
+
     def engine(self, *, auto_upgrade: bool | None = None) -> Engine:
         if self._engine is None:
             try:
