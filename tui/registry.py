@@ -1,0 +1,25 @@
+"""The catalog of screens reachable from anywhere: one list feeds the app's keys,
+the command palette and the help screen. Add a screen with one entry."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import import_module
+
+
+@dataclass(frozen=True)
+class ScreenEntry:
+    name: str  # stable id, e.g. "import"
+    zh: str
+    en: str
+    target: str  # "module:ClassName"; the class takes no required arguments
+    key: str | None = None  # app-wide key, e.g. "f5"
+
+    def load(self):
+        module, _, cls = self.target.partition(":")
+        return getattr(import_module(module), cls)
+
+
+SCREENS: list[ScreenEntry] = [
+    ScreenEntry("lookup", "查找车辆", "Lookup", "tui.screens.lookup:LookupScreen", "f1"),
+]
