@@ -55,7 +55,7 @@ class Counter:
             return get_setting(session, "language")
 
     def lookup(self, query: str, *, limit: int = 50) -> list[VehicleMatch]:
-        with read_session(self.engine) as session:
+        with read_session(self.engine, snapshot=False) as session:
             return lookup(session, query, limit=limit)
 
     def vehicle_profile(self, vehicle_id: int, *, last_visits: int = 10) -> VehicleProfile | None:

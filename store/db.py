@@ -49,7 +49,9 @@ def make_engine(url: str | None = None, *, echo: bool = False) -> Engine:
         )
         _tune_sqlite(engine)
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    # No pre-ping: it costs a round trip per checkout, and the counter checks out a
+    # connection per keypress. Recycling old connections covers server restarts.
+    return create_engine(url, echo=echo, pool_recycle=1800, pool_size=5, max_overflow=5)
 
 
 def _tune_sqlite(engine: Engine) -> None:
@@ -132,8 +134,14 @@ def open_engine(url: str | None = None, *, auto_upgrade: bool | None = None) -> 
 
 
 @contextmanager
-def read_session(engine: Engine) -> Iterator[Session]:
-    with Session(engine, expire_on_commit=False) as session:
+def read_session(engine: Engine, *, snapshot: bool = True) -> Iterator[Session]:
+    """A session for reading. ``snapshot=False`` reads each statement on its own
+    (autocommit on Postgres: no BEGIN/ROLLBACK round trips), for the counter's
+    per-keypress lookups."""
+    bind = engine
+    if not snapshot and not is_sqlite(engine):
+        bind = engine.execution_options(isolation_level="AUTOCOMMIT")
+    with Session(bind, expire_on_commit=False) as session:
         yield session
 
 
