@@ -18,8 +18,10 @@ from store.models.core import (  # noqa: F401
     Visit,
 )
 from store.models.club import (  # noqa: F401
+    BenefitUse,
     CatalogItem,
     Membership,
+    MembershipEvent,
     Pitch,
     PointsAccount,
     PointsEntry,

@@ -9,6 +9,8 @@ pitches and referrals.
 | PointsAccount | 积分账户 | cached balance beside the ledger |
 | PointsEntry | 积分流水 | earn, redeem, adjust, expire, reverse, referral; append-only |
 | CatalogItem | 积分兑换目录 | what points buy |
+| MembershipEvent | 会员变动 | join 入会, renew 续会, upgrade 升级, downgrade 降级, lapse 失效, leave 退会 |
+| BenefitUse | 会员权益使用 | a free service or gift a member received, at its value |
 | Pitch | 会员推荐记录 | outcome joined 已入会 / considering 考虑中 / declined 拒绝 / not_now |
 | Referral | 推荐购车 | a member brings a friend who buys |
 """
@@ -52,6 +54,8 @@ class Membership(SQLModel, table=True):
     fee_fen: int = 0
     stored_value_fen: int = 0  # cached; the sum of StoredValueEntry
     zero_balance_since: date | None = None
+    ended_on: date | None = None  # lapsed or left on this day
+    end_reason: str | None = Field(default=None, max_length=255)
     joined_by_staff_id: int | None = Field(default=None, foreign_key="staff.id")
     created_at: NaiveDatetime = Field(default_factory=now)
 
@@ -72,6 +76,9 @@ class PointsAccount(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     customer_id: int = Field(foreign_key="customer.id", unique=True)
     balance: int = 0  # cached; always equal to the ledger's sum
+    # Points a reversal could not take back (already spent); later earns repay them first.
+    # server default: bulk writers (COPY) that predate the column leave it out
+    owed: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     updated_at: NaiveDatetime = Field(default_factory=now)
 
 
@@ -90,9 +97,44 @@ class PointsEntry(SQLModel, table=True):
     visit_id: int | None = Field(default=None, foreign_key="visit.id")
     catalog_item_id: int | None = Field(default=None, foreign_key="catalogitem.id")
     quantity: int | None = None
+    money_fen: int | None = None  # a redemption against money: what the points paid
     reverses_id: int | None = Field(default=None, foreign_key="pointsentry.id")
     staff_id: int | None = Field(default=None, foreign_key="staff.id")
     reason: str | None = Field(default=None, max_length=255)
+    created_at: NaiveDatetime = Field(default_factory=now)
+
+
+class MembershipEvent(SQLModel, table=True):
+    """What happened to a membership, with the tier it left behind: the member bill
+    reads the tier in force on a visit's day from here, the club's accounts the fees."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    membership_id: int = Field(foreign_key="membership.id", index=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    kind: str = Field(max_length=16)  # join | renew | upgrade | downgrade | lapse | leave
+    happened_on: date
+    tier_code: str | None = Field(default=None, max_length=16)  # the tier from this day on
+    expires_on: date | None = None  # the expiry after this event
+    fee_fen: int = 0
+    idempotency_key: str = Field(max_length=120, unique=True)
+    staff_id: int | None = Field(default=None, foreign_key="staff.id")
+    note: str | None = Field(default=None, max_length=255)
+    created_at: NaiveDatetime = Field(default_factory=now)
+
+
+class BenefitUse(SQLModel, table=True):
+    """A tier benefit a member received (free wash, birthday gift), at its value in fen."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    membership_id: int = Field(foreign_key="membership.id", index=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    benefit: str = Field(max_length=100)
+    value_fen: int = 0
+    used_on: date
+    visit_id: int | None = Field(default=None, foreign_key="visit.id")
+    idempotency_key: str = Field(max_length=120, unique=True)
+    staff_id: int | None = Field(default=None, foreign_key="staff.id")
+    note: str | None = Field(default=None, max_length=255)
     created_at: NaiveDatetime = Field(default_factory=now)
 
 

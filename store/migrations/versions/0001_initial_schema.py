@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 07:48:30.280514
+Create Date: 2026-11-22 07:56:31.693556
 """
 from typing import Sequence, Union
 
@@ -159,6 +159,8 @@ def upgrade() -> None:
     sa.Column('fee_fen', sa.Integer(), nullable=False),
     sa.Column('stored_value_fen', sa.Integer(), nullable=False),
     sa.Column('zero_balance_since', sa.Date(), nullable=True),
+    sa.Column('ended_on', sa.Date(), nullable=True),
+    sa.Column('end_reason', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
     sa.Column('joined_by_staff_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['customer_id'], ['customer.id'], ),
@@ -174,6 +176,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('customer_id', sa.Integer(), nullable=False),
     sa.Column('balance', sa.Integer(), nullable=False),
+    sa.Column('owed', sa.Integer(), server_default='0', nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['customer_id'], ['customer.id'], ),
     sa.PrimaryKeyConstraint('id'),
@@ -270,6 +273,29 @@ def upgrade() -> None:
     with op.batch_alter_table('complaint', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_complaint_customer_id'), ['customer_id'], unique=False)
 
+    op.create_table('membershipevent',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('membership_id', sa.Integer(), nullable=False),
+    sa.Column('customer_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('happened_on', sa.Date(), nullable=False),
+    sa.Column('tier_code', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
+    sa.Column('expires_on', sa.Date(), nullable=True),
+    sa.Column('fee_fen', sa.Integer(), nullable=False),
+    sa.Column('idempotency_key', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
+    sa.Column('staff_id', sa.Integer(), nullable=True),
+    sa.Column('note', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['customer_id'], ['customer.id'], ),
+    sa.ForeignKeyConstraint(['membership_id'], ['membership.id'], ),
+    sa.ForeignKeyConstraint(['staff_id'], ['staff.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('idempotency_key')
+    )
+    with op.batch_alter_table('membershipevent', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_membershipevent_customer_id'), ['customer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_membershipevent_membership_id'), ['membership_id'], unique=False)
+
     op.create_table('pitch',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('store_id', sa.Integer(), nullable=False),
@@ -350,6 +376,29 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_visit_sa_name'), ['sa_name'], unique=False)
         batch_op.create_index('ix_visit_vehicle_date', ['vehicle_id', 'date_in'], unique=False)
 
+    op.create_table('benefituse',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('membership_id', sa.Integer(), nullable=False),
+    sa.Column('customer_id', sa.Integer(), nullable=False),
+    sa.Column('benefit', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('value_fen', sa.Integer(), nullable=False),
+    sa.Column('used_on', sa.Date(), nullable=False),
+    sa.Column('visit_id', sa.Integer(), nullable=True),
+    sa.Column('idempotency_key', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
+    sa.Column('staff_id', sa.Integer(), nullable=True),
+    sa.Column('note', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['customer_id'], ['customer.id'], ),
+    sa.ForeignKeyConstraint(['membership_id'], ['membership.id'], ),
+    sa.ForeignKeyConstraint(['staff_id'], ['staff.id'], ),
+    sa.ForeignKeyConstraint(['visit_id'], ['visit.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('idempotency_key')
+    )
+    with op.batch_alter_table('benefituse', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_benefituse_customer_id'), ['customer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_benefituse_membership_id'), ['membership_id'], unique=False)
+
     op.create_table('calllog',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('store_id', sa.Integer(), nullable=False),
@@ -384,6 +433,7 @@ def upgrade() -> None:
     sa.Column('visit_id', sa.Integer(), nullable=True),
     sa.Column('catalog_item_id', sa.Integer(), nullable=True),
     sa.Column('quantity', sa.Integer(), nullable=True),
+    sa.Column('money_fen', sa.Integer(), nullable=True),
     sa.Column('reverses_id', sa.Integer(), nullable=True),
     sa.Column('staff_id', sa.Integer(), nullable=True),
     sa.Column('reason', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
@@ -461,6 +511,11 @@ def downgrade() -> None:
         batch_op.drop_index('ix_calllog_customer_at')
 
     op.drop_table('calllog')
+    with op.batch_alter_table('benefituse', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_benefituse_membership_id'))
+        batch_op.drop_index(batch_op.f('ix_benefituse_customer_id'))
+
+    op.drop_table('benefituse')
     with op.batch_alter_table('visit', schema=None) as batch_op:
         batch_op.drop_index('ix_visit_vehicle_date')
         batch_op.drop_index(batch_op.f('ix_visit_sa_name'))
@@ -482,6 +537,11 @@ def downgrade() -> None:
         batch_op.drop_index('ix_pitch_customer_at')
 
     op.drop_table('pitch')
+    with op.batch_alter_table('membershipevent', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_membershipevent_membership_id'))
+        batch_op.drop_index(batch_op.f('ix_membershipevent_customer_id'))
+
+    op.drop_table('membershipevent')
     with op.batch_alter_table('complaint', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_complaint_customer_id'))
 
