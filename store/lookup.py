@@ -29,6 +29,7 @@ from pypinyin import Style, lazy_pinyin
 from sqlalchemy import Date, bindparam, delete, insert, select, text
 from sqlmodel import Session
 
+from store.access import Actor, require_customer_access
 from store.models import Customer, SearchTerm, Vehicle
 from store.plates import fold
 from store.privacy import mask_phone
@@ -166,6 +167,8 @@ class VehicleMatch:
     class_: str | None
     tier: str | None
     points: int
+    # Set when the class provider gives reasons (store.classes does): a ClassResult.
+    class_info: object | None = None
 
     def as_dict(self) -> dict:
         return {
@@ -177,6 +180,8 @@ class VehicleMatch:
             "visits": self.visits,
             "last_visit": self.last_visit.isoformat() if self.last_visit else None,
             "class": self.class_,
+            "class_reason": getattr(self.class_info, "reason_en", None),
+            "class_reason_zh": getattr(self.class_info, "reason_zh", None),
             "tier": self.tier,
             "points": self.points,
             "vehicle_id": self.vehicle_id,
@@ -184,11 +189,24 @@ class VehicleMatch:
         }
 
 
-# A hook the classes module fills in, so lookup shows a class without importing it.
-class_provider = None
+def _classes(session: Session, ids: list[int]) -> dict:
+    # Imported on first use: store.classes brings polars, which a bare lookup needs not.
+    from store.classes import lookup_classes
+
+    return lookup_classes(session, ids)
 
 
-def lookup(session: Session, query: str, *, limit: int = MAX_RESULTS, unmask: bool = False) -> list[VehicleMatch]:
+# A hook: fn(session, vehicle_ids) -> {vehicle_id: class code, or an object with
+# .code and its reason (store.classes.ClassResult)}. Tests may replace it.
+class_provider = _classes
+
+
+def lookup(session: Session, query: str, *, limit: int = MAX_RESULTS, unmask: bool = False,
+           actor: Actor | None = None) -> list[VehicleMatch]:
+    """Vehicles matching ``query``. Phones come masked: a list is never the place to
+    unmask (see :func:`store.access.contact_view`). A group analyst gets no rows."""
+    if actor is not None:
+        require_customer_access(actor, actor.store_id)
     ids = matching_vehicle_ids(session, query, limit=limit)
     return describe_vehicles(session, ids, unmask=unmask)
 
@@ -216,9 +234,10 @@ def describe_vehicles(session: Session, ids: list[int], *, unmask: bool = False)
                 phone=r.phone if unmask else mask_phone(r.phone),
                 visits=r.visits,
                 last_visit=r.last_visit,
-                class_=classes.get(vid),
+                class_=getattr(classes.get(vid), "code", classes.get(vid)),
                 tier=r.tier,
                 points=r.points or 0,
+                class_info=None if isinstance(classes.get(vid), str) else classes.get(vid),
             )
         )
     return out

@@ -31,7 +31,8 @@ def test_lookup_json_lists_matching_vehicles(engine, db_url):
     assert row["owner"] == "张伟"
     assert row["phone"] == "138****5678"
     assert row["visits"] == 1 and row["last_visit"] == "2026-09-01"
-    assert row["class"] is None and row["tier"] is None and row["points"] == 0
+    assert row["class"] == "general" and row["tier"] is None and row["points"] == 0
+    assert row["class_reason"] == "last visit 2 months ago; 1 visit, ¥800 in 12 months"
     assert {"vin", "model"} <= set(row)
 
 

@@ -1,0 +1,307 @@
+"""Customer classes 客户分类, per vehicle as of a date, from its visit history.
+
+| code | Chinese | rule (defaults; every number is a store setting ``class_*``) |
+| --- | --- | --- |
+| loyal | 忠诚客户 | returned within 3 months, and in the last 12 months spent ≥ 4000 yuan or came ≥ 4 times |
+| relatively_loyal | 相对忠诚客户 | only where the store turns it on: returned within 3 months, not loyal, ≥ 2000 yuan or ≥ 3 visits |
+| general | 一般客户 | returned within 3 months, not loyal (new cars land here in their first months) |
+| at_risk | 将流失客户 | last return more than 3 months ago, at most 6 |
+| churned | 流失客户 | no return for more than 6 months |
+
+Precisely, for a date D (``as_of``):
+
+- Months are calendar months (:mod:`store.dates`): "returned within 3 months" means
+  the last return is on or after D minus 3 calendar months (so a visit exactly 3
+  months ago still counts as returned within 3 months, and one exactly 6 months ago
+  is at risk, not churned).
+- The last return is the later of the last visit on or before D (cancelled repair
+  orders do not count) and the purchase date: a car that never came back counts from
+  its purchase date, and a visit dated before the sale (a pre-delivery job) does not
+  make a new car look absent.
+- "In the last 12 months" is D minus 12 calendar months up to D, both days included.
+  Spend is every repair order's total (repair, accessories, insurance jobs alike);
+  visits are the days the car came in (two repair orders on one day are one visit).
+- A vehicle is in the park on D from its purchase date (or, without one, its first
+  visit) until the day it is sold (``sold_on``). A vehicle with neither a purchase
+  date nor a visit on record has no class (``unknown``) and is left out of reports.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+
+import polars as pl
+from sqlmodel import Session
+
+from store.dates import add_months, whole_months_between
+from store.frames import in_list, query_frame
+from store.settings import get_settings
+
+CLASSES: dict[str, tuple[str, str]] = {
+    "loyal": ("忠诚客户", "loyal"),
+    "relatively_loyal": ("相对忠诚客户", "relatively loyal"),
+    "general": ("一般客户", "general"),
+    "at_risk": ("将流失客户", "at risk"),
+    "churned": ("流失客户", "churned"),
+}
+UNKNOWN = "unknown"
+UNKNOWN_LABELS = ("未知", "unknown")
+CLASS_ORDER = list(CLASSES)
+
+
+@dataclass(frozen=True)
+class ClassRules:
+    active_months: int = 3
+    churn_months: int = 6
+    window_months: int = 12
+    loyal_spend_fen: int = 400_000
+    loyal_visits: int = 4
+    relatively_loyal: bool = False
+    relatively_loyal_spend_fen: int = 200_000
+    relatively_loyal_visits: int = 3
+
+    @classmethod
+    def from_settings(cls, s: dict) -> ClassRules:
+        return cls(
+            active_months=int(s["class_active_months"]),
+            churn_months=int(s["class_churn_months"]),
+            window_months=int(s["class_window_months"]),
+            loyal_spend_fen=round(float(s["class_loyal_spend_yuan"]) * 100),
+            loyal_visits=int(s["class_loyal_visits"]),
+            relatively_loyal=bool(s["class_relatively_loyal_enabled"]),
+            relatively_loyal_spend_fen=round(float(s["class_relatively_loyal_spend_yuan"]) * 100),
+            relatively_loyal_visits=int(s["class_relatively_loyal_visits"]),
+        )
+
+    def active_since(self, as_of: date) -> date:
+        return add_months(as_of, -self.active_months)
+
+    def churn_since(self, as_of: date) -> date:
+        return add_months(as_of, -self.churn_months)
+
+    def window_start(self, as_of: date) -> date:
+        return add_months(as_of, -self.window_months)
+
+
+def rules_for(session: Session, store_id: int | None) -> ClassRules:
+    return ClassRules.from_settings(get_settings(session, store_id=store_id))
+
+
+@dataclass
+class ClassResult:
+    vehicle_id: int
+    code: str
+    label_zh: str
+    label_en: str
+    reason_zh: str
+    reason_en: str
+    months_since_last_visit: int | None
+    visits_12m: int
+    spend_12m_fen: int
+    last_visit: date | None = None  # the last visit on or before as_of
+    since: date | None = None  # what the class counts from: last visit or purchase date
+    window_months: int = 12
+
+    @property
+    def label(self) -> str:
+        return self.label_zh
+
+    def as_dict(self) -> dict:
+        return {
+            "code": self.code, "label_zh": self.label_zh, "label_en": self.label_en,
+            "reason_zh": self.reason_zh, "reason_en": self.reason_en,
+            "months_since_last_visit": self.months_since_last_visit, "visits_12m": self.visits_12m,
+            "spend_12m_fen": self.spend_12m_fen,
+            "last_visit": self.last_visit.isoformat() if self.last_visit else None,
+        }
+
+
+# --- facts per vehicle, pushed down to SQL --------------------------------------
+
+VEHICLE_SCHEMA = {
+    "vehicle_id": pl.Int64, "store_id": pl.Int64, "customer_id": pl.Int64, "purchase_date": pl.Date,
+    "sold_on": pl.Date,
+}
+VISIT_SCHEMA = {
+    "vehicle_id": pl.Int64, "first_visit": pl.Date, "last_visit": pl.Date, "visits_w": pl.Int64,
+    "spend_w": pl.Int64,
+}
+
+
+def vehicles_frame(session: Session, *, store_ids: list[int] | None = None, vehicle_ids: list[int] | None = None,
+                   extra: dict[str, tuple[str, pl.DataType]] | None = None) -> pl.DataFrame:
+    """One row per vehicle: id, store, owner, purchase and sale dates, plus ``extra``
+    columns given as {name: (SQL expression over v = vehicle, c = customer, dtype)}."""
+    extra = extra or {}
+    where_s, p1 = in_list("v.store_id", store_ids, "s")
+    where_v, p2 = in_list("v.id", vehicle_ids, "v")
+    cols = ", ".join(expr for expr, _ in extra.values())
+    sql = (
+        "SELECT v.id, v.store_id, v.customer_id, v.purchase_date, v.sold_on"
+        + (", " + cols if cols else "")
+        + " FROM vehicle v" + (" LEFT JOIN customer c ON c.id = v.customer_id" if extra else "")
+        + " WHERE 1 = 1" + where_s + where_v
+    )
+    schema = dict(VEHICLE_SCHEMA) | {name: dtype for name, (_, dtype) in extra.items()}
+    return query_frame(session, sql, p1 | p2, schema)
+
+
+def visit_facts(session: Session, *, as_of: date, window_start: date, store_ids: list[int] | None = None,
+                vehicle_ids: list[int] | None = None) -> pl.DataFrame:
+    """Per vehicle, from its visits on or before ``as_of``: first and last visit, the
+    visit days and the spend from ``window_start`` on. One GROUP BY in the database,
+    so only one row per vehicle travels."""
+    where_v, p2 = in_list("vehicle_id", vehicle_ids, "v")
+    where_s = ""
+    p1: dict = {}
+    if store_ids is not None:
+        clause, p1 = in_list("store_id", store_ids, "s")
+        where_s = " AND vehicle_id IN (SELECT id FROM vehicle WHERE 1 = 1" + clause + ")"
+    sql = (
+        "SELECT vehicle_id, MIN(date_in), MAX(date_in),"
+        " COUNT(DISTINCT CASE WHEN date_in >= :w THEN date_in END),"
+        " COALESCE(SUM(CASE WHEN date_in >= :w THEN total_fen ELSE 0 END), 0)"
+        " FROM visit WHERE status <> 'cancelled' AND date_in <= :d" + where_v + where_s
+        + " GROUP BY vehicle_id"
+    )
+    return query_frame(session, sql, {"w": window_start, "d": as_of} | p1 | p2, VISIT_SCHEMA)
+
+
+def classify_frame(facts: pl.DataFrame, rules: dict[int, ClassRules], as_of: date) -> pl.DataFrame:
+    """Add ``since`` (last return), ``in_park`` and ``class`` to a frame with
+    vehicle_id, store_id, purchase_date, sold_on, first_visit, last_visit, visits_w,
+    spend_w. ``rules`` maps store id to that store's rules."""
+    store_rules = pl.DataFrame(
+        {
+            "store_id": list(rules),
+            "_active": [r.active_since(as_of) for r in rules.values()],
+            "_churn": [r.churn_since(as_of) for r in rules.values()],
+            "_loyal_spend": [r.loyal_spend_fen for r in rules.values()],
+            "_loyal_visits": [r.loyal_visits for r in rules.values()],
+            "_rl": [r.relatively_loyal for r in rules.values()],
+            "_rl_spend": [r.relatively_loyal_spend_fen for r in rules.values()],
+            "_rl_visits": [r.relatively_loyal_visits for r in rules.values()],
+        },
+        schema={"store_id": pl.Int64, "_active": pl.Date, "_churn": pl.Date, "_loyal_spend": pl.Int64,
+                "_loyal_visits": pl.Int64, "_rl": pl.Boolean, "_rl_spend": pl.Int64, "_rl_visits": pl.Int64},
+    )
+    d = pl.lit(as_of, dtype=pl.Date)
+    purchase = pl.when(pl.col("purchase_date") <= d).then(pl.col("purchase_date"))
+    df = facts.join(store_rules, on="store_id", how="left").with_columns(
+        pl.col("visits_w").fill_null(0), pl.col("spend_w").fill_null(0),
+        since=pl.max_horizontal(pl.col("last_visit"), purchase),
+        _start=pl.min_horizontal(pl.col("purchase_date"), pl.col("first_visit")),
+    )
+    active = pl.col("since") >= pl.col("_active")
+    loyal = (pl.col("spend_w") >= pl.col("_loyal_spend")) | (pl.col("visits_w") >= pl.col("_loyal_visits"))
+    rel = pl.col("_rl") & ((pl.col("spend_w") >= pl.col("_rl_spend")) | (pl.col("visits_w") >= pl.col("_rl_visits")))
+    df = df.with_columns(
+        in_park=pl.col("_start").is_not_null() & (pl.col("_start") <= d)
+        & (pl.col("sold_on").is_null() | (pl.col("sold_on") > d)),
+        **{
+            "class": pl.when(pl.col("since").is_null()).then(pl.lit(UNKNOWN))
+            .when(active & loyal).then(pl.lit("loyal"))
+            .when(active & rel).then(pl.lit("relatively_loyal"))
+            .when(active).then(pl.lit("general"))
+            .when(pl.col("since") >= pl.col("_churn")).then(pl.lit("at_risk"))
+            .otherwise(pl.lit("churned"))
+        },
+    )
+    return df.drop([c for c in df.columns if c.startswith("_")])
+
+
+def rules_by_store(session: Session, store_ids) -> dict[int, ClassRules]:
+    return {int(sid): rules_for(session, int(sid)) for sid in store_ids}
+
+
+def classified(session: Session, *, as_of: date, store_ids: list[int] | None = None,
+               vehicle_ids: list[int] | None = None,
+               extra: dict[str, tuple[str, pl.DataType]] | None = None) -> pl.DataFrame:
+    """Every vehicle (of these stores, or these vehicles) with its class as of ``as_of``."""
+    vehicles = vehicles_frame(session, store_ids=store_ids, vehicle_ids=vehicle_ids, extra=extra)
+    rules = rules_by_store(session, vehicles["store_id"].unique().to_list())
+    # One aggregation per distinct window (stores almost always share one).
+    windows: dict[date, list[int]] = defaultdict(list)
+    for sid, r in rules.items():
+        windows[r.window_start(as_of)].append(sid)
+    parts = []
+    for start, sids in windows.items():
+        scope = sids if store_ids is not None or len(windows) > 1 else None
+        parts.append(visit_facts(session, as_of=as_of, window_start=start, store_ids=scope, vehicle_ids=vehicle_ids))
+    visits = pl.concat(parts) if parts else pl.DataFrame(schema=VISIT_SCHEMA)
+    facts = vehicles.join(visits, on="vehicle_id", how="left")
+    return classify_frame(facts, rules, as_of)
+
+
+# --- one vehicle, in words -------------------------------------------------------
+
+
+def _yuan(fen: int) -> str:
+    return f"¥{fen // 100:,}" if fen % 100 == 0 else f"¥{fen / 100:,.2f}"
+
+
+def _ago_en(months: int, days: int) -> str:
+    if days == 0:
+        return "today"
+    if months == 0:
+        return f"{days} day{'s' if days != 1 else ''} ago"
+    return f"{months} month{'s' if months != 1 else ''} ago"
+
+
+def _ago_zh(months: int, days: int) -> str:
+    if days == 0:
+        return "今天"
+    if months == 0:
+        return f"{days} 天前"
+    return f"{months} 个月前"
+
+
+def describe(row: dict, as_of: date, window_months: int) -> ClassResult:
+    code = row["class"]
+    since, last = row["since"], row["last_visit"]
+    visits, spend = int(row["visits_w"] or 0), int(row["spend_w"] or 0)
+    zh, en = CLASSES.get(code, UNKNOWN_LABELS)
+    if since is None:
+        return ClassResult(row["vehicle_id"], UNKNOWN, *UNKNOWN_LABELS, "没有购车日期和来店记录",
+                           "no purchase date and no visit on record", None, 0, 0, None, None, window_months)
+    months, days = whole_months_between(since, as_of), (as_of - since).days
+    tail_en = f"{visits} visit{'s' if visits != 1 else ''}, {_yuan(spend)} in {window_months} months"
+    tail_zh = f"{window_months}个月内来店 {visits} 次，消费 {_yuan(spend)}"
+    if last is None or since > last:
+        # Never back since the purchase (or the last visit predates the sale).
+        head_en, head_zh = f"no visit since purchase {_ago_en(months, days)}", f"购车后未回厂（购车 {_ago_zh(months, days)}）"
+    else:
+        head_en, head_zh = f"last visit {_ago_en(months, days)}", f"最近来店 {_ago_zh(months, days)}"
+    return ClassResult(
+        vehicle_id=row["vehicle_id"], code=code, label_zh=zh, label_en=en,
+        reason_zh=f"{head_zh}；{tail_zh}", reason_en=f"{head_en}; {tail_en}",
+        months_since_last_visit=months, visits_12m=visits, spend_12m_fen=spend,
+        last_visit=last, since=since, window_months=window_months,
+    )
+
+
+def vehicle_classes(session: Session, vehicle_ids: list[int], *, as_of: date) -> dict[int, ClassResult]:
+    """Class and reason of each of these vehicles as of ``as_of``."""
+    if not vehicle_ids:
+        return {}
+    df = classified(session, as_of=as_of, vehicle_ids=list(vehicle_ids))
+    rules = rules_by_store(session, df["store_id"].unique().to_list())
+    return {
+        row["vehicle_id"]: describe(row, as_of, rules[row["store_id"]].window_months)
+        for row in df.iter_rows(named=True)
+    }
+
+
+def vehicle_class(session: Session, vehicle_id: int, *, as_of: date) -> ClassResult | None:
+    """The class of one vehicle as of ``as_of``, with its reason in words; None if
+    there is no such vehicle."""
+    return vehicle_classes(session, [vehicle_id], as_of=as_of).get(vehicle_id)
+
+
+def lookup_classes(session: Session, vehicle_ids: list[int]) -> dict[int, ClassResult]:
+    """The lookup hook: classes as of today."""
+    from store import clock
+
+    return vehicle_classes(session, vehicle_ids, as_of=clock.today())
