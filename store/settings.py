@@ -53,11 +53,17 @@ DEFAULTS: dict[str, Any] = {
     "points_expiry_months": 0,  # 0: points never expire
     "points_redeem_for_money": False,
     "points_fen_per_point": 100,
+    "points_members_only": True,  # only visits while a membership is in force earn
+    "points_excluded_repair_types": ["warranty"],  # the maker pays a warranty claim
+    "points_referral_reward": 200,
     # memberships 会员
     "annual_fee_yuan": 300,
     "renewal_grace_months": 3,
     "stored_value_lapse_months": 6,
     "stored_value_low_balance_yuan": 200,
+    "membership_term_months": 12,
+    "tier_window_months": 12,  # spend over this window decides a tier
+    "tier_downgrade_max_steps": 1,  # at renewal, at most this many tiers down
     # staff sign-in
     "pin_max_failures": 5,
     "pin_lock_minutes": 15,
