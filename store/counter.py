@@ -10,11 +10,16 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from store.db import read_session
+from store import clock
+from store.access import SYSTEM, Actor, actor_for
+from store.db import in_transaction, read_session
 from store.lookup import VehicleMatch, describe_vehicles, lookup
 from store.models import Customer, Store, Vehicle, Visit
+from store.pitches import FollowUp, PitchLine, PitchRules, default_pitcher, follow_ups, record_pitch
 from store.privacy import mask_phone
+from store.profile import Profile, customer_profile
 from store.settings import get_setting
+from store.stores import StoreNotFound, resolve_store
 
 
 @dataclass
@@ -44,6 +49,9 @@ class VehicleProfile:
 class Counter:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        # Who acts at this counter and in which store; see :meth:`act_as`.
+        self.actor: Actor = SYSTEM
+        self.store_id: int | None = None
 
     def store_name(self) -> str:
         with read_session(self.engine) as session:
@@ -85,6 +93,42 @@ class Counter:
                     for x in visits
                 ],
             )
+
+    # --- the profile, pitches and follow-ups ---------------------------------
+
+    def act_as(self, staff_code: str | None = None, *, store_code: str | None = None) -> Actor:
+        """Who acts from now on: ``staff_code``, else the store's first service
+        advisor (until sign-in exists). An empty database leaves the system acting."""
+        with read_session(self.engine) as session:
+            try:
+                store = resolve_store(session, store_code)
+            except StoreNotFound:
+                if store_code or staff_code:
+                    raise
+                return self.actor
+            actor = actor_for(session, staff_code, store_id=store.id) if staff_code else None
+            actor = actor or default_pitcher(session, store_id=store.id) or SYSTEM
+        self.actor, self.store_id = actor, store.id
+        return actor
+
+    def profile(self, vehicle_id: int) -> Profile | None:
+        with read_session(self.engine) as session:
+            return customer_profile(session, vehicle_id, as_of=clock.today())
+
+    def pitch_rules(self) -> PitchRules:
+        with read_session(self.engine) as session:
+            return PitchRules.load(session, store_id=self.store_id)
+
+    def record_pitch(self, *, customer_id: int, outcome: str, **details) -> PitchLine:
+        """Store a pitch by the acting staff member (see :func:`store.pitches.record_pitch`)."""
+        return in_transaction(self.engine, lambda session: record_pitch(
+            session, actor=self.actor, store_id=self.store_id, customer_id=customer_id, outcome=outcome, **details))
+
+    def follow_ups(self, *, everyone: bool = False, within_days: int = 0) -> list[FollowUp]:
+        """The acting staff member's pitch follow-ups due (``everyone``: all pitchers')."""
+        with read_session(self.engine) as session:
+            return follow_ups(session, as_of=clock.today(), store_id=self.store_id, within_days=within_days,
+                              staff_id=None if everyone else self.actor.staff_id)
 
 
 __all__ = ["Counter", "VehicleProfile", "VisitLine", "mask_phone"]

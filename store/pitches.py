@@ -1,0 +1,308 @@
+"""Pitching the member club 会员推荐: recording a pitch, its follow-up, and who to
+follow up.
+
+| outcome | Chinese | follow-up by default (setting ``pitch_follow_up_days``) |
+| --- | --- | --- |
+| joined | 已入会 | none: membership sign-up takes over |
+| considering | 考虑中 | 7 days |
+| declined | 拒绝 | 90 days (and no nudge for ``pitch_declined_quiet_days``) |
+| not_now | 暂不 / 下次再说 | 30 days |
+
+Channels: counter 前台, delivery 交车 (a sales consultant at new-car delivery),
+phone 电话. Every pitch row names the staff member, the store, the channel and the
+moment, so the next person at the counter sees it and does not pitch again next week.
+The latest pitch of a customer is the one in force: a new pitch supersedes the
+follow-up of the one before.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import and_, exists, select
+from sqlalchemy.orm import aliased
+from sqlmodel import Session
+
+from store import clock
+from store.access import Actor
+from store.models import Customer, Membership, Pitch, Staff, Vehicle
+from store.privacy import mask_phone
+from store.settings import get_setting
+
+OUTCOMES = ("joined", "considering", "declined", "not_now")
+CHANNELS = ("counter", "delivery", "phone")
+# Outcomes that ask for another conversation later: the pitcher's follow-ups.
+FOLLOW_UP_OUTCOMES = ("considering", "not_now")
+
+# The reasons offered as choices, per outcome (stored as these words; the store's
+# language). Free text may replace or extend them.
+REASONS: dict[str, tuple[str, ...]] = {
+    "joined": ("折扣优惠", "积分兑换", "储值方便", "免费项目"),
+    "considering": ("和家人商量", "考虑费用", "下次来店再定", "比较其他店"),
+    "declined": ("价格", "很少来店", "外地工作", "在别家保养", "不感兴趣", "准备卖车"),
+    "not_now": ("赶时间", "下次来店再说", "价格"),
+}
+
+MAX_REASON = 255
+MAX_NOTE = 500
+
+
+class PitchError(ValueError):
+    """A pitch that cannot be recorded as given (a message for the user)."""
+
+
+@dataclass
+class PitchLine:
+    id: int
+    customer_id: int
+    vehicle_id: int | None
+    store_id: int
+    staff_id: int | None
+    staff_name: str | None
+    channel: str
+    outcome: str
+    reason: str | None
+    note: str | None
+    follow_up_on: date | None
+    pitched_at: datetime
+    plate: str | None = None
+    customer_name: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "pitched_at": self.pitched_at.isoformat(timespec="seconds"),
+            "outcome": self.outcome,
+            "reason": self.reason,
+            "note": self.note,
+            "follow_up_on": self.follow_up_on.isoformat() if self.follow_up_on else None,
+            "channel": self.channel,
+            "staff": self.staff_name,
+            "staff_id": self.staff_id,
+            "store_id": self.store_id,
+            "customer_id": self.customer_id,
+            "customer": self.customer_name,
+            "vehicle_id": self.vehicle_id,
+            "plate": self.plate,
+        }
+
+
+@dataclass
+class PitchWarning:
+    """Why this customer should not be pitched again yet.
+
+    ``kind`` is ``declined_quiet`` (declined, still inside the quiet period) or
+    ``recent`` (pitched within ``pitch_recent_days``)."""
+
+    kind: str
+    last: PitchLine
+    quiet_until: date | None = None
+
+
+@dataclass
+class PitchRules:
+    recent_days: int
+    declined_quiet_days: int
+    follow_up_days: dict[str, int]
+
+    @classmethod
+    def load(cls, session: Session | None, *, store_id: int | None = None) -> PitchRules:
+        return cls(
+            recent_days=int(get_setting(session, "pitch_recent_days", store_id=store_id)),
+            declined_quiet_days=int(get_setting(session, "pitch_declined_quiet_days", store_id=store_id)),
+            follow_up_days=dict(get_setting(session, "pitch_follow_up_days", store_id=store_id) or {}),
+        )
+
+
+def default_follow_up(outcome: str, *, as_of: date, rules: PitchRules) -> date | None:
+    """The follow-up date an outcome gets unless the user gives another."""
+    if outcome == "joined":
+        return None
+    days = rules.follow_up_days.get(outcome)
+    return as_of + timedelta(days=int(days)) if days else None
+
+
+def pitch_warning(last: PitchLine | None, *, as_of: date, rules: PitchRules) -> PitchWarning | None:
+    """A pure rule: is pitching this customer again now unwelcome?"""
+    if last is None or last.outcome == "joined":
+        return None
+    pitched_on = last.pitched_at.date()
+    if last.outcome == "declined":
+        quiet_until = pitched_on + timedelta(days=rules.declined_quiet_days)
+        if as_of < quiet_until:
+            return PitchWarning("declined_quiet", last, quiet_until)
+    if (as_of - pitched_on).days < rules.recent_days:
+        return PitchWarning("recent", last)
+    return None
+
+
+def _line(p: Pitch, plate: str | None = None, customer_name: str | None = None) -> PitchLine:
+    return PitchLine(
+        id=p.id, customer_id=p.customer_id, vehicle_id=p.vehicle_id, store_id=p.store_id, staff_id=p.staff_id,
+        staff_name=p.staff_name, channel=p.channel, outcome=p.outcome, reason=p.reason, note=p.note,
+        follow_up_on=p.follow_up_on, pitched_at=p.pitched_at, plate=plate, customer_name=customer_name,
+    )
+
+
+def pitch_history(session: Session, customer_id: int, *, limit: int = 20) -> list[PitchLine]:
+    """This customer's pitches, newest first."""
+    rows = session.execute(
+        select(Pitch, Vehicle.plate)
+        .join(Vehicle, Vehicle.id == Pitch.vehicle_id, isouter=True)
+        .where(Pitch.customer_id == customer_id)
+        .order_by(Pitch.pitched_at.desc(), Pitch.id.desc())
+        .limit(limit)
+    ).all()
+    return [_line(p, plate) for p, plate in rows]
+
+
+def last_pitch(session: Session, customer_id: int) -> PitchLine | None:
+    history = pitch_history(session, customer_id, limit=1)
+    return history[0] if history else None
+
+
+def _clean(text: str | None, limit: int) -> str | None:
+    text = (text or "").strip()
+    return text[:limit] if text else None
+
+
+def record_pitch(
+    session: Session,
+    *,
+    actor: Actor,
+    customer_id: int,
+    outcome: str,
+    vehicle_id: int | None = None,
+    store_id: int | None = None,
+    channel: str = "counter",
+    reason: str | None = None,
+    note: str | None = None,
+    follow_up_on: date | None | str = "default",
+    as_of: date | None = None,
+) -> PitchLine:
+    """Store one pitch: who (``actor``), when (now), where (channel and store).
+
+    ``follow_up_on`` left as ``"default"`` takes the outcome's default from the
+    store's settings; ``None`` means no follow-up. A joined customer gets none."""
+    as_of = as_of or clock.today()
+    if outcome not in OUTCOMES:
+        raise PitchError(f"unknown outcome {outcome!r}: one of {', '.join(OUTCOMES)}")
+    if channel not in CHANNELS:
+        raise PitchError(f"unknown channel {channel!r}: one of {', '.join(CHANNELS)}")
+    customer = session.get(Customer, customer_id)
+    if customer is None:
+        raise PitchError(f"no customer {customer_id}")
+    if vehicle_id is not None:
+        vehicle = session.get(Vehicle, vehicle_id)
+        if vehicle is None or vehicle.customer_id != customer_id:
+            raise PitchError(f"vehicle {vehicle_id} does not belong to customer {customer_id}")
+    store_id = store_id or actor.store_id or customer.store_id
+    if follow_up_on == "default":
+        follow_up_on = default_follow_up(outcome, as_of=as_of, rules=PitchRules.load(session, store_id=store_id))
+    if outcome == "joined":
+        follow_up_on = None
+    if follow_up_on is not None and follow_up_on < as_of:
+        raise PitchError(f"the follow-up date {follow_up_on.isoformat()} is in the past")
+    pitch = Pitch(
+        store_id=store_id, customer_id=customer_id, vehicle_id=vehicle_id, staff_id=actor.staff_id,
+        staff_name=None if actor.role == "system" else actor.name,
+        channel=channel, outcome=outcome, reason=_clean(reason, MAX_REASON), note=_clean(note, MAX_NOTE),
+        follow_up_on=follow_up_on, pitched_at=clock.now(),
+    )
+    session.add(pitch)
+    session.flush()
+    plate = session.get(Vehicle, vehicle_id).plate if vehicle_id is not None else None
+    return _line(pitch, plate, customer.name)
+
+
+@dataclass
+class FollowUp:
+    """A considering / not-now pitch whose follow-up is due: the pitcher's to do."""
+
+    pitch: PitchLine
+    due_on: date
+    overdue_days: int
+    vehicle_id: int | None
+    plate: str | None
+    customer_name: str
+    phone: str | None  # masked unless the caller may see it
+
+
+def follow_ups(
+    session: Session,
+    *,
+    as_of: date,
+    staff_id: int | None = None,
+    store_id: int | None = None,
+    within_days: int = 0,
+    unmask: bool = False,
+    limit: int = 500,
+) -> list[FollowUp]:
+    """Pitches waiting for their follow-up by ``as_of + within_days``: the latest
+    pitch of each customer, outcome considering or not now, the customer not an
+    active member since. ``staff_id`` None lists every pitcher's. Oldest due first."""
+    later = aliased(Pitch)
+    newer_exists = exists().where(
+        and_(later.customer_id == Pitch.customer_id,
+             (later.pitched_at > Pitch.pitched_at) | ((later.pitched_at == Pitch.pitched_at) & (later.id > Pitch.id)))
+    )
+    member_exists = exists().where(and_(Membership.customer_id == Pitch.customer_id, Membership.status == "active"))
+    stmt = (
+        select(Pitch, Vehicle.plate, Customer.name, Customer.phone)
+        .join(Customer, Customer.id == Pitch.customer_id)
+        .join(Vehicle, Vehicle.id == Pitch.vehicle_id, isouter=True)
+        .where(
+            Pitch.outcome.in_(FOLLOW_UP_OUTCOMES),
+            Pitch.follow_up_on.is_not(None),
+            Pitch.follow_up_on <= as_of + timedelta(days=within_days),
+            ~newer_exists,
+            ~member_exists,
+        )
+        .order_by(Pitch.follow_up_on, Pitch.id)
+        .limit(limit)
+    )
+    if staff_id is not None:
+        stmt = stmt.where(Pitch.staff_id == staff_id)
+    if store_id is not None:
+        stmt = stmt.where(Pitch.store_id == store_id)
+    out = []
+    for p, plate, name, phone in session.execute(stmt).all():
+        out.append(FollowUp(
+            pitch=_line(p, plate, name), due_on=p.follow_up_on, overdue_days=(as_of - p.follow_up_on).days,
+            vehicle_id=p.vehicle_id, plate=plate, customer_name=name, phone=phone if unmask else mask_phone(phone),
+        ))
+    return out
+
+
+def pitches_between(
+    session: Session, *, date_from: date, date_to: date, store_id: int | None = None, staff_id: int | None = None
+) -> list[PitchLine]:
+    """Every pitch made from ``date_from`` to ``date_to`` (both days included), oldest first."""
+    if date_to < date_from:
+        raise PitchError(f"--to {date_to.isoformat()} is before --from {date_from.isoformat()}")
+    start = datetime.combine(date_from, time.min)
+    end = datetime.combine(date_to + timedelta(days=1), time.min)
+    stmt = (
+        select(Pitch, Vehicle.plate, Customer.name)
+        .join(Customer, Customer.id == Pitch.customer_id)
+        .join(Vehicle, Vehicle.id == Pitch.vehicle_id, isouter=True)
+        .where(Pitch.pitched_at >= start, Pitch.pitched_at < end)
+        .order_by(Pitch.pitched_at, Pitch.id)
+    )
+    if store_id is not None:
+        stmt = stmt.where(Pitch.store_id == store_id)
+    if staff_id is not None:
+        stmt = stmt.where(Pitch.staff_id == staff_id)
+    return [_line(p, plate, name) for p, plate, name in session.execute(stmt).all()]
+
+
+def default_pitcher(session: Session, *, store_id: int) -> Actor | None:
+    """The store's first active service advisor: who acts until sign-in exists."""
+    staff = session.execute(
+        select(Staff).where(Staff.store_id == store_id, Staff.role == "sa", Staff.active.is_(True)).order_by(Staff.id)
+    ).scalars().first()
+    if staff is None:
+        return None
+    return Actor(staff_id=staff.id, name=staff.name, role=staff.role, store_id=staff.store_id)
