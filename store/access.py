@@ -1,6 +1,16 @@
-"""Who is acting: the staff member behind a screen or a command.
+"""Who is acting, and what they may see.
 
-Sign-in, roles' visibility and the audit of unmaskings build on :class:`Actor`.
+| role | Chinese | sees |
+| --- | --- | --- |
+| sa | 服务顾问 | full contact details of the customers adopted to them; of the customer at the counter after a logged reveal |
+| ca | 销售顾问 | masked details; the customer at the counter after a logged reveal |
+| member | 会员专员 | full contact details of the store's members (they run renewals and callbacks) |
+| manager | 店长 | the whole store |
+| analyst | 集团 | aggregates only, never a customer's details |
+| system | (the command line without ``--as``) | everything: whoever runs the shell owns the database file |
+
+Enforced here, in ``store/``, not on screen: every function that returns a
+customer's phone or ID number goes through :func:`contact_view`.
 """
 
 from __future__ import annotations
@@ -9,7 +19,8 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
-from store.models import Staff
+from store.models import Adoption, Customer, Membership, Staff, Vehicle
+from store.privacy import mask_id_number, mask_phone
 
 
 @dataclass(frozen=True)
@@ -21,7 +32,7 @@ class Actor:
 
     @property
     def is_manager(self) -> bool:
-        return self.role == "manager"
+        return self.role in ("manager", "system")
 
 
 SYSTEM = Actor(staff_id=None, name="system", role="system", store_id=None)
@@ -31,11 +42,91 @@ class StaffNotFound(LookupError):
     pass
 
 
+class AccessDenied(PermissionError):
+    """The acting staff member may not do this; the message says why."""
+
+
 def actor_for(session: Session, code: str, *, store_id: int | None = None) -> Actor:
-    stmt = select(Staff).where(Staff.code == code, Staff.active.is_(True))
+    stmt = select(Staff).where(Staff.code == code.upper(), Staff.active.is_(True))
     if store_id is not None:
         stmt = stmt.where(Staff.store_id == store_id)
     staff = session.exec(stmt).first()
     if staff is None:
         raise StaffNotFound(f"no active staff member with code {code!r}")
     return Actor(staff_id=staff.id, name=staff.name, role=staff.role, store_id=staff.store_id)
+
+
+def require_manager(actor: Actor, store_id: int | None) -> None:
+    if actor.role == "system":
+        return
+    if actor.role != "manager" or (store_id is not None and actor.store_id != store_id):
+        raise AccessDenied("only the store's manager may do this")
+
+
+def require_customer_access(actor: Actor, store_id: int | None = None) -> None:
+    """Group analysts read aggregates only; staff stay in their own store."""
+    if actor.role == "system":
+        return
+    if actor.role == "analyst":
+        raise AccessDenied("group analysts see aggregates only, not customers")
+    if store_id is not None and actor.store_id is not None and actor.store_id != store_id:
+        raise AccessDenied("this customer belongs to another store")
+
+
+def adopted_by(session: Session, customer_id: int, staff_id: int) -> bool:
+    return session.exec(
+        select(Adoption.id)
+        .join(Vehicle, Vehicle.id == Adoption.vehicle_id)
+        .where(Vehicle.customer_id == customer_id, Adoption.staff_id == staff_id, Adoption.ended_on.is_(None))
+    ).first() is not None
+
+
+def may_see_contact(session: Session, actor: Actor, customer: Customer) -> bool:
+    """Whether this actor sees the customer's phone and ID number in full."""
+    if actor.role == "system":
+        return True
+    if actor.role == "analyst" or (actor.store_id is not None and actor.store_id != customer.store_id):
+        return False
+    if actor.role == "manager":
+        return True
+    if actor.role == "sa" and actor.staff_id is not None:
+        return adopted_by(session, customer.id, actor.staff_id)
+    if actor.role == "member":
+        return session.exec(
+            select(Membership.id).where(Membership.customer_id == customer.id, Membership.status == "active")
+        ).first() is not None
+    return False
+
+
+@dataclass(frozen=True)
+class ContactView:
+    phone: str | None
+    id_number: str | None
+    masked: bool
+
+
+def contact_view(session: Session, actor: Actor, customer: Customer, *, reason: str | None = None,
+                 reveal: bool = False) -> ContactView:
+    """The customer's phone and ID number as this actor may see them.
+
+    Full details for those whose role allows it; for anyone else serving the
+    customer, ``reveal=True`` with a ``reason`` unmasks (e.g. "at the counter").
+    Every unmasked view writes an audit row: who, when, which customer, why."""
+    from store.audit import record
+    from store.pii import decrypt_id_number
+
+    require_customer_access(actor, customer.store_id)
+    allowed = may_see_contact(session, actor, customer)
+    if not allowed and reveal:
+        if not reason:
+            raise AccessDenied("say why you need the full phone number")
+        if actor.role not in ("sa", "ca", "member", "manager"):
+            raise AccessDenied("this role may not unmask customer details")
+        allowed = True
+    id_number = decrypt_id_number(customer.id_number_enc) if customer.id_number_enc else None
+    if not allowed:
+        return ContactView(mask_phone(customer.phone), mask_id_number(id_number), masked=True)
+    if actor.role != "system" and (customer.phone or id_number):
+        record(session, actor, "contact.unmask", "customer", customer.id, customer_id=customer.id,
+               store_id=customer.store_id, detail={"reason": reason or f"role {actor.role}"})
+    return ContactView(customer.phone, id_number, masked=False)

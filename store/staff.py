@@ -15,6 +15,18 @@ import base64
 import hashlib
 import hmac
 import os
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, func, select
+
+from store.access import AccessDenied, Actor, require_manager
+from store.audit import record
+from store.clock import now
+from store.models import Staff
+from store.settings import get_setting
+from store.validation import clean_text
 
 ROLES = ("sa", "ca", "member", "manager", "analyst")
 
@@ -35,3 +47,129 @@ def verify_pin(pin: str, stored: str | None) -> bool:
     expected = base64.b64decode(digest_b64)
     actual = hashlib.scrypt(pin.encode(), salt=base64.b64decode(salt_b64), dklen=32, **_SCRYPT)
     return hmac.compare_digest(expected, actual)
+
+
+# --- managing staff and signing in -------------------------------------------
+
+CODE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{2,16}$")
+PIN_PATTERN = re.compile(r"^[0-9]{4,8}$")
+
+
+class SignInRefused(Exception):
+    """A refused sign-in; the message is what the person at the keyboard reads."""
+
+
+@dataclass(frozen=True)
+class StaffRow:
+    code: str
+    name: str
+    role: str
+    active: bool
+    locked_until: datetime | None
+
+
+def _check_code(code: str) -> str:
+    if not CODE_PATTERN.match(code or ""):
+        raise ValueError(f"staff code {code!r}: 2-16 letters, digits, - or _")
+    return code.upper()
+
+
+def _check_pin(pin: str) -> str:
+    if not PIN_PATTERN.match(pin or ""):
+        raise ValueError("PIN: 4 to 8 digits")
+    return pin
+
+
+def needs_first_manager(session: Session) -> bool:
+    """A new database has no staff yet: its first user must create a manager."""
+    return not session.exec(select(func.count()).select_from(Staff)).one()
+
+
+def add_staff(session: Session, actor: Actor, *, store_id: int, code: str, name: str, role: str, pin: str) -> Staff:
+    """Add a staff member. Only a manager may, except the very first (who must be one)."""
+    first = needs_first_manager(session)
+    if first and role != "manager":
+        raise ValueError("the first staff member of a new database must be a manager")
+    if not first:
+        require_manager(actor, store_id)
+    if role not in ROLES:
+        raise ValueError(f"role {role!r}: one of {', '.join(ROLES)}")
+    code = _check_code(code)
+    name = clean_text(name, field="name", max_len=50, required=True)
+    pin = _check_pin(pin)
+    if session.exec(select(Staff).where(Staff.store_id == store_id, Staff.code == code)).first():
+        raise ValueError(f"staff code {code} is already taken in this store")
+    staff = Staff(store_id=store_id, code=code, name=name, role=role, pin_hash=hash_pin(pin))
+    session.add(staff)
+    session.flush()
+    record(session, actor, "staff.add", "staff", staff.id, store_id=store_id, detail={"code": code, "role": role})
+    return staff
+
+
+def list_staff(session: Session, actor: Actor, *, store_id: int) -> list[StaffRow]:
+    require_manager(actor, store_id)
+    rows = session.exec(select(Staff).where(Staff.store_id == store_id).order_by(Staff.code)).all()
+    return [StaffRow(s.code, s.name, s.role, s.active, s.locked_until) for s in rows]
+
+
+def _staff_by_code(session: Session, store_id: int, code: str) -> Staff:
+    staff = session.exec(select(Staff).where(Staff.store_id == store_id, Staff.code == code.upper())).first()
+    if staff is None:
+        raise ValueError(f"no staff member with code {code!r}")
+    return staff
+
+
+def reset_pin(session: Session, actor: Actor, *, store_id: int, code: str, pin: str) -> None:
+    require_manager(actor, store_id)
+    staff = _staff_by_code(session, store_id, code)
+    staff.pin_hash = hash_pin(_check_pin(pin))
+    staff.failed_attempts = 0
+    staff.locked_until = None
+    session.add(staff)
+    record(session, actor, "staff.reset_pin", "staff", staff.id, store_id=store_id, detail={"code": staff.code})
+
+
+def disable_staff(session: Session, actor: Actor, *, store_id: int, code: str) -> None:
+    require_manager(actor, store_id)
+    staff = _staff_by_code(session, store_id, code)
+    if staff.id == actor.staff_id:
+        raise ValueError("you cannot disable yourself")
+    staff.active = False
+    session.add(staff)
+    record(session, actor, "staff.disable", "staff", staff.id, store_id=store_id, detail={"code": staff.code})
+
+
+def sign_in(session: Session, *, code: str, pin: str, store_id: int | None = None) -> Actor:
+    """Check a staff code and PIN. Repeated failures lock the code for a while.
+
+    The caller commits even when this raises, so the failure count is kept."""
+    stmt = select(Staff).where(Staff.code == (code or "").strip().upper())
+    if store_id is not None:
+        stmt = stmt.where(Staff.store_id == store_id)
+    staff = session.exec(stmt).first()
+    if staff is None or not staff.active:
+        raise SignInRefused("工号或密码不对 / wrong staff code or PIN")
+    moment = now()
+    if staff.locked_until and staff.locked_until > moment:
+        minutes = max(1, int((staff.locked_until - moment).total_seconds() // 60) + 1)
+        raise SignInRefused(f"已锁定，{minutes} 分钟后再试 / locked: try again in {minutes} min")
+    if not verify_pin(pin or "", staff.pin_hash):
+        staff.failed_attempts += 1
+        limit = get_setting(session, "pin_max_failures", store_id=staff.store_id)
+        if staff.failed_attempts >= limit:
+            staff.locked_until = moment + timedelta(minutes=get_setting(session, "pin_lock_minutes", store_id=staff.store_id))
+            staff.failed_attempts = 0
+            session.add(staff)
+            raise SignInRefused("密码错误次数过多，已锁定 / too many wrong PINs: locked")
+        session.add(staff)
+        raise SignInRefused(f"工号或密码不对 / wrong staff code or PIN ({staff.failed_attempts}/{limit})")
+    staff.failed_attempts = 0
+    staff.locked_until = None
+    session.add(staff)
+    return Actor(staff_id=staff.id, name=staff.name, role=staff.role, store_id=staff.store_id)
+
+
+__all__ = [
+    "AccessDenied", "ROLES", "SignInRefused", "add_staff", "disable_staff", "hash_pin", "list_staff",
+    "needs_first_manager", "reset_pin", "sign_in", "verify_pin",
+]

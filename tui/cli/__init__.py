@@ -10,3 +10,4 @@ import typer
 
 from tui.cli.common import app, main  # noqa: F401
 from tui.cli import db_cmds, demo_cmds, lookup_cmds  # noqa: F401,E402
+from tui.cli import staff_cmds  # noqa: F401,E402

@@ -35,6 +35,7 @@ class Context:
     store_code: str | None = None
     staff_code: str | None = None
     _engine: Engine | None = field(default=None, repr=False)
+    _actor: Any = field(default=None, repr=False)
 
     def store_id(self) -> int:
         """The store this command works in (``--store`` or the only one)."""
@@ -48,17 +49,36 @@ class Context:
                 fail(str(exc))
 
     def actor(self):
-        """The staff member acting (``--as CODE``), else the system."""
-        from store.access import SYSTEM, StaffNotFound, actor_for
-        from store.db import read_session
+        """The staff member acting: ``--as CODE`` with the PIN from ``DEALERDESK_PIN``
+        (or asked on a terminal), with that person's rights. Without ``--as`` the
+        command line acts as the system: whoever runs the shell owns the database."""
+        import os
+
+        from store.access import SYSTEM
+        from store.db import write_session
+        from store.staff import SignInRefused, sign_in
 
         if not self.staff_code:
             return SYSTEM
-        with read_session(self.engine()) as session:
+        if self._actor is None:
+            pin = os.environ.get("DEALERDESK_PIN")
+            if pin is None:
+                if not sys.stdin.isatty():
+                    fail(f"--as {self.staff_code}: set DEALERDESK_PIN to that staff member's PIN")
+                pin = typer.prompt(f"PIN for {self.staff_code}", hide_input=True)
             try:
-                return actor_for(session, self.staff_code)
-            except StaffNotFound as exc:
+                with write_session(self.engine()) as session:  # a failed try is counted, so commit it
+                    try:
+                        self._actor = sign_in(session, code=self.staff_code, pin=pin)
+                    except SignInRefused as exc:
+                        refusal = exc
+                    else:
+                        refusal = None
+            except Exception as exc:  # pragma: no cover - database down
                 fail(str(exc))
+            if refusal is not None:
+                fail(str(refusal))
+        return self._actor
 
     def engine(self, *, auto_upgrade: bool | None = None) -> Engine:
         if self._engine is None:

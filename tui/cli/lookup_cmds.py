@@ -6,9 +6,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from store.access import AccessDenied
 from store.db import read_session
 from store.lookup import lookup as find
-from tui.cli.common import OutputFormat, app, ctx_obj, emit_json
+from tui.cli.common import OutputFormat, app, ctx_obj, emit_json, fail
 
 
 @app.command("lookup")
@@ -19,8 +20,13 @@ def lookup(
     limit: int = typer.Option(50, "--limit", min=1, max=500),
 ) -> None:
     """Find vehicles the way the counter does."""
-    with read_session(ctx_obj(ctx).engine()) as session:
-        matches = find(session, query, limit=limit)
+    c = ctx_obj(ctx)
+    actor = c.actor()
+    with read_session(c.engine()) as session:
+        try:
+            matches = find(session, query, limit=limit, actor=actor)
+        except AccessDenied as exc:
+            fail(str(exc))
     if fmt is OutputFormat.json:
         emit_json([m.as_dict() for m in matches])
         return

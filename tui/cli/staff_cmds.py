@@ -1,0 +1,122 @@
+"""``dealerdesk staff add|list|reset-pin|disable`` and ``dealerdesk audit``."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from store.access import AccessDenied
+from store.audit_query import audit_trail
+from store.db import read_session, write_session
+from store.staff import ROLES, add_staff, disable_staff, list_staff, reset_pin
+from store.validation import FieldError
+from tui.cli.common import app, ctx_obj, emit_json, fail
+
+staff_app = typer.Typer(help="Staff and their PINs (managers only; the first manager of a new database excepted).")
+app.add_typer(staff_app, name="staff")
+
+
+def _pin(pin: str | None) -> str:
+    if pin:
+        return pin
+    return typer.prompt("PIN", hide_input=True, confirmation_prompt=True)
+
+
+def _guarded(work):
+    try:
+        return work()
+    except (AccessDenied, FieldError, ValueError) as exc:
+        fail(str(exc))
+
+
+@staff_app.command("add")
+def staff_add(
+    ctx: typer.Context,
+    code: str = typer.Argument(..., help="Staff code, e.g. SA06"),
+    name: str = typer.Argument(...),
+    role: str = typer.Option("sa", "--role", help=" | ".join(ROLES)),
+    pin: str | None = typer.Option(None, "--pin", envvar="DEALERDESK_NEW_PIN", help="4-8 digits (asked if not given)"),
+) -> None:
+    """Add a staff member."""
+    c = ctx_obj(ctx)
+    engine, store_id, actor = c.engine(), c.store_id(), c.actor()
+    secret = _pin(pin)
+    with write_session(engine) as s:
+        staff = _guarded(lambda: add_staff(s, actor, store_id=store_id, code=code, name=name, role=role, pin=secret))
+        typer.echo(f"added {staff.code} {staff.name} ({staff.role})")
+
+
+@staff_app.command("list")
+def staff_list(ctx: typer.Context, fmt: str = typer.Option("text", "--format", help="text | json")) -> None:
+    """List the store's staff."""
+    c = ctx_obj(ctx)
+    with read_session(c.engine()) as s:
+        rows = _guarded(lambda: list_staff(s, c.actor(), store_id=c.store_id()))
+    if fmt == "json":
+        emit_json([{"code": r.code, "name": r.name, "role": r.role, "active": r.active,
+                    "locked_until": r.locked_until.isoformat() if r.locked_until else None} for r in rows])
+        return
+    table = Table("code", "name", "role", "active", "locked until")
+    for r in rows:
+        table.add_row(r.code, r.name, r.role, "yes" if r.active else "no", str(r.locked_until or ""))
+    Console().print(table)
+
+
+@staff_app.command("reset-pin")
+def staff_reset_pin(ctx: typer.Context, code: str, pin: str | None = typer.Option(None, "--pin", envvar="DEALERDESK_NEW_PIN")) -> None:
+    """Give a staff member a new PIN (and lift a lock)."""
+    c = ctx_obj(ctx)
+    engine, store_id, actor = c.engine(), c.store_id(), c.actor()
+    secret = _pin(pin)
+    with write_session(engine) as s:
+        _guarded(lambda: reset_pin(s, actor, store_id=store_id, code=code, pin=secret))
+    typer.echo(f"PIN of {code.upper()} reset")
+
+
+@staff_app.command("disable")
+def staff_disable(ctx: typer.Context, code: str) -> None:
+    """Stop a staff member from signing in (their history stays)."""
+    c = ctx_obj(ctx)
+    engine, store_id, actor = c.engine(), c.store_id(), c.actor()
+    with write_session(engine) as s:
+        _guarded(lambda: disable_staff(s, actor, store_id=store_id, code=code))
+    typer.echo(f"{code.upper()} disabled")
+
+
+@app.command("audit")
+def audit(
+    ctx: typer.Context,
+    date_from: str = typer.Option(..., "--from", help="YYYY-MM-DD"),
+    date_to: str = typer.Option(..., "--to", help="YYYY-MM-DD"),
+    staff: str | None = typer.Option(None, "--staff", help="Only this staff code"),
+    fmt: str = typer.Option("table", "--format", help="table | csv | json"),
+) -> None:
+    """The audit trail: changes to money, points, memberships, assignments, staff, settings; unmaskings."""
+    try:
+        start, end = date.fromisoformat(date_from), date.fromisoformat(date_to)
+    except ValueError:
+        fail("--from and --to take dates as YYYY-MM-DD")
+    c = ctx_obj(ctx)
+    with read_session(c.engine()) as s:
+        rows = _guarded(lambda: audit_trail(s, c.actor(), store_id=c.store_id(), date_from=start, date_to=end,
+                                            staff_code=staff))
+    dicts = [r.as_dict() for r in rows]
+    if fmt == "json":
+        emit_json(dicts)
+    elif fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=["at", "staff", "action", "entity", "entity_id", "customer_id", "detail"])
+        writer.writeheader()
+        writer.writerows(dicts)
+        typer.echo(buf.getvalue(), nl=False)
+    else:
+        table = Table("at", "staff", "action", "entity", "customer", "detail")
+        for d in dicts:
+            table.add_row(d["at"], d["staff"], d["action"], f"{d['entity']} {d['entity_id'] or ''}",
+                          str(d["customer_id"] or ""), str(d["detail"] or ""))
+        Console().print(table)
