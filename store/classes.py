@@ -141,7 +141,8 @@ def vehicles_frame(session: Session, *, store_ids: list[int] | None = None, vehi
     sql = (
         "SELECT v.id, v.store_id, v.customer_id, v.purchase_date, v.sold_on"
         + (", " + cols if cols else "")
-        + " FROM vehicle v" + (" LEFT JOIN customer c ON c.id = v.customer_id" if extra else "")
+        + " FROM vehicle v"
+        + (" LEFT JOIN customer c ON c.id = v.customer_id" if any("c." in e for e, _ in extra.values()) else "")
         + " WHERE 1 = 1" + where_s + where_v
     )
     schema = dict(VEHICLE_SCHEMA) | {name: dtype for name, (_, dtype) in extra.items()}

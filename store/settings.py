@@ -28,6 +28,7 @@ DEFAULTS: dict[str, Any] = {
     "class_relatively_loyal_spend_yuan": 2000,
     "class_relatively_loyal_visits": 3,
     "class_window_months": 12,
+    "class_healthy_mix": {"loyal": 50, "general": 30, "at_risk": 15, "churned": 5},  # percent
     # warranty, maintenance 保养
     "warranty_months": 36,
     "warranty_months_by_model": {},
@@ -40,6 +41,21 @@ DEFAULTS: dict[str, Any] = {
     "contact_cap_period_days": 30,
     "call_due_within_days": 15,
     "call_no_answer_max_tries": 3,
+    "care_catch_up_days": 7,  # a trigger missed up to N days ago still makes its task
+    "care_new_car_days": 7,
+    "care_repair_callback_days": 3,
+    "care_problem_callback_days": 7,
+    "care_repair_callback_types": ["first_maintenance", "maintenance", "repair", "warranty", "insurance",
+                                   "bodywork", "accessories", "rescue", "other"],
+    "care_overdue_days": [15, 30],
+    "care_absent_months": [3.5, 6, 9, 12],
+    "care_insurance_days_before": 30,
+    "care_inspection_days_before": 30,
+    "care_warranty_days_before": 30,
+    # annual inspection 年检 of a private car: first at 6 years, every 2 until 10, then yearly
+    "inspection_first_year": 6,
+    "inspection_every_years": 2,
+    "inspection_yearly_after": 10,
     # adoption 客户领养
     "adoption_window_months": 12,
     "adoption_letter_plate_rule": "last_digit",  # last_digit | by_hand

@@ -1,0 +1,206 @@
+"""The churn report 流失分析 and the class mix 客户分类结构, cut by any dimensions.
+
+Churn rate = churned / vehicles in the park; at-risk rate (准流失率) = at risk /
+vehicles; maximum possible churn rate (最大可能流失率) = (churned + at risk) / vehicles;
+percentages rounded half up to 2 decimals. Classes and the park are those of
+:mod:`store.classes` as of the date asked about.
+
+| dimension | values |
+| --- | --- |
+| warranty 保修 | ``in`` / ``out``: in while the date is on or before the vehicle's warranty end date; without one, before purchase date + the model's warranty months (``warranty_months_by_model``) or the store's (``warranty_months``); null when neither date is known |
+| region 区域 | the vehicle's region, else its owner's |
+| vehicle_age 车龄 | whole years since purchase, plus one: 1 = first year, 2 = second year... |
+| model 车型 | |
+| sa 服务顾问 | the SA the vehicle is adopted to on that date (客户领养), else the SA of its last visit |
+| store 门店 | store code |
+| class 客户分类 | class code |
+
+How it stays fast at a million vehicles and ten million visits: the visits are
+reduced to one row per vehicle by a GROUP BY in the database
+(:func:`store.classes.visit_facts`), and the classes and cuts are polars
+expressions over those rows; see ``bench/reports``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+from sqlmodel import Session
+
+from store.classes import CLASS_ORDER, classified
+from store.frames import in_list, query_frame
+from store.reports import ReportTable, percent
+from store.settings import get_settings
+
+DIMENSIONS = ("warranty", "region", "vehicle_age", "model", "sa", "store", "class")
+COUNT_COLUMNS = ["vehicles", "churned", "at_risk", "churn_rate", "at_risk_rate", "max_churn_rate"]
+HEALTHY_MIX_DEFAULT = {"loyal": 50, "general": 30, "at_risk": 15, "churned": 5}
+
+
+def _warranty(session: Session, df: pl.DataFrame, as_of: date) -> pl.DataFrame:
+    stores, by_model = [], []
+    for sid in df["store_id"].unique().to_list():
+        s = get_settings(session, store_id=sid)
+        stores.append({"store_id": sid, "_w_months": int(s["warranty_months"])})
+        for model, months in (s.get("warranty_months_by_model") or {}).items():
+            by_model.append({"store_id": sid, "model": model, "_w_model": int(months)})
+    stores_df = pl.DataFrame(stores, schema={"store_id": pl.Int64, "_w_months": pl.Int64})
+    model_df = pl.DataFrame(by_model, schema={"store_id": pl.Int64, "model": pl.String, "_w_model": pl.Int64})
+    d = pl.lit(as_of, dtype=pl.Date)
+    months = pl.coalesce("_w_model", "_w_months")
+    computed_end = pl.col("purchase_date").dt.offset_by(pl.format("{}mo", months))
+    df = df.join(stores_df, on="store_id", how="left").join(model_df, on=["store_id", "model"], how="left")
+    status = (
+        pl.when(pl.col("warranty_end").is_not_null())
+        .then(pl.when(d <= pl.col("warranty_end")).then(pl.lit("in")).otherwise(pl.lit("out")))
+        .when(pl.col("purchase_date").is_not_null())
+        .then(pl.when(d < computed_end).then(pl.lit("in")).otherwise(pl.lit("out")))
+    )
+    return df.with_columns(warranty=status).drop("_w_months", "_w_model")
+
+
+def _vehicle_age(df: pl.DataFrame, as_of: date) -> pl.DataFrame:
+    d = pl.lit(as_of, dtype=pl.Date)
+    years = pl.lit(as_of.year) - pl.col("purchase_date").dt.year()
+    # One fewer when this year's anniversary (29 Feb -> 28 Feb) is still ahead.
+    ahead = pl.col("purchase_date").dt.offset_by(pl.format("{}y", years)) > d
+    whole = (years - ahead.cast(pl.Int32)).cast(pl.Int32)
+    return df.with_columns(vehicle_age=pl.when(pl.col("purchase_date").is_not_null()).then(whole + 1))
+
+
+def last_visit_sa(session: Session, *, as_of: date, store_ids: list[int] | None) -> pl.DataFrame:
+    """The SA named on each vehicle's last visit on or before ``as_of``."""
+    scope, params = "", {}
+    if store_ids is not None:
+        clause, params = in_list("store_id", store_ids, "s")
+        scope = " AND vehicle_id IN (SELECT id FROM vehicle WHERE 1 = 1" + clause + ")"
+    if session.get_bind().dialect.name == "postgresql":
+        sql = ("SELECT DISTINCT ON (vehicle_id) vehicle_id, sa_name FROM visit"
+               " WHERE status <> 'cancelled' AND date_in <= :d" + scope + " ORDER BY vehicle_id, date_in DESC, id DESC")
+    else:
+        # SQLite fills a bare column from the row holding the MAX() (documented behaviour).
+        sql = ("SELECT vehicle_id, sa_name, MAX(date_in || printf('%012d', id)) FROM visit"
+               " WHERE status <> 'cancelled' AND date_in <= :d" + scope + " GROUP BY vehicle_id")
+    schema = {"vehicle_id": pl.Int64, "_last_sa": pl.String}
+    if session.get_bind().dialect.name != "postgresql":
+        schema["_k"] = pl.String
+    return query_frame(session, sql, {"d": as_of} | params, schema).select("vehicle_id", "_last_sa")
+
+
+def adopted_sa(session: Session, *, as_of: date, store_ids: list[int] | None) -> pl.DataFrame:
+    clause, params = in_list("a.store_id", store_ids, "s")
+    sql = ("SELECT a.vehicle_id, s.name, a.started_on FROM adoption a JOIN staff s ON s.id = a.staff_id"
+           " WHERE a.started_on <= :d AND (a.ended_on IS NULL OR a.ended_on > :d)" + clause)
+    df = query_frame(session, sql, {"d": as_of} | params,
+                     {"vehicle_id": pl.Int64, "_adopted_sa": pl.String, "_started": pl.Date})
+    return df.sort("_started").group_by("vehicle_id").agg(pl.col("_adopted_sa").last())
+
+
+def park(session: Session, *, as_of: date, dims: list[str] | tuple[str, ...] = (),
+         store_ids: list[int] | None = None) -> pl.DataFrame:
+    """Every vehicle in the park on ``as_of`` with its class and the asked-for dimensions."""
+    extra: dict[str, tuple[str, pl.DataType]] = {}
+    if "warranty" in dims:
+        extra["warranty_end"] = ("v.warranty_end", pl.Date)
+    if "warranty" in dims or "model" in dims:
+        extra["model"] = ("v.model", pl.String)
+    if "region" in dims:
+        extra["region"] = ("COALESCE(v.region, c.region)", pl.String)
+    df = classified(session, as_of=as_of, store_ids=store_ids, extra=extra).filter(pl.col("in_park"))
+    if "warranty" in dims:
+        df = _warranty(session, df, as_of)
+    if "vehicle_age" in dims:
+        df = _vehicle_age(df, as_of)
+    if "store" in dims:
+        stores = query_frame(session, "SELECT id, code FROM store", None, {"store_id": pl.Int64, "store": pl.String})
+        df = df.join(stores, on="store_id", how="left")
+    if "sa" in dims:
+        df = (
+            df.join(last_visit_sa(session, as_of=as_of, store_ids=store_ids), on="vehicle_id", how="left")
+            .join(adopted_sa(session, as_of=as_of, store_ids=store_ids), on="vehicle_id", how="left")
+            .with_columns(sa=pl.coalesce("_adopted_sa", "_last_sa"))
+        )
+    return df
+
+
+def _grouped(df: pl.DataFrame, dims: list[str], aggs: list[pl.Expr]) -> pl.DataFrame:
+    if not dims:
+        return df.select(aggs)
+    # Classes sort in their own order (loyal first), everything else by value; blanks last.
+    order = {c: i for i, c in enumerate(CLASS_ORDER)}
+    keys = [pl.col(d).replace_strict(order, default=len(order), return_dtype=pl.Int32) if d == "class" else pl.col(d)
+            for d in dims]
+    return df.group_by(dims).agg(aggs).sort(keys, nulls_last=True)
+
+
+def churn_table(df: pl.DataFrame, dims: list[str]) -> pl.DataFrame:
+    """Counts per group from a :func:`park` frame (vehicles, churned, at_risk)."""
+    cls = pl.col("class")
+    return _grouped(df, dims, [
+        pl.len().cast(pl.Int64).alias("vehicles"),
+        (cls == "churned").sum().cast(pl.Int64).alias("churned"),
+        (cls == "at_risk").sum().cast(pl.Int64).alias("at_risk"),
+    ])
+
+
+def _with_rates(row: dict) -> dict:
+    n, c, r = row["vehicles"], row["churned"], row["at_risk"]
+    return row | {"churn_rate": percent(c, n), "at_risk_rate": percent(r, n), "max_churn_rate": percent(c + r, n)}
+
+
+def churn_report(session: Session, *, as_of: date, by: list[str] | tuple[str, ...] = (),
+                 store_ids: list[int] | None = None) -> ReportTable:
+    """Vehicles, churned, at risk and their rates, one row per combination of ``by``
+    (one total row without it)."""
+    dims = list(by)
+    df = park(session, as_of=as_of, dims=dims, store_ids=store_ids)
+    counts = churn_table(df, dims)
+    rows = [_with_rates(r) for r in counts.iter_rows(named=True)]
+    if not dims and not rows:
+        rows = [_with_rates({"vehicles": 0, "churned": 0, "at_risk": 0})]
+    total = None
+    if dims:
+        total = _with_rates({"vehicles": sum(r["vehicles"] for r in rows), "churned": sum(r["churned"] for r in rows),
+                             "at_risk": sum(r["at_risk"] for r in rows)})
+    return ReportTable(
+        title=f"流失分析 churn, as of {as_of.isoformat()}",
+        columns=dims + COUNT_COLUMNS, rows=rows, total=total,
+        percent_columns=("churn_rate", "at_risk_rate", "max_churn_rate"),
+    )
+
+
+def healthy_mix(session: Session, store_ids: list[int] | None) -> dict[str, float]:
+    sid = store_ids[0] if store_ids and len(store_ids) == 1 else None
+    return get_settings(session, store_id=sid).get("class_healthy_mix") or HEALTHY_MIX_DEFAULT
+
+
+def class_mix_report(session: Session, *, as_of: date, by: list[str] | tuple[str, ...] = (),
+                     store_ids: list[int] | None = None) -> ReportTable:
+    """Per group, how many vehicles are in each class, their share, the healthy
+    store's share (``class_healthy_mix``: loyal 50 / general 30 / at risk 15 /
+    churned 5) and the gap in percentage points."""
+    dims = list(by)
+    if "class" in dims:
+        raise ValueError("the class mix is counted by class already: cut it by other dimensions")
+    df = park(session, as_of=as_of, dims=dims, store_ids=store_ids)
+    present = set(df["class"].unique().to_list())
+    classes = [c for c in CLASS_ORDER if c != "relatively_loyal" or c in present]
+    counts = _grouped(df, dims, [pl.len().cast(pl.Int64).alias("_n")]
+                      + [(pl.col("class") == c).sum().cast(pl.Int64).alias(c) for c in classes])
+    healthy = healthy_mix(session, store_ids)
+    rows = []
+    groups = list(counts.iter_rows(named=True)) or [dict.fromkeys(dims) | {"_n": 0} | dict.fromkeys(classes, 0)]
+    for g in groups:
+        for c in classes:
+            share = percent(g[c], g["_n"])
+            ideal = healthy.get(c)
+            gap = round(share - float(ideal), 2) if share is not None and ideal is not None else None
+            rows.append({d: g[d] for d in dims} | {"class": c, "vehicles": g[c], "share": share,
+                                                   "healthy_share": float(ideal) if ideal is not None else None,
+                                                   "gap": gap})
+    return ReportTable(
+        title=f"客户分类结构 class mix, as of {as_of.isoformat()}",
+        columns=dims + ["class", "vehicles", "share", "healthy_share", "gap"], rows=rows,
+        percent_columns=("share", "healthy_share", "gap"),
+    )

@@ -1,0 +1,72 @@
+"""``dealerdesk report ...``: the manager's reports, as a table, CSV, JSON or xlsx.
+
+Each report is one subcommand on :data:`report_app`; they share the output options
+and writers of :mod:`tui.cli.report_output`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from store.db import read_session
+from store.reports import parse_dimensions
+from tui.cli.common import app, ctx_obj, fail
+from tui.cli.report_output import ReportFormat, emit, parse_as_of, report_store_ids
+
+report_app = typer.Typer(help="Reports: churn, class mix.", no_args_is_help=True)
+app.add_typer(report_app, name="report")
+
+AS_OF = typer.Option(None, "--as-of", help="The date the report is as of (YYYY-MM-DD; default today).")
+FORMAT = typer.Option(ReportFormat.table, "--format", help="table, csv, json or xlsx (xlsx needs --out).")
+OUT = typer.Option(None, "--out", help="Write to this file instead of the screen.")
+
+
+@report_app.command("churn")
+def churn(
+    ctx: typer.Context,
+    as_of: str | None = AS_OF,
+    by: str | None = typer.Option(
+        None, "--by", help="Comma list of: warranty, region, vehicle_age, model, sa, store, class."
+    ),
+    fmt: ReportFormat = FORMAT,
+    out: Path | None = OUT,
+) -> None:
+    """Churn 流失分析: vehicles, churned, at risk and the rates, cut by any dimensions.
+
+    Without --store it covers every store in the database."""
+    from store.reports.churn import DIMENSIONS, churn_report
+
+    obj = ctx_obj(ctx)
+    day = parse_as_of(as_of)
+    try:
+        dims = parse_dimensions(by, DIMENSIONS)
+    except ValueError as exc:
+        fail(str(exc))
+    store_ids = report_store_ids(obj)
+    with read_session(obj.engine()) as session:
+        report = churn_report(session, as_of=day, by=dims, store_ids=store_ids)
+    emit(report, fmt, out)
+
+
+@report_app.command("classes")
+def classes(
+    ctx: typer.Context,
+    as_of: str | None = AS_OF,
+    by: str | None = typer.Option(None, "--by", help="Comma list of: warranty, region, vehicle_age, model, sa, store."),
+    fmt: ReportFormat = FORMAT,
+    out: Path | None = OUT,
+) -> None:
+    """The class mix 客户分类结构: counts and shares per class against the healthy mix."""
+    from store.reports.churn import DIMENSIONS, class_mix_report
+
+    obj = ctx_obj(ctx)
+    day = parse_as_of(as_of)
+    try:
+        dims = parse_dimensions(by, tuple(d for d in DIMENSIONS if d != "class"))
+    except ValueError as exc:
+        fail(str(exc))
+    with read_session(obj.engine()) as session:
+        report = class_mix_report(session, as_of=day, by=dims, store_ids=report_store_ids(obj))
+    emit(report, fmt, out)
