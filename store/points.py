@@ -42,7 +42,6 @@ from sqlmodel import Session, select
 from store import audit, clock
 from store.access import SYSTEM, Actor
 from store.dates import add_months
-from store.lookup import pinyin_forms
 from store.models import (
     CatalogItem,
     Customer,
@@ -224,6 +223,11 @@ def lock_account(session: Session, customer_id: int) -> PointsAccount:
     Creation is ``INSERT ... ON CONFLICT DO NOTHING`` so two first earns at once
     make one account; the ``FOR UPDATE`` then serializes every debit on Postgres.
     """
+    stmt = (select(PointsAccount).where(PointsAccount.customer_id == customer_id).with_for_update()
+            .execution_options(populate_existing=True))
+    account = session.exec(stmt).first()
+    if account is not None:
+        return account
     if _dialect(session) == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
@@ -233,12 +237,7 @@ def lock_account(session: Session, customer_id: int) -> PointsAccount:
         .values(customer_id=customer_id, balance=0, owed=0, updated_at=clock.now())
         .on_conflict_do_nothing(index_elements=["customer_id"])
     )
-    return session.exec(
-        select(PointsAccount)
-        .where(PointsAccount.customer_id == customer_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
+    return session.exec(stmt).one()
 
 
 def _lots(session: Session, account_id: int, *, exclude_id: int | None = None) -> list[PointsEntry]:
@@ -390,6 +389,8 @@ def history(session: Session, *, customer_id: int, limit: int = 50) -> list[Hist
 
 def catalog(session: Session, *, store_id: int, query: str = "") -> list[CatalogLine]:
     """Active catalog items, filtered by code, name or the name's pinyin (full or initials)."""
+    from store.lookup import pinyin_forms  # pypinyin's tables load only when a catalog is searched
+
     rows = session.exec(select(CatalogItem).where(CatalogItem.store_id == store_id, CatalogItem.active.is_(True))
                         .order_by(CatalogItem.price_points, CatalogItem.code)).all()
     q = query.strip().lower()

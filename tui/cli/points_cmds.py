@@ -1,0 +1,316 @@
+"""``dealerdesk points earn|redeem|adjust|history|check|expire|reverse|catalog|...``.
+
+A refused action prints one line and exits 1 with every balance unchanged (the
+work runs in one transaction that rolls back).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from store.customer_ref import AmbiguousCustomer, CustomerNotFound, resolve_customer
+from store.db import in_transaction, read_session
+from store.members import MembershipError
+from store.points import PointsError
+from tui.cli.common import OutputFormat, app, ctx_obj, emit_json, fail
+
+T = TypeVar("T")
+
+points_app = typer.Typer(help="Points 积分: earn, redeem, adjust, history, check, expire.", no_args_is_help=True)
+app.add_typer(points_app, name="points")
+
+CUSTOMER_HELP = "The customer: a plate (or part of one), a phone number, or id:N."
+
+
+def customer_id(ctx: typer.Context, query: str) -> int:
+    """Resolve a customer reference in this command's store, or fail with the candidates."""
+    obj = ctx_obj(ctx)
+    store_id = obj.store_id()
+    with read_session(obj.engine()) as session:
+        try:
+            return resolve_customer(session, query, store_id=store_id).id
+        except (CustomerNotFound, AmbiguousCustomer) as exc:
+            fail(str(exc))
+
+
+def write(ctx: typer.Context, work: Callable) -> T:
+    """Run ``work(session)`` in one retried write transaction; a refusal is one line, exit 1."""
+    try:
+        return in_transaction(ctx_obj(ctx).engine(), work)
+    except (PointsError, MembershipError) as exc:
+        fail(str(exc))
+
+
+def _print_table(columns: list[str], rows: list[list]) -> None:
+    table = Table(*columns)
+    for row in rows:
+        table.add_row(*["" if v is None else str(v) for v in row])
+    Console().print(table)
+
+
+@points_app.command("earn")
+def earn(
+    ctx: typer.Context,
+    ro_number: str | None = typer.Argument(None, help="The RO number 工单号 to credit."),
+    all_: bool = typer.Option(False, "--all", help="Every settled visit not yet credited, and every cancelled RO taken back."),
+    since: str | None = typer.Option(None, "--since", help="With --all: visits from this date (YYYY-MM-DD)."),
+    fmt: OutputFormat = typer.Option(OutputFormat.text, "--format"),
+) -> None:
+    """Credit the points of a settled RO (once, however often it is run); a cancelled RO gives them back."""
+    from sqlmodel import select
+
+    from store import points
+    from store.models import Visit
+
+    obj = ctx_obj(ctx)
+    store_id, actor = obj.store_id(), obj.actor()
+    if all_ == bool(ro_number):
+        fail("give an RO number or --all")
+    if all_:
+        since_day = _date(since, "--since") if since else None
+        results = write(ctx, lambda s: points.sync_visits(s, store_id=store_id, since=since_day, actor=actor))
+    else:
+        with read_session(obj.engine()) as session:
+            visit_id = session.exec(select(Visit.id).where(Visit.store_id == store_id,
+                                                           Visit.ro_number == ro_number.strip())).first()
+        if visit_id is None:
+            fail(f"no RO {ro_number!r} in this store")
+        results = [write(ctx, lambda s: points.earn_for_visit(s, visit_id=visit_id, actor=actor))]
+    if fmt is OutputFormat.json:
+        emit_json([r.as_dict() for r in results])
+        return
+    if all_:
+        earned = sum(r.points for r in results if r.status == "earned")
+        taken = sum(-r.points for r in results if r.status == "reversed")
+        typer.echo(f"{sum(r.status == 'earned' for r in results)} ROs credited ({earned} points), "
+                   f"{sum(r.status == 'reversed' for r in results)} cancelled ROs taken back ({taken} points)")
+        return
+    r = results[0]
+    messages = {
+        "earned": f"{r.ro_number}: +{r.points} points, balance {r.balance}",
+        "already": f"{r.ro_number}: already credited ({r.points} points); nothing added",
+        "reversed": f"{r.ro_number}: cancelled, {-r.points} points taken back, balance {r.balance}"
+                    + (f"; {r.owed} points owed (already spent)" if r.owed else ""),
+        "already_reversed": f"{r.ro_number}: already taken back; nothing changed",
+        "skipped": f"{r.ro_number}: no points ({r.reason})",
+    }
+    typer.echo(messages[r.status])
+
+
+def _date(text: str, option: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        fail(f"{option} {text!r} is not a date (YYYY-MM-DD)")
+
+
+@points_app.command("redeem")
+def redeem(
+    ctx: typer.Context,
+    customer: str = typer.Argument(..., help=CUSTOMER_HELP),
+    item: str | None = typer.Argument(None, help="Catalog code (see `points catalog`)."),
+    qty: int = typer.Option(1, "--qty", help="Quantity."),
+    money: int | None = typer.Option(None, "--money", help="Redeem this many points against money instead (if the store allows)."),
+    key: str | None = typer.Option(None, "--key", help="Idempotency key: the same key twice redeems once."),
+    fmt: OutputFormat = typer.Option(OutputFormat.text, "--format"),
+) -> None:
+    """Redeem points for a catalog item (or money). Refused when the balance or stock is short."""
+    from store import points
+
+    if (item is None) == (money is None):
+        fail("give a catalog item or --money POINTS")
+    cid = customer_id(ctx, customer)
+    actor = ctx_obj(ctx).actor()
+    if money is not None:
+        result = write(ctx, lambda s: points.redeem_for_money(s, customer_id=cid, points=money, key=key, actor=actor))
+    else:
+        result = write(ctx, lambda s: points.redeem(s, customer_id=cid, item_code=item, quantity=qty, key=key,
+                                                    actor=actor))
+    if fmt is OutputFormat.json:
+        emit_json(result.as_dict())
+        return
+    what = f"{result.item_name} x{result.quantity}" if result.item_code else f"¥{result.money_fen / 100:,.2f}"
+    prefix = f"already redeemed with key {result.key}: " if result.replayed else ""
+    typer.echo(f"{prefix}{what} for {result.points} points, balance {result.balance} (entry {result.entry_id})")
+
+
+@points_app.command("adjust")
+def adjust(
+    ctx: typer.Context,
+    customer: str = typer.Argument(..., help=CUSTOMER_HELP),
+    points_: int = typer.Option(..., "--points", help="Signed: 50 adds, -50 takes away."),
+    reason: str = typer.Option(..., "--reason", help="Why (kept in the ledger)."),
+    key: str | None = typer.Option(None, "--key", help="Idempotency key."),
+    fmt: OutputFormat = typer.Option(OutputFormat.text, "--format"),
+) -> None:
+    """A manual adjustment 手工调整, with a reason and the staff member (--as CODE)."""
+    from store import points
+
+    cid = customer_id(ctx, customer)
+    actor = ctx_obj(ctx).actor()
+    result = write(ctx, lambda s: points.adjust(s, customer_id=cid, points=points_, reason=reason, actor=actor, key=key))
+    if fmt is OutputFormat.json:
+        emit_json(result.as_dict())
+        return
+    typer.echo(f"{'already adjusted: ' if result.replayed else ''}{result.points:+d} points, balance {result.balance}")
+
+
+@points_app.command("history")
+def history(
+    ctx: typer.Context,
+    customer: str = typer.Argument(..., help=CUSTOMER_HELP),
+    limit: int = typer.Option(50, "--limit", min=1, max=10000),
+    fmt: OutputFormat = typer.Option(OutputFormat.text, "--format"),
+) -> None:
+    """The customer's ledger, newest first, with the balance after each row."""
+    from store import points
+
+    cid = customer_id(ctx, customer)
+    with read_session(ctx_obj(ctx).engine()) as session:
+        lines = points.history(session, customer_id=cid, limit=limit)
+    if fmt is OutputFormat.json:
+        emit_json([line.as_dict() for line in lines])
+        return
+    if not lines:
+        typer.echo("no points yet")
+        return
+    _print_table(["entry", "when", "kind", "points", "balance", "what", "staff", "expires"],
+                 [[x.entry_id, x.at.strftime("%Y-%m-%d %H:%M"), x.kind, f"{x.points:+d}", x.balance_after,
+                   x.description, x.staff, x.expires_on] for x in lines])
+
+
+@points_app.command("check")
+def check(ctx: typer.Context, fmt: OutputFormat = typer.Option(OutputFormat.text, "--format")) -> None:
+    """Prove every account's cached balance equals its ledger's sum (and its unspent lots). Exit 1 on any difference."""
+    from store import points
+
+    obj = ctx_obj(ctx)
+    with read_session(obj.engine()) as session:
+        result = points.check_ledger(session, store_id=obj.store_id())
+    if fmt is OutputFormat.json:
+        emit_json({"accounts": result.accounts, "differences": [d.__dict__ for d in result.differences]})
+    else:
+        for d in result.differences:
+            typer.echo(d.describe())
+        typer.echo(f"{result.accounts} accounts checked, {len(result.differences)} differences")
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+@points_app.command("expire")
+def expire(ctx: typer.Context, fmt: OutputFormat = typer.Option(OutputFormat.text, "--format")) -> None:
+    """Expire points past their last day (oldest first; each lot once). Safe to run daily."""
+    from store import points
+
+    obj = ctx_obj(ctx)
+    store_id, actor, engine = obj.store_id(), obj.actor(), obj.engine()
+    with read_session(engine) as session:
+        customers = points.accounts_with_overdue_points(session, store_id=store_id)
+    expired = {}
+    for cid in customers:  # one short transaction per account: tills keep redeeming meanwhile
+        n = write(ctx, lambda s, cid=cid: points.expire_account(s, customer_id=cid, actor=actor))
+        if n:
+            expired[cid] = n
+    if fmt is OutputFormat.json:
+        emit_json({"accounts": len(expired), "points": sum(expired.values()),
+                   "by_customer": [{"customer_id": k, "points": v} for k, v in expired.items()]})
+        return
+    typer.echo(f"{sum(expired.values())} points expired on {len(expired)} accounts")
+
+
+@points_app.command("reverse")
+def reverse(
+    ctx: typer.Context,
+    entry_id: int = typer.Argument(..., help="The ledger entry (see `points history`)."),
+    reason: str = typer.Option(..., "--reason"),
+    fmt: OutputFormat = typer.Option(OutputFormat.text, "--format"),
+) -> None:
+    """Undo a ledger row with a new row: a redemption gives its points (and stock) back; a credit is taken back."""
+    from store import points
+
+    actor = ctx_obj(ctx).actor()
+    result = write(ctx, lambda s: points.reverse_entry(s, entry_id=entry_id, reason=reason, actor=actor))
+    if fmt is OutputFormat.json:
+        emit_json(result.as_dict())
+        return
+    owed = f"; {result.owed} points owed (already spent)" if result.owed else ""
+    typer.echo(f"{'already reversed: ' if result.replayed else ''}{result.points:+d} points, "
+               f"balance {result.balance}{owed}")
+
+
+@points_app.command("catalog")
+def catalog(
+    ctx: typer.Context,
+    query: str = typer.Argument("", help="Filter by code, name or pinyin initials."),
+    fmt: OutputFormat = typer.Option(OutputFormat.text, "--format"),
+) -> None:
+    """What points buy 积分兑换目录."""
+    from store import points
+
+    obj = ctx_obj(ctx)
+    with read_session(obj.engine()) as session:
+        lines = points.catalog(session, store_id=obj.store_id(), query=query)
+    if fmt is OutputFormat.json:
+        emit_json([x.as_dict() for x in lines])
+        return
+    _print_table(["code", "name", "category", "points", "stock"],
+                 [[x.code, x.name, x.category, x.price_points, "-" if x.stock is None else x.stock] for x in lines])
+
+
+@points_app.command("catalog-set")
+def catalog_set(
+    ctx: typer.Context,
+    code: str = typer.Argument(...),
+    name: str = typer.Argument(...),
+    category: str = typer.Option(..., "--category", help="service | accessory | gift"),
+    price: int = typer.Option(..., "--points", help="Price in points."),
+    stock: int | None = typer.Option(None, "--stock", help="Units in stock (leave out for a service)."),
+    inactive: bool = typer.Option(False, "--inactive", help="Withdraw it from the catalog."),
+) -> None:
+    """Add or change a catalog item."""
+    from store import points
+
+    obj = ctx_obj(ctx)
+    store_id, actor = obj.store_id(), obj.actor()
+    line = write(ctx, lambda s: points.set_catalog_item(s, store_id=store_id, code=code, name=name, category=category,
+                                                        price_points=price, stock=stock, active=not inactive,
+                                                        actor=actor))
+    typer.echo(f"{line.code} {line.name}: {line.price_points} points" + (f", {line.stock} in stock" if line.stock is not None else ""))
+
+
+@points_app.command("refer")
+def refer(
+    ctx: typer.Context,
+    customer: str = typer.Argument(..., help="The member who refers 推荐人. " + CUSTOMER_HELP),
+    friend: str = typer.Option(..., "--friend", help="The friend's name."),
+    phone: str | None = typer.Option(None, "--phone", help="The friend's phone."),
+) -> None:
+    """Record a referral 推荐购车; `points referral-sold` rewards it when the friend buys."""
+    from store import points
+
+    cid = customer_id(ctx, customer)
+    actor = ctx_obj(ctx).actor()
+    ref_id = write(ctx, lambda s: points.record_referral(s, referrer_customer_id=cid, friend_name=friend,
+                                                         friend_phone=phone, actor=actor).id)
+    typer.echo(f"referral {ref_id} recorded")
+
+
+@points_app.command("referral-sold")
+def referral_sold(
+    ctx: typer.Context,
+    referral_id: int = typer.Argument(...),
+    sold_on: str | None = typer.Option(None, "--sold-on", help="Sale date (default today)."),
+) -> None:
+    """The referred friend bought a car: reward the referrer (once)."""
+    from store import points
+
+    day = _date(sold_on, "--sold-on") if sold_on else None
+    actor = ctx_obj(ctx).actor()
+    result = write(ctx, lambda s: points.reward_referral(s, referral_id=referral_id, sold_on=day, actor=actor))
+    typer.echo(f"{'already rewarded: ' if result.replayed else ''}+{result.points} points, balance {result.balance}")
