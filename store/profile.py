@@ -9,7 +9,7 @@ what happened lately, and the one thing to do now (next best action 当前建议
 | --- | --- | --- | --- |
 | 1 | complaint | a complaint 投诉 is open | "open complaint since 10-20: resolve it first" |
 | 2 | finish_join | the last pitch says joined, no membership yet | "said yes on 11-20: finish the sign-up" |
-| 3 | follow_up | the last pitch says considering 考虑中 | "considering since 10-03: follow up" |
+| 3 | follow_up | the last pitch says considering 考虑中 (before today) | "considering since 10-03: follow up" |
 | 4 | renew | membership expires within 30 days or lapsed within the grace period | "membership ends 12-01: renew" |
 | 5 | churned / at_risk | the vehicle's class 客户分类 | "at risk: 4 months since the last visit" |
 | 6 | ask_again / pitch / pitch_again | not a member and not quiet | "not a member, never pitched: pitch" |
@@ -159,6 +159,7 @@ class Profile:
     pitches: list[PitchLine]
     pitch_warning: PitchWarning | None
     actions: list[Action]
+    pitch_rules: PitchRules | None = None  # the store's, for the pitch form's defaults
 
     @property
     def action(self) -> Action:
@@ -251,7 +252,7 @@ def next_actions(facts: Facts, *, as_of: date, rules: ActionRules) -> list[Actio
     if last is not None and not facts.is_member:
         if last.outcome == "joined":
             actions.append(Action("finish_join", {"since": last.pitched_at.date(), "staff": last.staff_name}))
-        elif last.outcome == "considering":
+        elif last.outcome == "considering" and last.pitched_at.date() < as_of:
             actions.append(Action("follow_up", {"since": last.pitched_at.date(), "staff": last.staff_name,
                                                 "due": last.follow_up_on}))
 
@@ -473,5 +474,5 @@ def customer_profile(
         owner=owner, vehicle=vehicle, class_=class_, membership=membership, points=points, last_return=last_return,
         visits=visits, maintenance=maintenance, tasks=tasks, complaints=complaints, pitches=pitches,
         pitch_warning=pitch_warning(pitches[0] if pitches else None, as_of=as_of, rules=rules.pitch),
-        actions=actions,
+        actions=actions, pitch_rules=rules.pitch,
     )

@@ -1,29 +1,112 @@
-"""The Textual app: one screen per job, keyboard first."""
+"""The Textual app: one screen per job, keyboard first.
+
+App-wide keys: every entry of the screen catalog (tui/registry.py) with a key
+opens its screen; ``?`` shows every key; ctrl+p opens the command palette; ctrl+q
+quits. Screens call only :class:`store.counter.Counter` (from workers)."""
 
 from __future__ import annotations
 
 from sqlalchemy.engine import Engine
+from textual.actions import SkipAction
 from textual.app import App
 from textual.binding import Binding
+from textual.command import CommandPalette
+from textual.widgets import Input
 
 from store.counter import Counter
-from tui.i18n import set_language, t
+from tui.commands import ActionCommands, ScreenCommands, VehicleCommands
+from tui.i18n import language, set_language, t
+from tui.keys import localize
+from tui.registry import SCREENS
 from tui.screens.lookup import LookupScreen
 
 
 class DealerDeskApp(App):
     CSS_PATH = "app.tcss"
     TITLE = "dealerdesk"
+    COMMANDS = {VehicleCommands, ScreenCommands, ActionCommands}
     BINDINGS = [
-        Binding("ctrl+q", "quit", "Quit", show=True, priority=True),
+        Binding("ctrl+q", "quit", "key.quit", show=True, priority=True),
+        Binding("question_mark", "help", "key.help", key_display="?", priority=True),
+        Binding("ctrl+p", "command_palette", "key.commands", show=False, priority=True),  # the footer shows it at its right
     ]
 
-    def __init__(self, engine: Engine, *, language: str | None = None) -> None:
+    def __init__(self, engine: Engine, *, language: str | None = None, staff_code: str | None = None,
+                 store_code: str | None = None, blink: bool = True) -> None:
         super().__init__()
+        self.blink = blink  # False in snapshot tests: a blinking cursor is never the same twice
         self.counter = Counter(engine)
         set_language(language or self.counter.language())
+        localize(self)
+        for entry in SCREENS:
+            if entry.key:
+                self._bindings.bind(entry.key, f"open_screen('{entry.name}')", self.screen_words(entry), show=False)
+        actor = self.counter.act_as(staff_code, store_code=store_code)
         self.title = t("app.title")
-        self.sub_title = self.counter.store_name()
+        store = self.counter.store_name()
+        self.sub_title = t("app.acting", store=store, staff=actor.name) if actor.staff_id else store
+
+    @staticmethod
+    def screen_words(entry) -> str:
+        return entry.en if language() == "en" else entry.zh
 
     def on_mount(self) -> None:
         self.push_screen(LookupScreen())
+
+    # --- moving between screens -------------------------------------------------
+
+    def open_vehicle(self, vehicle_id: int) -> None:
+        from tui.screens.profile import ProfileScreen
+
+        self.push_screen(ProfileScreen(vehicle_id))
+
+    def back_to(self, screen_class) -> object | None:
+        """Pop back to the nearest screen of this class in the stack, if any."""
+        for index in range(len(self.screen_stack) - 1, 0, -1):
+            if isinstance(self.screen_stack[index], screen_class):
+                while self.screen is not self.screen_stack[index]:
+                    self.pop_screen()
+                return self.screen_stack[index]
+        return None
+
+    def action_open_screen(self, name: str) -> None:
+        self.open_screen(name)
+
+    def open_screen(self, name: str) -> None:
+        entry = next((e for e in SCREENS if e.name == name), None)
+        if entry is None:
+            return
+        try:
+            screen_class = entry.load()
+        except (ImportError, AttributeError) as exc:
+            self.notify(str(exc), severity="error")
+            return
+        if isinstance(self.screen, screen_class):
+            return
+        if self.back_to(screen_class) is None:
+            self.push_screen(screen_class())
+
+    def lookup_query(self, query: str) -> None:
+        """Run a lookup from elsewhere (the palette): back to the home screen, query typed in."""
+        screen = self.back_to(LookupScreen)
+        if screen is None:
+            screen = LookupScreen()
+            self.push_screen(screen)
+        self.call_after_refresh(lambda: setattr(screen.query_one("#query", Input), "value", query))
+
+    # --- keys ----------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        from tui.screens.help import HelpScreen
+
+        focused = self.focused
+        # "?" is text in a free-text field; only the search box never needs it.
+        if isinstance(focused, Input) and focused.id != "query":
+            raise SkipAction()
+        if isinstance(self.screen, (HelpScreen, CommandPalette)):
+            raise SkipAction()
+        self.push_screen(HelpScreen(self.screen))
+
+    def action_command_palette(self) -> None:
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            self.push_screen(CommandPalette(id="--command-palette", placeholder=t("cmd.placeholder")))

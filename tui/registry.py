@@ -22,4 +22,5 @@ class ScreenEntry:
 
 SCREENS: list[ScreenEntry] = [
     ScreenEntry("lookup", "查找车辆", "Lookup", "tui.screens.lookup:LookupScreen", "f1"),
+    ScreenEntry("followups", "我的跟进", "My follow-ups", "tui.screens.followups:FollowUpsScreen", "f2"),
 ]

@@ -24,6 +24,14 @@ def run_app(ctx, *, demo: bool = False) -> None:
         if empty:
             typer.echo("dealerdesk: creating the demo store (first run only)...")
             generate(engine, today=clock.today())
+    from store.access import StaffNotFound
+    from store.stores import StoreNotFound
     from tui.app import DealerDeskApp
 
-    DealerDeskApp(engine).run()
+    try:
+        # Who acts: --as CODE / DEALERDESK_STAFF, else the store's first service advisor.
+        app = DealerDeskApp(engine, staff_code=ctx.staff_code, store_code=ctx.store_code)
+    except (StaffNotFound, StoreNotFound) as exc:
+        typer.echo(f"dealerdesk: {exc}", err=True)
+        raise typer.Exit(1)
+    app.run()

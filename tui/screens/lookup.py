@@ -1,4 +1,5 @@
-"""Lookup, the home screen: results filter as you type; arrows move; Enter opens."""
+"""Lookup, the home screen 查找: results filter as you type; arrows move; Enter opens
+the profile; Escape clears (coming back from a profile keeps the query)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,15 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from store.lookup import MAX_RESULTS, VehicleMatch
-from tui.i18n import TIERS, label, t
+from tui.i18n import CLASS_LABELS, TIERS, label, language, t
+from tui.keys import TextInput, localize
+
+
+def class_words(match: VehicleMatch) -> str:
+    info = match.class_info
+    if info is not None:
+        return (getattr(info, "label_en", None) if language() == "en" else getattr(info, "label_zh", None)) or ""
+    return label(CLASS_LABELS, match.class_)
 
 
 class LookupScreen(Screen):
@@ -19,8 +28,8 @@ class LookupScreen(Screen):
         Binding("up", "cursor(-1)", "↑", show=False, priority=True),
         Binding("pagedown", "cursor(10)", show=False),
         Binding("pageup", "cursor(-10)", show=False),
-        Binding("enter", "open", "Open", priority=True),
-        Binding("escape", "clear", "Clear"),
+        Binding("enter", "open", "key.open", priority=True),
+        Binding("escape", "clear", "key.clear"),
     ]
 
     class Results(Message):
@@ -34,13 +43,21 @@ class LookupScreen(Screen):
             super().__init__()
             self.error = error
 
+    class FollowUpsDue(Message):
+        def __init__(self, count: int) -> None:
+            super().__init__()
+            self.count = count
+
     def __init__(self) -> None:
         super().__init__()
+        localize(self)
         self.matches: list[VehicleMatch] = []
+        self.shown_query: str | None = None  # the query whose results are on screen
+        self.follow_ups_due = 0
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Input(placeholder=t("lookup.placeholder"), id="query")
+        yield TextInput(placeholder=t("lookup.placeholder"), id="query")
         yield Static(t("lookup.hint"), id="status")
         yield DataTable(id="results", cursor_type="row", zebra_stripes=True)
         yield Footer()
@@ -50,6 +67,26 @@ class LookupScreen(Screen):
         for key in ("plate", "model", "owner", "phone", "visits", "last_visit", "class", "tier", "points"):
             table.add_column(t(f"col.{key}"), key=key)
         self.query_one("#query", Input).focus()
+        self.count_follow_ups()
+        self.warm_up()
+
+    @work(thread=True, group="warm-up")
+    def warm_up(self) -> None:
+        # The first lookup pays for imports, connections and a cold page cache; pay it
+        # now, while the advisor reads the screen, not on their first keypress.
+        try:
+            self.app.counter.lookup("粤A1", limit=1)
+        except Exception:
+            pass  # the real lookup will say what is wrong
+
+    def on_screen_resume(self) -> None:
+        # Back from a profile: the query stays; what it shows may have changed (a pitch, a sign-up).
+        self.query_one("#query", Input).focus()
+        query = self.query_one("#query", Input).value.strip()
+        if query:
+            self.search(query)
+        else:
+            self.count_follow_ups()
 
     @on(Input.Changed, "#query")
     def query_changed(self, event: Input.Changed) -> None:
@@ -68,13 +105,26 @@ class LookupScreen(Screen):
             return
         self.post_message(self.Results(query, matches))
 
+    @work(thread=True, exclusive=True, group="follow-ups")
+    def count_follow_ups(self) -> None:
+        try:
+            count = len(self.app.counter.follow_ups())
+        except Exception:  # the hint is a nicety; lookup reports database errors itself
+            return
+        self.post_message(self.FollowUpsDue(count))
+
     def on_lookup_screen_results(self, message: Results) -> None:
         if message.query != self.query_one("#query", Input).value.strip():
             return  # a newer keypress is on its way
         self.show(message.matches, message.query)
 
     def on_lookup_screen_failed(self, message: Failed) -> None:
-        self.notify(t("error.db", e=message.error), severity="error")
+        self.notify(t("error.db", e=message.error), severity="error", timeout=8)
+
+    def on_lookup_screen_follow_ups_due(self, message: FollowUpsDue) -> None:
+        self.follow_ups_due = message.count
+        if not self.query_one("#query", Input).value.strip():
+            self.show([], "")
 
     def show(self, matches: list[VehicleMatch], query: str) -> None:
         self.matches = matches
@@ -83,18 +133,19 @@ class LookupScreen(Screen):
         for m in matches:
             table.add_row(
                 m.plate or "", m.model or "", m.owner or "", m.phone or "", str(m.visits),
-                m.last_visit.isoformat() if m.last_visit else "", m.class_ or "", label(TIERS, m.tier),
+                m.last_visit.isoformat() if m.last_visit else "", class_words(m), label(TIERS, m.tier),
                 str(m.points) if m.tier or m.points else "", key=str(m.vehicle_id),
             )
         status = self.query_one("#status", Static)
         if not query:
-            status.update(t("lookup.hint"))
+            status.update(t("lookup.followups_due", n=self.follow_ups_due) if self.follow_ups_due else t("lookup.hint"))
         elif not matches:
             status.update(t("lookup.none", q=query))
         elif len(matches) >= MAX_RESULTS:
             status.update(t("lookup.more", n=len(matches)))
         else:
             status.update(t("lookup.count", n=len(matches)))
+        self.shown_query = query
 
     def action_cursor(self, step: int) -> None:
         table = self.query_one("#results", DataTable)
@@ -105,9 +156,11 @@ class LookupScreen(Screen):
         table = self.query_one("#results", DataTable)
         if not self.matches or table.cursor_row < 0:
             return
-        from tui.screens.profile import ProfileScreen
+        self.app.open_vehicle(self.matches[table.cursor_row].vehicle_id)
 
-        self.app.push_screen(ProfileScreen(self.matches[table.cursor_row].vehicle_id))
+    @on(DataTable.RowSelected, "#results")
+    def row_clicked(self, event: DataTable.RowSelected) -> None:
+        self.action_open()
 
     def action_clear(self) -> None:
         self.query_one("#query", Input).value = ""

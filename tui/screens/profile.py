@@ -1,76 +1,288 @@
-"""Who this is: owner, vehicle and last visits. Escape goes back to lookup."""
+"""The customer profile 客户档案: the one thing to do now, then owner, vehicle and
+membership, then visits, what is due, complaints and pitches. Keys: p pitch,
+j points, b member bill, Escape back to lookup (the query kept)."""
 
 from __future__ import annotations
 
+from datetime import date
+from importlib import import_module
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import Footer, Header, Static
 
-from store.counter import VehicleProfile
-from tui.i18n import REPAIR_TYPES, TIERS, label, t, yuan
+from store import clock
+from store.profile import Action, Profile
+from tui.i18n import (
+    CHANNELS,
+    CLASS_LABELS,
+    MEMBER_STATUS,
+    OUTCOMES,
+    REPAIR_TYPES,
+    SCHEMES,
+    TIERS,
+    label,
+    language,
+    reason_words,
+    short_date,
+    t,
+    yuan,
+)
+from tui.keys import localize
+
+
+def action_words(action: Action, today: date) -> str:
+    """An action code and its facts, in words."""
+    p = {k: short_date(v, today) if isinstance(v, date) else v for k, v in action.params.items()}
+    code = action.code
+    if code == "renew" and action.params.get("expired"):
+        code = "renew_expired"
+    if code == "birthday" and action.params.get("days") == 0:
+        code = "birthday_today"
+    if code == "pitch_again":
+        p["outcome"] = label(OUTCOMES, action.params.get("outcome"))
+    if code == "top_up":
+        p["balance"] = yuan(action.params.get("balance_fen", 0))
+    if code == "maintenance":
+        p = {"due_on": p.get("due_on") or ""}  # the details are in the section below
+    return t(f"action.{code}", **p)
+
+
+def _class_words(profile: Profile) -> str:
+    c = profile.class_
+    if c is None:
+        return ""
+    en = language() == "en"
+    name = (c.label_en if en else c.label_zh) or label(CLASS_LABELS, c.code)
+    reason = c.reason_en if en else c.reason_zh
+    return f"{t('profile.class')}: {name}" + (f" — {reason}" if reason else "")
+
+
+def _table(*columns: str) -> Table:
+    table = Table(box=None, expand=True, show_edge=False, pad_edge=False, header_style="bold", padding=(0, 1))
+    for col in columns:
+        table.add_column(col, overflow="fold")
+    return table
 
 
 class ProfileScreen(Screen):
-    BINDINGS = [Binding("escape", "app.pop_screen", "Back")]
+    BINDINGS = [
+        Binding("escape", "back", "key.back"),
+        Binding("p", "pitch", "key.pitch"),
+        Binding("j", "points", "key.points"),
+        Binding("b", "bill", "key.bill"),
+    ]
 
     class Loaded(Message):
-        def __init__(self, profile: VehicleProfile | None) -> None:
+        def __init__(self, profile: Profile | None) -> None:
             super().__init__()
             self.profile = profile
 
+    class Failed(Message):
+        def __init__(self, error: str) -> None:
+            super().__init__()
+            self.error = error
+
     def __init__(self, vehicle_id: int) -> None:
         super().__init__()
+        localize(self)
         self.vehicle_id = vehicle_id
+        self.profile: Profile | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
+        with Vertical(id="now"):
+            yield Static(t("loading"), id="action")
+            yield Static(id="also")
         with Horizontal(id="cards"):
             yield Static(id="owner", classes="card")
             yield Static(id="vehicle", classes="card")
-        with Vertical(id="history"):
-            yield Static(t("profile.visits"), classes="section-title")
-            yield DataTable(id="visits", cursor_type="row", zebra_stripes=True)
+            yield Static(id="member", classes="card")
+        with VerticalScroll(id="details"):
+            yield Static(id="visits", classes="section")
+            yield Static(id="due", classes="section")
+            yield Static(id="complaints", classes="section")
+            yield Static(id="pitches", classes="section")
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one("#visits", DataTable)
-        for key in ("date", "ro", "type", "mileage", "amount", "sa"):
-            table.add_column(t(f"col.{key}"), key=key)
+        self.query_one("#owner").border_title = t("profile.owner")
+        self.query_one("#vehicle").border_title = t("profile.vehicle")
+        self.query_one("#member").border_title = t("profile.membership")
+        self.query_one("#details").focus()
         self.load()
 
-    @work(thread=True, exclusive=True)
+    @work(thread=True, exclusive=True, group="profile")
     def load(self) -> None:
         try:
-            profile = self.app.counter.vehicle_profile(self.vehicle_id)
-        except Exception as exc:
-            self.app.call_from_thread(self.notify, t("error.db", e=str(exc)), severity="error")
+            profile = self.app.counter.profile(self.vehicle_id)
+        except Exception as exc:  # a database error is a message, not a crash
+            self.post_message(self.Failed(str(exc)))
             return
         self.post_message(self.Loaded(profile))
+
+    def on_profile_screen_failed(self, message: Failed) -> None:
+        self.notify(t("error.db", e=message.error), severity="error", timeout=8)
+        if self.profile is None:
+            self.query_one("#action", Static).update(t("error.db", e=message.error.splitlines()[0][:120]))
 
     def on_profile_screen_loaded(self, message: Loaded) -> None:
         p = message.profile
         if p is None:
+            self.query_one("#action", Static).update(t("profile.not_found"))
             return
-        m = p.match
-        member = f"{label(TIERS, m.tier)}  {t('profile.points')} {m.points}" if m.tier else t("profile.not_member")
-        self.query_one("#owner", Static).update(
-            f"[b]{m.owner or ''}[/b]  {p.gender or ''}\n{m.phone or ''}\n{t('profile.member')}: {member}"
-        )
-        self.query_one("#vehicle", Static).update(
-            f"[b]{m.plate or ''}[/b]  {m.model or ''} {p.colour or ''}\nVIN {m.vin or '-'}\n"
-            f"{t('profile.purchase')} {p.purchase_date or '-'}  {t('profile.warranty')} {p.warranty_end or '-'}\n"
-            f"{t('profile.mileage')} {p.mileage or '-'} km  {t('profile.region')} {p.region or '-'}"
-        )
-        table = self.query_one("#visits", DataTable)
-        table.clear()
-        for v in p.visits:
-            table.add_row(
-                v.date_in.isoformat(), v.ro_number, v.repair_type_raw or label(REPAIR_TYPES, v.repair_type),
-                f"{v.mileage:,}" if v.mileage else "", yuan(v.total_fen), v.sa_name or "",
-            )
-        if not p.visits:
-            self.query_one(".section-title", Static).update(t("profile.no_visits"))
+        self.profile = p
+        self.render_profile(p, clock.today())
+
+    # --- drawing ---------------------------------------------------------------
+
+    def render_profile(self, p: Profile, today: date) -> None:
+        now = Text()
+        now.append(f" {t('profile.now')} ", style="reverse bold")
+        now.append(f" {action_words(p.action, today)}", style="bold")
+        self.query_one("#action", Static).update(now)
+        also = [action_words(a, today) for a in p.actions[1:4]]
+        lines = []
+        if _class_words(p):
+            lines.append(_class_words(p))
+        if also:
+            lines.append(f"{t('profile.also')}: " + " · ".join(also))
+        self.query_one("#also", Static).update("\n".join(lines))
+
+        o = p.owner
+        if o is not None:
+            owner = [f"[b]{o.name}[/b] {o.gender or ''}", f"{t('profile.phone')} {o.phone or '-'}"]
+            bits = []
+            if o.birthday:
+                bits.append(f"{t('profile.birthday')} {o.birthday.strftime('%m-%d')}")
+            if o.region:
+                bits.append(o.region)
+            if bits:
+                owner.append("  ".join(bits))
+            if o.do_not_contact:
+                owner.append(f"[b]{t('profile.do_not_contact')}[/b]")
+        else:
+            owner = [t("action.no_owner")]
+        self.query_one("#owner", Static).update("\n".join(owner))
+
+        v = p.vehicle
+        vehicle = [f"[b]{v.plate or ''}[/b] {v.model or ''} {v.colour or ''}".rstrip(), f"VIN {v.vin or '-'}"]
+        dates = []
+        if v.purchase_date:
+            dates.append(f"{t('profile.purchase')} {v.purchase_date.isoformat()}")
+        if v.warranty_end:
+            dates.append(f"{t('profile.warranty')} {v.warranty_end.isoformat()}")
+        if dates:
+            vehicle.append("  ".join(dates))
+        if v.mileage:
+            vehicle.append(f"{t('profile.mileage')} {v.mileage:,} km")
+        if v.other_plates:
+            vehicle.append(f"{t('profile.other_cars')} {' '.join(v.other_plates)}")
+        self.query_one("#vehicle", Static).update("\n".join(vehicle))
+
+        m = p.membership
+        if m is not None:
+            tier = m.tier_name if m.tier_name and language() != "en" else label(TIERS, m.tier_code or m.scheme)
+            member = [f"[b]{tier}[/b] {label(SCHEMES, m.scheme)}"
+                      + (f" {label(MEMBER_STATUS, m.status)}" if m.status != "active" else "")]
+            if m.expires_on:
+                member.append(f"{t('profile.expires')} {m.expires_on.isoformat()}")
+            member.append(f"{t('profile.points')} {p.points.balance:,}  {t('profile.stored_value')} {yuan(m.stored_value_fen)}")
+        else:
+            member = [f"[b]{t('profile.not_member')}[/b]"]
+            if p.points.balance:
+                member.append(f"{t('profile.points')} {p.points.balance:,}")
+        if p.points.expiring:
+            member.append(t("profile.expiring", points=p.points.expiring, by=short_date(p.points.expiring_by, today)))
+        self.query_one("#member", Static).update("\n".join(member))
+
+        self._render_sections(p, today)
+
+    def _render_sections(self, p: Profile, today: date) -> None:
+        visits = _table(t("col.date"), t("col.type"), t("col.mileage"), t("col.amount"), t("col.sa"), t("col.ro"))
+        for x in p.visits:
+            visits.add_row(x.date_in.isoformat(), x.repair_type_raw or label(REPAIR_TYPES, x.repair_type),
+                           f"{x.mileage:,}" if x.mileage else "", yuan(x.total_fen), x.sa_name or "", x.ro_number)
+        title = t("profile.visits") if p.visits else t("profile.no_visits")
+        self.query_one("#visits", Static).update(
+            Group(Text(title, style="bold"), visits) if p.visits else Text(title, style="bold"))
+
+        due_rows = (p.maintenance or []) + (p.tasks or [])
+        due_widget = self.query_one("#due", Static)
+        if p.maintenance is None and p.tasks is None:
+            due_widget.display = False  # neither capability is there yet: say nothing
+        else:
+            due_widget.display = True
+            due = _table(t("col.due"), t("col.what"))
+            for d in sorted(due_rows, key=lambda d: d.due_on or date.max):
+                due.add_row(d.due_on.isoformat() if d.due_on else "", d.text or d.kind)
+            due_widget.update(Group(Text(t("profile.due"), style="bold"), due) if due_rows
+                              else Text(t("profile.nothing_due"), style="bold"))
+
+        complaints_widget = self.query_one("#complaints", Static)
+        complaints_widget.display = bool(p.complaints)
+        if p.complaints:
+            complaints = _table(t("col.date"), t("col.what"))
+            for c in p.complaints:
+                complaints.add_row(c.opened_on.isoformat(), c.summary)
+            complaints_widget.update(Group(Text(t("profile.complaints"), style="bold"), complaints))
+
+        if p.pitches:
+            pitches = _table(t("col.pitched"), t("col.outcome"), t("col.staff"), t("col.reason"), t("col.due"))
+            for x in p.pitches:
+                who = " ".join(filter(None, [x.staff_name, label(CHANNELS, x.channel)]))
+                why = " · ".join(filter(None, [reason_words(x.reason), x.note]))
+                pitches.add_row(x.pitched_at.date().isoformat(), label(OUTCOMES, x.outcome), who, why,
+                                x.follow_up_on.isoformat() if x.follow_up_on else "")
+            self.query_one("#pitches", Static).update(Group(Text(t("profile.pitches"), style="bold"), pitches))
+        else:
+            self.query_one("#pitches", Static).update(Text(t("profile.no_pitches"), style="bold"))
+
+    # --- keys ----------------------------------------------------------------
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_pitch(self) -> None:
+        p = self.profile
+        if p is None:
+            return
+        if p.owner is None:
+            self.notify(t("profile.no_customer"), severity="warning")
+            return
+        if p.is_member:
+            m = p.membership
+            tier = m.tier_name if m.tier_name and language() != "en" else label(TIERS, m.tier_code or m.scheme)
+            self.notify(t("profile.already_member", tier=tier))
+            return
+        from tui.screens.pitch import PitchScreen
+
+        self.app.push_screen(PitchScreen(p))  # coming back reloads (on_screen_resume)
+
+    def _open_club_screen(self, name: str, missing: str) -> None:
+        if self.profile is None or self.profile.owner is None:
+            return
+        try:
+            screen_class = getattr(import_module("tui.screens.points"), name)
+        except (ImportError, AttributeError):
+            self.notify(t(missing), severity="information")
+            return
+        self.app.push_screen(screen_class(self.profile.owner.customer_id))
+
+    def action_points(self) -> None:
+        self._open_club_screen("PointsScreen", "profile.no_points_screen")
+
+    def action_bill(self) -> None:
+        self._open_club_screen("MemberBillScreen", "profile.no_bill_screen")
+
+    def on_screen_resume(self) -> None:
+        # Back from points, a bill or a sign-up: balances and actions may have moved.
+        if self.profile is not None:
+            self.load()

@@ -1,0 +1,129 @@
+"""Key bindings in the user's language, and the widgets the counter screens share.
+
+Screens declare ``BINDINGS`` with i18n keys as descriptions ("key.open"); the
+footer, the help screen and the command palette then read the words through
+:func:`localize`. One list per screen feeds all three.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from rich.text import Text
+from textual.binding import Binding, BindingsMap
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widget import Widget
+from textual.widgets import Input
+
+from tui.i18n import STRINGS, t
+
+
+def word(description: str) -> str:
+    return t(description) if description in STRINGS else description
+
+
+def localize(node) -> None:
+    """Word a node's bindings in the current language (call in ``__init__``).
+
+    Textual copies the class's bindings per instance, so rewording the copy
+    leaves the class (and an app in the other language) untouched."""
+    bindings: BindingsMap = node._bindings
+    for key, items in bindings.key_to_bindings.items():
+        bindings.key_to_bindings[key] = [
+            replace(b, description=word(b.description), tooltip=word(b.tooltip) if b.tooltip else b.tooltip)
+            for b in items
+        ]
+
+
+def shown_bindings(node) -> list[Binding]:
+    """The bindings of a node worth listing (those with a description), in order."""
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for _key, binding in node._bindings:
+        if not binding.description or (binding.action, binding.description) in seen:
+            continue
+        seen.add((binding.action, binding.description))
+        out.append(binding)
+    return out
+
+
+class TextInput(Input):
+    """An Input whose cursor does not blink when the app says so (snapshots)."""
+
+    def on_mount(self) -> None:
+        if not getattr(self.app, "blink", True):
+            self.cursor_blink = False
+
+
+class ChoiceRow(Widget, can_focus=True):
+    """One choice out of a few, in a row: ←/→ move, the chosen one highlighted.
+
+    ``options`` are (value, words). ``numbered`` shows "1 words" for digit keys
+    bound by the screen."""
+
+    BINDINGS = [
+        Binding("left", "move(-1)", show=False),
+        Binding("right", "move(1)", show=False),
+        Binding("space", "move(1)", show=False),
+    ]
+    DEFAULT_CSS = """
+    ChoiceRow { height: 1; width: 1fr; }
+    """
+
+    selected: reactive[str | None] = reactive(None)
+
+    class Changed(Message):
+        def __init__(self, row: ChoiceRow, value: str | None) -> None:
+            super().__init__()
+            self.row = row
+            self.value = value
+
+        @property
+        def control(self) -> ChoiceRow:
+            return self.row
+
+    def __init__(self, options: list[tuple[str, str]], *, selected: str | None = None, numbered: bool = False,
+                 id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.options = options
+        self.numbered = numbered
+        self.set_reactive(ChoiceRow.selected, selected)
+
+    def set_options(self, options: list[tuple[str, str]], selected: str | None = None) -> None:
+        self.options = options
+        self.selected = selected
+        self.refresh()
+
+    def render(self) -> Text:
+        text = Text(no_wrap=True, overflow="ellipsis")
+        focus = self.has_focus
+        for i, (value, words) in enumerate(self.options):
+            label = f" {i + 1} {words} " if self.numbered else f" {words} "
+            if value == self.selected:
+                text.append(label, style=self.get_component_rich_style("choice--on" if focus else "choice--on-blur"))
+            else:
+                text.append(label)
+            text.append(" ")
+        return text
+
+    COMPONENT_CLASSES = {"choice--on", "choice--on-blur"}
+
+    def action_move(self, step: int) -> None:
+        if not self.options:
+            return
+        values = [v for v, _ in self.options]
+        if self.selected not in values:
+            index = 0 if step > 0 else len(values) - 1
+        else:
+            index = (values.index(self.selected) + step) % len(values)
+        self.selected = values[index]
+
+    def watch_selected(self, value: str | None) -> None:
+        self.post_message(self.Changed(self, value))
+
+    def on_focus(self) -> None:
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self.refresh()

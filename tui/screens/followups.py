@@ -1,0 +1,111 @@
+"""My follow-ups 我的跟进: the acting staff member's considering / not-now pitches
+whose follow-up date has come, the most overdue first. Enter opens the car's
+profile (pitch again from there with ``p``); ``a`` switches between mine and
+everyone's."""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from store import clock
+from store.pitches import FollowUp
+from tui.i18n import OUTCOMES, label, reason_words, short_date, t
+from tui.keys import localize
+
+
+class FollowUpsScreen(Screen):
+    BINDINGS = [
+        Binding("enter", "open", "key.open", priority=True),
+        Binding("a", "everyone", "key.everyone"),
+        Binding("escape", "back", "key.back"),
+    ]
+
+    class Loaded(Message):
+        def __init__(self, items: list[FollowUp]) -> None:
+            super().__init__()
+            self.items = items
+
+    class Failed(Message):
+        def __init__(self, error: str) -> None:
+            super().__init__()
+            self.error = error
+
+    def __init__(self) -> None:
+        super().__init__()
+        localize(self)
+        self.items: list[FollowUp] = []
+        self.everyone = False
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="followups-title", classes="section-title")
+        yield Static(t("loading"), id="status")
+        yield DataTable(id="followups", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#followups", DataTable)
+        for key in ("due", "overdue", "plate", "owner", "phone", "outcome", "pitched", "staff", "reason"):
+            table.add_column(t(f"col.{key}"), key=key)
+        table.focus()
+        self.load()
+
+    def on_screen_resume(self) -> None:
+        self.load()  # a follow-up done from a profile drops off the list
+
+    @work(thread=True, exclusive=True, group="follow-ups")
+    def load(self) -> None:
+        try:
+            items = self.app.counter.follow_ups(everyone=self.everyone)
+        except Exception as exc:
+            self.post_message(self.Failed(str(exc)))
+            return
+        self.post_message(self.Loaded(items))
+
+    def on_follow_ups_screen_failed(self, message: Failed) -> None:
+        self.notify(t("error.db", e=message.error), severity="error", timeout=8)
+
+    def on_follow_ups_screen_loaded(self, message: Loaded) -> None:
+        today = clock.today()
+        self.items = message.items
+        actor = self.app.counter.actor
+        self.query_one("#followups-title", Static).update(
+            t("followups.title_all") if self.everyone else t("followups.title", staff=actor.name))
+        table = self.query_one("#followups", DataTable)
+        row = table.cursor_row
+        table.clear()
+        for f in self.items:
+            p = f.pitch
+            table.add_row(
+                short_date(f.due_on, today), str(f.overdue_days) if f.overdue_days > 0 else "", f.plate or "",
+                f.customer_name, f.phone or "", label(OUTCOMES, p.outcome), short_date(p.pitched_at.date(), today),
+                p.staff_name or "", " · ".join(filter(None, [reason_words(p.reason), p.note])),
+            )
+        if self.items:
+            table.move_cursor(row=min(max(row, 0), len(self.items) - 1))
+        self.query_one("#status", Static).update(
+            t("followups.count", n=len(self.items)) if self.items else t("followups.none"))
+
+    def action_open(self) -> None:
+        table = self.query_one("#followups", DataTable)
+        if not self.items or table.cursor_row < 0:
+            return
+        item = self.items[table.cursor_row]
+        if item.vehicle_id is not None:
+            self.app.open_vehicle(item.vehicle_id)
+
+    @on(DataTable.RowSelected, "#followups")
+    def row_clicked(self, event: DataTable.RowSelected) -> None:
+        self.action_open()
+
+    def action_everyone(self) -> None:
+        self.everyone = not self.everyone
+        self.load()
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
