@@ -83,6 +83,10 @@ DEFAULTS: dict[str, Any] = {
     # staff sign-in
     "pin_max_failures": 5,
     "pin_lock_minutes": 15,
+    # DMS imports: a store's own column names, {field: [spellings]}, e.g.
+    # {"plate": ["号牌"], "total": ["实收金额"]}; and repair-type words {code: [words]}.
+    "header_spellings": {},
+    "repair_type_spellings": {},
 }
 
 

@@ -1,0 +1,252 @@
+"""One file in: sniff -> read -> find the header -> typed rows + rejects -> upsert.
+
+Each file goes in inside one transaction: a refused file, a file that fails
+half-way, or an import that is killed or cancelled writes nothing, and the next
+run (the merge is idempotent) completes it. A journal row committed before the
+transaction starts records the attempt; the transaction closes it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
+
+from importers.headers import Header, find_header, kind_of, spelling_table
+from importers.parse import TYPED_SCHEMA, Reject, typed
+from importers.readers import PROBE_ROWS, Source, open_sources
+from importers.sniff import NotATable, sniff
+from store import clock
+from store.db import in_transaction, read_session, write_session
+from store.ingest import (
+    IngestCounts,
+    close_interrupted,
+    finish_import,
+    ingest_vehicles,
+    ingest_visits,
+    interrupted_imports,
+    start_import,
+)
+from store.settings import get_setting
+
+BATCH_ROWS = 100_000
+KINDS = ("auto", "vehicles", "visits")
+
+Progress = Callable[["ProgressReport"], None]
+
+
+class ImportCancelled(Exception):
+    """The person asked to stop; the file's transaction was rolled back."""
+
+
+@dataclass
+class ProgressReport:
+    file: str
+    fraction: float  # of this file, 0..1
+    rows: int  # data rows read so far
+    file_index: int = 0
+    files: int = 1
+
+
+@dataclass
+class FileResult:
+    file: str
+    kind: str | None = None
+    format: str | None = None
+    encoding: str | None = None
+    sheet: str | None = None
+    rows: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0  # blank, totals (合计) and note rows
+    rejected: list[Reject] = field(default_factory=list)
+    vehicles_created: int = 0
+    vehicles_updated: int = 0
+    customers_created: int = 0
+    refused: str | None = None  # why the whole file was refused
+    completed_interrupted: bool = False  # an earlier run of this file was killed; this one finished it
+    unknown_columns: list[str] = field(default_factory=list)
+
+    @property
+    def rejected_rows(self) -> int:
+        return len({r.row for r in self.rejected})
+
+    def as_dict(self) -> dict:
+        out = {
+            "file": self.file,
+            "kind": self.kind,
+            "format": self.format,
+            "rows": self.rows,
+            "inserted": self.inserted,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "rejected": [{"row": r.row, "field": r.field, "reason": r.reason, "column": r.column, "value": r.value,
+                          "code": r.code} for r in self.rejected],
+        }
+        if self.refused:
+            out["refused"] = self.refused
+        else:
+            out.update(encoding=self.encoding, sheet=self.sheet, skipped=self.skipped,
+                       vehicles_created=self.vehicles_created, vehicles_updated=self.vehicles_updated,
+                       customers_created=self.customers_created, unknown_columns=self.unknown_columns)
+            if self.completed_interrupted:
+                out["completed_interrupted"] = True
+        return out
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(8 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _header_of(sources: Sequence[Source], table: dict[str, str]) -> tuple[Source, Header]:
+    for source in sources:
+        rows = source.probe(PROBE_ROWS)
+        header = find_header(rows, table)
+        if header is not None:
+            return source, header
+    if all(not s.probe(2) for s in sources):
+        raise NotATable("has no rows")
+    raise NotATable(
+        f"no header row found in the first {PROBE_ROWS} rows (looked for columns such as "
+        "车牌号, VIN/车架号, 工单号/结算单号 and at least one more known column)"
+    )
+
+
+def read_typed(path: Path, *, kind: str = "auto", today=None, header_spellings=None, repair_types=None,
+               batch_rows: int = BATCH_ROWS):
+    """Plan a file without touching the database: (result, header, source, iterator
+    of (typed frame, rejects, skipped, rows)). Raises :class:`NotATable`."""
+    result = FileResult(file=str(path))
+    sniffed = sniff(path)
+    result.format, result.encoding = sniffed.format, sniffed.encoding
+    source, header = _header_of(open_sources(path, sniffed), spelling_table(header_spellings))
+    result.sheet = source.sheet
+    found = kind_of(header)
+    if kind == "auto":
+        kind = found
+    elif kind == "visits" and "ro_number" not in header.columns:
+        raise NotATable("has no RO number column (工单号 / 结算单号): not a visits export")
+    elif kind == "vehicles" and not {"plate", "vin"} & set(header.columns):
+        raise NotATable("has no plate or VIN column: not a vehicles export")
+    if kind == "visits" and not {"date_in", "settled_on"} & set(header.columns):
+        raise NotATable("is a visits export without a date column (进厂日期 / 结算日期)")
+    result.kind = kind
+    result.unknown_columns = header.unknown
+    day = today or clock.today()
+    width = max(header.width, len(header.labels))
+
+    def batches():
+        for raw in source.batches(header.row + 1, width, batch_rows):
+            rows, rejects, skipped = typed(raw, header, kind=kind, today=day, repair_types=repair_types)
+            yield rows, rejects, skipped, raw.height, source.fraction()
+
+    return result, batches
+
+
+def read_all(path: Path | str, *, kind: str = "auto", today=None, header_spellings=None, repair_types=None,
+             batch_rows: int = BATCH_ROWS) -> tuple[FileResult, pl.DataFrame]:
+    """A whole file as typed rows, without the database (for checks and benchmarks).
+    Raises :class:`NotATable`."""
+    result, batches = read_typed(Path(path), kind=kind, today=today, header_spellings=header_spellings,
+                                 repair_types=repair_types, batch_rows=batch_rows)
+    frames = []
+    for rows, rejects, skipped, raw_rows, _ in batches():
+        result.rows += raw_rows - skipped
+        result.skipped += skipped
+        result.rejected.extend(rejects)
+        frames.append(rows)
+    return result, (pl.concat(frames) if frames else pl.DataFrame(schema=TYPED_SCHEMA))
+
+
+def import_file(
+    engine: Engine,
+    path: Path | str,
+    *,
+    store_id: int,
+    kind: str = "auto",
+    progress: Progress | None = None,
+    cancelled: Callable[[], bool] | None = None,
+    batch_rows: int = BATCH_ROWS,
+    file_index: int = 0,
+    files: int = 1,
+) -> FileResult:
+    """Import one file into ``store_id``. A refused file comes back with ``refused``
+    set and nothing written; it never raises for a bad file."""
+    path = Path(path)
+    with read_session(engine) as session:
+        spellings = get_setting(session, "header_spellings", store_id=store_id)
+        repair_types = get_setting(session, "repair_type_spellings", store_id=store_id)
+    try:
+        result, batches = read_typed(path, kind=kind, header_spellings=spellings, repair_types=repair_types,
+                                     batch_rows=batch_rows)
+    except NotATable as exc:
+        return FileResult(file=str(path), refused=f"{path}: {exc}")
+    digest = _sha256(path)
+    with write_session(engine) as session:
+        earlier = [j.id for j in interrupted_imports(session, store_id=store_id, sha256=digest)]
+        journal_id = start_import(session, store_id=store_id, file_name=str(path), sha256=digest, kind=result.kind,
+                                  fmt=result.format)
+
+    def work(session) -> FileResult:
+        out = FileResult(**{k: getattr(result, k) for k in ("file", "kind", "format", "encoding", "sheet",
+                                                             "unknown_columns")})
+        counts = IngestCounts()
+        ingest = ingest_visits if out.kind == "visits" else ingest_vehicles
+        for rows, rejects, skipped, raw_rows, fraction in batches():
+            if cancelled is not None and cancelled():
+                raise ImportCancelled(str(path))
+            out.skipped += skipped
+            out.rows += raw_rows - skipped
+            out.rejected.extend(rejects)
+            counts.add(ingest(session, rows, store_id=store_id))
+            if progress is not None:
+                progress(ProgressReport(str(path), fraction, out.rows, file_index, files))
+        out.inserted, out.updated, out.unchanged = counts.inserted, counts.updated, counts.unchanged
+        out.vehicles_created, out.vehicles_updated = counts.vehicles_created, counts.vehicles_updated
+        out.customers_created = counts.customers_created
+        finish_import(session, journal_id, rows=out.rows, counts=counts, rejected=out.rejected_rows)
+        if earlier:
+            close_interrupted(session, earlier, completed_by=journal_id)
+            out.completed_interrupted = True
+        return out
+
+    try:
+        final = in_transaction(engine, work)
+    except ImportCancelled:
+        raise
+    except (NotATable, pl.exceptions.PolarsError, UnicodeDecodeError) as exc:
+        # A file that breaks half-way is refused whole: the transaction wrote nothing.
+        return FileResult(file=str(path), format=result.format, kind=result.kind,
+                          refused=f"{path}: cannot be read to the end ({_one_line(exc)})")
+    except DBAPIError as exc:
+        return FileResult(file=str(path), format=result.format, kind=result.kind,
+                          refused=f"{path}: the database refused it, nothing was written ({_one_line(exc.orig or exc)})")
+    if progress is not None:
+        progress(ProgressReport(str(path), 1.0, final.rows, file_index, files))
+    return final
+
+
+def _one_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:200] if text else type(exc).__name__
+
+
+def import_files(engine: Engine, paths: Sequence[Path | str], *, store_id: int, kind: str = "auto",
+                 progress: Progress | None = None, cancelled: Callable[[], bool] | None = None,
+                 batch_rows: int = BATCH_ROWS) -> list[FileResult]:
+    """Each file on its own: one refused file does not stop the others."""
+    return [
+        import_file(engine, p, store_id=store_id, kind=kind, progress=progress, cancelled=cancelled,
+                    batch_rows=batch_rows, file_index=i, files=len(paths))
+        for i, p in enumerate(paths)
+    ]

@@ -1,0 +1,338 @@
+"""Cells as text, in batches: every format ends as polars frames of String columns.
+
+Each source gives its first rows for finding the header (:meth:`probe`), then the
+rows below it in batches (:meth:`batches`): columns ``c0..cN`` (all text, so a
+phone keeps its leading zero and an ID number never becomes a float) and ``_row``,
+the row number a person sees when opening the file.
+
+- xlsx / xls: fastexcel (calamine, in Rust) with every column read as string. It
+  holds one sheet in memory at a time: calamine has no streaming reader.
+- CSV / TSV: decoded in Python in chunks cut at record boundaries, re-encoded to
+  UTF-8 where needed, each chunk parsed by polars: memory stays flat in file size.
+- HTML tables ("xls" files that are web pages): the standard library's
+  ``html.parser``, fed in chunks. No extra dependency, it forgives the broken
+  markup DMS exports carry, and it streams; lxml would be faster, but these files
+  are small (Excel caps them at what a person opens) and lxml adds a C build.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from collections.abc import Iterator
+from html.parser import HTMLParser
+from pathlib import Path
+
+import polars as pl
+
+from importers.sniff import NotATable, Sniffed
+
+PROBE_ROWS = 40
+CHUNK_BYTES = 8 << 20
+
+
+def column_names(n: int) -> list[str]:
+    return [f"c{i}" for i in range(n)]
+
+
+def _with_rows(df: pl.DataFrame, first_row: int) -> pl.DataFrame:
+    return df.with_row_index("_row", offset=first_row).with_columns(pl.col("_row").cast(pl.Int64))
+
+
+class Source:
+    """One table in a file (a sheet of a workbook, or the text itself)."""
+
+    format: str
+    encoding: str | None = None
+    sheet: str | None = None
+    total_rows: int | None = None  # known up front for workbooks
+
+    def probe(self, n: int = PROBE_ROWS) -> list[list[str | None]]:
+        raise NotImplementedError
+
+    def batches(self, skip: int, ncols: int, size: int) -> Iterator[pl.DataFrame]:
+        """Rows after the first ``skip`` rows, ``size`` at a time."""
+        raise NotImplementedError
+
+    def fraction(self) -> float:
+        """How much of the file has been read, 0..1."""
+        return 0.0
+
+
+# --- workbooks -------------------------------------------------------------------
+
+
+class WorkbookSheet(Source):
+    def __init__(self, reader, index: int, name: str, fmt: str) -> None:
+        self.reader = reader
+        self.index = index
+        self.sheet = name
+        self.format = fmt
+        self._df: pl.DataFrame | None = None
+        self._done = 0
+
+    def _frame(self) -> pl.DataFrame:
+        if self._df is None:
+            import fastexcel
+
+            try:
+                # skip_rows=0 keeps leading blank rows, so row numbers match the sheet.
+                sheet = self.reader.load_sheet(self.index, header_row=None, skip_rows=0, dtypes="string")
+                df = pl.DataFrame(sheet)
+            except fastexcel.FastExcelError as exc:
+                raise NotATable(f"sheet {self.sheet!r} cannot be read ({exc})") from None
+            self._df = df.rename(dict(zip(df.columns, column_names(df.width))))
+            self.total_rows = self._df.height
+        return self._df
+
+    def probe(self, n: int = PROBE_ROWS) -> list[list[str | None]]:
+        return [list(r) for r in self._frame().head(n).rows()]
+
+    def batches(self, skip: int, ncols: int, size: int) -> Iterator[pl.DataFrame]:
+        df = self._frame()
+        if df.width < ncols:
+            df = df.with_columns(pl.lit(None, pl.String).alias(c) for c in column_names(ncols)[df.width:])
+        df = _with_rows(df.select(column_names(ncols)), 1)
+        for start in range(skip, df.height, size):
+            self._done = min(df.height, start + size)
+            yield df.slice(start, size)
+        self._df = None  # the sheet is done: let its memory go
+
+    def fraction(self) -> float:
+        return self._done / self.total_rows if self.total_rows else 0.0
+
+
+def workbook_sheets(path: Path, sniffed: Sniffed) -> list[Source]:
+    import fastexcel
+
+    try:
+        reader = fastexcel.read_excel(path)
+        names = reader.sheet_names
+    except fastexcel.FastExcelError as exc:
+        raise NotATable(f"is a damaged or protected {sniffed.format} workbook ({_first_line(exc)})") from None
+    if not names:
+        raise NotATable("is a workbook without sheets")
+    return [WorkbookSheet(reader, i, name, sniffed.format) for i, name in enumerate(names)]
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+# --- CSV / TSV --------------------------------------------------------------------
+
+
+class DelimitedText(Source):
+    def __init__(self, path: Path, sniffed: Sniffed, chunk_bytes: int = CHUNK_BYTES) -> None:
+        self.path = path
+        self.format = sniffed.format
+        self.encoding = sniffed.encoding
+        self.delimiter = sniffed.delimiter or ","
+        self.chunk_bytes = chunk_bytes
+        self._size = max(1, path.stat().st_size)
+        self._read = 0
+
+    def _utf8_chunks(self) -> Iterator[bytes]:
+        """The file as UTF-8 bytes, in chunks that end at a record boundary."""
+        passthrough = self.encoding in ("utf-8", "utf-8-sig")
+        codec = "utf-16" if (self.encoding or "").startswith("utf-16") else (self.encoding or "utf-8")
+        decoder = None if passthrough else codecs.getincrementaldecoder(codec)()
+        carry = b""
+        first = True
+        with self.path.open("rb") as fh:
+            while True:
+                raw = fh.read(self.chunk_bytes)
+                self._read += len(raw)
+                final = not raw
+                data = raw if passthrough else decoder.decode(raw, final=final).encode("utf-8")
+                if first:
+                    data = data.removeprefix(codecs.BOM_UTF8)
+                    first = False
+                buf = carry + data
+                if final:
+                    if buf.strip():
+                        yield buf if buf.endswith(b"\n") else buf + b"\n"
+                    return
+                cut = _record_boundary(buf)
+                if cut <= 0:
+                    carry = buf
+                    continue
+                carry = buf[cut:]
+                yield buf[:cut]
+
+    def _parse(self, data: bytes, ncols: int) -> pl.DataFrame:
+        return pl.read_csv(
+            io.BytesIO(data),
+            has_header=False,
+            separator=self.delimiter,
+            schema={c: pl.String for c in column_names(ncols)},
+            truncate_ragged_lines=True,
+            missing_columns="insert",  # a title line above the header has fewer cells
+            quote_char='"',
+        )
+
+    def probe(self, n: int = PROBE_ROWS) -> list[list[str | None]]:
+        for chunk in self._utf8_chunks():
+            text = chunk[: 1 << 20].decode("utf-8", errors="replace")
+            rows = []
+            for row in csv.reader(io.StringIO(text), delimiter=self.delimiter):
+                rows.append([c if c != "" else None for c in row])
+                if len(rows) >= n:
+                    break
+            self._read = 0
+            return rows
+        return []
+
+    def batches(self, skip: int, ncols: int, size: int) -> Iterator[pl.DataFrame]:
+        row = 1
+        pending: list[pl.DataFrame] = []
+        pending_rows = 0
+        for chunk in self._utf8_chunks():
+            df = _with_rows(self._parse(chunk, ncols), row)
+            row += df.height
+            if skip:
+                df = df.filter(pl.col("_row") > skip)
+            pending.append(df)
+            pending_rows += df.height
+            while pending_rows >= size:
+                whole = pl.concat(pending) if len(pending) > 1 else pending[0]
+                yield whole.slice(0, size)
+                rest = whole.slice(size)
+                pending, pending_rows = [rest], rest.height
+        if pending_rows:
+            yield pl.concat(pending) if len(pending) > 1 else pending[0]
+
+    def fraction(self) -> float:
+        return min(1.0, self._read / self._size)
+
+
+def _record_boundary(buf: bytes) -> int:
+    """Just after the last newline that is not inside a quoted field (0: none yet).
+
+    Safe on GBK/GB18030 too, once transcoded: we only ever look at UTF-8 here."""
+    end = len(buf)
+    while True:
+        nl = buf.rfind(b"\n", 0, end)
+        if nl < 0:
+            return 0
+        if buf.count(b'"', 0, nl) % 2 == 0:
+            return nl + 1
+        end = nl
+
+
+# --- HTML tables -------------------------------------------------------------------
+
+
+class _TableRows(HTMLParser):
+    """Rows of every <tr> in document order; colspan pads with empty cells."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.rows: list[list[str | None]] = []
+        self._row: list[str | None] | None = None
+        self._cell: list[str] | None = None
+        self._span = 1
+        self.tables = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            self.tables += 1
+        elif tag == "tr":
+            self._close_row()
+            self._row = []
+        elif tag in ("td", "th"):
+            if self._row is None:
+                self._row = []
+            self._close_cell()
+            self._cell = []
+            span = dict(attrs).get("colspan") or "1"
+            self._span = int(span) if span.strip().isdigit() else 1
+        elif tag == "br" and self._cell is not None:
+            self._cell.append("\n")
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th"):
+            self._close_cell()
+        elif tag in ("tr", "table"):
+            self._close_row()
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+    def _close_cell(self):
+        if self._cell is None or self._row is None:
+            self._cell = None
+            return
+        text = " ".join("".join(self._cell).split())
+        self._row.append(text or None)
+        self._row.extend([None] * (min(self._span, 256) - 1))
+        self._cell = None
+
+    def _close_row(self):
+        self._close_cell()
+        if self._row is not None:
+            self.rows.append(self._row)
+        self._row = None
+
+
+class HtmlTable(Source):
+    format = "html"
+
+    def __init__(self, path: Path, sniffed: Sniffed) -> None:
+        self.path = path
+        self.encoding = sniffed.encoding
+        self._size = max(1, path.stat().st_size)
+        self._read = 0
+
+    def _rows(self) -> Iterator[list[str | None]]:
+        parser = _TableRows()
+        codec = "utf-16" if (self.encoding or "").startswith("utf-16") else (self.encoding or "utf-8")
+        with self.path.open("r", encoding=codec, errors="replace") as fh:
+            while chunk := fh.read(1 << 20):
+                self._read = fh.buffer.tell()
+                parser.feed(chunk)
+                yield from parser.rows
+                parser.rows.clear()
+        parser.close()
+        parser._close_row()
+        yield from parser.rows
+
+    def probe(self, n: int = PROBE_ROWS) -> list[list[str | None]]:
+        out = []
+        for row in self._rows():
+            out.append(row)
+            if len(out) >= n:
+                break
+        self._read = 0
+        return out
+
+    def batches(self, skip: int, ncols: int, size: int) -> Iterator[pl.DataFrame]:
+        names = column_names(ncols)
+        buf: list[list[str | None]] = []
+        row = 0
+        first = skip + 1
+        for cells in self._rows():
+            row += 1
+            if row <= skip:
+                continue
+            buf.append((cells + [None] * ncols)[:ncols])
+            if len(buf) >= size:
+                yield _with_rows(pl.DataFrame(buf, schema={c: pl.String for c in names}, orient="row"), first)
+                first += len(buf)
+                buf = []
+        if buf:
+            yield _with_rows(pl.DataFrame(buf, schema={c: pl.String for c in names}, orient="row"), first)
+
+    def fraction(self) -> float:
+        return min(1.0, self._read / self._size)
+
+
+def open_sources(path: Path, sniffed: Sniffed) -> list[Source]:
+    """The tables of a file: each sheet of a workbook, or the one table of a text file."""
+    if sniffed.format in ("xlsx", "xls"):
+        return workbook_sheets(path, sniffed)
+    if sniffed.format == "html":
+        return [HtmlTable(path, sniffed)]
+    return [DelimitedText(path, sniffed)]

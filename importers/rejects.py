@@ -1,0 +1,33 @@
+"""The rejects workbook (``--rejects OUT.xlsx``): one line per bad cell, so the
+person fixing the DMS data has the file, the row, the column and why."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from importers.pipeline import FileResult
+
+HEADERS = ["文件 file", "行 row", "列 column", "字段 field", "值 value", "原因 reason"]
+
+
+def write_rejects(results: Sequence[FileResult], path: Path | str) -> int:
+    """Write every rejected cell and refused file of ``results``; returns the line count."""
+    from openpyxl import Workbook
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("rejects")
+    ws.append(HEADERS)
+    lines = 0
+    for result in results:
+        if result.refused:
+            ws.append([result.file, None, None, None, None, result.refused])
+            lines += 1
+        for r in result.rejected:
+            # Values go in as text: a bad cell must show exactly as it was.
+            ws.append([result.file, r.row, r.column, r.field, r.value, r.reason])
+            lines += 1
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+    return lines

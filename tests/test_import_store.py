@@ -1,0 +1,213 @@
+"""Imports into the store, on SQLite and Postgres: what the database holds after
+each export, that the same export twice adds nothing twice, and that a refused or
+interrupted file leaves nothing behind."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+
+from importers.pipeline import import_file
+from store.db import read_session, write_session
+from store.lookup import lookup
+from store.models import Customer, ImportJournal, SearchTerm, Vehicle, Visit
+from store.settings import set_setting
+from tests.factories import add_store
+from tests.import_files import VISIT_HEADER, delimited_bytes, visit, write_bytes, write_xls, write_xlsx
+
+VIN_A = "LGBH52E01CY000001"
+VIN_B = "LGBH52E01CY000002"
+
+
+@pytest.fixture
+def store_id(engine):
+    with write_session(engine) as s:
+        return add_store(s).id
+
+
+def count(engine, model, *where) -> int:
+    with read_session(engine) as s:
+        return s.execute(select(func.count()).select_from(model).where(*where)).scalar_one()
+
+
+def vehicles(engine) -> list[Vehicle]:
+    with read_session(engine) as s:
+        return list(s.execute(select(Vehicle).order_by(Vehicle.id)).scalars())
+
+
+def visits(engine) -> dict[str, Visit]:
+    with read_session(engine) as s:
+        return {v.ro_number: v for v in s.execute(select(Visit)).scalars()}
+
+
+def test_visits_join_by_vin_then_plate_and_create_unknown_cars(engine, store_id, tmp_path):
+    rows = [VISIT_HEADER,
+            visit("RO1", "粤A12345", vin=VIN_A, name="张伟", phone="13812345678", day="2026-01-05", km="10,000",
+                  kind="首保", labour="0", parts="0", oil="350", total="350"),
+            visit("RO2", "粤 a·12345", vin="", name="张伟", phone="13812345678", day="2026-03-05", km="15000",
+                  kind="一般维修", labour="1,200.50", parts="800", oil="0", total="2,000.50"),
+            visit("RO3", "粤Ａ１２３４５", vin="", day="2026-06-01", km="20000", kind="保险维修"),
+            visit("RO4", "粤B77777", vin=VIN_B, model="天籁", name="李娜", phone="13900001234", day="2026-07-01",
+                  km="5000", kind="钣喷"),
+            visit("RO5", "粤C00001", vin="", model="奇骏", name="王芳", phone="13812345678", day="2026-08-01",
+                  km="")]
+    path = write_xlsx(tmp_path / "ro.xlsx", rows)
+    result = import_file(engine, path, store_id=store_id)
+    assert (result.kind, result.rows, result.inserted, result.updated, result.unchanged) == ("visits", 5, 5, 0, 0)
+    assert result.rejected == []
+    cars = vehicles(engine)
+    assert [(v.plate, v.vin, v.model) for v in cars] == [("粤A12345", VIN_A, "轩逸"), ("粤B77777", VIN_B, "天籁"),
+                                                        ("粤C00001", None, "奇骏")]
+    a = cars[0]
+    assert a.mileage == 20000  # the latest visit's
+    got = visits(engine)
+    assert {ro: v.vehicle_id for ro, v in got.items()} == {"RO1": a.id, "RO2": a.id, "RO3": a.id,
+                                                           "RO4": cars[1].id, "RO5": cars[2].id}
+    assert (got["RO2"].labour_fen, got["RO2"].parts_fen, got["RO2"].total_fen) == (120050, 80000, 200050)
+    assert (got["RO1"].repair_type, got["RO2"].repair_type, got["RO3"].repair_type, got["RO4"].repair_type) == (
+        "first_maintenance", "repair", "insurance", "bodywork")
+    assert got["RO1"].date_in == date(2026, 1, 5) and got["RO1"].mileage == 10000
+    assert got["RO5"].mileage is None and got["RO1"].sa_name == "王伟"
+    # One customer per phone: 王芳's car shares 张伟's phone, so it is his customer record.
+    with read_session(engine) as s:
+        owners = {c.phone: c.name for c in s.execute(select(Customer)).scalars()}
+    assert owners == {"13812345678": "张伟", "13900001234": "李娜"}
+    assert cars[0].customer_id == cars[2].customer_id
+    # The lookup index knows the new cars.
+    with read_session(engine) as s:
+        found = lookup(s, "B777")
+        assert [m.plate for m in found] == ["粤B77777"] and found[0].owner == "李娜"
+        assert sorted(m.plate for m in lookup(s, "5678")) == ["粤A12345", "粤C00001"]
+
+
+def test_the_same_file_twice_and_an_overlapping_export_add_nothing_twice(engine, store_id, tmp_path):
+    first = [VISIT_HEADER] + [visit(f"RO{i}", "粤A12345", vin=VIN_A, day=f"2026-0{i}-01") for i in range(1, 6)]
+    path = write_bytes(tmp_path / "week1.csv", delimited_bytes(first, encoding="gbk"))
+    assert import_file(engine, path, store_id=store_id).inserted == 5
+    again = import_file(engine, path, store_id=store_id)
+    assert (again.rows, again.inserted, again.updated, again.unchanged) == (5, 0, 0, 5)
+    assert count(engine, Visit) == 5 and count(engine, Vehicle) == 1 and count(engine, Customer) == 1
+    # A later export, as xlsx: RO4-RO5 again (RO5's amount corrected), RO6-RO7 new.
+    later = [VISIT_HEADER] + [visit("RO4", "粤A12345", vin=VIN_A, day="2026-04-01"),
+                              visit("RO5", "粤A12345", vin=VIN_A, day="2026-05-01", total="1,900"),
+                              visit("RO6", "粤A12345", vin=VIN_A, day="2026-06-01"),
+                              visit("RO7", "粤A12345", vin=VIN_A, day="2026-07-01")]
+    result = import_file(engine, write_xlsx(tmp_path / "week2.xlsx", later), store_id=store_id)
+    assert (result.inserted, result.updated, result.unchanged) == (2, 1, 1)
+    assert count(engine, Visit) == 7 and count(engine, Vehicle) == 1
+    assert visits(engine)["RO5"].total_fen == 190000
+    with read_session(engine) as s:
+        assert [j.inserted for j in s.execute(select(ImportJournal).order_by(ImportJournal.id)).scalars()] == [5, 0, 2]
+
+
+def test_same_vin_twice_is_one_vehicle_and_the_later_row_updates_it(engine, store_id, tmp_path):
+    rows = [["车牌号", "车架号", "车型", "车主", "手机", "购车日期", "保修到期日", "区域", "生日", "性别"],
+            ["粤A12345", VIN_A, "轩逸", "张伟", "13812345678", "2023-05-06", "2026-05-06", "天河区", "1985-03-04", "男"],
+            ["粤A88888", VIN_A, "轩逸·经典", "张伟", "13812345678", "2023-05-06", "2027-05-06", "番禺区", "", ""],
+            ["粤B77777", "", "天籁", "李娜", "", 44927, "", "", "", "女"]]
+    result = import_file(engine, write_xls(tmp_path / "cars.xls", rows), store_id=store_id)
+    assert (result.kind, result.format, result.rows, result.inserted) == ("vehicles", "xls", 3, 2)
+    cars = vehicles(engine)
+    assert [(v.plate, v.vin, v.model, v.warranty_end, v.region) for v in cars] == [
+        ("粤A88888", VIN_A, "轩逸·经典", date(2027, 5, 6), "番禺区"),
+        ("粤B77777", None, "天籁", None, None)]
+    assert cars[1].purchase_date == date(2023, 1, 1)  # an Excel serial in a date column
+    with read_session(engine) as s:
+        zhang = s.get(Customer, cars[0].customer_id)
+        li = s.get(Customer, cars[1].customer_id)
+        assert (zhang.name, zhang.birthday, zhang.gender, zhang.region) == ("张伟", date(1985, 3, 4), "男", "番禺区")
+        assert (li.name, li.phone, li.gender) == ("李娜", None, "女")
+        # The old plate no longer finds the car; the new one does.
+        assert lookup(s, "A12345") == []
+        assert [m.vin for m in lookup(s, "A888")] == [VIN_A]
+    # Re-import: nothing changes; a new plate for VIN_A from a later export updates it.
+    assert import_file(engine, tmp_path / "cars.xls", store_id=store_id).unchanged == 3
+    newer = [rows[0], ["粤A99999", VIN_A, "轩逸·经典", "张伟", "13812345678", "", "", "", "", ""]]
+    assert import_file(engine, write_xlsx(tmp_path / "newer.xlsx", newer), store_id=store_id).updated == 1
+    assert vehicles(engine)[0].plate == "粤A99999"
+    assert count(engine, Vehicle) == 2 and count(engine, Customer) == 2
+
+
+def test_a_plate_known_without_vin_gets_its_vin(engine, store_id, tmp_path):
+    rows = [VISIT_HEADER, visit("RO1", "粤A12345", day="2026-01-01"), visit("RO2", "粤A12345", vin=VIN_A,
+                                                                            day="2026-02-01")]
+    import_file(engine, write_xlsx(tmp_path / "a.xlsx", rows[:2]), store_id=store_id)
+    import_file(engine, write_xlsx(tmp_path / "b.xlsx", [rows[0], rows[2]]), store_id=store_id)
+    assert [(v.plate, v.vin) for v in vehicles(engine)] == [("粤A12345", VIN_A)]
+    assert len({v.vehicle_id for v in visits(engine).values()}) == 1
+
+
+def test_an_older_export_does_not_put_back_an_old_plate(engine, store_id, tmp_path):
+    new = [VISIT_HEADER, visit("RO9", "粤A99999", vin=VIN_A, day="2026-09-01", km="30000")]
+    old = [VISIT_HEADER, visit("RO1", "粤A12345", vin=VIN_A, day="2025-01-01", km="9000")]
+    import_file(engine, write_xlsx(tmp_path / "new.xlsx", new), store_id=store_id)
+    import_file(engine, write_xlsx(tmp_path / "old.xlsx", old), store_id=store_id)
+    (car,) = vehicles(engine)
+    assert (car.plate, car.mileage) == ("粤A99999", 30000)
+    assert count(engine, Visit) == 2
+
+
+def test_bad_rows_are_rejected_and_the_rest_goes_in(engine, store_id, tmp_path):
+    rows = [VISIT_HEADER, visit("RO1", "粤A12345"), visit("RO2", "粤A12345", day="2026-13-01"),
+            visit("RO3", ""), visit("RO4", "粤A12345", parts="n/a"), visit("RO5", "粤B12345")]
+    result = import_file(engine, write_bytes(tmp_path / "x.xls", delimited_bytes(rows, delimiter="\t")),
+                         store_id=store_id)
+    assert result.format == "tsv"
+    assert [(r.row, r.field, r.reason) for r in result.rejected] == [
+        (4, "date_in", "'2026-13-01' is not a date"),
+        (5, "plate", "the plate is missing"),
+        (6, "parts", "'n/a' is not an amount"),
+    ]
+    assert (result.rows, result.inserted) == (5, 2)
+    assert sorted(visits(engine)) == ["RO1", "RO5"]
+
+
+def test_a_refused_file_writes_nothing(engine, store_id, tmp_path):
+    junk = write_bytes(tmp_path / "export.xls", b"\x00\x01garbage" * 100)
+    result = import_file(engine, junk, store_id=store_id)
+    assert result.refused.startswith(f"{junk}: ")
+    no_header = write_xlsx(tmp_path / "notes.xlsx", [["备注"], ["今天没有数据"]])
+    assert "no header row" in import_file(engine, no_header, store_id=store_id).refused
+    assert count(engine, Visit) == count(engine, Vehicle) == count(engine, Customer) == 0
+    assert count(engine, ImportJournal) == 0
+
+
+def test_a_killed_import_leaves_no_half_file_and_the_next_run_completes_it(engine, store_id, tmp_path):
+    rows = [VISIT_HEADER] + [visit(f"RO{i:03d}", f"粤A{i:05d}", day="2026-05-01") for i in range(1, 31)]
+    path = write_xlsx(tmp_path / "big.xlsx", rows)
+
+    class Killed(BaseException):
+        pass
+
+    def die_after_first_batch(report):
+        if report.rows >= 10:
+            raise Killed()
+
+    with pytest.raises(Killed):
+        import_file(engine, path, store_id=store_id, batch_rows=10, progress=die_after_first_batch)
+    assert count(engine, Visit) == count(engine, Vehicle) == count(engine, SearchTerm) == 0
+    assert count(engine, ImportJournal, ImportJournal.finished_at.is_(None)) == 1
+    result = import_file(engine, path, store_id=store_id, batch_rows=10)
+    assert (result.inserted, result.completed_interrupted) == (30, True)
+    assert count(engine, Visit) == 30 and count(engine, Vehicle) == 30
+    assert count(engine, ImportJournal, ImportJournal.finished_at.is_(None)) == 0
+
+
+def test_duplicates_across_batches_of_one_file(engine, store_id, tmp_path):
+    rows = [VISIT_HEADER] + [visit(f"RO{i % 7}", "粤A12345", day="2026-05-01", total=str(100 + i)) for i in range(20)]
+    result = import_file(engine, write_xlsx(tmp_path / "dup.xlsx", rows), store_id=store_id, batch_rows=6)
+    assert result.rows == 20 and result.inserted == 7
+    assert result.inserted + result.updated + result.unchanged == 20
+    assert visits(engine)["RO0"].total_fen == 11400  # row i=14, the last RO0
+
+
+def test_store_spellings_from_settings(engine, store_id, tmp_path):
+    with write_session(engine) as s:
+        set_setting(s, "header_spellings", {"plate": ["号牌"], "ro_number": ["单据编号"], "date_in": ["接车日期"]},
+                    store_id=store_id)
+    rows = [["单据编号", "号牌", "接车日期", "结算金额"], ["R1", "粤A12345", "2026/9/1", "88.8"]]
+    result = import_file(engine, write_bytes(tmp_path / "own.csv", delimited_bytes(rows)), store_id=store_id)
+    assert (result.kind, result.inserted) == ("visits", 1)
+    assert visits(engine)["R1"].total_fen == 8880
