@@ -526,6 +526,19 @@ _VISIT_TYPES: dict[str, pl.DataType] = {
 # --- the import journal -------------------------------------------------------------
 
 
+def store_for_import(session: Session, code: str | None, *, default_code: str = "STORE1") -> tuple[int, bool]:
+    """(store id, created): the store named by ``code`` (or the only one); on a
+    database without any store, the first import creates it."""
+    from sqlmodel import select
+
+    from store.models import Store
+    from store.stores import ensure_store, resolve_store
+
+    if session.exec(select(Store.id).limit(1)).first() is not None:
+        return resolve_store(session, code).id, False
+    return ensure_store(session, code or default_code, name=code or default_code).id, True
+
+
 def start_import(session: Session, *, store_id: int, file_name: str, sha256: str, kind: str, fmt: str) -> int:
     """A journal row for an import about to run (committed on its own, so a killed
     import leaves a trace the next run sees)."""

@@ -1,0 +1,125 @@
+"""``dealerdesk import FILE...``: DMS exports in."""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+
+import typer
+
+from tui.cli.common import OutputFormat, app, ctx_obj, emit_json, fail
+
+
+class Kind(str, Enum):
+    auto = "auto"
+    vehicles = "vehicles"
+    visits = "visits"
+
+
+def _store_for_import(ctx) -> tuple[int, str | None]:
+    """The store to import into; on an empty database, the first import creates it."""
+    from store.db import write_session
+    from store.ingest import store_for_import
+    from store.stores import StoreNotFound
+
+    obj = ctx_obj(ctx)
+    try:
+        with write_session(obj.engine()) as session:
+            store_id, created = store_for_import(session, obj.store_code)
+    except StoreNotFound as exc:
+        fail(str(exc))
+    return store_id, (obj.store_code or "STORE1") if created else None
+
+
+def _print_result(result) -> None:
+    if result.refused:
+        return
+    what = {"visits": "visits (repair orders)", "vehicles": "vehicles/customers"}.get(result.kind, result.kind)
+    fmt = result.format + (f", {result.encoding}" if result.encoding else "") + (
+        f", sheet {result.sheet}" if result.sheet else "")
+    typer.echo(
+        f"{result.file}: {what} export ({fmt}): {result.rows} rows, {result.inserted} inserted, "
+        f"{result.updated} updated, {result.unchanged} unchanged, {result.rejected_rows} rejected"
+    )
+    extra = []
+    if result.kind == "visits" and (result.vehicles_created or result.customers_created):
+        extra.append(f"{result.vehicles_created} new vehicles, {result.customers_created} new customers")
+    if result.skipped:
+        extra.append(f"{result.skipped} blank/totals rows skipped")
+    if result.unknown_columns:
+        extra.append("columns not imported: " + ", ".join(result.unknown_columns[:12]))
+    if result.completed_interrupted:
+        extra.append("an earlier, interrupted import of this file is now complete")
+    for line in extra:
+        typer.echo(f"  {line}")
+    for r in result.rejected[:200]:
+        column = f"{r.column} ({r.field})" if r.column and r.column != r.field else r.field
+        typer.echo(f"  row {r.row}: {column}: {r.reason}")
+    if len(result.rejected) > 200:
+        typer.echo(f"  ... and {len(result.rejected) - 200} more (use --rejects OUT.xlsx for all)")
+
+
+@app.command("import")
+def import_(
+    ctx: typer.Context,
+    files: list[Path] = typer.Argument(..., help="DMS exports: xlsx, xls, HTML/TSV saved as .xls, CSV/TSV."),
+    kind: Kind = typer.Option(Kind.auto, "--kind", help="Kind of export; auto tells them apart by the headers."),
+    fmt: OutputFormat = typer.Option(OutputFormat.text, "--format"),
+    rejects: Path | None = typer.Option(None, "--rejects", help="Write every rejected row to this .xlsx workbook."),
+) -> None:
+    """Import DMS exports (vehicles/customers or visits) into the store; bad rows are
+    reported, the rest goes in; the same file twice adds nothing twice."""
+    from importers.pipeline import ImportCancelled, import_file
+    from importers.rejects import write_rejects
+
+    store_id, created = _store_for_import(ctx)
+    engine = ctx_obj(ctx).engine()
+    if created and fmt is OutputFormat.text:
+        typer.echo(f"created store {created} (the database had none)")
+    results = []
+    show_bar = sys.stderr.isatty()
+    progress_cm = _progress_bar() if show_bar else None
+    try:
+        if progress_cm is not None:
+            progress_cm.__enter__()
+        for i, path in enumerate(files):
+            task = progress_cm.add_task(path.name, total=1.0) if progress_cm is not None else None
+
+            def report(p, task=task):
+                if progress_cm is not None:
+                    progress_cm.update(task, completed=p.fraction, description=f"{path.name}: {p.rows:,} rows")
+
+            try:
+                result = import_file(engine, path, store_id=store_id, kind=kind.value, progress=report,
+                                     file_index=i, files=len(files))
+            except ImportCancelled:  # pragma: no cover - only the screen cancels
+                fail(f"{path}: cancelled, nothing written")
+            if progress_cm is not None:
+                progress_cm.remove_task(task)
+            results.append(result)
+            if result.refused:
+                typer.echo(f"dealerdesk: {result.refused}", err=True)
+            elif fmt is OutputFormat.text:
+                if progress_cm is not None:
+                    progress_cm.console.print(end="")
+                _print_result(result)
+    finally:
+        if progress_cm is not None:
+            progress_cm.__exit__(None, None, None)
+    if rejects is not None:
+        lines = write_rejects(results, rejects)
+        if fmt is OutputFormat.text:
+            typer.echo(f"rejects: {lines} lines written to {rejects}")
+    if fmt is OutputFormat.json:
+        emit_json([r.as_dict() for r in results])
+    if any(r.refused for r in results):
+        raise typer.Exit(1)
+
+
+def _progress_bar():
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+    return Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn(),
+                    console=Console(stderr=True), transient=True)
