@@ -59,6 +59,12 @@ DEFAULTS: dict[str, Any] = {
     # adoption 客户领养
     "adoption_window_months": 12,
     "adoption_letter_plate_rule": "last_digit",  # last_digit | by_hand
+    "adoption_plate_digit_map": {},  # {"0": "SA01", ...}: last plate digit -> staff code
+    # the daily call list 回访/邀约
+    "call_show_window_days": 3,  # a booking showed up if the car came in within N days
+    "call_follow_up_max_age_days": 60,  # a callback or pitch follow-up older than this has gone stale
+    # after an outcome, the customer stays off the list this many days (a callback date overrides)
+    "call_quiet_days": {"reached": 30, "refused": 90, "wrong_number": 180, "no_answer": 30},
     # pitching 会员推荐
     "pitch_recent_days": 30,
     "pitch_declined_quiet_days": 90,

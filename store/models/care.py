@@ -7,7 +7,7 @@ from datetime import date
 
 from pydantic import NaiveDatetime
 
-from sqlalchemy import Index
+from sqlalchemy import Index, text
 from sqlmodel import Field, SQLModel
 
 from store.clock import now
@@ -17,7 +17,12 @@ class Adoption(SQLModel, table=True):
     """A vehicle owned by one SA. Reassigning ends the row and starts another,
     so the history stays."""
 
-    __table_args__ = (Index("ix_adoption_vehicle_active", "vehicle_id", "ended_on"),)
+    __table_args__ = (
+        Index("ix_adoption_vehicle_active", "vehicle_id", "ended_on"),
+        # At most one open adoption per car, even when two managers move it at once.
+        Index("ux_adoption_vehicle_open", "vehicle_id", unique=True,
+              sqlite_where=text("ended_on IS NULL"), postgresql_where=text("ended_on IS NULL")),
+    )
     id: int | None = Field(default=None, primary_key=True)
     store_id: int = Field(foreign_key="store.id")
     vehicle_id: int = Field(foreign_key="vehicle.id")
@@ -26,6 +31,9 @@ class Adoption(SQLModel, table=True):
     ended_on: date | None = None
     assigned_by_staff_id: int | None = Field(default=None, foreign_key="staff.id")
     rank_value_fen: int = 0
+    # plate: by the plate's last digit from the store's mapping; hand: moved by a
+    # manager (a later plate run leaves it alone).
+    method: str = Field(default="plate", max_length=16, sa_column_kwargs={"server_default": "plate"})
 
 
 class CareTask(SQLModel, table=True):
@@ -63,6 +71,9 @@ class CallLog(SQLModel, table=True):
     outcome: str = Field(max_length=16)
     reason: str | None = Field(default=None, max_length=255)
     note: str | None = Field(default=None, max_length=500)
+    # The try this call was (no answer: 1, 2, 3 ...) and when to call next, if at all.
+    attempt: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+    callback_on: date | None = None
 
 
 class Appointment(SQLModel, table=True):

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 07:56:31.693556
+Create Date: 2026-11-22 08:06:00.232675
 """
 from typing import Sequence, Union
 
@@ -221,6 +221,7 @@ def upgrade() -> None:
     sa.Column('ended_on', sa.Date(), nullable=True),
     sa.Column('assigned_by_staff_id', sa.Integer(), nullable=True),
     sa.Column('rank_value_fen', sa.Integer(), nullable=False),
+    sa.Column('method', sqlmodel.sql.sqltypes.AutoString(length=16), server_default='plate', nullable=False),
     sa.ForeignKeyConstraint(['assigned_by_staff_id'], ['staff.id'], ),
     sa.ForeignKeyConstraint(['staff_id'], ['staff.id'], ),
     sa.ForeignKeyConstraint(['store_id'], ['store.id'], ),
@@ -230,6 +231,7 @@ def upgrade() -> None:
     with op.batch_alter_table('adoption', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_adoption_staff_id'), ['staff_id'], unique=False)
         batch_op.create_index('ix_adoption_vehicle_active', ['vehicle_id', 'ended_on'], unique=False)
+        batch_op.create_index('ux_adoption_vehicle_open', ['vehicle_id'], unique=True, sqlite_where=sa.text('ended_on IS NULL'), postgresql_where=sa.text('ended_on IS NULL'))
 
     op.create_table('caretask',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -411,6 +413,8 @@ def upgrade() -> None:
     sa.Column('outcome', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('reason', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
     sa.Column('note', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
+    sa.Column('attempt', sa.Integer(), server_default='1', nullable=False),
+    sa.Column('callback_on', sa.Date(), nullable=True),
     sa.ForeignKeyConstraint(['customer_id'], ['customer.id'], ),
     sa.ForeignKeyConstraint(['staff_id'], ['staff.id'], ),
     sa.ForeignKeyConstraint(['store_id'], ['store.id'], ),
@@ -552,6 +556,7 @@ def downgrade() -> None:
 
     op.drop_table('caretask')
     with op.batch_alter_table('adoption', schema=None) as batch_op:
+        batch_op.drop_index('ux_adoption_vehicle_open', sqlite_where=sa.text('ended_on IS NULL'), postgresql_where=sa.text('ended_on IS NULL'))
         batch_op.drop_index('ix_adoption_vehicle_active')
         batch_op.drop_index(batch_op.f('ix_adoption_staff_id'))
 
