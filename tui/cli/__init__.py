@@ -13,8 +13,7 @@ from tui.cli import db_cmds, demo_cmds, lookup_cmds  # noqa: F401,E402
 from tui.cli import staff_cmds  # noqa: F401,E402
 from tui.cli import report_cmds  # noqa: F401,E402
 from tui.cli import member_cmds, points_cmds  # noqa: F401,E402
-from tui.cli import care_cmds  # noqa: F401,E402
+from tui.cli import pitch_cmds  # noqa: F401,E402
 from tui.cli import care_cmds  # noqa: F401,E402
 from tui.cli import calls_cmds  # noqa: F401,E402
-from tui.cli import pitch_cmds  # noqa: F401,E402
 from tui.cli import import_cmds  # noqa: F401,E402
