@@ -23,4 +23,6 @@ class ScreenEntry:
 SCREENS: list[ScreenEntry] = [
     ScreenEntry("lookup", "查找车辆", "Lookup", "tui.screens.lookup:LookupScreen", "f1"),
     ScreenEntry("followups", "我的跟进", "My follow-ups", "tui.screens.followups:FollowUpsScreen", "f2"),
+    ScreenEntry("calls", "今日回访", "Today's calls", "tui.screens.calls:CallsScreen", "f7"),
+    ScreenEntry("adoption", "客户领养", "Adoption", "tui.screens.adoption:AdoptionScreen", "f8"),
 ]
