@@ -11,7 +11,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from store.plates import fold
 from tui.i18n import language, t
-from tui.keys import shown_bindings
+from tui.keys import own_bindings
 from tui.registry import SCREENS
 
 
@@ -65,7 +65,7 @@ class ActionCommands(Provider):
         screen = self.screen
         seen = set()
         for node in (screen, self.app):
-            for binding in shown_bindings(node):
+            for binding in own_bindings(node, footer_only=True):
                 if binding.action in seen or binding.action == "command_palette":
                     continue
                 seen.add(binding.action)

@@ -112,6 +112,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "key.everyone": ("我的/全部", "Mine/all"),
     "key.commands": ("命令", "Commands"),
     "key.scroll": ("滚动", "Scroll"),
+    "key.move": ("上下移动", "Move up and down"),
+    "key.page": ("翻页", "Page up and down"),
     "key.next_field": ("下一项", "Next field"),
     "key.outcome": ("选结果", "Outcome"),
     "key.refresh": ("刷新", "Refresh"),
@@ -186,6 +188,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "followups.count": ("{n} 位待跟进，Enter 打开", "{n} due; Enter opens"),
     "col.due": ("跟进日", "Due"),
     "col.overdue": ("逾期天数", "Days late"),
+    "col.due_on": ("到期", "Due"),
     "col.outcome": ("结果", "Outcome"),
     "col.pitched": ("推荐日", "Pitched"),
     "col.reason": ("原因 / 备注", "Reason / note"),
@@ -365,6 +368,8 @@ MEMBER_STATUS = {"active": ("有效", "active"), "lapsed": ("已过期", "lapsed
 CLASS_LABELS = {"loyal": ("忠诚客户", "loyal"), "relatively_loyal": ("相对忠诚", "relatively loyal"),
                 "general": ("一般客户", "general"), "at_risk": ("将流失", "at risk"),
                 "churned": ("流失客户", "churned"), "unknown": ("未知", "unknown")}
+CLASS_SHORT = {"loyal": ("忠诚", "loyal"), "relatively_loyal": ("较忠诚", "rel. loyal"), "general": ("一般", "general"),
+               "at_risk": ("将流失", "at risk"), "churned": ("流失", "churned"), "unknown": ("", "")}
 # Pitch reasons are stored in the store's words (store.pitches.REASONS); English for display.
 REASON_WORDS_EN = {
     "折扣优惠": "discounts", "积分兑换": "points", "储值方便": "stored value", "免费项目": "free services",

@@ -36,16 +36,34 @@ def localize(node) -> None:
         ]
 
 
-def shown_bindings(node) -> list[Binding]:
-    """The bindings of a node worth listing (those with a description), in order."""
-    seen: set[tuple[str, str]] = set()
+def own_bindings(node, *, footer_only: bool = False) -> list[Binding]:
+    """The bindings this project declared on a node (not Textual's inherited ones),
+    in the user's words, those without a description left out."""
+    declared = {
+        (b.key if isinstance(b, Binding) else b[0], b.action if isinstance(b, Binding) else b[1])
+        for cls in type(node).__mro__ if cls.__module__.startswith("tui.")
+        for b in cls.__dict__.get("BINDINGS", [])
+    }
     out = []
-    for _key, binding in node._bindings:
-        if not binding.description or (binding.action, binding.description) in seen:
+    for key, binding in node._bindings:
+        if not binding.description or (footer_only and not binding.show):
             continue
-        seen.add((binding.action, binding.description))
-        out.append(binding)
+        if any(binding.action == action and key in (k.strip() for k in keys.split(",")) for keys, action in declared):
+            out.append(binding)
     return out
+
+
+def key_rows(app, node) -> list[tuple[str, str]]:
+    """(keys, what) for a help screen: keys doing the same thing share a row ("↑ ↓")."""
+    rows: dict[str, list[str]] = {}
+    for binding in own_bindings(node):
+        if binding.action == "command_palette":
+            continue  # the help screen words the palette itself
+        keys = rows.setdefault(binding.description, [])
+        shown = binding.key_display or app.get_key_display(binding)
+        if shown not in keys:
+            keys.append(shown)
+    return [(" ".join(keys), what) for what, keys in rows.items()]
 
 
 class TextInput(Input):

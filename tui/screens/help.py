@@ -13,12 +13,8 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
 from tui.i18n import language, t
-from tui.keys import localize, shown_bindings
+from tui.keys import key_rows, localize
 from tui.registry import SCREENS
-
-
-def key_words(app, binding: Binding) -> str:
-    return binding.key_display or app.get_key_display(binding)
 
 
 def help_table(app, screen: Screen) -> Group:
@@ -33,9 +29,8 @@ def help_table(app, screen: Screen) -> Group:
         return [Text(title, style="bold underline"), table, Text("")]
 
     registry_keys = {e.key for e in SCREENS if e.key}
-    here = [(key_words(app, b), b.description) for b in shown_bindings(screen)]
-    anywhere = [(key_words(app, b), b.description) for b in shown_bindings(app)
-                if b.key not in registry_keys]
+    here = key_rows(app, screen)
+    anywhere = [row for row in key_rows(app, app) if row[0] not in registry_keys]
     anywhere.append((app.get_key_display(Binding(app.COMMAND_PALETTE_BINDING, "")), t("help.palette")))
     screens = [(e.key or "", e.en if language() == "en" else e.zh) for e in SCREENS]
     return Group(*section(t("help.here"), here), *section(t("help.everywhere"), anywhere),

@@ -11,23 +11,29 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from store.lookup import MAX_RESULTS, VehicleMatch
-from tui.i18n import CLASS_LABELS, TIERS, label, language, t
+from tui.i18n import CLASS_SHORT, TIERS, label, t
 from tui.keys import TextInput, localize
 
 
-def class_words(match: VehicleMatch) -> str:
-    info = match.class_info
-    if info is not None:
-        return (getattr(info, "label_en", None) if language() == "en" else getattr(info, "label_zh", None)) or ""
-    return label(CLASS_LABELS, match.class_)
+def member_words(match: VehicleMatch) -> str:
+    """Tier and points in one cell: "金卡 320"."""
+    points = f"{match.points:,}" if match.points else ""
+    return " ".join(filter(None, [label(TIERS, match.tier), points]))
+
+
+class SearchInput(TextInput):
+    """The search box: "?" is never part of a plate or a name, so it stays the help key."""
+
+    def check_consume_key(self, key: str, character: str | None) -> bool:
+        return character != "?" and super().check_consume_key(key, character)
 
 
 class LookupScreen(Screen):
     BINDINGS = [
-        Binding("down", "cursor(1)", "↓", show=False, priority=True),
-        Binding("up", "cursor(-1)", "↑", show=False, priority=True),
-        Binding("pagedown", "cursor(10)", show=False),
-        Binding("pageup", "cursor(-10)", show=False),
+        Binding("down", "cursor(1)", "key.move", key_display="↑ ↓", show=False, priority=True),
+        Binding("up", "cursor(-1)", "key.move", key_display="↑ ↓", show=False, priority=True),
+        Binding("pagedown", "cursor(10)", "key.page", key_display="PgUp PgDn", show=False),
+        Binding("pageup", "cursor(-10)", "key.page", key_display="PgUp PgDn", show=False),
         Binding("enter", "open", "key.open", priority=True),
         Binding("escape", "clear", "key.clear"),
     ]
@@ -57,14 +63,15 @@ class LookupScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield TextInput(placeholder=t("lookup.placeholder"), id="query")
+        yield SearchInput(placeholder=t("lookup.placeholder"), id="query")
         yield Static(t("lookup.hint"), id="status")
         yield DataTable(id="results", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
     def on_mount(self) -> None:
         table = self.query_one("#results", DataTable)
-        for key in ("plate", "model", "owner", "phone", "visits", "last_visit", "class", "tier", "points"):
+        # Seven columns fit 80 terminal cells with Chinese text; visits per car are in the profile.
+        for key in ("plate", "model", "owner", "phone", "last_visit", "class", "tier"):
             table.add_column(t(f"col.{key}"), key=key)
         self.query_one("#query", Input).focus()
         self.count_follow_ups()
@@ -127,15 +134,21 @@ class LookupScreen(Screen):
             self.show([], "")
 
     def show(self, matches: list[VehicleMatch], query: str) -> None:
-        self.matches = matches
         table = self.query_one("#results", DataTable)
+        # The same query again (back from a profile): keep the highlighted car highlighted.
+        keep = None
+        if query == self.shown_query and self.matches and 0 <= table.cursor_row < len(self.matches):
+            keep = self.matches[table.cursor_row].vehicle_id
+        self.matches = matches
         table.clear()
-        for m in matches:
-            table.add_row(
-                m.plate or "", m.model or "", m.owner or "", m.phone or "", str(m.visits),
-                m.last_visit.isoformat() if m.last_visit else "", class_words(m), label(TIERS, m.tier),
-                str(m.points) if m.tier or m.points else "", key=str(m.vehicle_id),
-            )
+        # One batch, not a row at a time: the table lays itself out once per keypress.
+        table.add_rows(
+            (m.plate or "", m.model or "", m.owner or "", m.phone or "",
+             m.last_visit.isoformat() if m.last_visit else "", label(CLASS_SHORT, m.class_), member_words(m))
+            for m in matches
+        )
+        if keep is not None:
+            table.move_cursor(row=next((i for i, m in enumerate(matches) if m.vehicle_id == keep), 0))
         status = self.query_one("#status", Static)
         if not query:
             status.update(t("lookup.followups_due", n=self.follow_ups_due) if self.follow_ups_due else t("lookup.hint"))

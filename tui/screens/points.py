@@ -192,8 +192,10 @@ class PointsScreen(Screen):
         self.query_one("#points-summary", Static).update("\n".join(lines))
         hist = self.query_one("#points-history", DataTable)
         hist.clear()
+        this_year = clock.today().year
         for h in v.history:
-            hist.add_row(h.at.strftime("%m-%d %H:%M"), label(POINTS_KINDS, h.kind), f"{h.points:+,}",
+            when = h.at.strftime("%m-%d %H:%M" if h.at.year == this_year else "%Y-%m-%d")
+            hist.add_row(when, label(POINTS_KINDS, h.kind), f"{h.points:+,}",
                          f"{h.balance_after:,}", h.description, h.staff or "", key=str(h.entry_id))
         query = self.query_one("#points-filter", Input).value.strip()
         if query:

@@ -65,8 +65,8 @@ def _class_words(profile: Profile) -> str:
     return f"{t('profile.class')}: {name}" + (f" — {reason}" if reason else "")
 
 
-def _table(*columns: str) -> Table:
-    table = Table(box=None, expand=True, show_edge=False, pad_edge=False, header_style="bold", padding=(0, 1))
+def _table(*columns: str, expand: bool = True) -> Table:
+    table = Table(box=None, expand=expand, show_edge=False, pad_edge=False, header_style="bold", padding=(0, 1))
     for col in columns:
         table.add_column(col, overflow="fold")
     return table
@@ -78,6 +78,9 @@ class ProfileScreen(Screen):
         Binding("p", "pitch", "key.pitch"),
         Binding("j", "points", "key.points"),
         Binding("b", "bill", "key.bill"),
+        # The details scroll (their own keys); listed here so the help screen shows them.
+        Binding("down,up", "scroll_details", "key.scroll", key_display="↑ ↓", show=False),
+        Binding("pagedown,pageup", "scroll_details", "key.page", key_display="PgUp PgDn", show=False),
     ]
 
     class Loaded(Message):
@@ -106,13 +109,22 @@ class ProfileScreen(Screen):
             yield Static(id="vehicle", classes="card")
             yield Static(id="member", classes="card")
         with VerticalScroll(id="details"):
-            yield Static(id="visits", classes="section")
-            yield Static(id="due", classes="section")
-            yield Static(id="complaints", classes="section")
-            yield Static(id="pitches", classes="section")
+            # Stacked on a narrow terminal; side by side from WIDE columns on (see on_resize).
+            with Vertical(id="history-col", classes="details-col"):
+                yield Static(id="visits", classes="section")
+            with Vertical(id="care-col", classes="details-col"):
+                yield Static(id="due", classes="section")
+                yield Static(id="complaints", classes="section")
+                yield Static(id="pitches", classes="section")
         yield Footer()
 
+    WIDE = 140
+
+    def on_resize(self, event) -> None:
+        self.query_one("#details").set_class(event.size.width >= self.WIDE, "-wide")
+
     def on_mount(self) -> None:
+        self.query_one("#details").set_class(self.app.size.width >= self.WIDE, "-wide")
         self.query_one("#owner").border_title = t("profile.owner")
         self.query_one("#vehicle").border_title = t("profile.vehicle")
         self.query_one("#member").border_title = t("profile.membership")
@@ -206,7 +218,8 @@ class ProfileScreen(Screen):
         self._render_sections(p, today)
 
     def _render_sections(self, p: Profile, today: date) -> None:
-        visits = _table(t("col.date"), t("col.type"), t("col.mileage"), t("col.amount"), t("col.sa"), t("col.ro"))
+        visits = _table(t("col.date"), t("col.type"), t("col.mileage"), t("col.amount"), t("col.sa"), t("col.ro"),
+                        expand=False)
         for x in p.visits:
             visits.add_row(x.date_in.isoformat(), x.repair_type_raw or label(REPAIR_TYPES, x.repair_type),
                            f"{x.mileage:,}" if x.mileage else "", yuan(x.total_fen), x.sa_name or "", x.ro_number)
@@ -220,7 +233,7 @@ class ProfileScreen(Screen):
             due_widget.display = False  # neither capability is there yet: say nothing
         else:
             due_widget.display = True
-            due = _table(t("col.due"), t("col.what"))
+            due = _table(t("col.due_on"), t("col.what"))
             for d in sorted(due_rows, key=lambda d: d.due_on or date.max):
                 due.add_row(d.due_on.isoformat() if d.due_on else "", d.text or d.kind)
             due_widget.update(Group(Text(t("profile.due"), style="bold"), due) if due_rows
@@ -246,6 +259,9 @@ class ProfileScreen(Screen):
             self.query_one("#pitches", Static).update(Text(t("profile.no_pitches"), style="bold"))
 
     # --- keys ----------------------------------------------------------------
+
+    def action_scroll_details(self) -> None:
+        self.query_one("#details").focus()  # reached only when the details lost focus
 
     def action_back(self) -> None:
         self.app.pop_screen()
