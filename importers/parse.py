@@ -288,7 +288,7 @@ def typed(raw: pl.DataFrame, header: Header, *, kind: str, today: date,
     # --- checks: (field, code, condition, value column, reason template) ---
     checks: list[tuple[str, str, pl.Expr, str, str]] = [
         ("plate", "plate_missing", pl.col("plate_raw").is_null(), "plate_raw", "the plate is missing"),
-        ("plate", "plate_invalid", pl.col("plate_why").is_not_null(), "plate_why", "{value}"),
+        ("plate", "plate_invalid", pl.col("plate_why").is_not_null(), "plate_raw", "{why}"),
         ("vin", "vin_invalid", pl.col("vin").is_not_null() & ~pl.col("vin").str.contains(_VIN), "vin_text",
          "{value!r} is not a VIN (17 letters and digits, no I, O or Q)"),
         ("phone", "phone_scientific", pl.col("phone_text").str.contains(_SCIENTIFIC).fill_null(False), "phone_text",
@@ -325,6 +325,7 @@ def typed(raw: pl.DataFrame, header: Header, *, kind: str, today: date,
         *(pl.when(cond.fill_null(False)).then(pl.col(value_col)).otherwise(None).alias(f"_x{i}")
           for i, (_, _, cond, value_col, _) in enumerate(checks)),
         *(cond.fill_null(False).alias(f"_b{i}") for i, (_, _, cond, _, _) in enumerate(checks)),
+        pl.col("plate_why"),
     )
     bad_any = pl.any_horizontal(*(pl.col(f"_b{i}") for i in range(len(checks)))) if checks else pl.lit(False)
     bad = flags.filter(bad_any)
@@ -335,7 +336,7 @@ def typed(raw: pl.DataFrame, header: Header, *, kind: str, today: date,
                 value = rec[f"_x{i}"]
                 label = _label(header, name)
                 rejects.append(Reject(row=rec["_row"], field=name, column=label, value=value,
-                                      reason=template.format(value=value), code=code))
+                                      reason=template.format(value=value, why=rec["plate_why"]), code=code))
     if not bad.is_empty():
         out = out.join(bad.select("_row"), on="_row", how="anti")
 

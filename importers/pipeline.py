@@ -241,6 +241,15 @@ def _one_line(exc: Exception) -> str:
     return text.splitlines()[0][:200] if text else type(exc).__name__
 
 
+def import_store(engine: Engine, code: str | None = None) -> tuple[int, bool]:
+    """(store id, created) for an import: the store named ``code`` (or the only one);
+    an empty database gets its first store. Raises StoreNotFound otherwise."""
+    from store.ingest import store_for_import
+
+    with write_session(engine) as session:
+        return store_for_import(session, code)
+
+
 def import_files(engine: Engine, paths: Sequence[Path | str], *, store_id: int, kind: str = "auto",
                  progress: Progress | None = None, cancelled: Callable[[], bool] | None = None,
                  batch_rows: int = BATCH_ROWS) -> list[FileResult]:
