@@ -62,7 +62,7 @@ async def test_book_the_first_call_with_two_keys_and_see_it_arrive_tomorrow(shop
     app = DealerDeskApp(engine)
     async with app.run_test(size=(120, 36)) as pilot:
         table = await open_calls(app, pilot)
-        assert column(table, 2) == ["丁", "丙", "戊", "甲", "乙"]
+        assert column(table, 1) == ["丁", "丙", "戊", "甲", "乙"]
         assert "王伟" in text_of(app, "#calls-progress") and "已完成 0/5" in text_of(app, "#calls-progress")
         assert "30 天" in text_of(app, "#call-detail")
         await pilot.press("1")
@@ -70,8 +70,8 @@ async def test_book_the_first_call_with_two_keys_and_see_it_arrive_tomorrow(shop
         assert "11-23 09:00" in app.screen.query_one("#when").value
         await pilot.press("enter")
         await wait_for(pilot, lambda: "已完成 1/5" in text_of(app, "#calls-progress"))
-        assert column(table, 2)[-1] == "丁" and "已预约" in column(table, 1)[-1]
-        assert column(table, 2)[0] == "丙"  # the cursor's row is the next call
+        assert column(table, 1)[-1] == "丁" and "已预约" in column(table, 3)[-1]
+        assert column(table, 1)[0] == "丙"  # the cursor's row is the next call
         (c,) = calls(engine)
         assert (c.outcome, c.staff_id, c.customer_id) == ("booked", shop.wang.staff_id, shop.customers["粤A10004"])
         with read_session(engine) as s:
@@ -82,7 +82,7 @@ async def test_book_the_first_call_with_two_keys_and_see_it_arrive_tomorrow(shop
         await pilot.press("right_square_bracket")  # tomorrow
         await wait_for(pilot, lambda: arrivals.row_count == 1)
         assert [str(x) for x in arrivals.get_row_at(0)[:3]] == ["09:00", "粤A10004", "丁"]
-        assert "丁" not in column(table, 2)  # a pending appointment: no call
+        assert "丁" not in column(table, 1)  # a pending appointment: no call
 
 
 async def test_no_answer_is_one_key_and_comes_back_tomorrow_as_the_second_try(shop):
@@ -92,13 +92,13 @@ async def test_no_answer_is_one_key_and_comes_back_tomorrow_as_the_second_try(sh
         table = await open_calls(app, pilot)
         await pilot.press("down", "3")  # 丙
         await wait_for(pilot, lambda: "已完成 1/5" in text_of(app, "#calls-progress"))
-        assert column(table, 2)[-1] == "丙" and "无人接听" in column(table, 1)[-1]
+        assert column(table, 1)[-1] == "丙" and "无人接听" in column(table, 3)[-1]
         (c,) = calls(engine)
         assert (c.outcome, c.attempt, c.callback_on) == ("no_answer", 1, D + timedelta(days=1))
         await pilot.press("right_square_bracket")
         await wait_for(pilot, lambda: "2026-11-23" in text_of(app, "#calls-progress"))
-        await wait_for(pilot, lambda: "第 2/3 次" in column(table, 1))
-        assert column(table, 2)[column(table, 1).index("第 2/3 次")] == "丙"
+        await wait_for(pilot, lambda: "第 2/3 次" in column(table, 3))
+        assert column(table, 1)[column(table, 3).index("第 2/3 次")] == "丙"
         await pilot.press("3")  # not today's list: nothing logged
         await pilot.pause(0.2)
         assert len(calls(engine)) == 1
@@ -136,7 +136,7 @@ async def test_escape_cancels_and_do_not_contact_takes_the_customer_off_the_list
         await wait_for(pilot, lambda: app.screen.__class__.__name__ == "CallOutcomeScreen")
         await pilot.press("tab", *"moved away", "enter")
         await wait_for(pilot, lambda: "已完成 0/4" in text_of(app, "#calls-progress"))
-        assert "丁" not in column(table, 2)
+        assert "丁" not in column(table, 1)
         with read_session(engine) as s:
             c = s.get(Customer, shop.customers["粤A10004"])
         assert c.do_not_contact and c.do_not_contact_reason == "moved away"
@@ -147,9 +147,9 @@ async def test_d_shows_the_number_to_dial_and_logs_it(shop):
     app = DealerDeskApp(engine)
     async with app.run_test(size=(120, 36)) as pilot:
         table = await open_calls(app, pilot)
-        assert column(table, 3)[0] == "138****5678"
+        assert column(table, 4)[0] == "138****5678"
         await pilot.press("d")
-        await wait_for(pilot, lambda: column(table, 3)[0] == "13812345678")
+        await wait_for(pilot, lambda: column(table, 4)[0] == "13812345678")
         with read_session(engine) as s:
             audit = s.exec(select(AuditLog).where(AuditLog.action == "contact.unmask")).all()
         assert [(a.staff_id, a.customer_id) for a in audit] == [(shop.wang.staff_id, shop.customers["粤A10004"])]

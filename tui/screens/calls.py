@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -65,10 +66,7 @@ def progress_words(lst: CallList, width: int = 20) -> Text:
 
 def status_words(row: CallRow) -> str:
     if row.done:
-        words = "✓ " + label(OUTCOMES, row.outcome)
-        if row.outcome == "booked" and row.appointment_at:
-            words += f" {row.appointment_at:%m-%d %H:%M}"
-        return words
+        return "✓" + label(OUTCOMES, row.outcome)  # the booking's time is in the detail below
     if row.attempt > 1:
         return t("calls.try", n=row.attempt, of=row.max_tries)
     return ""
@@ -281,7 +279,7 @@ class CallsScreen(Screen):
 
     def on_mount(self) -> None:
         table = self.query_one("#calls", DataTable)
-        for key in ("n", "status", "customer", "phone", "plates", "reasons"):
+        for key in ("n", "customer", "reasons", "status", "phone"):
             table.add_column(t(f"calls.col.{key}"), key=key)
         arrivals = self.query_one("#arrivals", DataTable)
         for key in ("time", "plate", "customer", "sa", "arrived"):
@@ -325,13 +323,17 @@ class CallsScreen(Screen):
         table = self.query_one("#calls", DataTable)
         at = table.cursor_row
         table.clear()
+        # The reason gets what the other columns leave (the detail below has it in full).
+        room = max(24, self.size.width - 46)
         for i, r in enumerate(self.rows, start=1):
             more = f" +{len(r.reasons) - 1}" if len(r.reasons) > 1 else ""
             style = "dim" if r.done else ""
+            reason = Text(r.top.text(language()), style=style)
+            reason.truncate(room - cell_len(more), overflow="ellipsis")
+            reason.append(more, style=style)
             table.add_row(
-                Text(str(i), style=style), Text(status_words(r), style=style), Text(r.name, style=style),
+                Text(str(i), style=style), Text(r.name, style=style), reason, Text(status_words(r), style=style),
                 Text(self.revealed.get(r.customer_id) or r.phone or "", style=style),
-                Text(" ".join(r.plates), style=style), Text(r.top.text(language()) + more, style=style),
                 key=str(r.customer_id),
             )
         if self.rows:
@@ -366,11 +368,14 @@ class CallsScreen(Screen):
         head = Text()
         head.append(f"{row.name}  ", style="bold")
         head.append(self.revealed.get(row.customer_id) or row.phone or "")
+        head.append("  " + " ".join(row.plates))
         head.append("  " + t("calls.contacts", n=row.contacts_in_period, days=self.lst.cap_days if self.lst else 30))
         if row.value_fen:
             head.append("  " + t("calls.value", v=f"¥{row.value_fen / 100:,.0f}"))
         if row.done and row.outcome_by:
             head.append("  " + t("calls.done_by", who=row.outcome_by, outcome=label(OUTCOMES, row.outcome)))
+        if row.appointment_at:
+            head.append("  " + t("calls.logged_appt", at=f"{row.appointment_at:%m-%d %H:%M}"))
         lines = [head] + [Text(f"• {r.text(lang)}") for r in row.reasons]
         detail.update(Text("\n").join(lines))
 
