@@ -13,7 +13,7 @@ import uuid
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Input, RadioButton, RadioSet, Static
@@ -57,15 +57,19 @@ class JoinScreen(ModalScreen[int | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="join-form"):
             yield Static(t("join.title", name="…"), id="join-title")
-            yield Static(t("join.scheme"), classes="join-label")
-            yield RadioSet(*[RadioButton(label(MEMBER_SCHEMES, s), value=(s == "annual"), name=s)
-                             for s in ("annual", "stored", "both")], id="join-scheme")
-            yield Static(t("join.tier"), classes="join-label")
-            yield Vertical(id="join-tier-slot")
-            yield Static(t("join.fee"), classes="join-label")
-            yield Input("", id="join-fee", restrict=r"[0-9.,]*", max_length=12)
-            yield Static(t("join.topup"), classes="join-label")
-            yield Input("0", id="join-topup", restrict=r"[0-9.,]*", max_length=12, disabled=True)
+            with Horizontal(classes="join-row"):
+                yield Static(t("join.scheme"), classes="join-label")
+                yield RadioSet(*[RadioButton(label(MEMBER_SCHEMES, s), value=(s == "annual"), name=s)
+                                 for s in ("annual", "stored", "both")], id="join-scheme")
+            with Horizontal(classes="join-row"):
+                yield Static(t("join.tier"), classes="join-label")
+                yield Vertical(id="join-tier-slot")
+            with Horizontal(classes="join-row"):
+                yield Static(t("join.fee"), classes="join-label")
+                yield Input("", id="join-fee", restrict=r"[0-9.,]*", max_length=12, compact=True)
+            with Horizontal(classes="join-row"):
+                yield Static(t("join.topup"), classes="join-label")
+                yield Input("0", id="join-topup", restrict=r"[0-9.,]*", max_length=12, compact=True, disabled=True)
             yield Static("", id="join-error")
             yield Static(t("join.keys"), id="join-keys")
 
