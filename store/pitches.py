@@ -198,6 +198,11 @@ def record_pitch(
         vehicle = session.get(Vehicle, vehicle_id)
         if vehicle is None or vehicle.customer_id != customer_id:
             raise PitchError(f"vehicle {vehicle_id} does not belong to customer {customer_id}")
+    member = session.execute(
+        select(Membership.number).where(Membership.customer_id == customer_id, Membership.status == "active")
+    ).first()
+    if member is not None:
+        raise PitchError(f"{customer.name} is already a member ({member.number or 'no number'}): nothing to pitch")
     store_id = store_id or actor.store_id or customer.store_id
     if follow_up_on == "default":
         follow_up_on = default_follow_up(outcome, as_of=as_of, rules=PitchRules.load(session, store_id=store_id))

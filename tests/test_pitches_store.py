@@ -82,6 +82,15 @@ def test_refused_pitches_leave_no_row(shop, kwargs, message):
         assert s.exec(select(Pitch)).all() == []
 
 
+def test_an_active_member_is_not_pitched(shop):
+    engine, ids, wang, _ = shop
+    with write_session(engine) as s:
+        s.add(Membership(store_id=ids["store"], customer_id=ids["a_cust"], number="VIP001", started_on=TODAY))
+    with pytest.raises(PitchError, match="already a member"):
+        with write_session(engine) as s:
+            record_pitch(s, actor=wang, customer_id=ids["a_cust"], outcome="considering")
+
+
 def test_a_vehicle_of_another_customer_is_refused(shop):
     engine, ids, wang, _ = shop
     with pytest.raises(PitchError, match="does not belong"):
