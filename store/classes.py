@@ -36,7 +36,7 @@ import polars as pl
 from sqlmodel import Session
 
 from store.dates import add_months, whole_months_between
-from store.frames import in_list, query_frame
+from store.frames import in_list, query_frame, tune_for_analytics
 from store.settings import get_settings
 
 CLASSES: dict[str, tuple[str, str]] = {
@@ -47,6 +47,7 @@ CLASSES: dict[str, tuple[str, str]] = {
     "churned": ("流失客户", "churned"),
 }
 UNKNOWN = "unknown"
+ACTIVE = "active"  # loyal, relatively loyal or general, when the caller did not ask which
 UNKNOWN_LABELS = ("未知", "unknown")
 CLASS_ORDER = list(CLASSES)
 
@@ -120,60 +121,57 @@ class ClassResult:
 
 # --- facts per vehicle, pushed down to SQL --------------------------------------
 
-VEHICLE_SCHEMA = {
+FACT_SCHEMA = {
     "vehicle_id": pl.Int64, "store_id": pl.Int64, "customer_id": pl.Int64, "purchase_date": pl.Date,
-    "sold_on": pl.Date,
-}
-VISIT_SCHEMA = {
-    "vehicle_id": pl.Int64, "first_visit": pl.Date, "last_visit": pl.Date, "visits_w": pl.Int64,
-    "spend_w": pl.Int64,
+    "sold_on": pl.Date, "first_visit": pl.Date, "last_visit": pl.Date, "visits_w": pl.Int64, "spend_w": pl.Int64,
 }
 
 
-def vehicles_frame(session: Session, *, store_ids: list[int] | None = None, vehicle_ids: list[int] | None = None,
-                   extra: dict[str, tuple[str, pl.DataType]] | None = None) -> pl.DataFrame:
-    """One row per vehicle: id, store, owner, purchase and sale dates, plus ``extra``
-    columns given as {name: (SQL expression over v = vehicle, c = customer, dtype)}."""
+def vehicle_facts(session: Session, *, as_of: date, window_start: date, store_ids: list[int] | None = None,
+                  vehicle_ids: list[int] | None = None, extra: dict[str, tuple[str, pl.DataType]] | None = None,
+                  loyalty: bool = True) -> pl.DataFrame:
+    """One row per vehicle (of these stores, or these vehicles): id, store, owner,
+    purchase and sale dates, and from its visits on or before ``as_of`` the first and
+    last visit, the visit days and the spend from ``window_start`` on; plus ``extra``
+    columns given as {name: (SQL expression over v = vehicle, c = customer, dtype)}.
+
+    The visits are reduced by one GROUP BY in the database and joined to the vehicles
+    there, so one row per vehicle travels, once. Without ``loyalty`` the visit days and
+    spend are left out (0): counting distinct days is the costly part, and churn needs
+    only the dates."""
     extra = extra or {}
     where_s, p1 = in_list("v.store_id", store_ids, "s")
     where_v, p2 = in_list("v.id", vehicle_ids, "v")
-    cols = ", ".join(expr for expr, _ in extra.values())
+    inner_v, _ = in_list("vehicle_id", vehicle_ids, "v")
+    inner_s = ""
+    if store_ids is not None:
+        clause, _ = in_list("store_id", store_ids, "s")
+        inner_s = " AND vehicle_id IN (SELECT id FROM vehicle WHERE 1 = 1" + clause + ")"
+    cols = "".join(", " + expr for expr, _ in extra.values())
     sql = (
-        "SELECT v.id, v.store_id, v.customer_id, v.purchase_date, v.sold_on"
-        + (", " + cols if cols else "")
+        "SELECT v.id, v.store_id, v.customer_id, v.purchase_date, v.sold_on,"
+        " f.first_visit, f.last_visit, f.visits_w, f.spend_w" + cols
         + " FROM vehicle v"
         + (" LEFT JOIN customer c ON c.id = v.customer_id" if any("c." in e for e, _ in extra.values()) else "")
+        + " LEFT JOIN (SELECT vehicle_id, MIN(date_in) AS first_visit, MAX(date_in) AS last_visit,"
+        + (" COUNT(DISTINCT CASE WHEN date_in >= :w THEN date_in END) AS visits_w,"
+           " SUM(CASE WHEN date_in >= :w THEN total_fen ELSE 0 END) AS spend_w" if loyalty
+           else " 0 AS visits_w, 0 AS spend_w")
+        + " FROM visit WHERE status <> 'cancelled' AND date_in <= :d" + inner_v + inner_s
+        + " GROUP BY vehicle_id) f ON f.vehicle_id = v.id"
         + " WHERE 1 = 1" + where_s + where_v
     )
-    schema = dict(VEHICLE_SCHEMA) | {name: dtype for name, (_, dtype) in extra.items()}
-    return query_frame(session, sql, p1 | p2, schema)
+    params = ({"w": window_start} if loyalty else {}) | {"d": as_of} | p1 | p2
+    schema = dict(FACT_SCHEMA) | {name: dtype for name, (_, dtype) in extra.items()}
+    return query_frame(session, sql, params, schema)
 
 
-def visit_facts(session: Session, *, as_of: date, window_start: date, store_ids: list[int] | None = None,
-                vehicle_ids: list[int] | None = None) -> pl.DataFrame:
-    """Per vehicle, from its visits on or before ``as_of``: first and last visit, the
-    visit days and the spend from ``window_start`` on. One GROUP BY in the database,
-    so only one row per vehicle travels."""
-    where_v, p2 = in_list("vehicle_id", vehicle_ids, "v")
-    where_s = ""
-    p1: dict = {}
-    if store_ids is not None:
-        clause, p1 = in_list("store_id", store_ids, "s")
-        where_s = " AND vehicle_id IN (SELECT id FROM vehicle WHERE 1 = 1" + clause + ")"
-    sql = (
-        "SELECT vehicle_id, MIN(date_in), MAX(date_in),"
-        " COUNT(DISTINCT CASE WHEN date_in >= :w THEN date_in END),"
-        " COALESCE(SUM(CASE WHEN date_in >= :w THEN total_fen ELSE 0 END), 0)"
-        " FROM visit WHERE status <> 'cancelled' AND date_in <= :d" + where_v + where_s
-        + " GROUP BY vehicle_id"
-    )
-    return query_frame(session, sql, {"w": window_start, "d": as_of} | p1 | p2, VISIT_SCHEMA)
-
-
-def classify_frame(facts: pl.DataFrame, rules: dict[int, ClassRules], as_of: date) -> pl.DataFrame:
+def classify_frame(facts: pl.DataFrame, rules: dict[int, ClassRules], as_of: date, *,
+                   loyalty: bool = True) -> pl.DataFrame:
     """Add ``since`` (last return), ``in_park`` and ``class`` to a frame with
     vehicle_id, store_id, purchase_date, sold_on, first_visit, last_visit, visits_w,
-    spend_w. ``rules`` maps store id to that store's rules."""
+    spend_w. ``rules`` maps store id to that store's rules. Without ``loyalty`` the
+    classes returned within the active months are not told apart: they read ``active``."""
     store_rules = pl.DataFrame(
         {
             "store_id": list(rules),
@@ -184,9 +182,11 @@ def classify_frame(facts: pl.DataFrame, rules: dict[int, ClassRules], as_of: dat
             "_rl": [r.relatively_loyal for r in rules.values()],
             "_rl_spend": [r.relatively_loyal_spend_fen for r in rules.values()],
             "_rl_visits": [r.relatively_loyal_visits for r in rules.values()],
+            "window_months": [r.window_months for r in rules.values()],
         },
         schema={"store_id": pl.Int64, "_active": pl.Date, "_churn": pl.Date, "_loyal_spend": pl.Int64,
-                "_loyal_visits": pl.Int64, "_rl": pl.Boolean, "_rl_spend": pl.Int64, "_rl_visits": pl.Int64},
+                "_loyal_visits": pl.Int64, "_rl": pl.Boolean, "_rl_spend": pl.Int64, "_rl_visits": pl.Int64,
+                "window_months": pl.Int64},
     )
     d = pl.lit(as_of, dtype=pl.Date)
     purchase = pl.when(pl.col("purchase_date") <= d).then(pl.col("purchase_date"))
@@ -203,6 +203,7 @@ def classify_frame(facts: pl.DataFrame, rules: dict[int, ClassRules], as_of: dat
         & (pl.col("sold_on").is_null() | (pl.col("sold_on") > d)),
         **{
             "class": pl.when(pl.col("since").is_null()).then(pl.lit(UNKNOWN))
+            .when(active & pl.lit(not loyalty)).then(pl.lit(ACTIVE))
             .when(active & loyal).then(pl.lit("loyal"))
             .when(active & rel).then(pl.lit("relatively_loyal"))
             .when(active).then(pl.lit("general"))
@@ -219,21 +220,34 @@ def rules_by_store(session: Session, store_ids) -> dict[int, ClassRules]:
 
 def classified(session: Session, *, as_of: date, store_ids: list[int] | None = None,
                vehicle_ids: list[int] | None = None,
-               extra: dict[str, tuple[str, pl.DataType]] | None = None) -> pl.DataFrame:
-    """Every vehicle (of these stores, or these vehicles) with its class as of ``as_of``."""
-    vehicles = vehicles_frame(session, store_ids=store_ids, vehicle_ids=vehicle_ids, extra=extra)
-    rules = rules_by_store(session, vehicles["store_id"].unique().to_list())
-    # One aggregation per distinct window (stores almost always share one).
+               extra: dict[str, tuple[str, pl.DataType]] | None = None, loyalty: bool = True) -> pl.DataFrame:
+    """Every vehicle (of these stores, or these vehicles) with its class as of ``as_of``
+    (see :func:`classify_frame` for ``loyalty``)."""
+    if store_ids is not None:
+        sids = list(store_ids)
+    elif vehicle_ids is not None:
+        clause, params = in_list("id", vehicle_ids, "v")
+        sids = query_frame(session, "SELECT DISTINCT store_id FROM vehicle WHERE 1 = 1" + clause, params,
+                           {"store_id": pl.Int64})["store_id"].to_list()
+    else:
+        sids = query_frame(session, "SELECT id FROM store", None, {"store_id": pl.Int64})["store_id"].to_list()
+    if vehicle_ids is None:
+        tune_for_analytics(session)
+    rules = rules_by_store(session, sids)
+    # One query per distinct window (stores almost always share one).
     windows: dict[date, list[int]] = defaultdict(list)
     for sid, r in rules.items():
         windows[r.window_start(as_of)].append(sid)
     parts = []
-    for start, sids in windows.items():
-        scope = sids if store_ids is not None or len(windows) > 1 else None
-        parts.append(visit_facts(session, as_of=as_of, window_start=start, store_ids=scope, vehicle_ids=vehicle_ids))
-    visits = pl.concat(parts) if parts else pl.DataFrame(schema=VISIT_SCHEMA)
-    facts = vehicles.join(visits, on="vehicle_id", how="left")
-    return classify_frame(facts, rules, as_of)
+    for start, group in windows.items():
+        scope = group if store_ids is not None or len(windows) > 1 else None
+        parts.append(vehicle_facts(session, as_of=as_of, window_start=start, store_ids=scope, vehicle_ids=vehicle_ids,
+                                   extra=extra, loyalty=loyalty))
+    if not parts:
+        schema = dict(FACT_SCHEMA) | {name: dtype for name, (_, dtype) in (extra or {}).items()}
+        parts = [pl.DataFrame(schema=schema)]
+    facts = pl.concat(parts) if len(parts) > 1 else parts[0]
+    return classify_frame(facts, rules, as_of, loyalty=loyalty)
 
 
 # --- one vehicle, in words -------------------------------------------------------
@@ -288,11 +302,7 @@ def vehicle_classes(session: Session, vehicle_ids: list[int], *, as_of: date) ->
     if not vehicle_ids:
         return {}
     df = classified(session, as_of=as_of, vehicle_ids=list(vehicle_ids))
-    rules = rules_by_store(session, df["store_id"].unique().to_list())
-    return {
-        row["vehicle_id"]: describe(row, as_of, rules[row["store_id"]].window_months)
-        for row in df.iter_rows(named=True)
-    }
+    return {row["vehicle_id"]: describe(row, as_of, row["window_months"]) for row in df.iter_rows(named=True)}
 
 
 def vehicle_class(session: Session, vehicle_id: int, *, as_of: date) -> ClassResult | None:

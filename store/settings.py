@@ -13,7 +13,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from store.clock import now
-from store.config import env_rule, file_rule
+from store.config import config_file, env_rule, file_rule
 from store.models import Setting
 
 DEFAULTS: dict[str, Any] = {
@@ -138,12 +138,13 @@ def get_settings(session: Session | None, *, store_id: int | None = None) -> dic
         for row in sorted(rows, key=lambda r: r.store_id is not None):
             stored[row.key] = json.loads(row.value)
     result = {}
+    file_rules = config_file().get("rules", {})  # read once, not once per key: lookup calls this
     for key in set(DEFAULTS) | set(stored):
         env = env_rule(key)
         if env is not None:
             result[key] = _coerce(key, env)
-        elif file_rule(key) is not None:
-            result[key] = file_rule(key)
+        elif key in file_rules:
+            result[key] = file_rules[key]
         elif key in stored:
             result[key] = stored[key]
         else:

@@ -17,7 +17,7 @@ percentages rounded half up to 2 decimals. Classes and the park are those of
 
 How it stays fast at a million vehicles and ten million visits: the visits are
 reduced to one row per vehicle by a GROUP BY in the database
-(:func:`store.classes.visit_facts`), and the classes and cuts are polars
+(:func:`store.classes.vehicle_facts`), and the classes and cuts are polars
 expressions over those rows; see ``bench/reports``.
 """
 
@@ -98,8 +98,9 @@ def adopted_sa(session: Session, *, as_of: date, store_ids: list[int] | None) ->
 
 
 def park(session: Session, *, as_of: date, dims: list[str] | tuple[str, ...] = (),
-         store_ids: list[int] | None = None) -> pl.DataFrame:
-    """Every vehicle in the park on ``as_of`` with its class and the asked-for dimensions."""
+         store_ids: list[int] | None = None, loyalty: bool = True) -> pl.DataFrame:
+    """Every vehicle in the park on ``as_of`` with its class and the asked-for dimensions
+    (without ``loyalty``, loyal and general read ``active``: enough for churn)."""
     extra: dict[str, tuple[str, pl.DataType]] = {}
     if "warranty" in dims:
         extra["warranty_end"] = ("v.warranty_end", pl.Date)
@@ -107,7 +108,7 @@ def park(session: Session, *, as_of: date, dims: list[str] | tuple[str, ...] = (
         extra["model"] = ("v.model", pl.String)
     if "region" in dims:
         extra["region"] = ("COALESCE(v.region, c.region)", pl.String)
-    df = classified(session, as_of=as_of, store_ids=store_ids, extra=extra).filter(pl.col("in_park"))
+    df = classified(session, as_of=as_of, store_ids=store_ids, extra=extra, loyalty=loyalty).filter(pl.col("in_park"))
     if "warranty" in dims:
         df = _warranty(session, df, as_of)
     if "vehicle_age" in dims:
@@ -154,7 +155,7 @@ def churn_report(session: Session, *, as_of: date, by: list[str] | tuple[str, ..
     """Vehicles, churned, at risk and their rates, one row per combination of ``by``
     (one total row without it)."""
     dims = list(by)
-    df = park(session, as_of=as_of, dims=dims, store_ids=store_ids)
+    df = park(session, as_of=as_of, dims=dims, store_ids=store_ids, loyalty="class" in dims)
     counts = churn_table(df, dims)
     rows = [_with_rates(r) for r in counts.iter_rows(named=True)]
     if not dims and not rows:
