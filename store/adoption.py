@@ -354,20 +354,28 @@ def adopt_by_plate(session: Session, actor: Actor, *, store_id: int, as_of: date
             record(session, actor, "setting.change", "setting", store_id=store_id,
                    detail={"key": "adoption_plate_digit_map", "value": codes})
     locked = open_adoptions(session, [x.vehicle_id for x in plan.moved], store_id=store_id, for_update=True)
-    customers = dict(session.execute(
-        select(Vehicle.id, Vehicle.customer_id).where(Vehicle.id.in_([x.vehicle_id for x in plan.new + plan.moved]))
-    ).all()) if plan.new or plan.moved else {}
-    for line in plan.new + plan.moved:
+    for line in plan.moved:
         old = locked.get(line.vehicle_id)
-        if line in plan.moved:
-            if old is None or old.staff_id != line.from_staff_id:
-                raise AdoptionError(f"{line.plate}: its assignment changed meanwhile; run again")
-            old.ended_on = as_of
-            session.add(old)
-        _start(session, actor, store_id=store_id, vehicle_id=line.vehicle_id, customer_id=customers.get(line.vehicle_id),
-               staff_id=line.to_staff_id, as_of=as_of, method="plate", value_fen=line.output_fen,
-               detail={"plate": line.plate, "from": line.from_staff, "to": line.to_staff, "digit": line.digit,
-                       "rule": "plate_digit"})
+        if old is None or old.staff_id != line.from_staff_id:
+            raise AdoptionError(f"{line.plate}: its assignment changed meanwhile; run again")
+        old.ended_on = as_of
+        session.add(old)
+    session.flush()  # the old rows close before the new ones open (one open row per car)
+    starting = plan.new + plan.moved
+    customers = dict(session.execute(
+        select(Vehicle.id, Vehicle.customer_id).where(Vehicle.id.in_([x.vehicle_id for x in starting]))
+    ).all()) if starting else {}
+    # One batch of inserts, then one of audit rows: a store's first run is thousands of cars.
+    rows = [Adoption(store_id=store_id, vehicle_id=x.vehicle_id, staff_id=x.to_staff_id, started_on=as_of,
+                     assigned_by_staff_id=actor.staff_id, rank_value_fen=x.output_fen, method="plate")
+            for x in starting]
+    session.add_all(rows)
+    session.flush()
+    for row, line in zip(rows, starting):
+        record(session, actor, "adoption.move" if line.from_staff_id else "adoption.assign", "adoption", row.id,
+               customer_id=customers.get(line.vehicle_id), store_id=store_id,
+               detail={"vehicle_id": line.vehicle_id, "method": "plate", "plate": line.plate, "from": line.from_staff,
+                       "to": line.to_staff, "digit": line.digit, "rule": "plate_digit"})
     session.flush()
     plan.applied = True
     return plan

@@ -3,6 +3,7 @@ engine that open their own short sessions (the screens call them from workers)."
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -16,6 +17,12 @@ from store.calls import AppointmentLine, CallList, CallResult, arrivals, call_li
 from store.db import in_transaction, read_session
 from store.models import Staff
 from store.reports import ReportTable
+
+
+# When the care calendar was last brought up to a day, per (engine, store, day): a
+# list reloads after every call, and the calendar need not be rebuilt each time.
+_care_refreshed: dict[tuple[str, int, date], float] = {}
+CARE_REFRESH_SECONDS = 600
 
 
 @dataclass(frozen=True)
@@ -47,9 +54,10 @@ class CallDesk:
 
     # --- the day's list ------------------------------------------------------------
 
-    def day_list(self, staff_id: int, day: date | None = None, *, refresh_care: bool = True) -> CallList:
+    def day_list(self, staff_id: int, day: date | None = None, *, refresh_care: bool | None = None) -> CallList:
         """The SA's list; first brings the care calendar up to the day (its tasks are
-        made once per trigger, so this is idempotent)."""
+        made once per trigger, so this is idempotent): always with ``refresh_care``,
+        never with False, and by default unless done in the last 10 minutes."""
         day = day or clock.today()
         with read_session(self.engine) as session:
             staff = session.get(Staff, staff_id)
@@ -57,10 +65,14 @@ class CallDesk:
                 raise LookupError(f"no staff member {staff_id}")
             require_list_access(self.actor, staff)
             store_id = staff.store_id
+        key = (f"{self.engine.url}#{id(self.engine)}", store_id, day)
+        if refresh_care is None:
+            refresh_care = time.monotonic() - _care_refreshed.get(key, -CARE_REFRESH_SECONDS) >= CARE_REFRESH_SECONDS
         if refresh_care and day <= clock.today():
             from store.care import care_tasks_for
 
             in_transaction(self.engine, lambda s: care_tasks_for(s, date=day, store_id=store_id))
+            _care_refreshed[key] = time.monotonic()
         with read_session(self.engine) as session:
             return call_list(session, staff_id=staff_id, day=day)
 

@@ -196,7 +196,7 @@ def calls(
         with read_session(engine) as session:
             staff_id = _staff_id(session, store_id, sa)
     try:
-        result = CallDesk(engine, actor, store_id).day_list(staff_id, when)
+        result = CallDesk(engine, actor, store_id).day_list(staff_id, when, refresh_care=True)
     except AccessDenied as exc:
         fail(str(exc))
     if fmt is OutputFormat.json:

@@ -262,6 +262,7 @@ class CallsScreen(Screen):
         self.advisors: list[StaffChoice] = []
         self.revealed: dict[int, str] = {}
         self.busy = False
+        self.force_care = False  # r: rebuild the care calendar too
 
     @property
     def desk(self) -> CallDesk:
@@ -303,7 +304,8 @@ class CallsScreen(Screen):
                 self.post_message(self.Failed(t("calls.no_sa")))
                 return
             self.staff_id = staff_id
-            lst = desk.day_list(staff_id, self.day)
+            lst = desk.day_list(staff_id, self.day, refresh_care=True if self.force_care else None)
+            self.force_care = False
             arrivals = desk.arrivals(self.day)
         except Exception as exc:  # shown, never a crash
             self.post_message(self.Failed(str(exc)))
@@ -475,6 +477,7 @@ class CallsScreen(Screen):
         self.load()
 
     def action_reload(self) -> None:
+        self.force_care = True
         self.load()
 
     def action_back(self) -> None:
