@@ -97,7 +97,7 @@ def notes(app) -> list[str]:
 
 async def open_profile(pilot, app, query: str, row: int = 0):
     await pilot.press(*query)
-    table = app.screen.query_one("#results", DataTable)
+    table = app.screen.query_one("#results")
     await wait_for(pilot, lambda: app.screen.shown_query == query and table.row_count > row)
     for _ in range(row):
         await pilot.press("down")
@@ -125,7 +125,7 @@ async def test_lookup_finds_a_car_every_way_it_can_be_typed(shop, query, plate):
     app = DealerDeskApp(engine)
     async with app.run_test(size=(120, 30)) as pilot:
         await pilot.press(*query)
-        table = app.screen.query_one("#results", DataTable)
+        table = app.screen.query_one("#results")
         await wait_for(pilot, lambda: app.screen.shown_query == query and table.row_count >= 1)
         assert table.get_row_at(0)[0] == plate
 
@@ -135,7 +135,7 @@ async def test_arrows_move_enter_opens_the_highlighted_car_and_escape_keeps_the_
     app = DealerDeskApp(engine)
     async with app.run_test(size=(120, 30)) as pilot:
         await pilot.press("5", "5", "5", "5")  # 粤C55555 by plate
-        table = app.screen.query_one("#results", DataTable)
+        table = app.screen.query_one("#results")
         await wait_for(pilot, lambda: table.row_count == 1)
         await pilot.press("backspace", "backspace", "backspace", "backspace", "粤")
         await wait_for(pilot, lambda: app.screen.shown_query == "粤" and table.row_count == 3)
@@ -148,7 +148,7 @@ async def test_arrows_move_enter_opens_the_highlighted_car_and_escape_keeps_the_
         await pilot.press("escape")
         await wait_for(pilot, lambda: screen_name(app) == "LookupScreen")
         assert app.screen.query_one("#query", Input).value == "粤"
-        assert app.screen.query_one("#results", DataTable).row_count == 3
+        assert app.screen.query_one("#results").row_count == 3
         await pilot.press("escape")  # on lookup, Escape clears
         assert app.screen.query_one("#query", Input).value == ""
 
@@ -171,7 +171,7 @@ async def test_the_screen_stays_responsive_while_a_slow_query_runs(shop, monkeyp
         await pilot.press("3")
         assert app.screen.query_one("#query", Input).value == "a123"
         release.set()
-        table = app.screen.query_one("#results", DataTable)
+        table = app.screen.query_one("#results")
         await wait_for(pilot, lambda: app.screen.shown_query == "a123" and table.row_count == 1)
 
 
@@ -185,7 +185,7 @@ async def test_a_database_error_is_a_message_not_a_crash(shop):
         assert screen_name(app) == "LookupScreen" and app.is_running
         app.counter.engine = engine  # back again: the next keypress works
         await pilot.press("3")
-        table = app.screen.query_one("#results", DataTable)
+        table = app.screen.query_one("#results")
         await wait_for(pilot, lambda: table.row_count == 1)
 
 
@@ -194,7 +194,7 @@ async def test_a_profile_that_cannot_load_says_so(shop):
     app = DealerDeskApp(engine)
     async with app.run_test(size=(120, 30)) as pilot:
         await pilot.press("a", "1", "2", "3")
-        table = app.screen.query_one("#results", DataTable)
+        table = app.screen.query_one("#results")
         await wait_for(pilot, lambda: table.row_count == 1)
         app.counter.engine = create_engine("sqlite:////nonexistent-dir/none.sqlite")
         await pilot.press("enter")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from store.db import write_session
 from tests.factories import add_car, add_store
@@ -35,7 +35,7 @@ async def test_type_part_of_a_plate_then_enter_shows_owner_and_visits(sqlite_eng
     app = DealerDeskApp(sqlite_engine)
     async with app.run_test(size=(120, 30)) as pilot:
         await pilot.press("a", "1", "2", "3")
-        table = app.screen.query_one("#results", DataTable)
+        table = app.screen.query_one("#results")
         await _wait_for(pilot, lambda: table.row_count == 1)
         assert table.get_row_at(0)[0] == "粤A12345"
         assert table.get_row_at(0)[2] == "张伟"
@@ -58,4 +58,4 @@ async def test_no_match_says_so(sqlite_engine):
         await pilot.press("9", "9", "9", "9")
         status = app.screen.query_one("#status", Static)
         await _wait_for(pilot, lambda: "9999" in str(status.render()))
-        assert app.screen.query_one("#results", DataTable).row_count == 0
+        assert app.screen.query_one("#results").row_count == 0

@@ -8,7 +8,6 @@ import asyncio
 from datetime import date
 
 import pytest
-from textual.widgets import DataTable
 
 from store.demo import generate
 from tui.app import DealerDeskApp
@@ -38,7 +37,7 @@ async def type_query(pilot, query: str) -> None:
     app = pilot.app
     await wait_for(pilot, lambda: app.screen.follow_ups_due > 0)  # the hint line has settled
     await pilot.press(*query)
-    table = app.screen.query_one("#results", DataTable)
+    table = app.screen.query_one("#results")
     await wait_for(pilot, lambda: app.screen.shown_query == query and table.row_count > 0)
 
 
