@@ -124,11 +124,11 @@ class Counter:
         return in_transaction(self.engine, lambda session: record_pitch(
             session, actor=self.actor, store_id=self.store_id, customer_id=customer_id, outcome=outcome, **details))
 
-    def follow_ups(self, *, everyone: bool = False, within_days: int = 0) -> list[FollowUp]:
+    def follow_ups(self, *, everyone: bool = False, within_days: int = 0, limit: int = 500) -> list[FollowUp]:
         """The acting staff member's pitch follow-ups due (``everyone``: all pitchers')."""
         with read_session(self.engine) as session:
             return follow_ups(session, as_of=clock.today(), store_id=self.store_id, within_days=within_days,
-                              staff_id=None if everyone else self.actor.staff_id)
+                              staff_id=None if everyone else self.actor.staff_id, limit=limit)
 
 
 __all__ = ["Counter", "VehicleProfile", "VisitLine", "mask_phone"]

@@ -125,8 +125,9 @@ class DueLine:
     """Something due for the car or the customer: maintenance, a care task."""
 
     kind: str
-    text: str | None
+    text: str | None  # in Chinese, the store's language
     due_on: date | None
+    text_en: str | None = None
 
 
 @dataclass
@@ -344,8 +345,9 @@ def _due_line(item: Any, default_kind: str) -> DueLine:
     due_on = _get(item, "due_on", "due", "due_date", "date")
     return DueLine(
         kind=str(_get(item, "kind", "what", "type") or default_kind),
-        text=_get(item, "reason", "text", "label", "description", "words"),
+        text=_get(item, "reason_zh", "reason", "text", "label", "description"),
         due_on=due_on if isinstance(due_on, date) else None,
+        text_en=_get(item, "reason_en"),
     )
 
 

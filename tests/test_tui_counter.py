@@ -359,6 +359,18 @@ async def test_joined_goes_on_to_sign_up_when_it_exists(shop, monkeypatch):
     assert row.outcome == "joined"
 
 
+async def test_joined_opens_the_real_sign_up_screen_for_this_customer_and_pitch(shop):
+    pytest.importorskip("tui.screens.members")
+    engine, ids = shop
+    app = DealerDeskApp(engine)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await open_profile(pilot, app, "a123")
+        await pilot.press("p", "1", "enter")
+        await wait_for(pilot, lambda: screen_name(app) == "JoinScreen")
+        (row,) = pitches(engine, ids["zhang"])
+        assert (app.screen.customer_id, app.screen.pitch_id) == (ids["zhang"], row.id)
+
+
 async def test_a_recent_pitch_is_warned_about_and_can_still_be_recorded(shop):
     engine, ids = shop
     app = DealerDeskApp(engine)

@@ -151,7 +151,11 @@ class CatalogItem(SQLModel, table=True):
 
 
 class Pitch(SQLModel, table=True):
-    __table_args__ = (Index("ix_pitch_customer_at", "customer_id", "pitched_at"),)
+    __table_args__ = (
+        Index("ix_pitch_customer_at", "customer_id", "pitched_at"),
+        # An advisor's follow-ups, due first, without reading all their pitches.
+        Index("ix_pitch_staff_follow_up", "staff_id", "follow_up_on"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     store_id: int = Field(foreign_key="store.id")
     customer_id: int = Field(foreign_key="customer.id")

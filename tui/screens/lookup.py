@@ -17,6 +17,9 @@ from tui.i18n import CLASS_SHORT, TIERS, label, t
 from tui.keys import TextInput, localize
 
 
+FOLLOW_UPS_HINT_MAX = 99  # the home screen's hint counts no further ("99+")
+
+
 def member_words(match: VehicleMatch) -> str:
     """Tier and points in one cell: "金卡 320"."""
     points = f"{match.points:,}" if match.points else ""
@@ -161,7 +164,7 @@ class LookupScreen(Screen):
     @work(thread=True, exclusive=True, group="follow-ups")
     def count_follow_ups(self) -> None:
         try:
-            count = len(self.app.counter.follow_ups())
+            count = len(self.app.counter.follow_ups(limit=FOLLOW_UPS_HINT_MAX))
         except Exception:  # the hint is a nicety; lookup reports database errors itself
             return
         self.post_message(self.FollowUpsDue(count))
@@ -195,7 +198,8 @@ class LookupScreen(Screen):
         self.query_one("#results-header", Static).update(results.header())
         status = self.query_one("#status", Static)
         if not query:
-            status.update(t("lookup.followups_due", n=self.follow_ups_due) if self.follow_ups_due else t("lookup.hint"))
+            n = f"{self.follow_ups_due}+" if self.follow_ups_due >= FOLLOW_UPS_HINT_MAX else self.follow_ups_due
+            status.update(t("lookup.followups_due", n=n) if self.follow_ups_due else t("lookup.hint"))
         elif not matches:
             status.update(t("lookup.none", q=query))
         elif len(matches) >= MAX_RESULTS:

@@ -235,7 +235,8 @@ class ProfileScreen(Screen):
             due_widget.display = True
             due = _table(t("col.due_on"), t("col.what"))
             for d in sorted(due_rows, key=lambda d: d.due_on or date.max):
-                due.add_row(d.due_on.isoformat() if d.due_on else "", d.text or d.kind)
+                words = (d.text_en if language() == "en" else None) or d.text or d.kind
+                due.add_row(d.due_on.isoformat() if d.due_on else "", words)
             due_widget.update(Group(Text(t("profile.due"), style="bold"), due) if due_rows
                               else Text(t("profile.nothing_due"), style="bold"))
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 08:06:00.232675
+Create Date: 2026-11-22 08:38:26.099412
 """
 from typing import Sequence, Union
 
@@ -320,6 +320,7 @@ def upgrade() -> None:
     with op.batch_alter_table('pitch', schema=None) as batch_op:
         batch_op.create_index('ix_pitch_customer_at', ['customer_id', 'pitched_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_pitch_follow_up_on'), ['follow_up_on'], unique=False)
+        batch_op.create_index('ix_pitch_staff_follow_up', ['staff_id', 'follow_up_on'], unique=False)
         batch_op.create_index(batch_op.f('ix_pitch_staff_id'), ['staff_id'], unique=False)
 
     op.create_table('referral',
@@ -537,6 +538,7 @@ def downgrade() -> None:
     op.drop_table('referral')
     with op.batch_alter_table('pitch', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_pitch_staff_id'))
+        batch_op.drop_index('ix_pitch_staff_follow_up')
         batch_op.drop_index(batch_op.f('ix_pitch_follow_up_on'))
         batch_op.drop_index('ix_pitch_customer_at')
 
