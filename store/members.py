@@ -714,6 +714,34 @@ def set_tier(session: Session, *, store_id: int, code: str, name: str, rank: int
     return TierView.of(t)
 
 
+@dataclass
+class StoredValueDifference:
+    membership_id: int
+    customer_id: int
+    cached_fen: int
+    ledger_fen: int
+
+    def describe(self) -> str:
+        return (f"membership {self.membership_id} (customer {self.customer_id}): stored value "
+                f"{fmt_yuan(self.cached_fen)}, entries add up to {fmt_yuan(self.ledger_fen)}")
+
+
+def check_stored_value(session: Session, *, store_id: int | None = None) -> tuple[int, list[StoredValueDifference]]:
+    """Every stored-value balance against the sum of its entries (and never negative)."""
+    sums = (select(StoredValueEntry.membership_id, func.sum(StoredValueEntry.amount_fen).label("total"))
+            .group_by(StoredValueEntry.membership_id).subquery())
+    stmt = (select(Membership.id, Membership.customer_id, Membership.stored_value_fen, func.coalesce(sums.c.total, 0))
+            .join(sums, sums.c.membership_id == Membership.id, isouter=True))
+    if store_id is not None:
+        stmt = stmt.where(Membership.store_id == store_id)
+    checked, out = 0, []
+    for mid, cid, cached, total in session.exec(stmt.order_by(Membership.id)):
+        checked += 1
+        if cached != total or cached < 0:
+            out.append(StoredValueDifference(mid, cid, cached, int(total)))
+    return checked, out
+
+
 # --- the member bill 会员服务帐单 ---------------------------------------------------------------
 
 

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from store import clock
 from store.db import read_session, write_session
-from store.models import PointsAccount, PointsEntry, Store
+from store.models import Membership, PointsAccount, PointsEntry, Store
 from tests.club_helpers import add_visit, make_club
 from tests.conftest import TODAY
 from tests.factories import add_car
@@ -98,12 +98,18 @@ def test_earn_by_ro_once_and_all_after_an_import(engine, db_url):
 def test_check_passes_then_reports_a_difference_with_exit_1(engine, db_url):
     club = _member_with_points(engine, db_url)
     res = run("points", "check", "--db", db_url)
-    assert res.exit_code == 0 and "1 accounts checked, 0 differences" in res.output
+    assert res.exit_code == 0 and "1 accounts checked, 0 differences; 1 stored-value balances checked" in res.output
     with write_session(engine) as s:
         s.exec(select(PointsAccount)).one().balance = 90
     res = run("points", "check", "--db", db_url)
     assert res.exit_code == 1
     assert f"customer {club.customer_id}: cached balance 90, ledger sum 100, unspent lots 100" in res.output
+    with write_session(engine) as s:
+        s.exec(select(PointsAccount)).one().balance = 100
+        s.exec(select(Membership)).one().stored_value_fen = 5
+    res = run("points", "check", "--db", db_url)
+    assert res.exit_code == 1
+    assert "stored value ¥0.05, entries add up to ¥0.00" in res.output
 
 
 def test_expire_command(engine, db_url):

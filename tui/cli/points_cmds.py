@@ -187,19 +187,23 @@ def history(
 
 @points_app.command("check")
 def check(ctx: typer.Context, fmt: OutputFormat = typer.Option(OutputFormat.text, "--format")) -> None:
-    """Prove every account's cached balance equals its ledger's sum (and its unspent lots). Exit 1 on any difference."""
-    from store import points
+    """Prove every account's cached balance equals its ledger's sum (and its unspent lots), and every
+    stored-value balance the sum of its entries. Exit 1 on any difference."""
+    from store import members, points
 
     obj = ctx_obj(ctx)
     with read_session(obj.engine()) as session:
         result = points.check_ledger(session, store_id=obj.store_id())
+        memberships, stored = members.check_stored_value(session, store_id=obj.store_id())
     if fmt is OutputFormat.json:
-        emit_json({"accounts": result.accounts, "differences": [d.__dict__ for d in result.differences]})
+        emit_json({"accounts": result.accounts, "differences": [d.__dict__ for d in result.differences],
+                   "memberships": memberships, "stored_value_differences": [d.__dict__ for d in stored]})
     else:
-        for d in result.differences:
+        for d in [*result.differences, *stored]:
             typer.echo(d.describe())
-        typer.echo(f"{result.accounts} accounts checked, {len(result.differences)} differences")
-    if not result.ok:
+        typer.echo(f"{result.accounts} accounts checked, {len(result.differences)} differences; "
+                   f"{memberships} stored-value balances checked, {len(stored)} differences")
+    if not result.ok or stored:
         raise typer.Exit(1)
 
 
