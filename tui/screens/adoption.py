@@ -95,8 +95,9 @@ class AdoptionScreen(Screen):
     ]
 
     class Loaded(Message):
-        def __init__(self, loads: list[StaffLoad], advisors: list[StaffChoice]) -> None:
+        def __init__(self, loads: list[StaffLoad], advisors: list[StaffChoice], seq: int = 0) -> None:
             super().__init__()
+            self.seq = seq
             self.loads = loads
             self.advisors = advisors
 
@@ -129,6 +130,7 @@ class AdoptionScreen(Screen):
         self.cars_of: int | None = None
         self.advisors: list[StaffChoice] = []
         self.period = PERIODS[0]
+        self.load_seq = 0  # only the latest load may paint
 
     @property
     def desk(self) -> CallDesk:
@@ -164,11 +166,15 @@ class AdoptionScreen(Screen):
 
     # --- loading -------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="adoption")
     def load(self) -> None:
+        self.load_seq += 1
+        self.load_worker(self.load_seq)
+
+    @work(thread=True, exclusive=True, group="adoption")
+    def load_worker(self, seq: int) -> None:
         try:
             desk = self.desk
-            self.post_message(self.Loaded(desk.loads(), desk.advisors()))
+            self.post_message(self.Loaded(desk.loads(), desk.advisors(), seq))
         except Exception as exc:
             self.post_message(self.Failed(str(exc)))
 
@@ -193,6 +199,8 @@ class AdoptionScreen(Screen):
         self.notify(message.error, severity="error", timeout=8)
 
     def on_adoption_screen_loaded(self, message: Loaded) -> None:
+        if message.seq != self.load_seq:
+            return
         self.loads, self.advisors = message.loads, message.advisors
         table = self.query_one("#loads", DataTable)
         at = table.cursor_row

@@ -229,8 +229,10 @@ class CallsScreen(Screen):
     ]
 
     class Loaded(Message):
-        def __init__(self, lst: CallList, arrivals: list[AppointmentLine], advisors: list[StaffChoice]) -> None:
+        def __init__(self, lst: CallList, arrivals: list[AppointmentLine], advisors: list[StaffChoice],
+                     seq: int = 0) -> None:
             super().__init__()
+            self.seq = seq
             self.lst = lst
             self.arrivals = arrivals
             self.advisors = advisors
@@ -263,6 +265,7 @@ class CallsScreen(Screen):
         self.revealed: dict[int, str] = {}
         self.busy = False
         self.force_care = False  # r: rebuild the care calendar too
+        self.load_seq = 0  # only the latest load may paint (a thread worker is not stopped by a newer one)
 
     @property
     def desk(self) -> CallDesk:
@@ -294,8 +297,12 @@ class CallsScreen(Screen):
 
     # --- loading -------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="calls")
     def load(self) -> None:
+        self.load_seq += 1
+        self.load_worker(self.load_seq)
+
+    @work(thread=True, exclusive=True, group="calls")
+    def load_worker(self, seq: int) -> None:
         try:
             desk = self.desk
             advisors = desk.advisors()
@@ -310,7 +317,7 @@ class CallsScreen(Screen):
         except Exception as exc:  # shown, never a crash
             self.post_message(self.Failed(str(exc)))
             return
-        self.post_message(self.Loaded(lst, arrivals, advisors))
+        self.post_message(self.Loaded(lst, arrivals, advisors, seq))
 
     def on_calls_screen_failed(self, message: Failed) -> None:
         self.busy = False
@@ -319,6 +326,8 @@ class CallsScreen(Screen):
             self.query_one("#calls-progress", Static).update(message.error)
 
     def on_calls_screen_loaded(self, message: Loaded) -> None:
+        if message.seq != self.load_seq:
+            return  # an older load finishing late
         self.busy = False
         self.lst, self.rows, self.advisors = message.lst, message.lst.rows, message.advisors
         self.query_one("#calls-progress", Static).update(progress_words(message.lst))
