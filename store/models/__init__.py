@@ -20,6 +20,7 @@ from store.models.core import (  # noqa: F401
 from store.models.club import (  # noqa: F401
     BenefitUse,
     CatalogItem,
+    ClubEntry,
     Membership,
     MembershipEvent,
     Pitch,

@@ -13,6 +13,7 @@ pitches and referrals.
 | BenefitUse | 会员权益使用 | a free service or gift a member received, at its value |
 | Pitch | 会员推荐记录 | outcome joined 已入会 / considering 考虑中 / declined 拒绝 / not_now |
 | Referral | 推荐购车 | a member brings a friend who buys |
+| ClubEntry | 俱乐部收支 | income or cost no other ledger holds: activity gifts 活动礼品, rewards 奖励, other income 其他收入 |
 """
 
 from __future__ import annotations
@@ -180,3 +181,23 @@ class Referral(SQLModel, table=True):
     referred_on: date
     sold_on: date | None = None
     rewarded: bool = False
+
+
+class ClubEntry(SQLModel, table=True):
+    """A line of the club's accounts 会员服务费用核算 that no other table records:
+    activity gifts and rewards (costs), sponsorship and other income. Fees, discounts,
+    free services and redeemed points come from their own ledgers. ``amount_fen`` is
+    positive; ``kind`` says which way it goes."""
+
+    __table_args__ = (Index("ix_clubentry_store_day", "store_id", "day"),)
+    id: int | None = Field(default=None, primary_key=True)
+    store_id: int = Field(foreign_key="store.id")
+    day: date
+    kind: str = Field(max_length=8)  # income | cost
+    department: str = Field(default="club", max_length=16)  # club | aftersales | accessories
+    category: str = Field(max_length=16)  # cost: gift | reward | activity | other; income: other | sponsor
+    amount_fen: int
+    note: str | None = Field(default=None, max_length=255)
+    idempotency_key: str = Field(max_length=120, unique=True)
+    staff_id: int | None = Field(default=None, foreign_key="staff.id")
+    created_at: NaiveDatetime = Field(default_factory=now)

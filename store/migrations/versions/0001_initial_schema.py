@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 08:38:26.099412
+Create Date: 2026-11-22 08:45:09.016870
 """
 from typing import Sequence, Union
 
@@ -145,6 +145,26 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_auditlog_at'), ['at'], unique=False)
         batch_op.create_index(batch_op.f('ix_auditlog_customer_id'), ['customer_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_auditlog_staff_id'), ['staff_id'], unique=False)
+
+    op.create_table('clubentry',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('store_id', sa.Integer(), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+    sa.Column('department', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('category', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('amount_fen', sa.Integer(), nullable=False),
+    sa.Column('note', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
+    sa.Column('idempotency_key', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
+    sa.Column('staff_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['staff_id'], ['staff.id'], ),
+    sa.ForeignKeyConstraint(['store_id'], ['store.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('idempotency_key')
+    )
+    with op.batch_alter_table('clubentry', schema=None) as batch_op:
+        batch_op.create_index('ix_clubentry_store_day', ['store_id', 'day'], unique=False)
 
     op.create_table('membership',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -576,6 +596,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_membership_customer_id'))
 
     op.drop_table('membership')
+    with op.batch_alter_table('clubentry', schema=None) as batch_op:
+        batch_op.drop_index('ix_clubentry_store_day')
+
+    op.drop_table('clubentry')
     with op.batch_alter_table('auditlog', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_auditlog_staff_id'))
         batch_op.drop_index(batch_op.f('ix_auditlog_customer_id'))
