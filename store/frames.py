@@ -44,19 +44,22 @@ def _sqlite_value(value: Any) -> Any:
 
 
 def query_frame(session_or_conn: Session | Connection, sql: str, params: dict[str, Any] | None,
-                schema: dict[str, pl.DataType]) -> pl.DataFrame:
+                schema: dict[str, pl.DataType], *, many_rows: bool = True) -> pl.DataFrame:
     """Run ``sql`` (named ``:params``) and return its rows as a frame with ``schema``
-    (names in select order)."""
+    (names in select order). ``many_rows=False`` for a few rows from a heavy query:
+    Postgres runs ``COPY (query)`` without parallel workers, a plain SELECT with them."""
     conn = connection_of(session_or_conn)
     driver_sql, driver_params = _driver_statement(conn, sql, params or {})
     raw = conn.connection.driver_connection
-    if conn.dialect.name == "postgresql":
+    if conn.dialect.name == "postgresql" and many_rows:
         return _copy_frame(raw, driver_sql, driver_params, schema)
     cur = raw.cursor()
     try:
         cur.execute(driver_sql, driver_params)
         # SQLite hands dates as ISO text and booleans as 0/1: read them so, then cast.
-        read_as = {n: pl.String if t == pl.Date else pl.Int64 if t == pl.Boolean else t for n, t in schema.items()}
+        sqlite = conn.dialect.name == "sqlite"
+        read_as = {n: pl.String if t == pl.Date and sqlite else pl.Int64 if t == pl.Boolean and sqlite else t
+                   for n, t in schema.items()}
         chunks: list[pl.DataFrame] = []
         while rows := cur.fetchmany(BATCH):
             chunks.append(pl.DataFrame(rows, schema=read_as, orient="row"))
@@ -65,6 +68,8 @@ def query_frame(session_or_conn: Session | Connection, sql: str, params: dict[st
     if not chunks:
         return pl.DataFrame(schema=schema)
     df = pl.concat(chunks, rechunk=True) if len(chunks) > 1 else chunks[0]
+    if not sqlite:
+        return df
     return df.with_columns(
         [pl.col(n).str.slice(0, 10).str.to_date("%Y-%m-%d") for n, t in schema.items() if t == pl.Date]
         + [pl.col(n).cast(pl.Boolean) for n, t in schema.items() if t == pl.Boolean]

@@ -280,3 +280,43 @@ def test_cli_table_xlsx_and_bad_input(small_park, db_url, tmp_path):
     assert run("report", "churn", "--format", "xlsx", "--db", db_url).exit_code == 1
     assert run("report", "classes", "--by", "class", "--db", db_url).exit_code != 0
     assert run("report", "churn", "--as-of", "2026-02-30", "--db", db_url).exit_code == 1
+
+
+def test_domain_churn_table_from_an_import_of_dms_exports(engine, db_url, tmp_path):
+    """The same store as a manager has it: a vehicle roster and a repair-order export
+    from the DMS, imported with ``dealerdesk import``, then the churn report."""
+    build = []  # (count, purchase, warranty_end, model, last visit)
+    churned, at_risk, active = "2026-05-21", "2026-05-22", "2026-08-22"
+    build += [(97, "2024-06-01", "", "轩逸", churned), (162, "2024-06-01", "", "轩逸", at_risk),
+              (700, "2025-03-01", "", "天籁", active), (38, "2026-11-21", "", "奇骏", None)]
+    build += [(900, "2020-05-01", "", "轩逸", "2025-12-01"), (37, "2019-05-01", "", "轩逸", None),
+              (200, "2023-11-22", "", "天籁", at_risk), (87, "2024-06-01", "", "楼兰", "2026-06-30"),
+              (646, "2021-01-01", "2026-11-21", "奇骏", "2026-11-22")]
+    roster = [["车牌号", "车型", "车主", "手机", "购车日期", "保修到期日"]]
+    orders = [["工单号", "车牌号", "进厂日期", "维修类型", "结算金额", "服务顾问"]]
+    n = 0
+    for count, purchase, warranty_end, model, last in build:
+        for _ in range(count):
+            n += 1
+            plate = f"粤C{n:05d}"
+            roster.append([plate, model, "车主", f"139{n:08d}", purchase, warranty_end])
+            if last:
+                orders.append([f"RO{n:06d}", plate, last, "定期保养", "500.00", "王伟"])
+    cars = tmp_path / "车辆档案.csv"
+    cars.write_text("\n".join(",".join(r) for r in roster) + "\n", encoding="utf-8-sig")
+    ros = tmp_path / "结算单.csv"
+    ros.write_text("\n".join(",".join(r) for r in orders) + "\n", encoding="gbk")
+    with write_session(engine) as s:
+        store = Store(code="CS01", name="案例店")
+        s.add(store)
+        s.flush()
+        set_setting(s, "warranty_months_by_model", {"楼兰": 24}, store_id=store.id)
+    imported = run("import", str(cars), str(ros), "--db", db_url)
+    assert imported.exit_code == 0, imported.output
+    result = run("report", "churn", "--as-of", "2026-11-22", "--by", "warranty", "--format", "csv", "--db", db_url)
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        "warranty,vehicles,churned,at_risk,churn_rate,at_risk_rate,max_churn_rate",
+        "in,997,97,162,9.73,16.25,25.98",
+        "out,1870,937,287,50.11,15.35,65.45",
+    ]

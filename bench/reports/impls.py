@@ -2,8 +2,11 @@
 at_risk) for the same rules (:mod:`store.classes`, :mod:`store.reports.churn`),
 with the store's default settings.
 
-- ``dealerdesk``: the product code, ``store.reports.churn.churn_report`` (visits
-  reduced per vehicle by one GROUP BY in the database, rules in polars).
+- ``dealerdesk``: the product code, ``store.reports.churn.churn_report``: on
+  Postgres the whole count in one parallel query (``store.reports.pushdown``), on
+  SQLite visits reduced per vehicle by one GROUP BY, rules in polars.
+- ``dealerdesk_polars``: the product's polars path forced on Postgres too (a row
+  per vehicle through COPY, rules in polars).
 - ``pandas``: the straightforward way: read the visit and vehicle tables with
   ``pandas.read_sql``, then group and classify in pandas.
 - ``pandas_agg``: pandas, but fed by the same per-vehicle SQL aggregation as
@@ -25,10 +28,12 @@ def cutoffs(as_of: date) -> dict:
             "wm": add_months(as_of, -WARRANTY_MONTHS)}
 
 
-def run_dealerdesk(url: str, as_of: date, by: list[str]) -> list[tuple]:
+def run_dealerdesk(url: str, as_of: date, by: list[str], *, pushdown: bool = True) -> list[tuple]:
     from store.db import make_engine, read_session
+    from store.reports import churn
     from store.reports.churn import churn_report
 
+    churn.PUSHDOWN = pushdown
     engine = make_engine(url)
     with read_session(engine) as session:
         report = churn_report(session, as_of=as_of, by=by)
@@ -134,4 +139,8 @@ def run_sql(url: str, as_of: date, by: list[str]) -> list[tuple]:
             for r in rows]
 
 
-IMPLEMENTATIONS = {"dealerdesk": run_dealerdesk, "pandas": run_pandas, "pandas_agg": run_pandas_agg, "sql": run_sql}
+def run_dealerdesk_polars(url: str, as_of: date, by: list[str]) -> list[tuple]:
+    return run_dealerdesk(url, as_of, by, pushdown=False)
+
+
+IMPLEMENTATIONS = {"dealerdesk": run_dealerdesk, "dealerdesk_polars": run_dealerdesk_polars, "pandas": run_pandas, "pandas_agg": run_pandas_agg, "sql": run_sql}

@@ -45,7 +45,7 @@ def child(impl: str, url: str, as_of: date, by: list[str], repeat: int) -> None:
     from impls import IMPLEMENTATIONS
 
     fn = IMPLEMENTATIONS[impl]
-    if impl == "dealerdesk":  # import what the product imports before measuring the baseline
+    if impl.startswith("dealerdesk"):  # import what the product imports before measuring the baseline
         import store.reports.churn  # noqa: F401
     elif impl.startswith("pandas"):
         import pandas  # noqa: F401
@@ -109,7 +109,7 @@ def main() -> None:
     p.add_argument("--visits-per-vehicle", type=float, default=10.0)
     p.add_argument("--as-of", default="2026-11-22")
     p.add_argument("--by", default="warranty", help="dimensions, as for `dealerdesk report churn --by` ('' for none)")
-    p.add_argument("--impls", default="dealerdesk,pandas,pandas_agg,sql")
+    p.add_argument("--impls", default="dealerdesk,dealerdesk_polars,pandas,pandas_agg,sql")
     p.add_argument("--repeat", type=int, default=2)
     p.add_argument("--regenerate", action="store_true")
     p.add_argument("--child", help=argparse.SUPPRESS)

@@ -125,6 +125,23 @@ def park(session: Session, *, as_of: date, dims: list[str] | tuple[str, ...] = (
     return df
 
 
+# Postgres computes the counts in place (store.reports.pushdown); the bench turns it
+# off to measure the polars path on the same data.
+PUSHDOWN = True
+
+
+def class_counts(session: Session, *, as_of: date, dims: list[str], store_ids: list[int] | None = None,
+                 loyalty: bool = True) -> pl.DataFrame:
+    """Vehicles in the park per (dims..., class): the one table both reports read."""
+    others = [d for d in dims if d != "class"]  # the class column is there anyway
+    if PUSHDOWN and session.get_bind().dialect.name == "postgresql":
+        from store.reports.pushdown import class_counts_sql
+
+        return class_counts_sql(session, as_of=as_of, dims=others, store_ids=store_ids, loyalty=loyalty)
+    df = park(session, as_of=as_of, dims=others, store_ids=store_ids, loyalty=loyalty)
+    return df.group_by(others + ["class"]).agg(pl.len().cast(pl.Int64).alias("vehicles"))
+
+
 def _grouped(df: pl.DataFrame, dims: list[str], aggs: list[pl.Expr]) -> pl.DataFrame:
     if not dims:
         return df.select(aggs)
@@ -135,13 +152,13 @@ def _grouped(df: pl.DataFrame, dims: list[str], aggs: list[pl.Expr]) -> pl.DataF
     return df.group_by(dims).agg(aggs).sort(keys, nulls_last=True)
 
 
-def churn_table(df: pl.DataFrame, dims: list[str]) -> pl.DataFrame:
-    """Counts per group from a :func:`park` frame (vehicles, churned, at_risk)."""
-    cls = pl.col("class")
-    return _grouped(df, dims, [
-        pl.len().cast(pl.Int64).alias("vehicles"),
-        (cls == "churned").sum().cast(pl.Int64).alias("churned"),
-        (cls == "at_risk").sum().cast(pl.Int64).alias("at_risk"),
+def churn_table(counts: pl.DataFrame, dims: list[str]) -> pl.DataFrame:
+    """Vehicles, churned and at risk per group, from :func:`class_counts`."""
+    n, cls = pl.col("vehicles"), pl.col("class")
+    return _grouped(counts, dims, [
+        n.sum().cast(pl.Int64).alias("vehicles"),
+        n.filter(cls == "churned").sum().cast(pl.Int64).alias("churned"),
+        n.filter(cls == "at_risk").sum().cast(pl.Int64).alias("at_risk"),
     ])
 
 
@@ -155,10 +172,12 @@ def churn_report(session: Session, *, as_of: date, by: list[str] | tuple[str, ..
     """Vehicles, churned, at risk and their rates, one row per combination of ``by``
     (one total row without it)."""
     dims = list(by)
-    df = park(session, as_of=as_of, dims=dims, store_ids=store_ids, loyalty="class" in dims)
-    counts = churn_table(df, dims)
+    counts = churn_table(class_counts(session, as_of=as_of, dims=dims, store_ids=store_ids,
+                                      loyalty="class" in dims), dims)
     rows = [_with_rates(r) for r in counts.iter_rows(named=True)]
-    if not dims and not rows:
+    if dims:
+        rows = [r for r in rows if r["vehicles"]]
+    elif not rows or rows[0]["vehicles"] is None:
         rows = [_with_rates({"vehicles": 0, "churned": 0, "at_risk": 0})]
     total = None
     if dims:
@@ -184,14 +203,16 @@ def class_mix_report(session: Session, *, as_of: date, by: list[str] | tuple[str
     dims = list(by)
     if "class" in dims:
         raise ValueError("the class mix is counted by class already: cut it by other dimensions")
-    df = park(session, as_of=as_of, dims=dims, store_ids=store_ids)
-    present = set(df["class"].unique().to_list())
+    counts = class_counts(session, as_of=as_of, dims=dims, store_ids=store_ids)
+    present = set(counts["class"].unique().to_list())
     classes = [c for c in CLASS_ORDER if c != "relatively_loyal" or c in present]
-    counts = _grouped(df, dims, [pl.len().cast(pl.Int64).alias("_n")]
-                      + [(pl.col("class") == c).sum().cast(pl.Int64).alias(c) for c in classes])
+    n, cls = pl.col("vehicles"), pl.col("class")
+    grouped = _grouped(counts, dims, [n.sum().cast(pl.Int64).alias("_n")]
+                       + [n.filter(cls == c).sum().cast(pl.Int64).alias(c) for c in classes])
     healthy = healthy_mix(session, store_ids)
     rows = []
-    groups = list(counts.iter_rows(named=True)) or [dict.fromkeys(dims) | {"_n": 0} | dict.fromkeys(classes, 0)]
+    groups = [g for g in grouped.iter_rows(named=True) if g["_n"]]
+    groups = groups or [dict.fromkeys(dims) | {"_n": 0} | dict.fromkeys(classes, 0)]
     for g in groups:
         for c in classes:
             share = percent(g[c], g["_n"])
