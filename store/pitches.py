@@ -247,7 +247,8 @@ def follow_ups(
 ) -> list[FollowUp]:
     """Pitches waiting for their follow-up by ``as_of + within_days``: the latest
     pitch of each customer, outcome considering or not now, the customer not an
-    active member since. ``staff_id`` None lists every pitcher's. Oldest due first."""
+    active member since. ``staff_id`` None lists every pitcher's. The most recently
+    due first: today's and this week's before a backlog of years."""
     later = aliased(Pitch)
     newer_exists = exists().where(
         and_(later.customer_id == Pitch.customer_id,
@@ -265,7 +266,7 @@ def follow_ups(
             ~newer_exists,
             ~member_exists,
         )
-        .order_by(Pitch.follow_up_on, Pitch.id)
+        .order_by(Pitch.follow_up_on.desc(), Pitch.id.desc())
         .limit(limit)
     )
     if staff_id is not None:

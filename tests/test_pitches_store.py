@@ -139,6 +139,18 @@ def test_follow_ups_are_the_pitchers_own_latest_pitches_due(shop):
     assert [f.plate for f in everyone] == ["粤A12345"]
 
 
+def test_follow_ups_most_recently_due_first(shop):
+    engine, ids, *_ = shop
+    with write_session(engine) as s:
+        for cust, car, days in [("a_cust", "a", 30), ("b_cust", "b", 3), ("c_cust", "c", 400)]:
+            s.add(Pitch(store_id=ids["store"], customer_id=ids[cust], vehicle_id=ids[car], staff_id=ids["wang"],
+                        outcome="considering", follow_up_on=TODAY - timedelta(days=days),
+                        pitched_at=datetime.combine(TODAY - timedelta(days=days + 7), datetime.min.time())))
+    with read_session(engine) as s:
+        assert [f.overdue_days for f in follow_ups(s, as_of=TODAY, staff_id=ids["wang"])] == [3, 30, 400]
+        assert len(follow_ups(s, as_of=TODAY, staff_id=ids["wang"], limit=2)) == 2
+
+
 def test_pitches_between_two_days_inclusive(shop):
     engine, ids, wang, li = shop
     with write_session(engine) as s:

@@ -187,7 +187,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "followups.none": ("没有到期的跟进", "No follow-ups due"),
     "followups.count": ("{n} 位待跟进，Enter 打开", "{n} due; Enter opens"),
     "col.due": ("跟进日", "Due"),
-    "col.overdue": ("逾期天数", "Days late"),
+    "col.overdue": ("逾期", "Late"),
     "col.due_on": ("到期", "Due"),
     "col.outcome": ("结果", "Outcome"),
     "col.pitched": ("推荐日", "Pitched"),
@@ -414,6 +414,7 @@ MEMBER_STATUS = {"active": ("有效", "active"), "lapsed": ("已过期", "lapsed
 CLASS_LABELS = {"loyal": ("忠诚客户", "loyal"), "relatively_loyal": ("相对忠诚", "relatively loyal"),
                 "general": ("一般客户", "general"), "at_risk": ("将流失", "at risk"),
                 "churned": ("流失客户", "churned"), "unknown": ("未知", "unknown")}
+GENDERS = {"男": ("男", "M"), "女": ("女", "F")}
 CLASS_SHORT = {"loyal": ("忠诚", "loyal"), "relatively_loyal": ("较忠诚", "rel. loyal"), "general": ("一般", "general"),
                "at_risk": ("将流失", "at risk"), "churned": ("流失", "churned"), "unknown": ("", "")}
 # Pitch reasons are stored in the store's words (store.pitches.REASONS); English for display.

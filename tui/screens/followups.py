@@ -1,5 +1,6 @@
 """My follow-ups 我的跟进: the acting staff member's considering / not-now pitches
-whose follow-up date has come, the most overdue first. Enter opens the car's
+whose follow-up date has come, the most recently due first (a years-old backlog
+sinks to the bottom). Enter opens the car's
 profile (pitch again from there with ``p``); ``a`` switches between mine and
 everyone's."""
 
@@ -49,14 +50,16 @@ class FollowUpsScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one("#followups", DataTable)
-        for key in ("due", "overdue", "plate", "owner", "phone", "outcome", "pitched", "staff", "reason"):
-            table.add_column(t(f"col.{key}"), key=key)
-        table.focus()
-        self.load()
+        self.query_one("#followups", DataTable).focus()
+
+    def columns(self) -> tuple[str, ...]:
+        # Who pitched is only news on everyone's list.
+        staff = ("staff",) if self.everyone else ()
+        return ("due", "overdue", "plate", "owner", "phone", "outcome", "reason", *staff, "pitched")
 
     def on_screen_resume(self) -> None:
-        self.load()  # a follow-up done from a profile drops off the list
+        # On first showing too; coming back, a follow-up done from a profile drops off.
+        self.load()
 
     @work(thread=True, exclusive=True, group="follow-ups")
     def load(self) -> None:
@@ -78,14 +81,21 @@ class FollowUpsScreen(Screen):
             t("followups.title_all") if self.everyone else t("followups.title", staff=actor.name))
         table = self.query_one("#followups", DataTable)
         row = table.cursor_row
-        table.clear()
+        if tuple(str(k.value) for k in table.columns) != self.columns():
+            table.clear(columns=True)
+            for key in self.columns():
+                table.add_column(t(f"col.{key}"), key=key)
+        else:
+            table.clear()
         for f in self.items:
             p = f.pitch
-            table.add_row(
-                short_date(f.due_on, today), str(f.overdue_days) if f.overdue_days > 0 else "", f.plate or "",
-                f.customer_name, f.phone or "", label(OUTCOMES, p.outcome), short_date(p.pitched_at.date(), today),
-                p.staff_name or "", " · ".join(filter(None, [reason_words(p.reason), p.note])),
-            )
+            cells = {
+                "due": short_date(f.due_on, today), "overdue": str(f.overdue_days) if f.overdue_days > 0 else "",
+                "plate": f.plate or "", "owner": f.customer_name, "phone": f.phone or "",
+                "outcome": label(OUTCOMES, p.outcome), "pitched": short_date(p.pitched_at.date(), today),
+                "staff": p.staff_name or "", "reason": " · ".join(filter(None, [reason_words(p.reason), p.note])),
+            }
+            table.add_row(*(cells[key] for key in self.columns()))
         if self.items:
             table.move_cursor(row=min(max(row, 0), len(self.items) - 1))
         self.query_one("#status", Static).update(

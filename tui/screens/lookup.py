@@ -123,8 +123,7 @@ class LookupScreen(Screen):
 
     def on_mount(self) -> None:
         self.query_one("#query", Input).focus()
-        self.count_follow_ups()
-        self.warm_up()
+        self.warm_up()  # the follow-ups hint comes from on_screen_resume, which runs on first showing too
 
     @work(thread=True, group="warm-up")
     def warm_up(self) -> None:

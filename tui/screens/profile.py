@@ -23,6 +23,7 @@ from store.profile import Action, Profile
 from tui.i18n import (
     CHANNELS,
     CLASS_LABELS,
+    GENDERS,
     MEMBER_STATUS,
     OUTCOMES,
     REPAIR_TYPES,
@@ -170,7 +171,8 @@ class ProfileScreen(Screen):
 
         o = p.owner
         if o is not None:
-            owner = [f"[b]{o.name}[/b] {o.gender or ''}", f"{t('profile.phone')} {o.phone or '-'}"]
+            owner = [f"[b]{o.name}[/b] {label(GENDERS, o.gender) if o.gender else ''}",
+                     f"{t('profile.phone')} {o.phone or '-'}"]
             bits = []
             if o.birthday:
                 bits.append(f"{t('profile.birthday')} {o.birthday.strftime('%m-%d')}")
@@ -221,7 +223,10 @@ class ProfileScreen(Screen):
         visits = _table(t("col.date"), t("col.type"), t("col.mileage"), t("col.amount"), t("col.sa"), t("col.ro"),
                         expand=False)
         for x in p.visits:
-            visits.add_row(x.date_in.isoformat(), x.repair_type_raw or label(REPAIR_TYPES, x.repair_type),
+            # The DMS's own words in Chinese; the code's in English.
+            kind = label(REPAIR_TYPES, x.repair_type) if language() == "en" else (
+                x.repair_type_raw or label(REPAIR_TYPES, x.repair_type))
+            visits.add_row(x.date_in.isoformat(), kind,
                            f"{x.mileage:,}" if x.mileage else "", yuan(x.total_fen), x.sa_name or "", x.ro_number)
         title = t("profile.visits") if p.visits else t("profile.no_visits")
         self.query_one("#visits", Static).update(
