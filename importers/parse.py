@@ -12,7 +12,6 @@ so one fix of the file mends them all.
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass

@@ -23,15 +23,7 @@ from importers.readers import PROBE_ROWS, Source, open_sources
 from importers.sniff import NotATable, sniff
 from store import clock
 from store.db import in_transaction, read_session, write_session
-from store.ingest import (
-    IngestCounts,
-    close_interrupted,
-    finish_import,
-    ingest_vehicles,
-    ingest_visits,
-    interrupted_imports,
-    start_import,
-)
+from store.ingest import Ingest, close_interrupted, finish_import, interrupted_imports, start_import
 from store.settings import get_setting
 
 BATCH_ROWS = 100_000
@@ -200,17 +192,20 @@ def import_file(
     def work(session) -> FileResult:
         out = FileResult(**{k: getattr(result, k) for k in ("file", "kind", "format", "encoding", "sheet",
                                                              "unknown_columns")})
-        counts = IngestCounts()
-        ingest = ingest_visits if out.kind == "visits" else ingest_vehicles
+        ingest = Ingest(session, store_id=store_id, kind=out.kind)
+        valid = 0
         for rows, rejects, skipped, raw_rows, fraction in batches():
             if cancelled is not None and cancelled():
                 raise ImportCancelled(str(path))
             out.skipped += skipped
             out.rows += raw_rows - skipped
             out.rejected.extend(rejects)
-            counts.add(ingest(session, rows, store_id=store_id))
+            valid += rows.height
+            ingest.add(rows)
             if progress is not None:
                 progress(ProgressReport(str(path), fraction, out.rows, file_index, files))
+        ingest.finish()
+        counts = ingest.summary(valid)
         out.inserted, out.updated, out.unchanged = counts.inserted, counts.updated, counts.unchanged
         out.vehicles_created, out.vehicles_updated = counts.vehicles_created, counts.vehicles_updated
         out.customers_created = counts.customers_created

@@ -24,7 +24,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
-from datetime import date, datetime
 from typing import Any
 
 import polars as pl
@@ -37,9 +36,6 @@ from store.models import ImportJournal
 SQLITE_CACHE_KIB = 128 * 1024
 VISIT_COLUMNS = ("vehicle_id", "date_in", "settled_on", "repair_type", "repair_type_raw", "mileage", "labour_fen",
                  "parts_fen", "oil_fen", "accessories_fen", "total_fen", "sa_name")
-VEHICLE_FIELDS = ("plate", "plate_raw", "vin", "model", "colour", "purchase_date", "warranty_end", "insurance_expiry",
-                  "region", "mileage")
-CUSTOMER_FIELDS = ("name", "phone", "gender", "birthday", "address", "region")
 
 
 @dataclass
@@ -127,21 +123,11 @@ class _Db:
         return list(range(start, start + n))
 
     # values as the driver wants them
-    def day(self, value: date | None):
-        if value is None or self.pg:
-            return value
-        return value.isoformat()
-
     def moment(self) -> Any:
         return self.stamp if self.pg else self.stamp.strftime("%Y-%m-%d %H:%M:%S.%f")
 
     def flag(self, value: bool) -> Any:
         return value if self.pg else int(value)
-
-    def to_date(self, value) -> date | None:
-        if value is None or isinstance(value, date):
-            return value
-        return date.fromisoformat(str(value)[:10])
 
 
 def _chunks(values: list, size: int = 20_000) -> Iterable[list]:
@@ -149,370 +135,444 @@ def _chunks(values: list, size: int = 20_000) -> Iterable[list]:
         yield values[i : i + size]
 
 
-# --- vehicles and customers ----------------------------------------------------
+V_SCHEMA: dict[str, pl.DataType] = {
+    "vehicle_id": pl.Int64, "plate": pl.String, "plate_raw": pl.String, "vin": pl.String, "model": pl.String,
+    "colour": pl.String, "purchase_date": pl.Date, "warranty_end": pl.Date, "insurance_expiry": pl.Date,
+    "region": pl.String, "customer_id": pl.Int64, "mileage": pl.Int64, "newest": pl.Date,
+}
+V_ATTRS = ("plate", "plate_raw", "model", "colour", "purchase_date", "warranty_end", "insurance_expiry", "region")
+C_SCHEMA: dict[str, pl.DataType] = {
+    "customer_id": pl.Int64, "name": pl.String, "phone": pl.String, "gender": pl.String, "birthday": pl.Date,
+    "address": pl.String, "c_region": pl.String,
+}
+C_DETAILS = ("gender", "birthday", "address", "c_region")
 
 
-@dataclass
-class _Slot:
-    id: int | None
-    vin: str | None
-    plate: str | None
-    customer_id: int | None = None
-    current: dict | None = None  # the row as stored, for existing vehicles
-    new: bool = False
+def _frame(db: _Db, rows: list[tuple], schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    """Driver rows as a frame (SQLite hands dates back as text)."""
+    if not rows:
+        return pl.DataFrame(schema=schema)
+    if db.pg:
+        return pl.DataFrame(rows, schema=schema, orient="row")
+    as_text = {k: (pl.String if v == pl.Date else v) for k, v in schema.items()}
+    dates = [k for k, v in schema.items() if v == pl.Date]
+    return pl.DataFrame(rows, schema=as_text, orient="row").with_columns(
+        pl.col(d).str.slice(0, 10).str.to_date() for d in dates)
 
 
-def _latest(df: pl.DataFrame, key: str, fields: Sequence[str]) -> pl.DataFrame:
-    """Per ``key``: each field's last non-null value in frame order."""
-    return df.group_by(key, maintain_order=True).agg(
-        *(pl.col(f).drop_nulls().last().alias(f) for f in fields),
-        pl.col("_row").last().alias("_row"),
-    )
+def _tuples(db: _Db, frame: pl.DataFrame, cols: Sequence[str]) -> list[tuple]:
+    """Rows as the driver takes them (dates as ISO text on SQLite)."""
+    frame = frame.select(cols)
+    if not db.pg:
+        frame = frame.with_columns(pl.col(c).cast(pl.String) for c, t in frame.schema.items() if t == pl.Date)
+    return frame.rows()
 
 
-def resolve_vehicles(session: Session, rows: pl.DataFrame, *, store_id: int, kind: str,
-                     counts: IngestCounts) -> pl.DataFrame:
-    """``rows`` with a ``vehicle_id`` column: each row's car found or created, its
-    owner found or created, and the car and owner updated from the latest row."""
-    db = _Db(session)
-    if kind == "visits":
-        rows = rows.sort(["date_in", "_row"])
-    pairs = rows.select("vin", "plate").unique(maintain_order=True)
-    vins = pairs["vin"].drop_nulls().unique().to_list()
-    plates = pairs["plate"].drop_nulls().unique().to_list()
+def _mapping(keys: Iterable, table: dict) -> dict:
+    return {k: table[k] for k in keys if k in table}
 
-    cols = "id, vin, plate, plate_raw, customer_id, model, colour, purchase_date, warranty_end, insurance_expiry, " \
-           "region, mileage"
-    names = [c.strip() for c in cols.split(",")]
-    existing: dict[int, dict] = {}
-    for chunk in _chunks(vins):
-        cond, params = db.any_of("vin", chunk)
-        for r in db.rows(f"SELECT {cols} FROM vehicle WHERE {cond}", params):
-            existing[r[0]] = dict(zip(names, r))
-    for chunk in _chunks(plates):
-        cond, params = db.any_of("plate", chunk)
-        for r in db.rows(f"SELECT {cols} FROM vehicle WHERE store_id = ? AND {cond} ORDER BY id", [store_id, *params]):
-            existing[r[0]] = dict(zip(names, r))
 
-    by_vin: dict[str, _Slot] = {}
-    by_plate: dict[str, _Slot] = {}
-    for v in sorted(existing.values(), key=lambda r: r["id"]):
-        slot = _Slot(v["id"], v["vin"], v["plate"], v["customer_id"], current=v)
-        if v["vin"]:
-            by_vin[v["vin"]] = slot
-        if v["plate"]:
-            by_plate[v["plate"]] = slot  # the newest car holding a plate wins it
+class Ingest:
+    """One file's rows into the store, batch after batch, in the caller's transaction.
 
-    slots: list[_Slot] = []
-    slot_index: dict[int, int] = {}
-    pair_slot: list[int] = []
+    What the file has already told us (which key is which car, each car's and
+    owner's current values) is kept between batches, so a car seen on many rows
+    is looked up once and compared in columns, not row by row. The state grows
+    with the number of cars and customers, not with the number of rows."""
 
-    def index_of(slot: _Slot) -> int:
-        key = id(slot)
-        if key not in slot_index:
-            slot_index[key] = len(slots)
-            slots.append(slot)
-        return slot_index[key]
+    def __init__(self, session: Session, *, store_id: int, kind: str) -> None:
+        self.session, self.store_id, self.kind = session, store_id, kind
+        self.db = _Db(session)
+        self.by_vin: dict[str, int] = {}
+        self.by_plate: dict[str, int] = {}
+        self.vin_of: dict[int, str | None] = {}
+        self.seen_vins: set[str] = set()
+        self.seen_plates: set[str] = set()
+        self.vstate = pl.DataFrame(schema=V_SCHEMA)
+        self.by_phone: dict[str, int] = {}
+        self.seen_phones: set[str] = set()
+        self.customer_ids: set[int] = set()
+        self.cstate = pl.DataFrame(schema=C_SCHEMA)
+        self.counts = IngestCounts()
+        self.km_dirty: set[int] = set()
+        self.dropped: list[str] = []
+        if not self.db.pg:
+            self._defer_indexes(("visit", "searchterm") if kind == "visits" else ("searchterm",))
 
-    for vin, plate in pairs.iter_rows():
-        if vin:
-            slot = by_vin.get(vin)
-            if slot is None:
-                held = by_plate.get(plate) if plate else None
-                if held is not None and held.vin is None:
-                    slot = held  # the same car, known so far without its VIN
-                    slot.vin = vin
-                else:
-                    slot = _Slot(None, vin, plate, new=True)
-                by_vin[vin] = slot
-            if plate:
-                by_plate[plate] = slot
-        else:
-            slot = by_plate.get(plate)
-            if slot is None:
-                slot = _Slot(None, None, plate, new=True)
-                by_plate[plate] = slot
-        pair_slot.append(index_of(slot))
-
-    keyed = rows.join(
-        pairs.with_columns(pl.Series("_slot", pair_slot, dtype=pl.Int64)), on=["vin", "plate"], how="left",
-        nulls_equal=True,
-    )
-    wanted = ["plate", "plate_raw", "vin", "model", "colour", "purchase_date", "warranty_end", "insurance_expiry",
-              "region", "mileage", "customer", "phone", "gender", "birthday", "address", "date_in"]
-    latest = _latest(keyed, "_slot", wanted)
-
-    # For a visits export, a car already known from newer visits keeps what it has.
-    newest_known: dict[int, date] = {}
-    if kind == "visits":
-        ids = [s.id for s in slots if s.id is not None]
-        for chunk in _chunks(ids):
-            cond, params = db.any_of("vehicle_id", chunk)
-            for vid, day in db.rows(f"SELECT vehicle_id, MAX(date_in) FROM visit WHERE {cond} GROUP BY vehicle_id",
-                                    params):
-                newest_known[vid] = db.to_date(day)
-
-    owners = _resolve_customers(db, latest, slots, store_id=store_id, counts=counts)
-
-    new_slots = [i for i, s in enumerate(slots) if s.new]
-    ids = db.new_ids("vehicle", len(new_slots))
-    for i, vid in zip(new_slots, ids):
-        slots[i].id = vid
-    vcols = ("id", "store_id", "customer_id", *VEHICLE_FIELDS, "created_at", "updated_at")
-    inserts: list[tuple] = []
-    updates: list[tuple] = []
-    reindex: list[int] = []
-    stamp = db.moment()
-    for rec in latest.iter_rows(named=True):
-        slot = slots[rec["_slot"]]
-        owner = owners.get(rec["_slot"], slot.customer_id)
-        values = {
-            "plate": rec["plate"], "plate_raw": rec["plate_raw"], "vin": slot.vin, "model": rec["model"],
-            "colour": rec["colour"], "purchase_date": rec["purchase_date"], "warranty_end": rec["warranty_end"],
-            "insurance_expiry": rec["insurance_expiry"], "region": rec["region"], "mileage": rec["mileage"],
-        }
-        if slot.new:
-            inserts.append((slot.id, store_id, owner, *(_db_value(db, values[f]) for f in VEHICLE_FIELDS),
-                            stamp, stamp))
-            reindex.append(slot.id)
-            continue
-        cur = slot.current
-        if kind == "visits":
-            known = newest_known.get(slot.id)
-            if known is not None and rec["date_in"] is not None and rec["date_in"] < known:
-                if slot.vin != cur["vin"]:  # a VIN learnt from an older visit is still news
-                    updates.append((slot.vin, *(cur[f] for f in VEHICLE_FIELDS if f != "vin"), cur["customer_id"],
-                                    stamp, slot.id))
-                    reindex.append(slot.id)
-                    counts.vehicles_updated += 1
+    def _defer_indexes(self, tables: Sequence[str]) -> None:
+        """The first import into an empty SQLite table builds its secondary indexes
+        once at the end instead of row by row: about twice as fast. Only when the
+        table is empty (the rebuild then costs only our rows), and only on SQLite,
+        where the DDL is part of the transaction and readers keep their snapshot;
+        on Postgres dropping an index would lock the counters out."""
+        for table in tables:
+            if self.db.rows(f'SELECT 1 FROM "{table}" LIMIT 1'):
                 continue
-            values["mileage"] = None  # follows the latest visit, set after the visits are in
-        merged = {f: (values[f] if values[f] is not None else _py(db, cur[f], f)) for f in VEHICLE_FIELDS}
-        merged["vin"] = slot.vin
-        changed = any(merged[f] != _py(db, cur[f], f) for f in VEHICLE_FIELDS) or owner != cur["customer_id"]
-        if not changed and rec["_slot"] in owners.touched:
-            counts.vehicles_updated += 1  # the car is as it was; its owner's details changed
-        if changed:
-            updates.append((slot.vin, *(_db_value(db, merged[f]) for f in VEHICLE_FIELDS if f != "vin"), owner,
-                            stamp, slot.id))
-            counts.vehicles_updated += 1
-            if (merged["plate"] != cur["plate"] or merged["vin"] != cur["vin"]
-                    or owner != cur["customer_id"]):
-                reindex.append(slot.id)
+            for name, sql in self.db.rows("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
+                                          "AND sql IS NOT NULL", [table]):
+                self.db.execute(f'DROP INDEX "{name}"')
+                self.dropped.append(sql)
 
-    db.insert("vehicle", vcols, inserts)
-    counts.vehicles_created += len(inserts)
-    set_cols = ", ".join(f"{f} = ?" for f in ("vin", *(f for f in VEHICLE_FIELDS if f != "vin"), "customer_id",
-                                               "updated_at"))
-    db.many(f"UPDATE vehicle SET {set_cols} WHERE id = ?", updates)
-    reindex_terms(db, sorted(set(reindex) | _vehicles_of(db, owners.renamed)))
-    return keyed.with_columns(
-        pl.col("_slot").replace_strict(list(range(len(slots))), [s.id for s in slots], return_dtype=pl.Int64)
-        .alias("vehicle_id")
-    ).drop("_slot")
+    def finish(self) -> None:
+        """Write what was kept for the end: the mileage of cars seen again, and any
+        index deferred by :meth:`_defer_indexes`."""
+        if self.km_dirty:
+            rows = self.vstate.filter(pl.col("vehicle_id").is_in(sorted(self.km_dirty))).select("mileage",
+                                                                                                 "vehicle_id")
+            stamp = self.db.moment()
+            self.db.many("UPDATE vehicle SET mileage = ?, updated_at = ? WHERE id = ?",
+                         [(km, stamp, vid) for km, vid in rows.iter_rows()])
+            self.km_dirty.clear()
+        for sql in self.dropped:
+            self.db.execute(sql)
+        self.dropped.clear()
 
+    # --- what the database already knows -------------------------------------------
 
-def _py(db: _Db, value, field: str):
-    """A stored value as Python compares it (SQLite gives dates back as text)."""
-    if field in ("purchase_date", "warranty_end", "insurance_expiry", "birthday"):
-        return db.to_date(value)
-    return value
+    _VCOLS = ("id, plate, plate_raw, vin, model, colour, purchase_date, warranty_end, insurance_expiry, region, "
+              "customer_id, mileage")
+    _CCOLS = "id, name, phone, gender, birthday, address, region"
 
+    def _load_vehicles(self, vins: list[str], plates: list[str]) -> None:
+        db = self.db
+        vins = [v for v in vins if v not in self.seen_vins]
+        plates = [p for p in plates if p not in self.seen_plates]
+        self.seen_vins.update(vins)
+        self.seen_plates.update(plates)
+        found: dict[int, tuple] = {}
+        for chunk in _chunks(vins):
+            cond, params = db.any_of("vin", chunk)
+            for r in db.rows(f"SELECT {self._VCOLS} FROM vehicle WHERE {cond}", params):
+                found[r[0]] = r
+        for chunk in _chunks(plates):
+            cond, params = db.any_of("plate", chunk)
+            for r in db.rows(f"SELECT {self._VCOLS} FROM vehicle WHERE store_id = ? AND {cond}",
+                             [self.store_id, *params]):
+                found[r[0]] = r
+        rows = [found[i] for i in sorted(found) if i not in self.vin_of]
+        if not rows:
+            return
+        claimed = set(self.by_plate)  # a plate this import gave a car keeps it
+        for r in rows:
+            vid, plate, vin = r[0], r[1], r[3]
+            self.vin_of[vid] = vin
+            if vin:
+                self.by_vin.setdefault(vin, vid)
+            if plate and plate not in claimed:
+                self.by_plate[plate] = vid  # by id: the newest car holding a plate wins it
+        newest: dict[int, object] = {}  # as the driver gives it; _frame makes it a date
+        if self.kind == "visits":
+            for chunk in _chunks([r[0] for r in rows]):
+                cond, params = db.any_of("vehicle_id", chunk)
+                for vid, day in db.rows(f"SELECT vehicle_id, MAX(date_in) FROM visit WHERE {cond} GROUP BY vehicle_id",
+                                        params):
+                    newest[vid] = day
+        loaded = _frame(db, [(*r, newest.get(r[0])) for r in rows], V_SCHEMA)
+        self.vstate = pl.concat([self.vstate, loaded])
+        self._load_customers_by_id([r[10] for r in rows if r[10] is not None])
 
-def _db_value(db: _Db, value):
-    return db.day(value) if isinstance(value, date) and not isinstance(value, datetime) else value
+    def _add_customers(self, rows: list[tuple]) -> None:
+        rows = [r for r in rows if r[0] not in self.customer_ids]
+        if rows:
+            self.customer_ids.update(r[0] for r in rows)
+            self.cstate = pl.concat([self.cstate, _frame(self.db, rows, C_SCHEMA)])
 
+    def _load_customers_by_id(self, ids: list[int]) -> None:
+        ids = sorted({i for i in ids if i not in self.customer_ids})
+        for chunk in _chunks(ids):
+            cond, params = self.db.any_of("id", chunk)
+            self._add_customers(self.db.rows(f"SELECT {self._CCOLS} FROM customer WHERE {cond}", params))
 
-class _Owners(dict):
-    """slot index -> customer id; ``renamed``: customers whose name or phone changed;
-    ``touched``: slots whose owner's details changed."""
+    def _load_customers_by_phone(self, phones: list[str]) -> None:
+        phones = [p for p in phones if p not in self.seen_phones]
+        self.seen_phones.update(phones)
+        for chunk in _chunks(phones):
+            cond, params = self.db.any_of("phone", chunk)
+            rows = self.db.rows(f"SELECT {self._CCOLS} FROM customer WHERE store_id = ? AND {cond} ORDER BY id",
+                                [self.store_id, *params])
+            for r in rows:
+                self.by_phone.setdefault(r[2], r[0])  # the oldest customer with a phone is the one
+            self._add_customers(rows)
 
-    renamed: set[int]
-    touched: set[int]
+    # --- which car is each row ----------------------------------------------------------
 
-
-def _resolve_customers(db: _Db, latest: pl.DataFrame, slots: list[_Slot], *, store_id: int,
-                       counts: IngestCounts) -> _Owners:
-    """slot index -> customer id, creating and updating customers as the rows say."""
-    owners = _Owners()
-    owners.renamed = set()
-    owners.touched = set()
-    phones = latest["phone"].drop_nulls().unique().to_list()
-    ccols = ["id", *CUSTOMER_FIELDS]
-    by_phone: dict[str, dict] = {}
-    for chunk in _chunks(phones):
-        cond, params = db.any_of("phone", chunk)
-        for r in db.rows(f"SELECT {', '.join(ccols)} FROM customer WHERE store_id = ? AND {cond} ORDER BY id",
-                         [store_id, *params]):
-            by_phone.setdefault(r[2], dict(zip(ccols, r)))
-    current_ids = [s.customer_id for s in slots if s.customer_id is not None]
-    current: dict[int, dict] = {}
-    for chunk in _chunks(current_ids):
-        cond, params = db.any_of("id", chunk)
-        for r in db.rows(f"SELECT {', '.join(ccols)} FROM customer WHERE {cond}", params):
-            current[r[0]] = dict(zip(ccols, r))
-
-    new: list[dict] = []
-    changes: dict[int, dict] = {}
-    for rec in latest.iter_rows(named=True):
-        slot = slots[rec["_slot"]]
-        name, phone = rec["customer"], rec["phone"]
-        details = {"gender": rec["gender"], "birthday": rec["birthday"], "address": rec["address"],
-                   "region": rec["region"]}
-        if phone:
-            cust = by_phone.get(phone)
-            if cust is None:
-                cust = {"id": None, "name": name or "", "phone": phone, **details}
-                by_phone[phone] = cust
-                new.append(cust)
+    def _resolve(self, pairs: pl.DataFrame) -> tuple[list[int], set[int]]:
+        """A vehicle id per (vin, plate) pair, in order; new cars get fresh ids."""
+        pending: list[dict] = []  # new cars, as mutable records until they have ids
+        out: list[object] = []
+        for vin, plate in pairs.iter_rows():
+            if vin:
+                vid = self.by_vin.get(vin)
+                if vid is None:
+                    held = self.by_plate.get(plate) if plate else None
+                    if held is not None and self._vin(held) is None:
+                        vid = held  # the same car, known so far without its VIN
+                        self._set_vin(held, vin)
+                    else:
+                        vid = {"vin": vin}
+                        pending.append(vid)
+                    self.by_vin[vin] = vid
+                if plate:
+                    self.by_plate[plate] = vid
             else:
-                update = {k: v for k, v in details.items() if v is not None and _py(db, cust.get(k), k) != v}
-                if name and not cust.get("name"):
-                    update["name"] = name
-                if update:
-                    cust.update(update)
-                    if cust["id"] is not None:
-                        changes.setdefault(cust["id"], {}).update(update)
-                        owners.touched.add(rec["_slot"])
-        elif name:
-            mine = current.get(slot.customer_id) if slot.customer_id else None
-            if mine is not None and mine["name"] == name:
-                cust = mine
-                update = {k: v for k, v in details.items() if v is not None and _py(db, cust.get(k), k) != v}
-                if update:
-                    cust.update(update)
-                    changes.setdefault(cust["id"], {}).update(update)
-                    owners.touched.add(rec["_slot"])
-            else:
-                cust = {"id": None, "name": name, "phone": None, **details}
-                new.append(cust)
+                vid = self.by_plate.get(plate)
+                if vid is None:
+                    vid = {"vin": None}
+                    pending.append(vid)
+                    self.by_plate[plate] = vid
+            out.append(vid)
+        ids = self.db.new_ids("vehicle", len(pending))
+        for record, real in zip(pending, ids):
+            record["id"] = real
+            self.vin_of[real] = record["vin"]
+        if pending:
+            for table in (self.by_vin, self.by_plate):
+                for key, value in table.items():
+                    if isinstance(value, dict):
+                        table[key] = value["id"]
+        return [v["id"] if isinstance(v, dict) else v for v in out], set(ids)
+
+    def _vin(self, vid) -> str | None:
+        return vid["vin"] if isinstance(vid, dict) else self.vin_of.get(vid)
+
+    def _set_vin(self, vid, vin: str) -> None:
+        if isinstance(vid, dict):
+            vid["vin"] = vin
         else:
-            continue
-        owners[rec["_slot"]] = cust
-    ids = db.new_ids("customer", len(new))
-    stamp = db.moment()
-    rows = []
-    for cust, cid in zip(new, ids):
-        cust["id"] = cid
-        rows.append((cid, store_id, cust["name"], cust["phone"], cust["gender"], db.day(cust["birthday"]),
-                     cust["address"], cust["region"], db.flag(False), stamp, stamp))
-    db.insert("customer", ("id", "store_id", "name", "phone", "gender", "birthday", "address", "region",
-                           "do_not_contact", "created_at", "updated_at"), rows)
-    counts.customers_created += len(rows)
-    by_fields: dict[tuple, list[tuple]] = {}
-    for cid, update in changes.items():
-        keys = tuple(sorted(update))
-        by_fields.setdefault(keys, []).append((*(_db_value(db, update[k]) for k in keys), stamp, cid))
-        if "name" in update:
-            owners.renamed.add(cid)
-    for keys, params in by_fields.items():
-        db.many(f"UPDATE customer SET {', '.join(f'{k} = ?' for k in keys)}, updated_at = ? WHERE id = ?", params)
-    resolved = _Owners({k: c["id"] for k, c in owners.items()})
-    resolved.renamed = owners.renamed
-    resolved.touched = owners.touched
-    return resolved
+            self.vin_of[vid] = vin
 
+    # --- one batch -------------------------------------------------------------------
 
-def reindex_terms(db: _Db, vehicle_ids: list[int]) -> None:
-    """:func:`store.lookup.reindex_vehicles` for many cars at once: the same terms
-    (:func:`store.lookup.terms_for`), written by the bulk path rather than the ORM."""
-    for chunk in _chunks(vehicle_ids):
-        cond, params = db.any_of("vehicle_id", chunk)
-        db.execute(f"DELETE FROM searchterm WHERE {cond}", params)
-        cond, params = db.any_of("v.id", chunk)
-        found = db.rows(
-            "SELECT v.id, v.plate, v.vin, c.name, c.phone FROM vehicle v LEFT JOIN customer c ON c.id = v.customer_id "
-            f"WHERE {cond}", params)
-        # In index order: a B-tree takes sorted keys about twice as fast as random ones.
-        db.insert("searchterm", ("vehicle_id", "term"), sorted(
-            ((vid, term) for vid, plate, vin, name, phone in found
-             for term in terms_for(plate=plate, vin=vin, name=name, phone=phone)),
-            key=lambda r: r[1],
-        ))
+    def summary(self, valid_rows: int) -> IngestCounts:
+        """The file's counts; for a vehicles export the rows are cars, so inserted,
+        updated and unchanged count cars."""
+        counts = IngestCounts(**asdict(self.counts))
+        return _as_rows(counts, valid_rows) if self.kind == "vehicles" else counts
 
-
-def _vehicles_of(db: _Db, customer_ids: Iterable[int]) -> set[int]:
-    out: set[int] = set()
-    for chunk in _chunks(sorted(customer_ids)):
-        cond, params = db.any_of("customer_id", chunk)
-        out.update(r[0] for r in db.rows(f"SELECT id FROM vehicle WHERE {cond}", params))
-    return out
-
-
-# --- the two kinds of export ------------------------------------------------------
-
-
-def ingest_vehicles(session: Session, rows: pl.DataFrame, *, store_id: int) -> IngestCounts:
-    """A vehicles/customers export: one row per car (the later row wins)."""
-    counts = IngestCounts()
-    if rows.is_empty():
+    def add(self, rows: pl.DataFrame) -> IngestCounts:
+        """Upsert one batch of typed rows (see importers.parse.TYPED_SCHEMA)."""
+        counts = IngestCounts()
+        if rows.is_empty():
+            return counts
+        if self.kind == "visits":
+            rows = rows.sort(["date_in", "_row"])
+        keyed = self._vehicles(rows, counts)
+        if self.kind == "visits":
+            self._visits(keyed, counts)
+        self.counts.add(counts)
         return counts
-    before = counts.vehicles_created
-    resolve_vehicles(session, rows, store_id=store_id, kind="vehicles", counts=counts)
-    counts.inserted = counts.vehicles_created - before
-    counts.updated = counts.vehicles_updated
-    counts.unchanged = rows.height - counts.inserted - counts.updated
-    return counts
 
-
-def ingest_visits(session: Session, rows: pl.DataFrame, *, store_id: int) -> IngestCounts:
-    """A visits (repair orders) export: one row per RO; cars and owners come along."""
-    counts = IngestCounts()
-    if rows.is_empty():
-        return counts
-    keyed = resolve_vehicles(session, rows, store_id=store_id, kind="visits", counts=counts)
-    db = _Db(session)
-    keyed = keyed.rename({"sa": "sa_name"}).with_columns(pl.col("repair_type_raw").str.slice(0, 40))
-    # The same RO twice in one batch: the later row is the one that counts.
-    last = keyed.sort("_row").unique("ro_number", keep="last", maintain_order=True)
-    superseded = keyed.height - last.height
-
-    ros = last["ro_number"].to_list()
-    stored: list[tuple] = []
-    for chunk in _chunks(ros):
-        cond, params = db.any_of("ro_number", chunk)
-        stored += db.rows(f"SELECT id, ro_number, {', '.join(VISIT_COLUMNS)} FROM visit WHERE store_id = ? AND {cond}",
-                          [store_id, *params])
-    schema = {"_id": pl.Int64, "ro_number": pl.String, **{f"_{c}": _VISIT_TYPES[c] for c in VISIT_COLUMNS}}
-    if not stored:
-        old = pl.DataFrame(schema=schema)
-    elif db.pg:
-        old = pl.DataFrame(stored, schema=schema, orient="row")
-    else:  # SQLite hands dates back as text
-        as_text = {k: (pl.String if v == pl.Date else v) for k, v in schema.items()}
-        old = pl.DataFrame(stored, schema=as_text, orient="row").with_columns(
-            pl.col(f"_{c}").str.slice(0, 10).str.to_date() for c in ("date_in", "settled_on"))
-    both = last.join(old, on="ro_number", how="left")
-    is_new = pl.col("_id").is_null()
-    same = pl.all_horizontal(*(pl.col(c).eq_missing(pl.col(f"_{c}")) for c in VISIT_COLUMNS))
-    fresh = both.filter(is_new)
-    changed = both.filter(~is_new & ~same)
-    counts.inserted = fresh.height
-    counts.updated = changed.height
-    counts.unchanged = both.height - fresh.height - changed.height
-    counts.updated += superseded  # an earlier duplicate row was replaced by a later one
-
-    def values(frame: pl.DataFrame, cols: Sequence[str]) -> list[tuple]:
-        if not db.pg:
-            frame = frame.with_columns(pl.col(c).cast(pl.String) for c in ("date_in", "settled_on"))
-        return frame.select(cols).rows()
-
-    db.insert("visit", ("store_id", "ro_number", *VISIT_COLUMNS, "status"),
-              values(fresh.sort("ro_number").with_columns(pl.lit(store_id).alias("store_id"), pl.lit("settled").alias("status")),
-                     ("store_id", "ro_number", *VISIT_COLUMNS, "status")))
-    db.many(f"UPDATE visit SET {', '.join(f'{c} = ?' for c in VISIT_COLUMNS)} WHERE id = ?",
-            values(changed, (*VISIT_COLUMNS, "_id")))
-
-    # The car's mileage is its latest visit's (a vehicles export may have set it before).
-    touched = keyed["vehicle_id"].unique().to_list()
-    for chunk in _chunks(touched):
-        cond, params = db.any_of("id", chunk)
-        db.execute(
-            "UPDATE vehicle SET mileage = COALESCE((SELECT v.mileage FROM visit v WHERE v.vehicle_id = vehicle.id "
-            "AND v.mileage IS NOT NULL AND v.status <> 'cancelled' ORDER BY v.date_in DESC, v.id DESC LIMIT 1), "
-            f"mileage) WHERE {cond}",
-            params,
+    def _vehicles(self, rows: pl.DataFrame, counts: IngestCounts) -> pl.DataFrame:
+        db = self.db
+        pairs = rows.select("vin", "plate").unique(maintain_order=True)
+        self._load_vehicles(pairs["vin"].drop_nulls().unique().to_list(),
+                            pairs["plate"].drop_nulls().unique().to_list())
+        ids, new_ids = self._resolve(pairs)
+        keyed = rows.join(pairs.with_columns(pl.Series("vehicle_id", ids, pl.Int64)), on=["vin", "plate"],
+                          how="left", nulls_equal=True)
+        visits = self.kind == "visits"
+        latest = keyed.group_by("vehicle_id", maintain_order=True).agg(
+            *(pl.col(a).drop_nulls().last() for a in V_ATTRS),
+            *(pl.col(c).drop_nulls().last() for c in ("customer", "phone", "gender", "birthday", "address")),
+            pl.col("region").drop_nulls().last().alias("c_region"),
+            pl.col("mileage").drop_nulls().last(),
+            pl.col("date_in").max().alias("latest_date"),
+            pl.col("date_in").filter(pl.col("mileage").is_not_null()).last().alias("mileage_date"),
         )
+        vids = latest["vehicle_id"].to_list()
+        latest = latest.with_columns(
+            pl.col("vehicle_id").replace_strict(_mapping(vids, self.vin_of), default=None, return_dtype=pl.String)
+            .alias("vin"))
+        j = latest.join(self.vstate, on="vehicle_id", how="left", suffix="_old")
+        j = j.with_columns(pl.col("vehicle_id").is_in(list(new_ids)).alias("is_new"))
+        if visits:
+            fresh = pl.col("newest").is_null() | (pl.col("latest_date") >= pl.col("newest"))
+            km_ok = pl.col("mileage").is_not_null() & (
+                pl.col("newest").is_null() | (pl.col("mileage_date") >= pl.col("newest")))
+        else:
+            fresh = pl.lit(True)
+            km_ok = pl.col("mileage").is_not_null()
+        j = j.with_columns(fresh.alias("fresh"), km_ok.alias("km_ok"))
+
+        owners, renamed, touched = self._owners(j, counts)
+        j = j.join(owners, on="vehicle_id", how="left").rename({"customer_id": "customer_id_old"})
+        merged = j.with_columns(
+            *(pl.when(pl.col("fresh") & pl.col(a).is_not_null()).then(pl.col(a)).otherwise(pl.col(f"{a}_old"))
+              .alias(a) for a in V_ATTRS),
+            pl.when(pl.col("fresh") & pl.col("owner").is_not_null()).then(pl.col("owner"))
+            .otherwise(pl.col("customer_id_old")).alias("customer_id"),
+            pl.when(pl.col("km_ok")).then(pl.col("mileage")).otherwise(pl.col("mileage_old")).alias("mileage"),
+            (pl.max_horizontal("newest", "latest_date") if visits else pl.col("newest")).alias("newest"),
+        )
+        moved = (pl.col("plate").ne_missing(pl.col("plate_old")) | pl.col("vin").ne_missing(pl.col("vin_old"))
+                 | pl.col("customer_id").ne_missing(pl.col("customer_id_old")))
+        changed = moved | pl.any_horizontal(*(pl.col(a).ne_missing(pl.col(f"{a}_old")) for a in V_ATTRS[1:]))
+        km_changed = pl.col("mileage").ne_missing(pl.col("mileage_old"))
+        merged = merged.with_columns(moved.alias("moved"), changed.alias("changed"), km_changed.alias("km_changed"))
+
+        stamp = db.moment()
+        cols = ("vehicle_id", "customer_id", "plate", "plate_raw", "vin", "model", "colour", "purchase_date",
+                "warranty_end", "insurance_expiry", "region", "mileage")
+        # A car seen again with only a newer mileage is written once, when the file is done.
+        km_only = merged.filter(~pl.col("is_new") & ~pl.col("changed") & pl.col("km_changed"))["vehicle_id"]
+        self.km_dirty.update(km_only.to_list())
+        fresh_rows = merged.filter(pl.col("is_new"))
+        ins = ("id", *cols[1:], "store_id", "created_at", "updated_at")
+        db.insert("vehicle", ins, _tuples(db, fresh_rows.rename({"vehicle_id": "id"}).with_columns(
+            pl.lit(self.store_id).alias("store_id"), pl.lit(stamp).alias("created_at"),
+            pl.lit(stamp).alias("updated_at")), ins))
+        counts.vehicles_created += fresh_rows.height
+        updates = merged.filter(~pl.col("is_new") & pl.col("changed"))
+        db.many(f"UPDATE vehicle SET {', '.join(f'{c} = ?' for c in cols[1:])}, updated_at = ? WHERE id = ?",
+                [(*r[1:], stamp, r[0]) for r in _tuples(db, updates, cols)])
+        existing = merged.filter(~pl.col("is_new"))
+        if visits:
+            counts.vehicles_updated += existing.filter(pl.col("changed")).height
+        else:
+            counts.vehicles_updated += existing.filter(
+                pl.col("changed") | pl.col("km_changed") | pl.col("vehicle_id").is_in(list(touched))).height
+
+        batch_state = merged.select(list(V_SCHEMA))
+        self.vstate = pl.concat([self.vstate.join(batch_state.select("vehicle_id"), on="vehicle_id", how="anti"),
+                                 batch_state])
+        reindex = set(merged.filter(pl.col("is_new") | pl.col("moved"))["vehicle_id"].to_list())
+        if renamed:
+            reindex |= set(self.vstate.filter(pl.col("customer_id").is_in(list(renamed)))["vehicle_id"].to_list())
+        self._reindex(sorted(reindex), new_ids)
+        return keyed
+
+    def _owners(self, j: pl.DataFrame, counts: IngestCounts) -> tuple[pl.DataFrame, set[int], set[int]]:
+        """(vehicle_id -> owner, renamed customers, vehicles whose owner's details changed).
+
+        By phone within the store; without a phone, the car's owner if the name is
+        the same, else a new customer for that name and car."""
+        db = self.db
+        want = j.filter(pl.col("fresh") & (pl.col("phone").is_not_null() | pl.col("customer").is_not_null()))
+        if want.is_empty():
+            return pl.DataFrame(schema={"vehicle_id": pl.Int64, "owner": pl.Int64}), set(), set()
+        phones = want["phone"].drop_nulls().unique().to_list()
+        self._load_customers_by_phone(phones)
+        names = want.join(self.cstate.select("customer_id", pl.col("name").alias("owner_name")), on="customer_id",
+                          how="left")
+        new_rows: list[dict] = []
+        by_vehicle: dict[int, int] = {}
+        unknown = [p for p in phones if p not in self.by_phone]
+        if unknown:
+            new_rows += names.filter(pl.col("phone").is_in(unknown)).unique("phone", keep="first",
+                                                                             maintain_order=True).to_dicts()
+        for rec in names.filter(pl.col("phone").is_null()).iter_rows(named=True):
+            if rec["customer_id"] is not None and rec["owner_name"] == rec["customer"]:
+                by_vehicle[rec["vehicle_id"]] = rec["customer_id"]
+            else:
+                new_rows.append(rec)
+        ids = db.new_ids("customer", len(new_rows))
+        stamp = db.moment()
+        created = []
+        for rec, cid in zip(new_rows, ids):
+            if rec["phone"] is not None:
+                self.by_phone[rec["phone"]] = cid
+            else:
+                by_vehicle[rec["vehicle_id"]] = cid
+            created.append((cid, rec["customer"] or "", rec["phone"], rec["gender"], rec["birthday"], rec["address"],
+                            rec["c_region"]))
+        if created:
+            frame = pl.DataFrame(created, schema=C_SCHEMA, orient="row")
+            db.insert("customer", ("id", "store_id", "name", "phone", "gender", "birthday", "address", "region",
+                                   "do_not_contact", "created_at", "updated_at"),
+                      [(r[0], self.store_id, *r[1:], db.flag(False), stamp, stamp)
+                       for r in _tuples(db, frame, list(C_SCHEMA))])
+            self.customer_ids.update(ids)
+            self.cstate = pl.concat([self.cstate, frame])
+        owner = (pl.col("phone").replace_strict(_mapping(phones, self.by_phone), default=None, return_dtype=pl.Int64)
+                 if phones else pl.lit(None, pl.Int64))
+        by_car = pl.col("vehicle_id").replace_strict(by_vehicle, default=None, return_dtype=pl.Int64) \
+            if by_vehicle else pl.lit(None, pl.Int64)
+        owners = want.select("vehicle_id", pl.coalesce(owner, by_car).alias("owner"),
+                             "customer", "gender", "birthday", "address", "c_region")
+
+        # Details of customers already known: the later row fills in or corrects them.
+        known = owners.filter(~pl.col("owner").is_in(ids)).join(
+            self.cstate, left_on="owner", right_on="customer_id", how="inner", suffix="_c")
+        upd = known.with_columns(
+            pl.when(pl.col("name").is_null() | (pl.col("name") == "")).then(pl.col("customer"))
+            .otherwise(pl.col("name")).alias("new_name"),
+            *(pl.coalesce(pl.col(d), pl.col(f"{d}_c")).alias(f"new_{d}") for d in C_DETAILS),
+        ).filter(
+            pl.col("new_name").ne_missing(pl.col("name"))
+            | pl.any_horizontal(*(pl.col(f"new_{d}").ne_missing(pl.col(f"{d}_c")) for d in C_DETAILS))
+        )
+        touched = set(upd["vehicle_id"].to_list())
+        upd = upd.unique("owner", keep="last", maintain_order=True)
+        renamed: set[int] = set()
+        if not upd.is_empty():
+            renamed = set(upd.filter(pl.col("new_name").ne_missing(pl.col("name")))["owner"].to_list())
+            rows = _tuples(db, upd, ("new_name", *(f"new_{d}" for d in C_DETAILS), "owner"))
+            db.many("UPDATE customer SET name = ?, gender = ?, birthday = ?, address = ?, region = ?, updated_at = ? "
+                    "WHERE id = ?", [(*r[:-1], stamp, r[-1]) for r in rows])
+            fresh_state = upd.select(pl.col("owner").alias("customer_id"), pl.col("new_name").alias("name"),
+                                     "phone", *(pl.col(f"new_{d}").alias(d) for d in C_DETAILS)).cast(C_SCHEMA)
+            self.cstate = pl.concat([self.cstate.join(fresh_state.select("customer_id"), on="customer_id", how="anti"),
+                                     fresh_state])
+        counts.customers_created += len(created)
+        return owners.select("vehicle_id", "owner"), renamed, touched
+
+    def _reindex(self, vehicle_ids: list[int], new_ids: set[int]) -> None:
+        """:func:`store.lookup.reindex_vehicles` for many cars at once: the same terms
+        (:func:`store.lookup.terms_for`), from the state in hand, by the bulk path."""
+        if not vehicle_ids:
+            return
+        db = self.db
+        old = [v for v in vehicle_ids if v not in new_ids]
+        for chunk in _chunks(old):
+            cond, params = db.any_of("vehicle_id", chunk)
+            db.execute(f"DELETE FROM searchterm WHERE {cond}", params)
+        cars = self.vstate.filter(pl.col("vehicle_id").is_in(vehicle_ids)).join(
+            self.cstate.select("customer_id", "name", "phone"), on="customer_id", how="left")
+        ids: list[int] = []
+        terms: list[str] = []
+        for vid, plate, vin, name, phone in cars.select("vehicle_id", "plate", "vin", "name", "phone").iter_rows():
+            found = terms_for(plate=plate, vin=vin, name=name, phone=phone)
+            terms += found
+            ids += [vid] * len(found)
+        # In index order: a B-tree takes sorted keys about twice as fast as random ones.
+        db.insert("searchterm", ("vehicle_id", "term"),
+                  pl.DataFrame({"vehicle_id": ids, "term": terms}, schema={"vehicle_id": pl.Int64, "term": pl.String})
+                  .sort("term").rows())
+
+    # --- visits --------------------------------------------------------------------------
+
+    def _visits(self, keyed: pl.DataFrame, counts: IngestCounts) -> None:
+        db = self.db
+        keyed = keyed.rename({"sa": "sa_name"}).with_columns(pl.col("repair_type_raw").str.slice(0, 40))
+        # The same RO twice in one batch: the later row is the one that counts.
+        last = keyed.sort("_row").unique("ro_number", keep="last", maintain_order=True)
+        superseded = keyed.height - last.height
+        stored: list[tuple] = []
+        for chunk in _chunks(last["ro_number"].to_list()):
+            cond, params = db.any_of("ro_number", chunk)
+            stored += db.rows(f"SELECT id, ro_number, {', '.join(VISIT_COLUMNS)} FROM visit "
+                              f"WHERE store_id = ? AND {cond}", [self.store_id, *params])
+        schema = {"_id": pl.Int64, "ro_number": pl.String, **{f"_{c}": _VISIT_TYPES[c] for c in VISIT_COLUMNS}}
+        old = _frame(db, stored, schema)
+        both = last.join(old, on="ro_number", how="left")
+        is_new = pl.col("_id").is_null()
+        same = pl.all_horizontal(*(pl.col(c).eq_missing(pl.col(f"_{c}")) for c in VISIT_COLUMNS))
+        fresh = both.filter(is_new).sort("ro_number")  # in the unique index's order
+        changed = both.filter(~is_new & ~same)
+        counts.inserted += fresh.height
+        counts.updated += changed.height + superseded  # an earlier duplicate row was replaced by a later one
+        counts.unchanged += both.height - fresh.height - changed.height
+        cols = ("store_id", "ro_number", *VISIT_COLUMNS, "status")
+        db.insert("visit", cols, _tuples(db, fresh.with_columns(pl.lit(self.store_id).alias("store_id"),
+                                                                pl.lit("settled").alias("status")), cols))
+        db.many(f"UPDATE visit SET {', '.join(f'{c} = ?' for c in VISIT_COLUMNS)} WHERE id = ?",
+                _tuples(db, changed, (*VISIT_COLUMNS, "_id")))
+
+
+def _as_rows(counts: IngestCounts, rows: int) -> IngestCounts:
+    """For a vehicles export the rows are cars: inserted/updated/unchanged count them."""
+    counts.inserted, counts.updated = counts.vehicles_created, counts.vehicles_updated
+    counts.unchanged = rows - counts.inserted - counts.updated
     return counts
 
 

@@ -189,10 +189,29 @@ def test_a_killed_import_leaves_no_half_file_and_the_next_run_completes_it(engin
         import_file(engine, path, store_id=store_id, batch_rows=10, progress=die_after_first_batch)
     assert count(engine, Visit) == count(engine, Vehicle) == count(engine, SearchTerm) == 0
     assert count(engine, ImportJournal, ImportJournal.finished_at.is_(None)) == 1
+    assert _indexes(engine) == INDEXES  # rolled back with the rest, on the first import too
     result = import_file(engine, path, store_id=store_id, batch_rows=10)
     assert (result.inserted, result.completed_interrupted) == (30, True)
     assert count(engine, Visit) == 30 and count(engine, Vehicle) == 30
     assert count(engine, ImportJournal, ImportJournal.finished_at.is_(None)) == 0
+    assert _indexes(engine) == INDEXES
+    with read_session(engine) as s:
+        assert [m.plate for m in lookup(s, "A00007")] == ["粤A00007"]
+
+
+INDEXES = {"ix_visit_date_in", "ix_visit_sa_name", "ix_visit_vehicle_date", "ix_searchterm_term_vehicle",
+           "ix_searchterm_vehicle_id"}
+
+
+def _indexes(engine) -> set[str]:
+    """The secondary indexes of visit and searchterm (a first import on SQLite
+    builds them at the end: they must be there afterwards, whatever happened)."""
+    from sqlalchemy import inspect
+
+    found = set()
+    for table in ("visit", "searchterm"):
+        found |= {ix["name"] for ix in inspect(engine).get_indexes(table)}
+    return found & INDEXES
 
 
 def test_duplicates_across_batches_of_one_file(engine, store_id, tmp_path):
