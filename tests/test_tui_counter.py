@@ -517,6 +517,20 @@ async def test_the_palette_jumps_to_a_screen(shop):
         await wait_for(pilot, lambda: screen_name(app) == "FollowUpsScreen")
 
 
+async def test_the_palette_runs_an_action_of_the_screen(shop):
+    engine, _ = shop
+    app = DealerDeskApp(engine)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await open_profile(pilot, app, "a123")
+        await pilot.press("ctrl+p")
+        await wait_for(pilot, lambda: screen_name(app) == "CommandPalette")
+        await pilot.press(*"推荐")
+        await wait_for(pilot, lambda: any("推荐入会" in str(o.prompt) for o in app.screen.query_one(
+            "CommandList").options))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: screen_name(app) == "PitchScreen")
+
+
 async def test_english_by_the_language_setting(shop, monkeypatch):
     engine, _ = shop
     monkeypatch.setenv("DEALERDESK_LANGUAGE", "en")
