@@ -78,6 +78,23 @@ def repair_type_code(text: str | None, extra: Mapping[str, Sequence[str]] | None
     return "other"
 
 
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+
+
+def id_number_problem(text: str) -> str | None:
+    """Why this is no resident ID number 身份证号 (18 characters with a GB 11643
+    check digit, or the old 15 digits), or None. A check digit that fails is how
+    an ID saved as a number (its last digits lost to a float) shows."""
+    if len(text) == 15 and text.isdigit():
+        return None
+    if len(text) != 18 or not text[:17].isdigit() or not (text[17].isdigit() or text[17] == "X"):
+        return "is not an ID number (18 characters, or 15 digits)"
+    check = "10X98765432"[sum(int(c) * w for c, w in zip(text, _ID_WEIGHTS)) % 11]
+    if text[17] != check:
+        return "fails its check digit (was it saved as a number?)"
+    return None
+
+
 def _clean(expr: pl.Expr) -> pl.Expr:
     """Trimmed (incl. full-width and non-breaking spaces), empty as null."""
     return expr.str.strip_chars().replace("", None)
@@ -277,6 +294,10 @@ def typed(raw: pl.DataFrame, header: Header, *, kind: str, today: date,
         pl.col("plate_raw").replace_strict(norm, default=None, return_dtype=pl.String).alias("plate"),
         pl.col("plate_raw").replace_strict(why, default=None, return_dtype=pl.String).alias("plate_why"),
     )
+    ids = out["id_number"].drop_nulls().unique().to_list()
+    bad_ids = {i: p for i in ids if (p := id_number_problem(i))}
+    out = out.with_columns(
+        pl.col("id_number").replace_strict(bad_ids, default=None, return_dtype=pl.String).alias("id_why"))
     types = out["repair_type_raw"].drop_nulls().unique().to_list()
     out = out.with_columns(
         pl.col("repair_type_raw")
@@ -292,6 +313,7 @@ def typed(raw: pl.DataFrame, header: Header, *, kind: str, today: date,
          "{value!r} is not a VIN (17 letters and digits, no I, O or Q)"),
         ("phone", "phone_scientific", pl.col("phone_text").str.contains(_SCIENTIFIC).fill_null(False), "phone_text",
          "{value!r} lost its digits: the phone was saved as a number in scientific notation"),
+        ("id_number", "id_invalid", pl.col("id_why").is_not_null(), "id_number", "{value!r} {id_why}"),
         ("mileage", "mileage_invalid", pl.col("mileage_text").is_not_null()
          & (pl.col("mileage").is_null() | (pl.col("mileage") > 3_000_000)), "mileage_text",
          "{value!r} is not a mileage in km"),
@@ -325,6 +347,7 @@ def typed(raw: pl.DataFrame, header: Header, *, kind: str, today: date,
           for i, (_, _, cond, value_col, _) in enumerate(checks)),
         *(cond.fill_null(False).alias(f"_b{i}") for i, (_, _, cond, _, _) in enumerate(checks)),
         pl.col("plate_why"),
+        pl.col("id_why"),
     )
     bad_any = pl.any_horizontal(*(pl.col(f"_b{i}") for i in range(len(checks)))) if checks else pl.lit(False)
     bad = flags.filter(bad_any)
@@ -335,7 +358,8 @@ def typed(raw: pl.DataFrame, header: Header, *, kind: str, today: date,
                 value = rec[f"_x{i}"]
                 label = _label(header, name)
                 rejects.append(Reject(row=rec["_row"], field=name, column=label, value=value,
-                                      reason=template.format(value=value, why=rec["plate_why"]), code=code))
+                                      reason=template.format(value=value, why=rec["plate_why"], id_why=rec["id_why"]),
+                                      code=code))
     if not bad.is_empty():
         out = out.join(bad.select("_row"), on="_row", how="anti")
 

@@ -31,6 +31,7 @@ from sqlmodel import Session
 
 from store.clock import now
 from store.lookup import terms_for
+from store.pii import encrypt_id_number
 from store.models import ImportJournal
 
 SQLITE_CACHE_KIB = 128 * 1024
@@ -143,9 +144,10 @@ V_SCHEMA: dict[str, pl.DataType] = {
 V_ATTRS = ("plate", "plate_raw", "model", "colour", "purchase_date", "warranty_end", "insurance_expiry", "region")
 C_SCHEMA: dict[str, pl.DataType] = {
     "customer_id": pl.Int64, "name": pl.String, "phone": pl.String, "gender": pl.String, "birthday": pl.Date,
-    "address": pl.String, "c_region": pl.String,
+    "address": pl.String, "c_region": pl.String, "has_id": pl.Int64,
 }
 C_DETAILS = ("gender", "birthday", "address", "c_region")
+# has_id: whether the customer's ID number is on file (kept encrypted, see store.pii).
 
 
 def _frame(db: _Db, rows: list[tuple], schema: dict[str, pl.DataType]) -> pl.DataFrame:
@@ -231,7 +233,8 @@ class Ingest:
 
     _VCOLS = ("id, plate, plate_raw, vin, model, colour, purchase_date, warranty_end, insurance_expiry, region, "
               "customer_id, mileage")
-    _CCOLS = "id, name, phone, gender, birthday, address, region"
+    _CCOLS = ("id, name, phone, gender, birthday, address, region, "
+              "CASE WHEN id_number_enc IS NULL THEN 0 ELSE 1 END")
 
     def _load_vehicles(self, vins: list[str], plates: list[str]) -> None:
         db = self.db
@@ -373,7 +376,8 @@ class Ingest:
         visits = self.kind == "visits"
         latest = keyed.group_by("vehicle_id", maintain_order=True).agg(
             *(pl.col(a).drop_nulls().last() for a in V_ATTRS),
-            *(pl.col(c).drop_nulls().last() for c in ("customer", "phone", "gender", "birthday", "address")),
+            *(pl.col(c).drop_nulls().last() for c in ("customer", "phone", "gender", "birthday", "address",
+                                                     "id_number")),
             pl.col("region").drop_nulls().last().alias("c_region"),
             pl.col("mileage").drop_nulls().last(),
             pl.col("date_in").max().alias("latest_date"),
@@ -474,13 +478,14 @@ class Ingest:
             else:
                 by_vehicle[rec["vehicle_id"]] = cid
             created.append((cid, rec["customer"] or "", rec["phone"], rec["gender"], rec["birthday"], rec["address"],
-                            rec["c_region"]))
+                            rec["c_region"], int(rec["id_number"] is not None)))
         if created:
             frame = pl.DataFrame(created, schema=C_SCHEMA, orient="row")
+            secret = [encrypt_id_number(rec["id_number"]) for rec in new_rows]
             db.insert("customer", ("id", "store_id", "name", "phone", "gender", "birthday", "address", "region",
-                                   "do_not_contact", "created_at", "updated_at"),
-                      [(r[0], self.store_id, *r[1:], db.flag(False), stamp, stamp)
-                       for r in _tuples(db, frame, list(C_SCHEMA))])
+                                   "id_number_enc", "do_not_contact", "created_at", "updated_at"),
+                      [(r[0], self.store_id, *r[1:7], enc, db.flag(False), stamp, stamp)
+                       for r, enc in zip(_tuples(db, frame, list(C_SCHEMA)), secret)])
             self.customer_ids.update(ids)
             self.cstate = pl.concat([self.cstate, frame])
         owner = (pl.col("phone").replace_strict(_mapping(phones, self.by_phone), default=None, return_dtype=pl.Int64)
@@ -488,7 +493,7 @@ class Ingest:
         by_car = pl.col("vehicle_id").replace_strict(by_vehicle, default=None, return_dtype=pl.Int64) \
             if by_vehicle else pl.lit(None, pl.Int64)
         owners = want.select("vehicle_id", pl.coalesce(owner, by_car).alias("owner"),
-                             "customer", "gender", "birthday", "address", "c_region")
+                             "customer", "gender", "birthday", "address", "c_region", "id_number")
 
         # Details of customers already known: the later row fills in or corrects them.
         known = owners.filter(~pl.col("owner").is_in(ids)).join(
@@ -501,7 +506,16 @@ class Ingest:
             pl.col("new_name").ne_missing(pl.col("name"))
             | pl.any_horizontal(*(pl.col(f"new_{d}").ne_missing(pl.col(f"{d}_c")) for d in C_DETAILS))
         )
-        touched = set(upd["vehicle_id"].to_list())
+        # An ID number on file is never compared (it is encrypted); a missing one is filled in.
+        need_id = known.filter(pl.col("id_number").is_not_null() & (pl.col("has_id") == 0)) \
+            .unique("owner", keep="last", maintain_order=True)
+        if not need_id.is_empty():
+            db.many("UPDATE customer SET id_number_enc = ?, updated_at = ? WHERE id = ?",
+                    [(encrypt_id_number(i), stamp, o) for i, o in need_id.select("id_number", "owner").iter_rows()])
+            filled = need_id["owner"].to_list()
+            self.cstate = self.cstate.with_columns(
+                pl.when(pl.col("customer_id").is_in(filled)).then(1).otherwise(pl.col("has_id")).alias("has_id"))
+        touched = set(upd["vehicle_id"].to_list()) | set(need_id["vehicle_id"].to_list())
         upd = upd.unique("owner", keep="last", maintain_order=True)
         renamed: set[int] = set()
         if not upd.is_empty():
@@ -510,7 +524,9 @@ class Ingest:
             db.many("UPDATE customer SET name = ?, gender = ?, birthday = ?, address = ?, region = ?, updated_at = ? "
                     "WHERE id = ?", [(*r[:-1], stamp, r[-1]) for r in rows])
             fresh_state = upd.select(pl.col("owner").alias("customer_id"), pl.col("new_name").alias("name"),
-                                     "phone", *(pl.col(f"new_{d}").alias(d) for d in C_DETAILS)).cast(C_SCHEMA)
+                                     "phone", *(pl.col(f"new_{d}").alias(d) for d in C_DETAILS),
+                                     pl.when(pl.col("owner").is_in(need_id["owner"].implode())).then(1)
+                                     .otherwise(pl.col("has_id")).alias("has_id")).cast(C_SCHEMA)
             self.cstate = pl.concat([self.cstate.join(fresh_state.select("customer_id"), on="customer_id", how="anti"),
                                      fresh_state])
         counts.customers_created += len(created)

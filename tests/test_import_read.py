@@ -178,8 +178,8 @@ def test_amounts_with_separators_symbols_and_brackets(tmp_path):
 
 def test_phone_id_vin_and_plate_stay_text(tmp_path):
     rows = [["车牌号", "车架号", "车主", "手机", "身份证号"],
-            ["粤A·12345", "lgbh52e01cy000001", "张伟", 13812345678, "440101199001011234"],
-            ["粤 a12345", "", "张伟", "013812345678", "44010119900101123X"],
+            ["粤A·12345", "lgbh52e01cy000001", "张伟", 13812345678, "440101199001011233"],
+            ["粤 a12345", "", "张伟", "013812345678", "44010119900101109x"],
             ["粤Ａ１２３４５", "", "张伟", "+86 138-1234-5678", ""],
             ["粤AD12345", "", "李娜", "138 1234 5678", ""]]
     result, typed = read(write_xlsx(tmp_path / "p.xlsx", rows))
@@ -188,7 +188,17 @@ def test_phone_id_vin_and_plate_stay_text(tmp_path):
     assert typed["plate_raw"].to_list()[0] == "粤A·12345"
     assert typed["vin"].to_list()[0] == "LGBH52E01CY000001"
     assert typed["phone"].to_list() == ["13812345678", "013812345678", "13812345678", "13812345678"]
-    assert typed["id_number"].to_list()[:2] == ["440101199001011234", "44010119900101123X"]
+    assert typed["id_number"].to_list()[:2] == ["440101199001011233", "44010119900101109X"]
+
+
+def test_an_id_number_saved_as_a_number_is_caught_by_its_check_digit(tmp_path):
+    rows = [["车牌号", "车主", "身份证号"], ["粤A12345", "张伟", 440101199001011233], ["粤A12346", "李娜", "4401011990"]]
+    result, typed = read(write_xlsx(tmp_path / "ids.xlsx", rows))
+    assert typed.height == 0
+    (lost, short) = result.rejected
+    assert (lost.field, lost.code) == ("id_number", "id_invalid")
+    assert lost.reason.endswith("fails its check digit (was it saved as a number?)")
+    assert short.reason == "'4401011990' is not an ID number (18 characters, or 15 digits)"
 
 
 def test_repair_types_map_to_codes():

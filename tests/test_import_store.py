@@ -130,6 +130,23 @@ def test_same_vin_twice_is_one_vehicle_and_the_later_row_updates_it(engine, stor
     assert count(engine, Vehicle) == 2 and count(engine, Customer) == 2
 
 
+def test_id_numbers_are_kept_encrypted_and_filled_in_later(engine, store_id, tmp_path, monkeypatch):
+    from store.pii import decrypt_id_number
+
+    monkeypatch.setenv("DEALERDESK_KEY_FILE", str(tmp_path / "pii.key"))
+    first = [["车牌号", "车主", "手机", "身份证号"], ["粤A12345", "张伟", "13812345678", "440101199001011233"],
+             ["粤B12345", "李娜", "13900001234", ""]]
+    import_file(engine, write_xlsx(tmp_path / "a.xlsx", first), store_id=store_id)
+    later = [first[0], ["粤B12345", "李娜", "13900001234", "44010119900101109X"]]
+    assert import_file(engine, write_xlsx(tmp_path / "b.xlsx", later), store_id=store_id).updated == 1
+    with read_session(engine) as s:
+        people = {c.name: c for c in s.execute(select(Customer)).scalars()}
+    assert "440101199001011233" not in (people["张伟"].id_number_enc or "")  # not in clear
+    assert decrypt_id_number(people["张伟"].id_number_enc) == "440101199001011233"
+    assert decrypt_id_number(people["李娜"].id_number_enc) == "44010119900101109X"
+    assert import_file(engine, tmp_path / "b.xlsx", store_id=store_id).unchanged == 1
+
+
 def test_a_plate_known_without_vin_gets_its_vin(engine, store_id, tmp_path):
     rows = [VISIT_HEADER, visit("RO1", "粤A12345", day="2026-01-01"), visit("RO2", "粤A12345", vin=VIN_A,
                                                                             day="2026-02-01")]
