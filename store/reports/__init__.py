@@ -4,11 +4,17 @@ CLI and the screens render as a table, CSV, JSON or an Excel workbook.
 | module | report |
 | --- | --- |
 | :mod:`store.reports.churn` | churn 流失分析 and the class mix 客户分类结构 |
+| :mod:`store.reports.calls` | calls 回访/邀约效果 per SA, before and after adoption |
+| :mod:`store.reports.members` | the club's monthly KPIs 成效管理 |
+| :mod:`store.reports.costs` | what the club costs 会员服务费用核算, month by month |
+| :mod:`store.reports.books` | a report's workbook: every cut on its own sheet, with charts |
+| :mod:`store.reports.workbook` | writes a :class:`ReportBook` as an .xlsx file |
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 
@@ -24,6 +30,96 @@ class ReportTable:
     notes: list[str] = field(default_factory=list)
     # Columns holding percentages (shown with 2 decimals).
     percent_columns: tuple[str, ...] = ()
+    # Columns holding yuan as Decimal with 2 places (money is fen everywhere else).
+    money_columns: tuple[str, ...] = ()
+    # In a workbook: a stable code (JSON key, ``--sheet``), the sheet's title, its charts.
+    key: str | None = None
+    sheet: str | None = None
+    charts: list[ChartSpec] = field(default_factory=list)
+
+
+@dataclass
+class ChartSpec:
+    """A chart of a table's rows (the total row and the first ``skip`` rows left out):
+    ``category`` labels the rows, each of ``values`` is a series. ``kind``: bar
+    (horizontal), column, line, pie."""
+
+    kind: str
+    title: str
+    category: str
+    values: list[str]
+    y_title: str | None = None
+    stacked: bool = False
+    skip: int = 0  # rows left out at the top (e.g. income lines above a chart of costs)
+
+
+@dataclass
+class ReportBook:
+    """A report with several cuts: one :class:`ReportTable` per sheet."""
+
+    title: str
+    sheets: list[ReportTable]
+    notes: list[str] = field(default_factory=list)
+
+    def sheet(self, key: str) -> ReportTable:
+        for s in self.sheets:
+            if s.key == key:
+                return s
+        raise KeyError(f"no sheet {key!r}: choose from {', '.join(str(s.key) for s in self.sheets)}")
+
+
+def yuan(fen: int | None) -> Decimal | None:
+    """Fen as yuan with 2 places, exactly."""
+    return None if fen is None else (Decimal(int(fen)) / 100).quantize(Decimal("0.01"))
+
+
+@dataclass(frozen=True)
+class Month:
+    """A calendar month, ``2026-11``."""
+
+    year: int
+    month: int
+
+    @classmethod
+    def parse(cls, text: str) -> Month:
+        try:
+            y, m = text.strip().split("-")
+            month = cls(int(y), int(m))
+            date(month.year, month.month, 1)
+        except ValueError:
+            raise ValueError(f"{text!r} is not a month (YYYY-MM)") from None
+        return month
+
+    @classmethod
+    def of(cls, day: date) -> Month:
+        return cls(day.year, day.month)
+
+    @property
+    def first(self) -> date:
+        return date(self.year, self.month, 1)
+
+    @property
+    def last(self) -> date:
+        return self.next().first - timedelta(days=1)
+
+    def next(self) -> Month:
+        return Month(self.year + self.month // 12, self.month % 12 + 1)
+
+    def prev(self) -> Month:
+        return Month(self.year - (self.month == 1), (self.month - 2) % 12 + 1)
+
+    def back(self, n: int) -> Month:
+        index = self.year * 12 + self.month - 1 - n
+        return Month(index // 12, index % 12 + 1)
+
+    def __str__(self) -> str:
+        return f"{self.year:04d}-{self.month:02d}"
+
+    def __lt__(self, other: Month) -> bool:
+        return (self.year, self.month) < (other.year, other.month)
+
+    def __le__(self, other: Month) -> bool:
+        return (self.year, self.month) <= (other.year, other.month)
 
 
 def percent(part: int, whole: int) -> float | None:

@@ -1,0 +1,48 @@
+"""The Reports screen's interface to the store: a report book by name and month, and
+its workbook, each in its own short read (the screen calls these from workers).
+
+Who may read reports: a store manager (their store), a member specialist (their
+store's club figures), a group analyst (aggregates of every store, or of the store
+the counter is set to), the system. Service and sales advisors may not."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+
+from store.access import AccessDenied, Actor
+from store.db import read_session
+from store.reports import Month, ReportBook
+from store.reports.books import REPORTS, report_book
+from store.reports.workbook import write_workbook
+
+READERS = ("manager", "member", "analyst", "system")
+
+
+class ReportDesk:
+    def __init__(self, engine: Engine, actor: Actor, store_id: int | None) -> None:
+        self.engine = engine
+        self.actor = actor
+        self.store_id = store_id if store_id is not None else actor.store_id
+
+    @property
+    def may_read(self) -> bool:
+        return self.actor.role in READERS
+
+    def store_ids(self) -> list[int] | None:
+        if self.actor.role in ("system", "analyst") and self.store_id is None:
+            return None
+        return [self.store_id] if self.store_id is not None else None
+
+    def book(self, name: str, month: Month) -> ReportBook:
+        if not self.may_read:
+            raise AccessDenied("reports are for managers, member specialists and analysts")
+        if name not in REPORTS:
+            raise ValueError(f"no report {name!r}")
+        with read_session(self.engine) as session:
+            return report_book(session, name, month=month, store_ids=self.store_ids())
+
+    @staticmethod
+    def export(book: ReportBook, path: Path) -> Path:
+        return write_workbook(book, path)

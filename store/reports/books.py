@@ -1,0 +1,141 @@
+"""Each report as a manager's workbook (:class:`ReportBook`): the cut asked for on the
+first sheet, then the cuts a manager reads every month, each on its own sheet with
+its chart. The Reports screen shows the same books.
+
+| report | sheets after the one asked for | charts |
+| --- | --- | --- |
+| churn 流失分析 | by warranty, model, vehicle age, region, SA | churn and at-risk rates, stacked (their sum is the maximum possible churn) |
+| classes 客户分类结构 | the mix of the whole park; per group when cut | a pie of the classes; the shares per group, stacked |
+| calls 回访/邀约 | per SA; pitches and bookings per SA/CA | calls, booked, showed per SA; pitched, joined, bookings per person |
+| members 成效管理 | see :mod:`store.reports.members` | new members by class, pitches and bookings per SA/CA, spend, the 12-month trend |
+| costs 会员服务费用核算 | see :mod:`store.reports.costs` | costs by line and department, the 12-month trend |
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+from sqlmodel import Session
+
+from store.classes import CLASS_ORDER
+from store.reports import ChartSpec, Month, ReportBook, ReportTable
+from store.reports.labels import column_label, value_label
+
+REPORTS = ("members", "costs", "churn", "classes", "calls")
+CHURN_CUTS = ("warranty", "model", "vehicle_age", "region", "sa")
+
+
+def _cut_words(dims: list[str]) -> str:
+    return " ".join(column_label(d) for d in dims) if dims else "总计"
+
+
+def _cut_key(dims: list[str]) -> str:
+    return "by_" + "_".join(dims) if dims else "total"
+
+
+def churn_book(session: Session, *, as_of: date, by: list[str] | tuple[str, ...] = (),
+               store_ids: list[int] | None = None) -> ReportBook:
+    from store.reports.churn import churn_report
+
+    def sheet(dims: list[str]) -> ReportTable:
+        t = churn_report(session, as_of=as_of, by=dims, store_ids=store_ids)
+        charts = []
+        if len(dims) == 1:
+            charts = [ChartSpec("column", f"流失率 churn by {column_label(dims[0])} (%)", dims[0],
+                                ["churn_rate", "at_risk_rate"], y_title="%", stacked=True)]
+        return replace(t, key=_cut_key(dims), sheet=f"流失 {_cut_words(dims)}", charts=charts)
+
+    asked = list(by)
+    sheets = [sheet(asked)] + [sheet([d]) for d in CHURN_CUTS if [d] != asked]
+    return ReportBook(
+        title=f"流失分析 churn, as of {as_of.isoformat()}", sheets=sheets,
+        notes=["churn rate = churned / vehicles; at-risk rate = at risk / vehicles; their sum is the maximum "
+               "possible churn rate", "vehicle age 1 = the first year since purchase"],
+    )
+
+
+def _with_labels(t: ReportTable) -> ReportTable:
+    """The class mix with each class's name beside its code (chart labels)."""
+    i = t.columns.index("class") + 1
+    rows = [r | {"label": value_label(r.get("class"))} for r in t.rows]
+    return replace(t, columns=t.columns[:i] + ["label"] + t.columns[i:], rows=rows)
+
+
+def classes_book(session: Session, *, as_of: date, by: list[str] | tuple[str, ...] = (),
+                 store_ids: list[int] | None = None) -> ReportBook:
+    from store.reports.churn import class_mix_report
+
+    dims = list(by)
+    whole = _with_labels(class_mix_report(session, as_of=as_of, by=[], store_ids=store_ids))
+    whole = replace(whole, key="total", sheet="客户分类 总计",
+                    charts=[ChartSpec("pie", "客户分类结构 class mix", "label", ["vehicles"])])
+    sheets = [whole]
+    if dims:
+        cut = _with_labels(class_mix_report(session, as_of=as_of, by=dims, store_ids=store_ids))
+        cut = replace(cut, key=_cut_key(dims), sheet=f"客户分类 {_cut_words(dims)}")
+        sheets = [cut, _mix_pivot(cut, dims), whole]
+    return ReportBook(
+        title=f"客户分类结构 class mix, as of {as_of.isoformat()}", sheets=sheets,
+        notes=["share: of the group's vehicles in the park; healthy share: the store's class_healthy_mix; "
+               "gap in percentage points"],
+    )
+
+
+def _mix_pivot(cut: ReportTable, dims: list[str]) -> ReportTable:
+    """One row per group, one share column per class: what a stacked bar reads."""
+    classes = [c for c in CLASS_ORDER if any(r["class"] == c for r in cut.rows)]
+    groups: dict[tuple, dict] = {}
+    for r in cut.rows:
+        key = tuple(r.get(d) for d in dims)
+        g = groups.setdefault(key, {d: r.get(d) for d in dims} | {
+            "group": " / ".join("" if v is None else str(v) for v in key), "vehicles": 0})
+        g[r["class"]] = r["share"]
+        g["vehicles"] += r["vehicles"] or 0
+    columns = dims + ["group", "vehicles"] + classes if len(dims) > 1 else dims + ["vehicles"] + classes
+    category = "group" if len(dims) > 1 else dims[0]
+    return ReportTable(
+        title=f"{cut.title}: shares", columns=columns, rows=[{c: g.get(c) for c in columns} for g in groups.values()],
+        percent_columns=tuple(classes), key=_cut_key(dims) + "_shares", sheet=f"分类占比 {_cut_words(dims)}",
+        charts=[ChartSpec("bar", f"客户分类占比 class shares by {_cut_words(dims)} (%)", category, classes,
+                          y_title="%", stacked=True)],
+    )
+
+
+def calls_book(session: Session, *, date_from: date, date_to: date, by: list[str] | tuple[str, ...] = (),
+               store_ids: list[int] | None = None) -> ReportBook:
+    from store.reports.calls import calls_report
+    from store.reports.members import staff_table
+
+    dims = list(by)
+    bar = ChartSpec("bar", "电话、预约与到店 calls, bookings and shows per SA", "sa", ["calls", "booked", "showed"])
+    asked = calls_report(session, date_from=date_from, date_to=date_to, by=dims, store_ids=store_ids)
+    asked = replace(asked, key=_cut_key(dims), sheet=f"回访 {_cut_words(dims)}",
+                    charts=[bar] if "sa" in dims else [])
+    sheets = [asked]
+    if "sa" not in dims:
+        per_sa = calls_report(session, date_from=date_from, date_to=date_to, by=["sa"], store_ids=store_ids)
+        sheets.append(replace(per_sa, key="by_sa", sheet="回访 服务顾问", charts=[bar]))
+    sheets.append(staff_table(session, store_ids, date_from, date_to))
+    return ReportBook(title=f"回访/邀约效果 calls {date_from.isoformat()} – {date_to.isoformat()}", sheets=sheets,
+                      notes=list(asked.notes))
+
+
+def report_book(session: Session, name: str, *, month: Month, store_ids: list[int] | None = None) -> ReportBook:
+    """A report by name for a month, as the Reports screen shows it: churn and the class
+    mix as of the month's last day (or today), calls over the month."""
+    from store.reports.costs import costs_report
+    from store.reports.members import members_report, period_end
+
+    until = period_end(month)
+    if name == "members":
+        return members_report(session, month=month, store_ids=store_ids)
+    if name == "costs":
+        return costs_report(session, month=month, store_ids=store_ids)
+    if name == "churn":
+        return churn_book(session, as_of=until, store_ids=store_ids)
+    if name == "classes":
+        return classes_book(session, as_of=until, store_ids=store_ids)
+    if name == "calls":
+        return calls_book(session, date_from=month.first, date_to=until, by=["sa"], store_ids=store_ids)
+    raise ValueError(f"no report {name!r}: choose from {', '.join(REPORTS)}")

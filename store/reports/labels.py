@@ -1,0 +1,126 @@
+"""What each report column and code is called, in Chinese and English: workbook
+headers, chart legends and the Reports screen read these. A column without an
+entry shows its code."""
+
+from __future__ import annotations
+
+COLUMNS: dict[str, tuple[str, str]] = {
+    # cuts
+    "warranty": ("保修", "warranty"),
+    "region": ("区域", "region"),
+    "vehicle_age": ("车龄(年)", "vehicle age"),
+    "model": ("车型", "model"),
+    "sa": ("服务顾问", "SA"),
+    "store": ("门店", "store"),
+    "class": ("客户分类", "class"),
+    # churn 流失分析 and the class mix
+    "vehicles": ("车辆数", "vehicles"),
+    "churned": ("流失", "churned"),
+    "at_risk": ("将流失", "at risk"),
+    "churn_rate": ("流失率%", "churn rate %"),
+    "at_risk_rate": ("准流失率%", "at-risk rate %"),
+    "max_churn_rate": ("最大可能流失率%", "max churn rate %"),
+    "share": ("占比%", "share %"),
+    "healthy_share": ("健康占比%", "healthy share %"),
+    "gap": ("差距(百分点)", "gap (points)"),
+    "loyal": ("忠诚客户", "loyal"),
+    "relatively_loyal": ("相对忠诚", "relatively loyal"),
+    "general": ("一般客户", "general"),
+    "unknown": ("未知", "unknown"),
+    # calls 回访/邀约
+    "adopted": ("领养车辆", "adopted"),
+    "calls": ("电话", "calls"),
+    "reached": ("接通", "reached"),
+    "booked": ("预约", "booked"),
+    "showed": ("到店", "showed"),
+    "reach_rate": ("接通率%", "reach rate %"),
+    "book_rate": ("预约率%", "booking rate %"),
+    "show_rate": ("到店率%", "show rate %"),
+    "adopted_since": ("领养起", "adopted since"),
+    "compare_days": ("对比天数", "days compared"),
+    "output_before": ("之前产值(元)", "output before ¥"),
+    "output_after": ("之后产值(元)", "output after ¥"),
+    "oil_share_before": ("之前油品%", "oil share before %"),
+    "oil_share_after": ("之后油品%", "oil share after %"),
+    # members 成效管理
+    "key": ("代码", "key"),
+    "metric": ("指标", "metric"),
+    "note": ("说明", "note"),
+    "label": ("名称", "label"),
+    "role_label": ("岗位名称", "role"),
+    "department_label": ("部门名称", "department"),
+    "line": ("代码", "line"),
+    "name": ("项目", "item"),
+    "value": ("数值", "value"),
+    "unit": ("单位", "unit"),
+    "members": ("会员数", "members"),
+    "month": ("月份", "month"),
+    "new_members": ("新入会", "new members"),
+    "members_in_force": ("在册会员", "members in force"),
+    "renewals_due": ("应续会", "due to renew"),
+    "renewed": ("已续会", "renewed"),
+    "renewal_rate": ("续会率%", "renewal rate %"),
+    "role": ("岗位", "role"),
+    "staff": ("员工", "staff"),
+    "pitches": ("推荐次数", "pitches"),
+    "pitched": ("推荐客户", "customers pitched"),
+    "joined": ("入会", "joined"),
+    "conversion": ("成交率%", "conversion %"),
+    "bookings": ("邀约预约", "bookings"),
+    "group": ("客户", "customers"),
+    "visits": ("来店台次", "visits"),
+    "spend": ("产值(元)", "spend ¥"),
+    "spend_per_vehicle": ("单车产值(元)", "spend per vehicle ¥"),
+    "spend_per_visit": ("单次产值(元)", "spend per visit ¥"),
+    # costs 会员服务费用核算
+    "department": ("部门", "department"),
+    "item": ("项目", "item"),
+    "income": ("收入(元)", "income ¥"),
+    "cost": ("支出(元)", "costs ¥"),
+    "costs": ("支出(元)", "costs ¥"),
+    "opening": ("期初余额(元)", "opening ¥"),
+    "closing": ("期末余额(元)", "closing ¥"),
+    "aftersales": ("售后部", "after-sales"),
+    "accessories": ("精品部", "accessories"),
+    "club": ("会员俱乐部", "club"),
+}
+
+# Values shown in words (a class code, a department, a member group...).
+VALUES: dict[str, tuple[str, str]] = {
+    "loyal": ("忠诚客户", "loyal"),
+    "relatively_loyal": ("相对忠诚", "relatively loyal"),
+    "general": ("一般客户", "general"),
+    "at_risk": ("将流失", "at risk"),
+    "churned": ("流失客户", "churned"),
+    "unknown": ("未知", "unknown"),
+    "in": ("保修内", "in warranty"),
+    "out": ("保修外", "out of warranty"),
+    "member": ("会员", "members"),
+    "non_member": ("非会员", "non-members"),
+    "income": ("收入", "income"),
+    "aftersales": ("售后部", "after-sales"),
+    "accessories": ("精品部", "accessories"),
+    "club": ("会员俱乐部", "club"),
+    "sa": ("服务顾问", "SA"),
+    "ca": ("销售顾问", "CA"),
+    "manager": ("店长", "manager"),
+    "member_staff": ("会员专员", "member specialist"),
+}
+
+
+def column_label(code: str, language: str = "zh") -> str:
+    zh, en = COLUMNS.get(code, (code, code))
+    return en if language == "en" else zh
+
+
+def header(code: str) -> str:
+    """A workbook header: the Chinese name over the code (the CSV/JSON name)."""
+    zh, _ = COLUMNS.get(code, (code, code))
+    return code if zh == code else f"{zh}\n{code}"
+
+
+def value_label(code, language: str = "zh") -> str:
+    if code is None:
+        return ""
+    zh, en = VALUES.get(str(code), (str(code), str(code)))
+    return en if language == "en" else zh

@@ -1,0 +1,230 @@
+"""A report as an Excel workbook, for a store manager: a sheet per cut, the header
+frozen, numbers, money and percentages formatted, columns as wide as their Chinese
+text, native charts (openpyxl.chart: they open in Excel and LibreOffice alike), and
+a last sheet 说明 with the notes and what each column means.
+
+Header cells carry the Chinese name over the column's code (the code is what CSV
+and JSON call the column). A percentage is stored as the number shown (42.86) with
+the format ``0.00"%"``, so the cell reads 42.86% and a formula sees 42.86, the
+same figure the CSV has.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+from store.reports import ChartSpec, ReportBook, ReportTable
+from store.reports.labels import COLUMNS, column_label, header
+
+TOTAL_LABEL = "合计"
+PERCENT_FORMAT = '0.00"%"'
+MONEY_FORMAT = "#,##0.00"
+INT_FORMAT = "#,##0"
+DATE_FORMAT = "yyyy-mm-dd"
+MAX_WIDTH = 60
+CHART_ROWS = 16  # a chart's height in rows, so several stack without overlapping
+
+
+def display_width(text: str) -> int:
+    """Terminal/Excel cells a string needs: East Asian wide and full-width
+    characters count 2 (a column sized by ``len()`` cuts Chinese text in half)."""
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+
+def _shown(value, column: str, table: ReportTable) -> str:
+    """The text a cell shows, for sizing its column."""
+    if value is None:
+        return ""
+    if column in table.percent_columns and isinstance(value, (int, float, Decimal)):
+        return f"{value:.2f}%"
+    if column in table.money_columns and isinstance(value, (int, float, Decimal)):
+        return f"{value:,.2f}"
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()[:10]
+    return str(value)
+
+
+def sheet_title(text: str, taken: set[str]) -> str:
+    """Excel's rules: at most 31 characters, none of []:*?/\\, unique in the book."""
+    base = re.sub(r"[\[\]:*?/\\]", " ", text).strip()[:31] or "sheet"
+    title, n = base, 2
+    while title.lower() in taken:
+        suffix = f" {n}"
+        title, n = base[: 31 - len(suffix)] + suffix, n + 1
+    taken.add(title.lower())
+    return title
+
+
+def total_row(table: ReportTable) -> dict | None:
+    if not table.total:
+        return None
+    first = table.columns[0]
+    return {first: TOTAL_LABEL} | {k: v for k, v in table.total.items() if k in table.columns and k != first}
+
+
+def _cell_value(value):
+    if isinstance(value, bool):
+        return str(value).lower()
+    return value
+
+
+def _write_table(ws, table: ReportTable) -> None:
+    from openpyxl.styles import Alignment, Border, Font, Side
+
+    bold = Font(bold=True)
+    ws.append([header(c) for c in table.columns])
+    for cell in ws[1]:
+        cell.font = bold
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        cell.border = Border(bottom=Side(style="thin"))
+    ws.row_dimensions[1].height = 30  # two lines: the Chinese name over the code
+    for row in table.rows:
+        ws.append([_cell_value(row.get(c)) for c in table.columns])
+    total = total_row(table)
+    if total:
+        ws.append([_cell_value(total.get(c)) for c in table.columns])
+        for cell in ws[ws.max_row]:
+            cell.font = bold
+            cell.border = Border(top=Side(style="thin"))
+    body = table.rows + ([total] if total else [])
+    for idx, column in enumerate(table.columns, start=1):
+        values = [r.get(column) for r in body]
+        if column in table.percent_columns:
+            fmt = PERCENT_FORMAT
+        elif column in table.money_columns:
+            fmt = MONEY_FORMAT
+        elif any(isinstance(v, (date, datetime)) for v in values):
+            fmt = DATE_FORMAT
+        elif any(isinstance(v, int) and not isinstance(v, bool) for v in values):
+            fmt = INT_FORMAT
+        else:
+            fmt = None
+        if fmt:
+            for (cell,) in ws.iter_rows(min_row=2, max_row=1 + len(body), min_col=idx, max_col=idx):
+                if isinstance(cell.value, (int, float, Decimal, date, datetime)):
+                    cell.number_format = fmt
+        lines = header(column).split("\n") + [_shown(v, column, table) for v in values]
+        width = max(display_width(text) for text in lines) + 2
+        from openpyxl.utils import get_column_letter
+
+        ws.column_dimensions[get_column_letter(idx)].width = min(max(width, 6), MAX_WIDTH)
+    ws.freeze_panes = "A2"
+
+
+def _series_label(code: str) -> str:
+    return column_label(code, "zh")
+
+
+def _chart(ws, table: ReportTable, spec: ChartSpec):
+    from openpyxl.chart import BarChart, LineChart, PieChart, Reference, Series
+
+    n = len(table.rows)
+    first = 2 + spec.skip
+    cat_col = table.columns.index(spec.category) + 1
+    cats = Reference(ws, min_col=cat_col, min_row=first, max_row=1 + n)
+    if spec.kind == "pie":
+        chart = PieChart()
+    elif spec.kind == "line":
+        chart = LineChart()
+    else:
+        chart = BarChart()
+        chart.type = "bar" if spec.kind == "bar" else "col"
+        if spec.stacked:
+            chart.grouping = "stacked"
+            chart.overlap = 100
+    chart.title = spec.title
+    chart.height, chart.width = 7.5, 16
+    for code in spec.values:
+        col = table.columns.index(code) + 1
+        ref = Reference(ws, min_col=col, min_row=first, max_row=1 + n)
+        series = Series(ref, title=_series_label(code))
+        if spec.kind == "line":
+            series.smooth = False
+        chart.series.append(series)
+    chart.set_categories(cats)
+    if spec.kind != "pie":
+        chart.x_axis.title = column_label(spec.category, "zh")
+        if spec.y_title:
+            chart.y_axis.title = spec.y_title
+        # openpyxl hides the axes unless told (delete=True by default in 3.1).
+        chart.x_axis.delete = False
+        chart.y_axis.delete = False
+        if spec.kind == "bar":  # first row at the top, as in the table
+            chart.x_axis.scaling.orientation = "maxMin"
+    if len(spec.values) == 1 and spec.kind != "pie":
+        chart.legend = None
+    return chart
+
+
+def _add_charts(ws, table: ReportTable) -> None:
+    from openpyxl.utils import get_column_letter
+
+    if not table.rows:
+        return
+    anchor_col = get_column_letter(len(table.columns) + 2)
+    for i, spec in enumerate(c for c in table.charts if len(table.rows) > c.skip):
+        ws.add_chart(_chart(ws, table, spec), f"{anchor_col}{2 + i * CHART_ROWS}")
+
+
+def _write_notes(ws, book: ReportBook) -> None:
+    from openpyxl.styles import Font
+
+    ws.append([book.title])
+    ws["A1"].font = Font(bold=True, size=13)
+    for note in book.notes:
+        ws.append([note])
+    for table in book.sheets:
+        if table.notes:
+            ws.append([])
+            ws.append([table.sheet or table.title])
+            ws.cell(ws.max_row, 1).font = Font(bold=True)
+            for note in table.notes:
+                ws.append([note])
+    ws.append([])
+    ws.append(["列 column", "中文", "English"])
+    for cell in ws[ws.max_row]:
+        cell.font = Font(bold=True)
+    seen: list[str] = []
+    for table in book.sheets:
+        seen += [c for c in table.columns if c not in seen]
+    for code in seen:
+        zh, en = COLUMNS.get(code, (code, code))
+        ws.append([code, zh, en])
+    widths = {1: 0, 2: 0, 3: 0}
+    for row in ws.iter_rows(min_row=2, values_only=True):
+        for i, v in enumerate(row[:3], start=1):
+            if v is not None and not (i == 1 and len(row) == 1):
+                widths[i] = max(widths[i], display_width(str(v)))
+    for i, letter in enumerate("ABC", start=1):
+        ws.column_dimensions[letter].width = min(max(widths[i] + 2, 10), MAX_WIDTH)
+
+
+def write_workbook(book: ReportBook | ReportTable, path: str | Path) -> Path:
+    """Write the book (or one table) to ``path``: one sheet per table, in order, then 说明."""
+    from openpyxl import Workbook
+
+    if isinstance(book, ReportTable):
+        book = ReportBook(title=book.title, sheets=[book], notes=[])
+    path = Path(path)
+    wb = Workbook()
+    wb.remove(wb.active)
+    taken: set[str] = set()
+    for table in book.sheets:
+        ws = wb.create_sheet(sheet_title(table.sheet or table.key or "report", taken))
+        _write_table(ws, table)
+        _add_charts(ws, table)
+    _write_notes(wb.create_sheet(sheet_title("说明 notes", taken)), book)
+    wb.active = 0
+    wb.properties.title = book.title
+    wb.properties.creator = "dealerdesk"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+    return path
