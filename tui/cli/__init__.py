@@ -17,3 +17,4 @@ from tui.cli import pitch_cmds  # noqa: F401,E402
 from tui.cli import care_cmds  # noqa: F401,E402
 from tui.cli import calls_cmds  # noqa: F401,E402
 from tui.cli import import_cmds  # noqa: F401,E402
+from tui.cli import club_cmds  # noqa: F401,E402

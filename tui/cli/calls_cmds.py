@@ -331,4 +331,11 @@ def report_calls(
             report = calls_report(session, date_from=lo, date_to=hi, by=dims, store_ids=report_store_ids(obj))
     except ValueError as exc:
         fail(str(exc))
-    emit(report, fmt, out)
+
+    def book():  # the workbook: per SA with its chart, pitches and bookings per SA/CA
+        from store.reports.books import calls_book
+
+        with read_session(obj.engine()) as session:
+            return calls_book(session, date_from=lo, date_to=hi, by=dims, store_ids=report_store_ids(obj))
+
+    emit(report, fmt, out, book=book)

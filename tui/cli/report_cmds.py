@@ -15,11 +15,13 @@ from store.reports import parse_dimensions
 from tui.cli.common import app, ctx_obj, fail
 from tui.cli.report_output import ReportFormat, emit, parse_as_of, report_store_ids
 
-report_app = typer.Typer(help="Reports: churn, class mix.", no_args_is_help=True)
+report_app = typer.Typer(help="Reports: churn, class mix, calls, club KPIs, what the club costs.",
+                         no_args_is_help=True)
 app.add_typer(report_app, name="report")
 
 AS_OF = typer.Option(None, "--as-of", help="The date the report is as of (YYYY-MM-DD; default today).")
-FORMAT = typer.Option(ReportFormat.table, "--format", help="table, csv, json or xlsx (xlsx needs --out).")
+FORMAT = typer.Option(ReportFormat.table, "--format",
+                      help="table, csv, json or xlsx (xlsx needs --out: a workbook with every cut and its charts).")
 OUT = typer.Option(None, "--out", help="Write to this file instead of the screen.")
 
 
@@ -47,7 +49,7 @@ def churn(
     store_ids = report_store_ids(obj)
     with read_session(obj.engine()) as session:
         report = churn_report(session, as_of=day, by=dims, store_ids=store_ids)
-    emit(report, fmt, out)
+    emit(report, fmt, out, book=lambda: _book(obj, "churn_book", as_of=day, by=dims, store_ids=store_ids))
 
 
 @report_app.command("classes")
@@ -67,6 +69,74 @@ def classes(
         dims = parse_dimensions(by, tuple(d for d in DIMENSIONS if d != "class"))
     except ValueError as exc:
         fail(str(exc))
+    store_ids = report_store_ids(obj)
     with read_session(obj.engine()) as session:
-        report = class_mix_report(session, as_of=day, by=dims, store_ids=report_store_ids(obj))
-    emit(report, fmt, out)
+        report = class_mix_report(session, as_of=day, by=dims, store_ids=store_ids)
+    emit(report, fmt, out, book=lambda: _book(obj, "classes_book", as_of=day, by=dims, store_ids=store_ids))
+
+
+def _book(obj, name: str, **kwargs):
+    """A report's workbook (:mod:`store.reports.books`), in its own read."""
+    from store.reports import books
+
+    with read_session(obj.engine()) as session:
+        return getattr(books, name)(session, **kwargs)
+
+
+MONTH = typer.Option(None, "--month", help="The month, YYYY-MM (default this month, to today).")
+SHEET = typer.Option(None, "--sheet", help="One table of the report for table/csv/json (e.g. summary, trend).")
+
+
+def parse_month(value: str | None):
+    from store import clock
+    from store.reports import Month
+
+    if not value:
+        return Month.of(clock.today())
+    try:
+        return Month.parse(value)
+    except ValueError as exc:
+        fail(f"--month: {exc}")
+
+
+@report_app.command("members")
+def members(
+    ctx: typer.Context,
+    month: str | None = MONTH,
+    fmt: ReportFormat = FORMAT,
+    out: Path | None = OUT,
+    sheet: str | None = SHEET,
+) -> None:
+    """The club's monthly KPIs 成效管理: new members by class, members in force,
+    renewal and insurance renewal rates, referrals, spend per vehicle of members and
+    non-members, pitches and conversion per SA/CA, and the 12-month trend.
+
+    Sheets: summary, new_by_class, staff, spend, trend."""
+    from store.reports.members import members_report
+
+    obj = ctx_obj(ctx)
+    m = parse_month(month)
+    with read_session(obj.engine()) as session:
+        book = members_report(session, month=m, store_ids=report_store_ids(obj))
+    emit(book, fmt, out, sheet=sheet)
+
+
+@report_app.command("costs")
+def costs(
+    ctx: typer.Context,
+    month: str | None = MONTH,
+    fmt: ReportFormat = FORMAT,
+    out: Path | None = OUT,
+    sheet: str | None = SHEET,
+) -> None:
+    """What the club costs 会员服务费用核算: income, costs by department (after-sales,
+    accessories, club), the balance carried from month to month, the 12-month trend.
+
+    Sheets: balance, lines, departments, trend. Amounts in yuan."""
+    from store.reports.costs import costs_report
+
+    obj = ctx_obj(ctx)
+    m = parse_month(month)
+    with read_session(obj.engine()) as session:
+        book = costs_report(session, month=m, store_ids=report_store_ids(obj))
+    emit(book, fmt, out, sheet=sheet)

@@ -1,13 +1,17 @@
 """One way to put any report on the screen or into a file: a table, CSV, JSON or
 an Excel workbook, from a :class:`store.reports.ReportTable` (rows as dicts and
-the column order). Every ``dealerdesk report ...`` command uses these."""
+the column order) or a :class:`store.reports.ReportBook` (several such tables).
+Every ``dealerdesk report ...`` command uses these; the workbook writer itself is
+:mod:`store.reports.workbook`, shared with the Reports screen."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+from collections.abc import Callable
 from datetime import date
+from decimal import Decimal
 from enum import Enum
 from pathlib import Path
 
@@ -15,7 +19,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from store.reports import ReportTable
+from store.reports import ReportBook, ReportTable
 from tui.cli.common import Context, fail
 
 
@@ -33,6 +37,8 @@ def _cell(report: ReportTable, column: str, value) -> str:
     if value is None:
         return ""
     if column in report.percent_columns and isinstance(value, (int, float)):
+        return f"{value:.2f}"
+    if isinstance(value, (Decimal, float)):
         return f"{value:.2f}"
     if isinstance(value, date):
         return value.isoformat()
@@ -55,8 +61,30 @@ def to_records(report: ReportTable) -> list[dict]:
     ]
 
 
-def to_json(report: ReportTable) -> str:
-    return json.dumps(to_records(report), ensure_ascii=False, indent=2)
+def _json_value(value):
+    if isinstance(value, Decimal):
+        return float(value)  # yuan with 2 places: exact as printed
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def to_json(report: ReportTable | ReportBook) -> str:
+    if isinstance(report, ReportBook):
+        doc = {"title": report.title, "notes": report.notes,
+               "sheets": {s.key: {"title": s.title, "rows": to_records(s), "total": s.total} for s in report.sheets}}
+        return json.dumps(doc, ensure_ascii=False, indent=2, default=_json_value)
+    return json.dumps(to_records(report), ensure_ascii=False, indent=2, default=_json_value)
+
+
+def book_csv(book: ReportBook) -> str:
+    """Every sheet, one after another: its title on a line, its CSV, a blank line."""
+    parts = []
+    for sheet in book.sheets:
+        buf = io.StringIO()
+        csv.writer(buf, lineterminator="\n").writerow([f"{sheet.key}: {sheet.title}"])
+        parts.append(buf.getvalue() + to_csv(sheet))
+    return "\n".join(parts)
 
 
 def _total_row(report: ReportTable) -> dict | None:
@@ -67,7 +95,7 @@ def _total_row(report: ReportTable) -> dict | None:
 
 
 def rich_table(report: ReportTable) -> Table:
-    numeric = {c for c in report.columns if any(isinstance(r.get(c), (int, float)) for r in report.rows)}
+    numeric = {c for c in report.columns if any(isinstance(r.get(c), (int, float, Decimal)) for r in report.rows)}
     table = Table(title=report.title, show_footer=bool(report.total))
     total = _total_row(report) or {}
     for c in report.columns:
@@ -78,55 +106,61 @@ def rich_table(report: ReportTable) -> Table:
     return table
 
 
-def write_xlsx(report: ReportTable, path: Path) -> None:
-    """A workbook with one sheet: the header row, the rows, then the total in bold."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
+def write_xlsx(report: ReportTable | ReportBook, path: Path) -> None:
+    """A workbook: a sheet per table (header frozen, formats, widths, charts), see
+    :func:`store.reports.workbook.write_workbook`."""
+    from store.reports.workbook import write_workbook
 
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "report"
-    ws.append(report.columns)
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    for row in report.rows:
-        ws.append([row.get(c) for c in report.columns])
-    total = _total_row(report)
-    if total:
-        ws.append([total.get(c) for c in report.columns])
-        for cell in ws[ws.max_row]:
-            cell.font = Font(bold=True)
-    for idx, c in enumerate(report.columns, start=1):
-        if c in report.percent_columns:
-            for (cell,) in ws.iter_rows(min_row=2, min_col=idx, max_col=idx):
-                cell.number_format = "0.00"
-    ws.freeze_panes = "A2"
-    wb.save(path)
+    write_workbook(report, path)
 
 
-def emit(report: ReportTable, fmt: ReportFormat, out: Path | None) -> None:
-    """Print the report, or write it to ``out`` (xlsx needs ``out``)."""
+def _rows(report: ReportTable | ReportBook) -> int:
+    return sum(len(s.rows) for s in report.sheets) if isinstance(report, ReportBook) else len(report.rows)
+
+
+def _print_tables(report: ReportTable | ReportBook, console: Console) -> None:
+    if isinstance(report, ReportTable):
+        console.print(rich_table(report))
+        return
+    console.print(f"[b]{report.title}[/b]")
+    for sheet in report.sheets:
+        console.print(rich_table(sheet))
+
+
+def emit(report: ReportTable | ReportBook, fmt: ReportFormat, out: Path | None, *,
+         book: Callable[[], ReportBook] | None = None, sheet: str | None = None) -> None:
+    """Print the report, or write it to ``out`` (xlsx needs ``out``). ``book`` builds
+    the workbook (every cut, with charts) when xlsx is asked for; ``sheet`` picks one
+    table of a book for the other formats."""
     if fmt is ReportFormat.xlsx:
         if out is None:
             fail("--format xlsx needs --out FILE.xlsx")
-        write_xlsx(report, out)
-        typer.echo(f"wrote {len(report.rows)} rows to {out}", err=True)
+        whole = book() if book is not None else report
+        write_xlsx(whole, out)
+        typer.echo(f"wrote {_rows(whole)} rows to {out}", err=True)
         return
+    if sheet is not None and isinstance(report, ReportBook):
+        try:
+            report = report.sheet(sheet)
+        except KeyError as exc:
+            fail(str(exc.args[0]))
     if fmt is ReportFormat.table:
         if out is None:
-            Console().print(rich_table(report))
+            _print_tables(report, Console())
             return
         buf = io.StringIO()
-        Console(file=buf, width=200).print(rich_table(report))
+        _print_tables(report, Console(file=buf, width=200))
         text = buf.getvalue()
+    elif fmt is ReportFormat.csv:
+        text = book_csv(report) if isinstance(report, ReportBook) else to_csv(report)
     else:
-        text = to_csv(report) if fmt is ReportFormat.csv else to_json(report) + "\n"
+        text = to_json(report) + "\n"
     if out is None:
         typer.echo(text, nl=False)
         return
     # A BOM so Excel opens a Chinese CSV as UTF-8.
     out.write_text(text, encoding="utf-8-sig" if fmt is ReportFormat.csv else "utf-8")
-    typer.echo(f"wrote {len(report.rows)} rows to {out}", err=True)
+    typer.echo(f"wrote {_rows(report)} rows to {out}", err=True)
 
 
 def report_store_ids(obj: Context) -> list[int] | None:
