@@ -94,7 +94,10 @@ def _one_window(session: Session, *, as_of: date, window_start: date, dims: list
             "CASE WHEN v.warranty_end IS NOT NULL THEN (CASE WHEN :d <= v.warranty_end THEN 'in' ELSE 'out' END)"
             " WHEN v.purchase_date IS NOT NULL THEN (CASE WHEN :d < CAST(v.purchase_date"
             f" + make_interval(months => {months}) AS DATE) THEN 'in' ELSE 'out' END) END")
-    ctes.insert(0, _rules_values(rules, as_of, warranty_months))
+    # Stores almost always share one rule set: then the rules are constants, not a join.
+    shared = len({(r, warranty_months.get(sid)) for sid, r in rules.items()}) == 1
+    if not shared:
+        ctes.insert(0, _rules_values(rules, as_of, warranty_months))
     if "region" in dims:
         joins += " LEFT JOIN customer c ON c.id = v.customer_id"
         dim_sql["region"] = "COALESCE(v.region, c.region)"
@@ -127,11 +130,13 @@ def _one_window(session: Session, *, as_of: date, window_start: date, dims: list
     loyal_cols = (", COUNT(DISTINCT CASE WHEN date_in >= :w THEN date_in END) AS visits_w,"
                   " SUM(CASE WHEN date_in >= :w THEN total_fen ELSE 0 END) AS spend_w") if loyalty else ""
     ctes.append(
-        "f AS (SELECT vehicle_id, MIN(date_in) AS first_visit, MAX(date_in) AS last_visit" + loyal_cols
+        "f AS (SELECT vehicle_id, MAX(date_in) AS last_visit" + loyal_cols
         + " FROM visit WHERE status <> 'cancelled' AND date_in <= :d" + inner_scope + " GROUP BY vehicle_id)")
     purchase = "CASE WHEN v.purchase_date <= :d THEN v.purchase_date END"
     since = f"GREATEST(f.last_visit, {purchase})"  # GREATEST skips nulls in Postgres
-    start = "LEAST(v.purchase_date, f.first_visit)"
+    # In the park from the purchase date, or the first visit: on the day asked about,
+    # bought by then or seen by then (any visit on or before it).
+    in_park = "(v.purchase_date <= :d OR f.last_visit IS NOT NULL)"
     if loyalty:
         visits, spend = "COALESCE(f.visits_w, 0)", "COALESCE(f.spend_w, 0)"
         klass = (
@@ -144,16 +149,33 @@ def _one_window(session: Session, *, as_of: date, window_start: date, dims: list
         klass = (f"CASE WHEN {since} >= r.active_since THEN 'active'"
                  f" WHEN {since} >= r.churn_since THEN 'at_risk' ELSE 'churned' END")
     select_dims = [f"{dim_sql[d]} AS {_name(d)}" for d in dims] + [f"{klass} AS klass"]
+    if shared:
+        select_dims = [_constants(x, next(iter(rules.items())), as_of, warranty_months) for x in select_dims]
     outer_scope, _ = in_list("v.store_id", store_ids)
     sql = (
         "WITH " + ", ".join(ctes)
         + " SELECT " + ", ".join(_name(d) for d in dims) + (", " if dims else "") + "klass, COUNT(*) FROM ("
         + "SELECT " + ", ".join(select_dims)
-        + " FROM vehicle v JOIN r ON r.store_id = v.store_id LEFT JOIN f ON f.vehicle_id = v.id" + joins
-        + f" WHERE {start} <= :d AND (v.sold_on IS NULL OR v.sold_on > :d)" + outer_scope
+        + " FROM vehicle v" + ("" if shared else " JOIN r ON r.store_id = v.store_id")
+        + " LEFT JOIN f ON f.vehicle_id = v.id" + joins
+        + f" WHERE {in_park} AND (v.sold_on IS NULL OR v.sold_on > :d)" + outer_scope
         + ") p GROUP BY " + ", ".join(_name(d) for d in dims) + (", " if dims else "") + "klass"
     )
     return query_frame(session, sql, params, schema, many_rows=False)
+
+
+def _constants(expr: str, store_rules: tuple[int, ClassRules], as_of: date, warranty_months: dict[int, int]) -> str:
+    """``expr`` with the r.* columns of one shared rule set written in as constants."""
+    sid, r = store_rules
+    values = {
+        "r.active_since": _date(r.active_since(as_of)), "r.churn_since": _date(r.churn_since(as_of)),
+        "r.loyal_spend": str(int(r.loyal_spend_fen)), "r.loyal_visits": str(int(r.loyal_visits)),
+        "r.rl_spend": str(int(r.relatively_loyal_spend_fen)), "r.rl_visits": str(int(r.relatively_loyal_visits)),
+        "r.rl": "TRUE" if r.relatively_loyal else "FALSE", "r.w_months": str(int(warranty_months.get(sid, 36))),
+    }
+    for name in sorted(values, key=len, reverse=True):  # r.rl_spend before r.rl
+        expr = expr.replace(name, values[name])
+    return expr
 
 
 def _name(dim: str) -> str:
