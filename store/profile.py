@@ -453,6 +453,12 @@ def customer_profile(
             ).scalars()
         ]
         pitches = pitch_history(session, c.id)
+        booked = optional("store.calls:appointments_for_customer")
+        if booked is not None:  # appointments 预约 made from the call list show with what is due
+            tasks = (tasks or []) + [
+                DueLine("appointment", f"预约到店 {a.at:%H:%M}" + (f"（{a.staff}）" if a.staff else ""), a.at.date(),
+                        f"booked to come in at {a.at:%H:%M}" + (f" ({a.staff})" if a.staff else ""))
+                for a in booked(session, c.id) if a.status == "booked" and a.at.date() >= as_of]
 
     rules = ActionRules.load(session, store_id=store_id)
     facts = Facts(

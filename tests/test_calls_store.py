@@ -22,6 +22,7 @@ from store.calls import (
     parse_when,
 )
 from store.db import read_session, write_session
+from store.profile import customer_profile
 from store.models import Adoption, Appointment, AuditLog, CallLog, CareTask, Customer, Pitch, Vehicle, Visit
 from store.settings import set_setting
 from tests.calls_helpers import TODAY, add_to_shop, adopt, maintained_on_for_due, make_shop
@@ -229,6 +230,10 @@ def test_a_booking_is_an_appointment_in_arrivals_and_the_profile_and_keeps_the_l
         assert arrivals(s, store_id=shop.store_id, day=date(2026, 11, 24)) == []
         mine = appointments_for_customer(s, shop.customers["粤A10001"])
         assert [(a.at, a.status) for a in mine] == [(at, "booked")]
+    with read_session(engine) as s:  # the profile shows it with what is due
+        tasks = customer_profile(s, shop.cars["粤A10001"], as_of=D).tasks
+    assert [(x.kind, x.due_on, x.text) for x in tasks if x.kind == "appointment"] == [
+        ("appointment", date(2026, 11, 25), "预约到店 09:30（王伟）")]
     row = {r.name: r for r in the_list(engine, shop).rows}["甲"]
     assert row.done and row.outcome == "booked" and row.appointment_at == at
     for later in (1, 3):  # pending appointment: nobody calls
