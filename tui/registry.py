@@ -26,4 +26,5 @@ SCREENS: list[ScreenEntry] = [
     ScreenEntry("import", "导入数据", "Import", "tui.screens.importer:ImportScreen", "f6"),
     ScreenEntry("calls", "今日回访", "Today's calls", "tui.screens.calls:CallsScreen", "f7"),
     ScreenEntry("adoption", "客户领养", "Adoption", "tui.screens.adoption:AdoptionScreen", "f8"),
+    ScreenEntry("reports", "报表", "Reports", "tui.screens.reports:ReportsScreen", "f9"),
 ]
