@@ -64,6 +64,7 @@ class FileResult:
     refused: str | None = None  # why the whole file was refused
     completed_interrupted: bool = False  # an earlier run of this file was killed; this one finished it
     unknown_columns: list[str] = field(default_factory=list)
+    store_created: int | None = None  # the id of the store this file's import created
 
     @property
     def rejected_rows(self) -> int:
@@ -164,7 +165,8 @@ def import_file(
     engine: Engine,
     path: Path | str,
     *,
-    store_id: int,
+    store_id: int | None,
+    store_code: str | None = None,
     kind: str = "auto",
     progress: Progress | None = None,
     cancelled: Callable[[], bool] | None = None,
@@ -173,7 +175,9 @@ def import_file(
     files: int = 1,
 ) -> FileResult:
     """Import one file into ``store_id``. A refused file comes back with ``refused``
-    set and nothing written; it never raises for a bad file."""
+    set and nothing written; it never raises for a bad file. With ``store_id`` None
+    (a database without a store), the first file that goes in creates the store
+    ``store_code`` (see :func:`import_store`)."""
     path = Path(path)
     with read_session(engine) as session:
         spellings = get_setting(session, "header_spellings", store_id=store_id)
@@ -184,6 +188,9 @@ def import_file(
     except NotATable as exc:
         return FileResult(file=str(path), refused=f"{path}: {exc}")
     digest = _sha256(path)
+    if store_id is None:
+        store_id, created = import_store(engine, store_code)
+        result.store_created = store_id if created else None
     with write_session(engine) as session:
         earlier = [j.id for j in interrupted_imports(session, store_id=store_id, sha256=digest)]
         journal_id = start_import(session, store_id=store_id, file_name=str(path), sha256=digest, kind=result.kind,
@@ -191,7 +198,7 @@ def import_file(
 
     def work(session) -> FileResult:
         out = FileResult(**{k: getattr(result, k) for k in ("file", "kind", "format", "encoding", "sheet",
-                                                             "unknown_columns")})
+                                                             "unknown_columns", "store_created")})
         ingest = Ingest(session, store_id=store_id, kind=out.kind)
         valid = 0
         for rows, rejects, skipped, raw_rows, fraction in batches():
@@ -245,12 +252,14 @@ def import_store(engine: Engine, code: str | None = None) -> tuple[int, bool]:
         return store_for_import(session, code)
 
 
-def import_files(engine: Engine, paths: Sequence[Path | str], *, store_id: int, kind: str = "auto",
-                 progress: Progress | None = None, cancelled: Callable[[], bool] | None = None,
-                 batch_rows: int = BATCH_ROWS) -> list[FileResult]:
+def import_files(engine: Engine, paths: Sequence[Path | str], *, store_id: int | None,
+                 store_code: str | None = None, kind: str = "auto", progress: Progress | None = None,
+                 cancelled: Callable[[], bool] | None = None, batch_rows: int = BATCH_ROWS) -> list[FileResult]:
     """Each file on its own: one refused file does not stop the others."""
-    return [
-        import_file(engine, p, store_id=store_id, kind=kind, progress=progress, cancelled=cancelled,
-                    batch_rows=batch_rows, file_index=i, files=len(paths))
-        for i, p in enumerate(paths)
-    ]
+    results = []
+    for i, p in enumerate(paths):
+        result = import_file(engine, p, store_id=store_id, store_code=store_code, kind=kind, progress=progress,
+                             cancelled=cancelled, batch_rows=batch_rows, file_index=i, files=len(paths))
+        store_id = store_id or result.store_created
+        results.append(result)
+    return results

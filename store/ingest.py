@@ -602,9 +602,13 @@ _VISIT_TYPES: dict[str, pl.DataType] = {
 # --- the import journal -------------------------------------------------------------
 
 
-def store_for_import(session: Session, code: str | None, *, default_code: str = "STORE1") -> tuple[int, bool]:
+DEFAULT_STORE_CODE = "STORE1"
+
+
+def store_for_import(session: Session, code: str | None, *, create: bool = True) -> tuple[int | None, bool]:
     """(store id, created): the store named by ``code`` (or the only one); on a
-    database without any store, the first import creates it."""
+    database without any store, the first import creates it (with ``create``
+    False: (None, False), for a caller that creates it once a file is good)."""
     from sqlmodel import select
 
     from store.models import Store
@@ -612,7 +616,9 @@ def store_for_import(session: Session, code: str | None, *, default_code: str = 
 
     if session.exec(select(Store.id).limit(1)).first() is not None:
         return resolve_store(session, code).id, False
-    return ensure_store(session, code or default_code, name=code or default_code).id, True
+    if not create:
+        return None, False
+    return ensure_store(session, code or DEFAULT_STORE_CODE, name=code or DEFAULT_STORE_CODE).id, True
 
 
 def start_import(session: Session, *, store_id: int, file_name: str, sha256: str, kind: str, fmt: str) -> int:

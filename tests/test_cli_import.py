@@ -76,16 +76,22 @@ def test_rejects_workbook_lists_every_bad_row(engine, db_url, tmp_path):
                         (str(path), 4, "材料费", "parts", "abc", "'abc' is not an amount")]
 
 
-def test_the_first_import_into_an_empty_database_creates_the_store(tmp_path):
-    url = f"sqlite:///{tmp_path / 'new.sqlite'}"
-    path = write_xlsx(tmp_path / "ro.xlsx", [VISIT_HEADER, visit("RO1", "粤A12345")])
-    result = run("import", str(path), "--store", "GZ02", "--db", url)
-    assert result.exit_code == 0, result.output
-    assert "created store GZ02" in result.stdout
+def test_the_first_good_file_into_an_empty_database_creates_the_store(tmp_path):
     from store.db import open_engine
 
+    url = f"sqlite:///{tmp_path / 'new.sqlite'}"
+    bad = write_bytes(tmp_path / "bad.csv", b"")
+    refused = run("import", str(bad), "--store", "GZ02", "--db", url)
+    assert refused.exit_code == 1 and "created store" not in refused.stdout
+    with read_session(open_engine(url)) as s:
+        assert s.execute(select(Store)).first() is None  # a refused file writes nothing, not even a store
+    path = write_xlsx(tmp_path / "ro.xlsx", [VISIT_HEADER, visit("RO1", "粤A12345")])
+    result = run("import", str(bad), str(path), str(path), "--store", "GZ02", "--db", url)
+    assert result.exit_code == 1
+    assert result.stdout.count("created store GZ02") == 1
     with read_session(open_engine(url)) as s:
         assert [st.code for st in s.execute(select(Store)).scalars()] == ["GZ02"]
+        assert s.execute(select(func.count()).select_from(Visit)).scalar_one() == 1
 
 
 def test_kind_must_match_the_headers(engine, db_url, tmp_path):

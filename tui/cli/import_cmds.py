@@ -17,19 +17,19 @@ class Kind(str, Enum):
     visits = "visits"
 
 
-def _store_for_import(ctx) -> tuple[int, str | None]:
-    """The store to import into; on an empty database, the first import creates it."""
-    from store.db import write_session
+def _store_for_import(ctx) -> int | None:
+    """The store to import into; None on an empty database (the first file that
+    goes in creates it)."""
+    from store.db import read_session
     from store.ingest import store_for_import
     from store.stores import StoreNotFound
 
     obj = ctx_obj(ctx)
     try:
-        with write_session(obj.engine()) as session:
-            store_id, created = store_for_import(session, obj.store_code)
+        with read_session(obj.engine()) as session:
+            return store_for_import(session, obj.store_code, create=False)[0]
     except StoreNotFound as exc:
         fail(str(exc))
-    return store_id, (obj.store_code or "STORE1") if created else None
 
 
 def _print_result(result) -> None:
@@ -68,15 +68,13 @@ def import_(
     fmt: OutputFormat = typer.Option(OutputFormat.text, "--format"),
     rejects: Path | None = typer.Option(None, "--rejects", help="Write every rejected row to this .xlsx workbook."),
 ) -> None:
-    """Import DMS exports (vehicles/customers or visits) into the store; bad rows are
-    reported, the rest goes in; the same file twice adds nothing twice."""
+    """Import DMS exports 导入 (vehicles/customers, repair orders): bad rows reported, nothing twice."""
     from importers.pipeline import ImportCancelled, import_file
     from importers.rejects import write_rejects
+    from store.ingest import DEFAULT_STORE_CODE
 
-    store_id, created = _store_for_import(ctx)
+    store_id = _store_for_import(ctx)
     engine = ctx_obj(ctx).engine()
-    if created and fmt is OutputFormat.text:
-        typer.echo(f"created store {created} (the database had none)")
     results = []
     show_bar = sys.stderr.isatty()
     progress_cm = _progress_bar() if show_bar else None
@@ -91,13 +89,17 @@ def import_(
                     progress_cm.update(task, completed=p.fraction, description=f"{path.name}: {p.rows:,} rows")
 
             try:
-                result = import_file(engine, path, store_id=store_id, kind=kind.value, progress=report,
-                                     file_index=i, files=len(files))
+                result = import_file(engine, path, store_id=store_id, store_code=ctx_obj(ctx).store_code,
+                                     kind=kind.value, progress=report, file_index=i, files=len(files))
             except ImportCancelled:  # pragma: no cover - only the screen cancels
                 fail(f"{path}: cancelled, nothing written")
             if progress_cm is not None:
                 progress_cm.remove_task(task)
             results.append(result)
+            if result.store_created:
+                store_id = result.store_created
+                if fmt is OutputFormat.text:
+                    typer.echo(f"created store {ctx_obj(ctx).store_code or DEFAULT_STORE_CODE} (the database had none)")
             if result.refused:
                 typer.echo(f"dealerdesk: {result.refused}", err=True)
             elif fmt is OutputFormat.text:

@@ -119,7 +119,7 @@ class ImportScreen(Screen):
 
     @work(thread=True, exclusive=True, group="import")
     def run_import(self, paths: list[Path], kind: str) -> None:
-        from importers.pipeline import ImportCancelled, import_file, import_store
+        from importers.pipeline import ImportCancelled, import_file
 
         worker = get_current_worker()
         results = []
@@ -134,13 +134,12 @@ class ImportScreen(Screen):
 
         try:
             store_id = self.app.counter.store_id
-            if store_id is None:
-                store_id, _ = import_store(self.app.counter.engine)
-                self.app.counter.store_id = store_id
             for i, path in enumerate(paths):
                 results.append(import_file(self.app.counter.engine, path, store_id=store_id, kind=kind,
                                            progress=report, cancelled=lambda: worker.is_cancelled,
                                            file_index=i, files=len(paths)))
+                if results[-1].store_created:  # the database had no store: the first good file made it
+                    store_id = self.app.counter.store_id = results[-1].store_created
         except ImportCancelled as exc:
             self.post_message(self.Cancelled(Path(str(exc)).name, results))
             return
