@@ -11,8 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from store import clock
-from store.access import SYSTEM, Actor, actor_for
-from store.db import in_transaction, read_session
+from store.access import SYSTEM, Actor, actor_for, contact_view, may_see_contact, require_customer_access
+from store.db import in_transaction, read_session, write_session
 from store.lookup import VehicleMatch, describe_vehicles, lookup
 from store.models import Customer, Store, Vehicle, Visit
 from store.pitches import FollowUp, PitchLine, PitchRules, default_pitcher, follow_ups, record_pitch
@@ -58,13 +58,54 @@ class Counter:
             names = session.execute(select(Store.name)).scalars().all()
         return names[0] if len(names) == 1 else ""
 
+    # --- signing in ---------------------------------------------------------
+
+    def needs_first_manager(self) -> bool:
+        from store.staff import needs_first_manager
+
+        with read_session(self.engine) as session:
+            return needs_first_manager(session)
+
+    def sign_in(self, code: str, pin: str):
+        """The Actor for this code and PIN; raises SignInRefused. A failed try is
+        committed so repeated failures lock the code."""
+        from store.db import write_session
+        from store.staff import SignInRefused, sign_in
+
+        refusal = None
+        with write_session(self.engine) as session:
+            try:
+                actor = sign_in(session, code=code, pin=pin)
+            except SignInRefused as exc:
+                refusal = exc
+        if refusal is not None:
+            raise refusal
+        return actor
+
+    def create_first_manager(self, *, store_name: str, code: str, name: str, pin: str):
+        """A new database: its store (if none yet) and first manager, signed in."""
+        from store.access import SYSTEM, Actor
+        from store.db import write_session
+        from store.staff import add_staff
+        from store.stores import ensure_store
+        from store.validation import clean_text
+
+        with write_session(self.engine) as session:
+            existing = session.execute(select(Store).order_by(Store.id)).scalars().first()
+            store = existing or ensure_store(
+                session, "S01", clean_text(store_name, field="store name", max_len=100, required=True)
+            )
+            staff = add_staff(session, SYSTEM, store_id=store.id, code=code, name=name, role="manager", pin=pin)
+            return Actor(staff_id=staff.id, name=staff.name, role=staff.role, store_id=store.id)
+
     def language(self) -> str:
         with read_session(self.engine) as session:
             return get_setting(session, "language")
 
     def lookup(self, query: str, *, limit: int = 50) -> list[VehicleMatch]:
+        """Raises AccessDenied for a group analyst: aggregates only."""
         with read_session(self.engine, snapshot=False) as session:
-            return lookup(session, query, limit=limit)
+            return lookup(session, query, limit=limit, actor=self.actor)
 
     def vehicle_profile(self, vehicle_id: int, *, last_visits: int = 10) -> VehicleProfile | None:
         with read_session(self.engine) as session:
@@ -111,9 +152,25 @@ class Counter:
         self.actor, self.store_id = actor, store.id
         return actor
 
-    def profile(self, vehicle_id: int) -> Profile | None:
+    def profile(self, vehicle_id: int, *, reveal_reason: str | None = None) -> Profile | None:
+        """The profile as the acting staff member may see it: the phone in full only
+        where their role allows (an audited view) or after a reveal with a reason."""
         with read_session(self.engine) as session:
-            return customer_profile(session, vehicle_id, as_of=clock.today())
+            profile = customer_profile(session, vehicle_id, as_of=clock.today())
+            if profile is None or profile.owner is None:
+                return profile
+            customer = session.get(Customer, profile.owner.customer_id)
+            require_customer_access(self.actor, customer.store_id)
+            allowed = may_see_contact(session, self.actor, customer)
+        profile.owner.contact_masked = True
+        if allowed or reveal_reason:
+            # Only an unmasked view writes (its audit row), so a masked profile never waits for the write lock.
+            with write_session(self.engine) as session:
+                view = contact_view(session, self.actor, session.get(Customer, profile.owner.customer_id),
+                                    reveal=bool(reveal_reason), reason=reveal_reason)
+            profile.owner.phone = view.phone
+            profile.owner.contact_masked = view.masked
+        return profile
 
     def pitch_rules(self) -> PitchRules:
         with read_session(self.engine) as session:

@@ -61,6 +61,7 @@ class OwnerInfo:
     region: str | None
     preferred_contact_time: str | None
     do_not_contact: bool
+    contact_masked: bool = True  # the phone shown is de-identified (PIPL)
 
 
 @dataclass

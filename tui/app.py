@@ -32,7 +32,7 @@ class DealerDeskApp(App):
     ]
 
     def __init__(self, engine: Engine, *, language: str | None = None, staff_code: str | None = None,
-                 store_code: str | None = None, blink: bool = True) -> None:
+                 store_code: str | None = None, blink: bool = True, sign_in: bool = False) -> None:
         super().__init__()
         self.blink = blink  # False in snapshot tests: a blinking cursor is never the same twice
         self.counter = Counter(engine)
@@ -41,8 +41,14 @@ class DealerDeskApp(App):
         for entry in SCREENS:
             if entry.key:
                 self._bindings.bind(entry.key, f"open_screen('{entry.name}')", self.screen_words(entry), show=False)
-        actor = self.counter.act_as(staff_code, store_code=store_code)
+        # sign_in: the app opens on sign-in by staff code and PIN (a new database first
+        # asks for its manager). Without it, staff_code (or the first SA) acts: tests, demos.
+        self.sign_in = sign_in
+        actor = self.counter.act_as(None if sign_in else staff_code, store_code=store_code)
         self.title = t("app.title")
+        self.show_actor(actor)
+
+    def show_actor(self, actor) -> None:
         store = self.counter.store_name()
         self.sub_title = t("app.acting", store=store, staff=actor.name) if actor.staff_id else store
 
@@ -51,6 +57,20 @@ class DealerDeskApp(App):
         return entry.en if language() == "en" else entry.zh
 
     def on_mount(self) -> None:
+        if not self.sign_in:
+            self.push_screen(LookupScreen())
+            return
+        from tui.screens.signin import FirstManagerScreen, SignInScreen
+
+        first = self.counter.needs_first_manager()
+        self.push_screen(FirstManagerScreen() if first else SignInScreen(), self.signed_in)
+
+    def signed_in(self, actor) -> None:
+        """Sign-in done: this person acts from now on, with their rights."""
+        self.counter.actor = actor
+        if actor.store_id is not None:
+            self.counter.store_id = actor.store_id
+        self.show_actor(actor)
         self.push_screen(LookupScreen())
 
     # --- moving between screens -------------------------------------------------

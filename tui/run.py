@@ -29,8 +29,11 @@ def run_app(ctx, *, demo: bool = False) -> None:
     from tui.app import DealerDeskApp
 
     try:
-        # Who acts: --as CODE / DEALERDESK_STAFF, else the store's first service advisor.
-        app = DealerDeskApp(engine, staff_code=ctx.staff_code, store_code=ctx.store_code)
+        # Who acts: whoever signs in; --as CODE (with its PIN, checked first) skips the form.
+        if ctx.staff_code:
+            ctx.actor()
+        app = DealerDeskApp(engine, staff_code=ctx.staff_code, store_code=ctx.store_code,
+                            sign_in=not ctx.staff_code)
     except (StaffNotFound, StoreNotFound) as exc:
         typer.echo(f"dealerdesk: {exc}", err=True)
         raise typer.Exit(1)

@@ -12,6 +12,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, OptionList, Static
 
+from store.access import AccessDenied
 from store.lookup import MAX_RESULTS, VehicleMatch
 from tui.i18n import CLASS_SHORT, TIERS, label, t
 from tui.keys import TextInput, localize
@@ -94,9 +95,10 @@ class LookupScreen(Screen):
             self.matches = matches
 
     class Failed(Message):
-        def __init__(self, error: str) -> None:
+        def __init__(self, error: str, *, denied: bool = False) -> None:
             super().__init__()
             self.error = error
+            self.denied = denied
 
     class FollowUpsDue(Message):
         def __init__(self, count: int) -> None:
@@ -155,6 +157,9 @@ class LookupScreen(Screen):
     def search(self, query: str) -> None:
         try:
             matches = self.app.counter.lookup(query)
+        except AccessDenied as exc:  # the role may not see customers: say so, plainly
+            self.post_message(self.Failed(str(exc), denied=True))
+            return
         except Exception as exc:  # a database error is a message, not a crash
             self.post_message(self.Failed(str(exc)))
             return
@@ -174,7 +179,7 @@ class LookupScreen(Screen):
         self.show(message.matches, message.query)
 
     def on_lookup_screen_failed(self, message: Failed) -> None:
-        self.notify(t("error.db", e=message.error), severity="error", timeout=8)
+        self.notify(message.error if message.denied else t("error.db", e=message.error), severity="error", timeout=8)
 
     def on_lookup_screen_follow_ups_due(self, message: FollowUpsDue) -> None:
         self.follow_ups_due = message.count

@@ -19,6 +19,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from store import clock
+from store.access import AccessDenied
 from store.profile import Action, Profile
 from tui.i18n import (
     CHANNELS,
@@ -79,6 +80,7 @@ class ProfileScreen(Screen):
         Binding("p", "pitch", "key.pitch"),
         Binding("j", "points", "key.points"),
         Binding("b", "bill", "key.bill"),
+        Binding("u", "reveal", "key.reveal"),
         # The details scroll (their own keys); listed here so the help screen shows them.
         Binding("down,up", "scroll_details", "key.scroll", key_display="↑ ↓", show=False),
         Binding("pagedown,pageup", "scroll_details", "key.page", key_display="PgUp PgDn", show=False),
@@ -90,9 +92,10 @@ class ProfileScreen(Screen):
             self.profile = profile
 
     class Failed(Message):
-        def __init__(self, error: str) -> None:
+        def __init__(self, error: str, *, denied: bool = False) -> None:
             super().__init__()
             self.error = error
+            self.denied = denied
 
     def __init__(self, vehicle_id: int) -> None:
         super().__init__()
@@ -133,18 +136,22 @@ class ProfileScreen(Screen):
         self.load()
 
     @work(thread=True, exclusive=True, group="profile")
-    def load(self) -> None:
+    def load(self, reveal_reason: str | None = None) -> None:
         try:
-            profile = self.app.counter.profile(self.vehicle_id)
+            profile = self.app.counter.profile(self.vehicle_id, reveal_reason=reveal_reason)
+        except AccessDenied as exc:  # the role may not see customers: say so, plainly
+            self.post_message(self.Failed(str(exc), denied=True))
+            return
         except Exception as exc:  # a database error is a message, not a crash
             self.post_message(self.Failed(str(exc)))
             return
         self.post_message(self.Loaded(profile))
 
     def on_profile_screen_failed(self, message: Failed) -> None:
-        self.notify(t("error.db", e=message.error), severity="error", timeout=8)
+        text = message.error if message.denied else t("error.db", e=message.error)
+        self.notify(text, severity="error", timeout=8)
         if self.profile is None:
-            self.query_one("#action", Static).update(t("error.db", e=message.error.splitlines()[0][:120]))
+            self.query_one("#action", Static).update(text.splitlines()[0][:120])
 
     def on_profile_screen_loaded(self, message: Loaded) -> None:
         p = message.profile
@@ -172,7 +179,8 @@ class ProfileScreen(Screen):
         o = p.owner
         if o is not None:
             owner = [f"[b]{o.name}[/b] {label(GENDERS, o.gender) if o.gender else ''}",
-                     f"{t('profile.phone')} {o.phone or '-'}"]
+                     f"{t('profile.phone')} {o.phone or '-'}"
+                     + (f"  [dim]{t('profile.masked_hint')}[/dim]" if o.contact_masked and o.phone else "")]
             bits = []
             if o.birthday:
                 bits.append(f"{t('profile.birthday')} {o.birthday.strftime('%m-%d')}")
@@ -300,6 +308,11 @@ class ProfileScreen(Screen):
 
     def action_points(self) -> None:
         self._open_club_screen("PointsScreen", "profile.no_points_screen")
+
+    def action_reveal(self) -> None:
+        """The customer is at the counter: show the full phone (the reveal is logged)."""
+        if self.profile is not None and self.profile.owner is not None and self.profile.owner.contact_masked:
+            self.load(t("profile.reveal_reason"))
 
     def action_bill(self) -> None:
         self._open_club_screen("MemberBillScreen", "profile.no_bill_screen")

@@ -1,0 +1,111 @@
+"""Sign-in 登录 by staff code and PIN, and the first manager of a new database."""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input, Label, Static
+
+from tui.i18n import t
+
+
+class SignInScreen(Screen):
+    """Staff code, Enter, PIN, Enter. Dismisses with the signed-in Actor."""
+
+    BINDINGS = [Binding("ctrl+q", "app.quit", "Quit", priority=True)]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical(id="signin", classes="form"):
+            yield Static(t("signin.title"), classes="form-title")
+            yield Label(t("signin.code"))
+            yield Input(id="code", placeholder="SA01", max_length=16)
+            yield Label(t("signin.pin"))
+            yield Input(id="pin", password=True, max_length=8)
+            yield Static("", id="signin-error", classes="form-error")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#code", Input).focus()
+
+    @on(Input.Submitted, "#code")
+    def code_entered(self) -> None:
+        self.query_one("#pin", Input).focus()
+
+    @on(Input.Submitted, "#pin")
+    def pin_entered(self) -> None:
+        code = self.query_one("#code", Input).value.strip()
+        pin = self.query_one("#pin", Input).value
+        if not code:
+            self.query_one("#code", Input).focus()
+            return
+        self.attempt(code, pin)
+
+    @work(thread=True, exclusive=True)
+    def attempt(self, code: str, pin: str) -> None:
+        from store.staff import SignInRefused
+
+        try:
+            actor = self.app.counter.sign_in(code, pin)
+        except SignInRefused as exc:
+            self.app.call_from_thread(self.refused, str(exc))
+        except Exception as exc:  # a database error is a message, not a crash
+            self.app.call_from_thread(self.refused, t("error.db", e=str(exc)))
+        else:
+            self.app.call_from_thread(self.dismiss, actor)
+
+    def refused(self, message: str) -> None:
+        self.query_one("#signin-error", Static).update(message)
+        pin = self.query_one("#pin", Input)
+        pin.value = ""
+        pin.focus()
+
+
+class FirstManagerScreen(Screen):
+    """A new database has no staff: create the store's first manager."""
+
+    BINDINGS = [Binding("ctrl+q", "app.quit", "Quit", priority=True)]
+
+    FIELDS = ("store_name", "code", "name", "pin", "pin2")
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical(id="first-manager", classes="form"):
+            yield Static(t("first.title"), classes="form-title")
+            for field in self.FIELDS:
+                yield Label(t(f"first.{field}"))
+                yield Input(id=field, password=field.startswith("pin"), max_length=50 if field == "store_name" else 16)
+            yield Static("", id="first-error", classes="form-error")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#store_name", Input).focus()
+
+    @on(Input.Submitted)
+    def next_field(self, event: Input.Submitted) -> None:
+        index = self.FIELDS.index(event.input.id)
+        if index + 1 < len(self.FIELDS):
+            self.query_one(f"#{self.FIELDS[index + 1]}", Input).focus()
+            return
+        values = {f: self.query_one(f"#{f}", Input).value.strip() for f in self.FIELDS}
+        if values["pin"] != values["pin2"]:
+            self.query_one("#first-error", Static).update(t("first.pins_differ"))
+            self.query_one("#pin", Input).focus()
+            return
+        self.create(values)
+
+    @work(thread=True, exclusive=True)
+    def create(self, values: dict[str, str]) -> None:
+        try:
+            actor = self.app.counter.create_first_manager(
+                store_name=values["store_name"], code=values["code"], name=values["name"], pin=values["pin"]
+            )
+        except ValueError as exc:
+            self.app.call_from_thread(self.query_one("#first-error", Static).update, str(exc))
+        except Exception as exc:
+            self.app.call_from_thread(self.query_one("#first-error", Static).update, t("error.db", e=str(exc)))
+        else:
+            self.app.call_from_thread(self.dismiss, actor)
