@@ -77,38 +77,35 @@ def import_(
     engine = ctx_obj(ctx).engine()
     results = []
     show_bar = sys.stderr.isatty()
-    progress_cm = _progress_bar() if show_bar else None
-    try:
-        if progress_cm is not None:
-            progress_cm.__enter__()
-        for i, path in enumerate(files):
-            task = progress_cm.add_task(path.name, total=1.0) if progress_cm is not None else None
+    for i, path in enumerate(files):
+        # One bar per file, gone before the file's lines are printed (stdout and the
+        # bar's stderr would otherwise interleave on the terminal).
+        bar = _progress_bar() if show_bar else None
+        try:
+            if bar is not None:
+                bar.start()
+                task = bar.add_task(path.name, total=1.0)
 
-            def report(p, task=task):
-                if progress_cm is not None:
-                    progress_cm.update(task, completed=p.fraction, description=f"{path.name}: {p.rows:,} rows")
+            def report(p):
+                if bar is not None:
+                    bar.update(task, completed=p.fraction, description=f"{path.name}: {p.rows:,} rows")
 
-            try:
-                result = import_file(engine, path, store_id=store_id, store_code=ctx_obj(ctx).store_code,
-                                     kind=kind.value, progress=report, file_index=i, files=len(files))
-            except ImportCancelled:  # pragma: no cover - only the screen cancels
-                fail(f"{path}: cancelled, nothing written")
-            if progress_cm is not None:
-                progress_cm.remove_task(task)
-            results.append(result)
-            if result.store_created:
-                store_id = result.store_created
-                if fmt is OutputFormat.text:
-                    typer.echo(f"created store {ctx_obj(ctx).store_code or DEFAULT_STORE_CODE} (the database had none)")
-            if result.refused:
-                typer.echo(f"dealerdesk: {result.refused}", err=True)
-            elif fmt is OutputFormat.text:
-                if progress_cm is not None:
-                    progress_cm.console.print(end="")
-                _print_result(result)
-    finally:
-        if progress_cm is not None:
-            progress_cm.__exit__(None, None, None)
+            result = import_file(engine, path, store_id=store_id, store_code=ctx_obj(ctx).store_code,
+                                 kind=kind.value, progress=report, file_index=i, files=len(files))
+        except ImportCancelled:  # pragma: no cover - only the screen cancels
+            fail(f"{path}: cancelled, nothing written")
+        finally:
+            if bar is not None:
+                bar.stop()
+        results.append(result)
+        if result.store_created:
+            store_id = result.store_created
+            if fmt is OutputFormat.text:
+                typer.echo(f"created store {ctx_obj(ctx).store_code or DEFAULT_STORE_CODE} (the database had none)")
+        if result.refused:
+            typer.echo(f"dealerdesk: {result.refused}", err=True)
+        elif fmt is OutputFormat.text:
+            _print_result(result)
     if rejects is not None:
         lines = write_rejects(results, rejects)
         if fmt is OutputFormat.text:
