@@ -5,7 +5,10 @@ bought over the last eight years, two to three years of visits at plausible
 intervals and amounts (first maintenance, periodic maintenance, repairs, insurance
 jobs, accessories), some customers slipping away, several SAs, members with
 points, pitches. Streamed in batches, so 1,000,000 vehicles and 10,000,000 visits
-never sit in memory at once.
+never sit in memory at once. Then the club's history for the monthly reports: each
+membership's join and yearly renewals, the pitch that signed recent members up,
+sales consultants' pitches at delivery, referrals, birthday gifts and the club's own
+costs (its own random stream, so the cars and visits above stay as they were).
 """
 
 from __future__ import annotations
@@ -22,12 +25,16 @@ from store import clock
 from store.bulk import bulk_insert, fix_sequences, next_ids
 from store.lookup import terms_for
 from store.models import (
+    BenefitUse,
     CatalogItem,
+    ClubEntry,
     Customer,
     Membership,
+    MembershipEvent,
     Pitch,
     PointsAccount,
     PointsEntry,
+    Referral,
     SearchTerm,
     Staff,
     Store,
@@ -173,6 +180,9 @@ def generate(
             for c, n, cat, p, st in CATALOG
         ])
         ids = {t: next_ids(conn, t.__table__) for t in (Customer, Vehicle, Visit, Membership, PointsAccount, PointsEntry, Pitch)}
+        # Demo redemptions are catalog items priced at exactly the points they spend.
+        ids["catalog"] = {p: i for i, p in conn.execute(select(CatalogItem.id, CatalogItem.price_points).where(
+            CatalogItem.store_id == store_id, CatalogItem.code.in_(["WASH", "MUG", "UMBRELLA", "ALIGN"]))).all()}
     sas = [(r["id"], r["name"]) for r in staff_rows if r["role"] == "sa"]
     ca = next(r for r in staff_rows if r["role"] == "ca")
     summary = DemoSummary(store_id=store_id, staff=[(c, n, r, p) for c, n, r, p in DEMO_STAFF])
@@ -289,6 +299,7 @@ def generate(
     with engine.begin() as conn:
         fix_sequences(conn, [t.__table__ for t in (Store, Staff, Customer, Vehicle, Visit, Membership,
                                                    PointsAccount, PointsEntry, Pitch, Tier, CatalogItem, SearchTerm)])
+    _club_history(engine, store_id=store_id, today=today, seed=seed, sas=sas, ca=ca)
     return summary
 
 
@@ -347,6 +358,7 @@ def _member_and_pitches(rng, rows, ids, members_seen, store_id, customer, vehicl
                 rows["pts"].append({
                     "id": ids[PointsEntry], "account_id": account_id, "kind": "redeem", "points": -spend_pts,
                     "remaining": 0, "idempotency_key": f"demo:redeem:{ids[PointsEntry]}",
+                    "catalog_item_id": ids["catalog"].get(spend_pts), "quantity": 1,
                     "reason": "积分兑换", "created_at": datetime.combine(visits[-1]["date_in"], time(17, 30)),
                 })
                 ids[PointsEntry] += 1
@@ -367,6 +379,88 @@ def _member_and_pitches(rng, rows, ids, members_seen, store_id, customer, vehicl
             "pitched_at": datetime.combine(v["date_in"], time(10, 30)),
         })
         ids[Pitch] += 1
+
+
+def _club_history(engine: Engine, *, store_id: int, today: date, seed: int, sas: list[tuple[int, str]],
+                  ca: dict) -> None:
+    """The club's past for the monthly reports (KPIs, costs): join and renewal events
+    with their fees, the joined pitch of members who signed up in the last two years,
+    CA pitches at delivery of the last year's new cars, referrals, birthday gifts of
+    gold and diamond members, and the club's monthly activity costs."""
+    from store.dates import add_months
+
+    rng = random.Random(seed * 7919 + 1)
+    now = datetime.now()
+    with engine.begin() as conn:
+        members = conn.execute(
+            select(Membership.id, Membership.customer_id, Membership.started_on, Membership.expires_on,
+                   Membership.scheme, Membership.tier_code, Membership.fee_fen)
+            .where(Membership.store_id == store_id).order_by(Membership.id)).all()
+        birthdays = dict(conn.execute(select(Customer.id, Customer.birthday).where(Customer.store_id == store_id)).all())
+        recent_cars = conn.execute(
+            select(Vehicle.id, Vehicle.customer_id, Vehicle.purchase_date)
+            .where(Vehicle.store_id == store_id, Vehicle.purchase_date > add_months(today, -12))
+            .order_by(Vehicle.id)).all()
+        members_of = {m.customer_id for m in members}
+        events, pitches, referrals, gifts, entries = [], [], [], [], []
+        for m in members:
+            expiry = add_months(m.started_on, 12) if m.scheme != "stored" else None
+            events.append({"membership_id": m.id, "customer_id": m.customer_id, "kind": "join",
+                           "happened_on": m.started_on, "tier_code": m.tier_code, "expires_on": expiry,
+                           "fee_fen": m.fee_fen, "idempotency_key": f"demo:join:{m.id}", "created_at": now})
+            while expiry is not None and m.expires_on and add_months(expiry, 12) <= add_months(m.expires_on, 1):
+                day = min(expiry - timedelta(days=rng.randint(0, 25)), today)
+                expiry = add_months(expiry, 12)
+                events.append({"membership_id": m.id, "customer_id": m.customer_id, "kind": "renew",
+                               "happened_on": day, "tier_code": m.tier_code, "expires_on": expiry, "fee_fen": m.fee_fen,
+                               "idempotency_key": f"demo:renew:{m.id}:{day.isoformat()}", "created_at": now})
+            if m.started_on > add_months(today, -24):
+                sa_id, sa_name = rng.choice(sas)
+                pitches.append({"store_id": store_id, "customer_id": m.customer_id, "staff_id": sa_id,
+                                "staff_name": sa_name, "channel": "counter", "outcome": "joined",
+                                "reason": rng.choice(["折扣优惠", "积分兑换", "免费项目"]),
+                                "pitched_at": datetime.combine(m.started_on, time(11, 0))})
+            if m.tier_code in ("gold", "diamond") and birthdays.get(m.customer_id):
+                bday = birthdays[m.customer_id]
+                for year in (today.year - 1, today.year):
+                    day = date(year, bday.month, min(bday.day, 28))
+                    if m.started_on <= day <= today and day > add_months(today, -12):
+                        gifts.append({"membership_id": m.id, "customer_id": m.customer_id, "benefit": "生日礼品",
+                                      "value_fen": 10000 if m.tier_code == "gold" else 20000, "used_on": day,
+                                      "idempotency_key": f"demo:birthday:{m.id}:{year}", "created_at": now})
+            if rng.random() < 0.04:
+                referred = today - timedelta(days=rng.randint(5, 360))
+                sold = referred + timedelta(days=rng.randint(7, 40)) if rng.random() < 0.6 else None
+                referrals.append({"store_id": store_id, "referrer_customer_id": m.customer_id,
+                                  "friend_name": rng.choice(SURNAMES) + rng.choice(GIVEN), "referred_on": referred,
+                                  "sold_on": sold if sold and sold <= today else None,
+                                  "rewarded": bool(sold and sold <= today)})
+        for vehicle_id, customer_id, bought in recent_cars:
+            if customer_id in members_of or rng.random() < 0.4:
+                continue
+            outcome = rng.choice(["joined", "considering", "declined", "not_now", "declined"])
+            pitches.append({"store_id": store_id, "customer_id": customer_id, "vehicle_id": vehicle_id,
+                            "staff_id": ca["id"], "staff_name": ca["name"], "channel": "delivery", "outcome": outcome,
+                            "pitched_at": datetime.combine(bought, time(15, 0)),
+                            "follow_up_on": bought + timedelta(days=7) if outcome == "considering" else None})
+        month = date(today.year, today.month, 1)
+        for back in range(24):
+            day = add_months(month, -back) + timedelta(days=rng.randint(5, 20))
+            if day > today:
+                continue
+            entries.append({"store_id": store_id, "day": day, "kind": "cost", "department": "club",
+                            "category": "gift", "amount_fen": rng.randint(8, 20) * 10000, "note": "车主讲堂礼品",
+                            "idempotency_key": f"demo:club:gift:{day.isoformat()}", "created_at": now})
+            if back % 3 == 0:
+                entries.append({"store_id": store_id, "day": day, "kind": "income", "department": "club",
+                                "category": "sponsor", "amount_fen": rng.randint(10, 30) * 10000,
+                                "note": "保险公司赞助", "idempotency_key": f"demo:club:sponsor:{day.isoformat()}",
+                                "created_at": now})
+        bulk_insert(conn, MembershipEvent.__table__, events)
+        bulk_insert(conn, Pitch.__table__, pitches)
+        bulk_insert(conn, Referral.__table__, referrals)
+        bulk_insert(conn, BenefitUse.__table__, gifts)
+        bulk_insert(conn, ClubEntry.__table__, entries)
 
 
 def _write_batch(engine: Engine, rows: dict[str, list[dict]]) -> None:

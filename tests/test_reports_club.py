@@ -155,3 +155,14 @@ def test_an_empty_store_reports_zeros(engine):
     assert (k["new_members"], k["renewal_rate"], k["insurance_renewal_rate"]) == (0, None, "n/a")
     assert c.sheet("balance").rows[0]["closing"] == Decimal("0.00")
     assert len(c.sheet("trend").rows) == 12
+
+
+def test_the_demo_store_has_a_club_history_to_report(engine):
+    from store.demo import generate
+
+    generate(engine, vehicles=300, seed=7, today=date(2026, 11, 22))
+    with read_session(engine) as s:
+        kpi = kpis(members_report(s, month=OCT))
+        lines = {r["line"]: r for r in costs_report(s, month=OCT).sheet("lines").rows}
+    assert kpi["members_in_force"] > 0 and kpi["renewals_due"] > 0 and kpi["renewed"] > 0
+    assert lines["fees"]["income"] > 0 and lines["gifts"]["cost"] > 0 and lines["discounts"]["cost"] > 0
