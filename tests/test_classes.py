@@ -170,3 +170,24 @@ def test_lookup_shows_class_and_reason(engine):
         (m,) = lookup(s, "A123")
     assert m.class_ == "at_risk"
     assert m.as_dict()["class_reason"] == "last visit 4 months ago; 1 visit, ¥2,380 in 12 months"
+
+
+def test_the_lookup_fast_path_classifies_exactly_like_the_report(engine):
+    """The counter's per-row classification must never drift from the frame rule."""
+    from datetime import date
+
+    from store.classes import lookup_classes, vehicle_classes
+    from store.db import read_session
+    from store.demo import generate
+    from store.models import Vehicle
+    from sqlmodel import select
+
+    generate(engine, vehicles=400, seed=11, today=date(2026, 11, 22))
+    with read_session(engine) as s:
+        ids = s.exec(select(Vehicle.id)).all()
+        for as_of in (date(2026, 11, 22), date(2025, 6, 30)):
+            fast = lookup_classes(s, ids, as_of=as_of)
+            framed = vehicle_classes(s, ids, as_of=as_of)
+            assert {k: (v.code, v.reason_en) for k, v in fast.items()} == {
+                k: (v.code, v.reason_en) for k, v in framed.items()}
+            assert len({v.code for v in fast.values()}) >= 3
