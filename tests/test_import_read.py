@@ -106,6 +106,20 @@ def test_a_workbook_without_a_header_row_is_refused(tmp_path):
 # --- the header row and its spellings --------------------------------------------------
 
 
+def test_the_sheet_with_the_table_is_found(tmp_path):
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.active.title = "说明"
+    wb.active.append(["本表由 DMS 导出，请勿修改"])
+    data = wb.create_sheet("工单")
+    for row in [VISIT_HEADER, visit("RO1", "粤A12345")]:
+        data.append(row)
+    wb.save(tmp_path / "two.xlsx")
+    result, typed = read(tmp_path / "two.xlsx")
+    assert (result.sheet, typed["ro_number"].to_list()) == ("工单", ["RO1"])
+
+
 def test_header_is_found_under_title_lines_and_merged_cells(tmp_path):
     rows = [["导出时间：2026-11-20", None, "操作员：周建国"], [], VISIT_HEADER, visit("RO1", "粤A12345")]
     result, typed = read(write_xlsx(tmp_path / "t.xlsx", rows))  # plus a merged title above
