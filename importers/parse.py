@@ -16,6 +16,7 @@ import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 import polars as pl
 
@@ -93,6 +94,15 @@ def id_number_problem(text: str) -> str | None:
     if text[17] != check:
         return "fails its check digit (was it saved as a number?)"
     return None
+
+
+@lru_cache(maxsize=1 << 18)
+def _plate(text: str) -> tuple[str | None, str | None]:
+    """(normalized plate, or why not); cached, since a car's plate is on every batch."""
+    try:
+        return parse_plate(text), None
+    except InvalidPlate as exc:
+        return None, str(exc)
 
 
 def _clean(expr: pl.Expr) -> pl.Expr:
@@ -246,7 +256,7 @@ def typed(raw: pl.DataFrame, header: Header, *, kind: str, today: date,
             return pl.lit(None, pl.String)
         return pl.coalesce([_clean(pl.col(f"c{i}")) for i in idx])
 
-    present = set(columns)
+    present = set(columns)  # checks apply to the fields this file has
     text = raw.select(pl.col("_row"), *(field(n).alias(n) for n in _SOURCE_FIELDS))
     vin = _nfkc(_vins(text["vin"]))
     parsed = {
@@ -285,11 +295,9 @@ def typed(raw: pl.DataFrame, header: Header, *, kind: str, today: date,
     norm: dict[str, str | None] = {}
     why: dict[str, str] = {}
     for p in plates:
-        try:
-            norm[p] = parse_plate(p)
-        except InvalidPlate as exc:
-            norm[p] = None
-            why[p] = str(exc)
+        norm[p], problem = _plate(p)
+        if problem:
+            why[p] = problem
     out = out.with_columns(
         pl.col("plate_raw").replace_strict(norm, default=None, return_dtype=pl.String).alias("plate"),
         pl.col("plate_raw").replace_strict(why, default=None, return_dtype=pl.String).alias("plate_why"),
