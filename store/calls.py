@@ -57,6 +57,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlmodel import Session
 
 from store import clock
+from store.validation import FieldError, clean_text
 from store.access import AccessDenied, Actor, require_customer_access
 from store.audit import record
 from store.dates import whole_months_between
@@ -583,10 +584,12 @@ class CallResult:
 
 
 def _clean(text: str | None, limit: int, what: str) -> str | None:
-    text = " ".join((text or "").split())
-    if len(text) > limit:
-        raise CallError(f"the {what} is longer than {limit} characters")
-    return text or None
+    """One line of bounded text without control characters; a refusal names the field."""
+    try:
+        text = clean_text(" ".join((text or "").split()), field=what, max_len=limit)
+    except FieldError as exc:
+        raise CallError(str(exc)) from exc
+    return text
 
 
 def log_call(

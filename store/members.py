@@ -32,6 +32,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from store import audit, clock
+from store.validation import FieldError, clean_text
 from store.access import SYSTEM, Actor
 from store.dates import add_months
 from store.models import (
@@ -573,7 +574,10 @@ def leave(session: Session, *, customer_id: int, actor: Actor = SYSTEM, reason: 
     m = _lock_membership(session, current.id)
     if m.status == "left":
         raise MembershipError(f"already left on {m.ended_on}")
-    reason = (reason or "").strip()[:255] or "on request"
+    try:
+        reason = clean_text(reason, field="reason", max_len=255) or "on request"
+    except FieldError as exc:
+        raise MembershipError(str(exc)) from exc
     refund = m.stored_value_fen
     if refund:
         _sv_entry(session, m, "refund", -refund, f"sv:refund:{m.id}", actor, note="deposit paid back on leaving")

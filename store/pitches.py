@@ -26,6 +26,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from store import clock
+from store.validation import clean_text
 from store.access import Actor
 from store.models import Customer, Membership, Pitch, Staff, Vehicle
 from store.privacy import mask_phone
@@ -163,9 +164,9 @@ def last_pitch(session: Session, customer_id: int) -> PitchLine | None:
     return history[0] if history else None
 
 
-def _clean(text: str | None, limit: int) -> str | None:
-    text = (text or "").strip()
-    return text[:limit] if text else None
+def _clean(text: str | None, limit: int, field: str) -> str | None:
+    """Bounded, control-character-free text; a refusal names the field."""
+    return clean_text(text, field=field, max_len=limit)
 
 
 def record_pitch(
@@ -213,7 +214,7 @@ def record_pitch(
     pitch = Pitch(
         store_id=store_id, customer_id=customer_id, vehicle_id=vehicle_id, staff_id=actor.staff_id,
         staff_name=None if actor.role == "system" else actor.name,
-        channel=channel, outcome=outcome, reason=_clean(reason, MAX_REASON), note=_clean(note, MAX_NOTE),
+        channel=channel, outcome=outcome, reason=_clean(reason, MAX_REASON, "reason"), note=_clean(note, MAX_NOTE, "note"),
         follow_up_on=follow_up_on, pitched_at=clock.now(),
     )
     session.add(pitch)

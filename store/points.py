@@ -40,6 +40,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from store import audit, clock
+from store.validation import FieldError, clean_text
 from store.access import SYSTEM, Actor
 from store.dates import add_months
 from store.models import (
@@ -195,6 +196,17 @@ class LedgerCheck:
 
 def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
+
+
+def _text(value: str | None, field: str, limit: int, *, missing: str) -> str:
+    """Required, bounded text without control characters, refused as a PointsError."""
+    try:
+        text = clean_text(value, field=field, max_len=limit)
+    except FieldError as exc:
+        raise PointsError(str(exc)) from exc
+    if not text:
+        raise PointsError(missing)
+    return text
 
 
 def _check_key(key: str | None) -> str:
@@ -613,9 +625,7 @@ def record_referral(session: Session, *, referrer_customer_id: int, friend_name:
                     referred_on: date | None = None, actor: Actor = SYSTEM) -> Referral:
     """A member 推荐 a friend; rewarded by :func:`reward_referral` when the friend buys."""
     customer = _customer(session, referrer_customer_id)
-    friend_name = friend_name.strip()
-    if not friend_name or len(friend_name) > 100:
-        raise PointsError("the friend's name is 1-100 characters")
+    friend_name = _text(friend_name, "friend's name", 100, missing="the friend's name is 1-100 characters")
     ref = Referral(store_id=customer.store_id, referrer_customer_id=customer.id, friend_name=friend_name,
                    friend_phone=(friend_phone or None), referred_on=referred_on or clock.today())
     session.add(ref)
@@ -632,11 +642,7 @@ def adjust(session: Session, *, customer_id: int, points: int, reason: str, acto
            key: str | None = None) -> EntryResult:
     """A manual correction, with its reason and the staff member who made it."""
     customer = _customer(session, customer_id)
-    reason = (reason or "").strip()
-    if not reason:
-        raise PointsError("an adjustment needs a reason")
-    if len(reason) > 255:
-        raise PointsError("a reason is at most 255 characters")
+    reason = _text(reason, "reason", 255, missing="an adjustment needs a reason")
     if actor.staff_id is None:
         raise PointsError("an adjustment needs the staff member making it (--as CODE)")
     if points == 0:
@@ -746,9 +752,7 @@ def reverse_entry(session: Session, *, entry_id: int, reason: str, actor: Actor)
     entry = session.get(PointsEntry, entry_id)
     if entry is None:
         raise PointsNotFound(f"no ledger entry {entry_id}")
-    reason = (reason or "").strip()
-    if not reason:
-        raise PointsError("a reversal needs a reason")
+    reason = _text(reason, "reason", 255, missing="a reversal needs a reason")
     account = session.get(PointsAccount, entry.account_id)
     customer = _customer(session, account.customer_id)
     account = lock_account(session, customer.id)

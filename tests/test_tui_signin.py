@@ -138,3 +138,21 @@ async def test_a_new_database_asks_for_its_first_manager(sqlite_engine):
     with read_session(sqlite_engine) as s:
         (staff,) = s.exec(select(Staff)).all()
         assert (staff.code, staff.role) == ("M01", "manager")
+
+
+async def test_the_pitch_form_refuses_a_control_character_and_says_which_field(sqlite_engine):
+    from store.models import Pitch
+
+    shop(sqlite_engine)
+    app = DealerDeskApp(sqlite_engine, sign_in=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await sign_in(pilot, app, "SA01", "1111")
+        await open_car(pilot, app)
+        await pilot.press("p")
+        await wait_for(pilot, lambda: screen_name(app) == "PitchScreen")
+        app.screen.query_one("#note", Input).value = "bad\x1b[31m"
+        await pilot.press("2", "enter")
+        await wait_for(pilot, lambda: any("note" in str(n.message) for n in app._notifications))
+        assert screen_name(app) == "PitchScreen"
+    with read_session(sqlite_engine) as s:
+        assert s.exec(select(Pitch)).all() == []

@@ -10,13 +10,30 @@ from enum import Enum
 from typing import Any
 
 import typer
+from typer.core import TyperGroup
 from sqlalchemy.engine import Engine
 
 from store import clock
 from store.config import database_url, demo_db_url
 from store.db import DatabaseError, open_engine
 
+class DomainErrorsGroup(TyperGroup):
+    """Refusals from the store (a bad field, a right the actor lacks) end any command
+    the same way: one line naming the field or the rule, exit status 1, no traceback."""
+
+    def invoke(self, ctx):
+        from store.access import AccessDenied
+        from store.validation import FieldError
+
+        try:
+            return super().invoke(ctx)
+        except (FieldError, AccessDenied) as exc:
+            typer.echo(f"dealerdesk: {exc}", err=True)
+            raise typer.Exit(1) from None
+
+
 app = typer.Typer(
+    cls=DomainErrorsGroup,
     help="dealerdesk: the service counter's tool. With no command, opens the app.",
     no_args_is_help=False,
     add_completion=False,

@@ -21,6 +21,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from store import clock
+from store.validation import FieldError
 from store.pitches import CHANNELS as CHANNEL_CODES
 from store.pitches import OUTCOMES as OUTCOME_CODES
 from store.pitches import REASONS, PitchError, PitchLine, default_follow_up
@@ -206,7 +207,7 @@ class PitchScreen(ModalScreen[PitchLine | None]):
     def save(self, details: dict) -> None:
         try:
             line = self.app.counter.record_pitch(**details)
-        except PitchError as exc:
+        except (PitchError, FieldError) as exc:  # a refusal names its rule or field
             self.post_message(self.Refused(str(exc), "warning"))
             return
         except Exception as exc:  # a database error is a message, not a crash
