@@ -154,3 +154,29 @@ def test_first_staff_of_a_new_database_must_be_a_manager(engine):
             add_staff(s, SYSTEM, store_id=store.id, code="SA01", name="王伟", role="sa", pin="1234")
         add_staff(s, SYSTEM, store_id=store.id, code="M01", name="周建国", role="manager", pin="8888")
         assert not needs_first_manager(s)
+
+
+def test_customer_exports_are_a_managers_privilege_and_logged(shop, tmp_path):
+    from openpyxl import load_workbook
+    from typer.testing import CliRunner
+
+    from tui.cli import app
+    from tui.cli.common import hoist_global_options
+
+    engine, customer_id, _ = shop
+    url = engine.url.render_as_string(hide_password=False)
+    runner = CliRunner()
+    out = tmp_path / "list.xlsx"
+    refused = runner.invoke(app, hoist_global_options(["--db", url, "--store", "T01", "--as", "SA01", "export",
+                                                       "customers", "--out", str(out)]), env={"DEALERDESK_PIN": "1234"})
+    assert refused.exit_code == 1 and "manager" in refused.output and not out.exists()
+    done = runner.invoke(app, hoist_global_options(["--db", url, "--store", "T01", "--as", "M01", "export",
+                                                    "customers", "--out", str(out)]), env={"DEALERDESK_PIN": "8888"})
+    assert done.exit_code == 0, done.output
+    ws = load_workbook(out).active
+    header = [c.value for c in ws[1]]
+    row = dict(zip(header, [c.value for c in ws[2]]))
+    assert row["plate"] == "粤A12345" and row["phone"] == "13812345678"  # the manager sees the store
+    with read_session(engine) as s:
+        (log,) = s.exec(select(AuditLog).where(AuditLog.action == "export.customers")).all()
+        assert json.loads(log.detail)["rows"] == 1

@@ -18,3 +18,4 @@ from tui.cli import care_cmds  # noqa: F401,E402
 from tui.cli import calls_cmds  # noqa: F401,E402
 from tui.cli import import_cmds  # noqa: F401,E402
 from tui.cli import club_cmds  # noqa: F401,E402
+from tui.cli import export_cmds  # noqa: F401,E402

@@ -1,0 +1,55 @@
+"""``dealerdesk export customers``: the store's customer list, for managers only."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import typer
+from openpyxl import Workbook
+
+from store import clock
+from store.access import AccessDenied
+from store.db import write_session
+from store.exports import export_customers
+from tui.cli.common import app, ctx_obj, fail
+
+export_app = typer.Typer(help="Customer lists out of the store (managers only; every export is logged).")
+app.add_typer(export_app, name="export")
+
+
+@export_app.command("customers")
+def customers(
+    ctx: typer.Context,
+    out: Path = typer.Option(..., "--out", help="A .xlsx or .csv file to write."),
+    class_code: str | None = typer.Option(None, "--class", help="Only this class: loyal, general, at_risk, churned..."),
+) -> None:
+    """Write the store's vehicles and owners (phones as the acting role may see them)."""
+    if out.suffix.lower() not in (".xlsx", ".csv"):
+        fail(f"{out}: write a .xlsx or .csv file")
+    c = ctx_obj(ctx)
+    engine, store_id, actor = c.engine(), c.store_id(), c.actor()
+    try:
+        with write_session(engine) as s:  # the audit row commits with the export, or neither
+            listing = export_customers(s, actor, store_id=store_id, class_code=class_code, as_of=clock.today())
+            _write(out, listing)
+    except (AccessDenied, ValueError) as exc:
+        fail(str(exc))
+    typer.echo(f"{out}: {len(listing.rows)} customers{' (phones masked)' if listing.masked else ''}")
+
+
+def _write(out: Path, listing) -> None:
+    if out.suffix.lower() == ".csv":
+        with out.open("w", newline="", encoding="utf-8-sig") as fh:  # the BOM lets Excel read UTF-8
+            writer = csv.DictWriter(fh, fieldnames=listing.columns)
+            writer.writeheader()
+            writer.writerows(listing.rows)
+        return
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "customers"
+    ws.append(listing.columns)
+    for row in listing.rows:
+        ws.append([row[c] for c in listing.columns])
+    ws.freeze_panes = "A2"
+    wb.save(out)
