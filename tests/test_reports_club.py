@@ -166,3 +166,22 @@ def test_the_demo_store_has_a_club_history_to_report(engine):
         lines = {r["line"]: r for r in costs_report(s, month=OCT).sheet("lines").rows}
     assert kpi["members_in_force"] > 0 and kpi["renewals_due"] > 0 and kpi["renewed"] > 0
     assert lines["fees"]["income"] > 0 and lines["gifts"]["cost"] > 0 and lines["discounts"]["cost"] > 0
+
+
+def test_the_churn_workbook_counts_every_cut_in_one_pass_with_the_same_figures(shop):
+    from store.reports.books import CHURN_CUTS, churn_book
+    from store.reports.churn import churn_report
+
+    engine, shop = shop
+    day = date(2026, 10, 31)
+    with read_session(engine) as s:
+        book = churn_book(s, as_of=day, by=["store"])
+        assert [sheet.key for sheet in book.sheets] == ["by_store", "by_warranty", "by_model", "by_vehicle_age",
+                                                        "by_region", "by_sa"]
+        for sheet in book.sheets:
+            dims = [c for c in sheet.columns if c in CHURN_CUTS + ("store",)]
+            alone = churn_report(s, as_of=day, by=dims)
+            assert (sheet.rows, sheet.total) == (alone.rows, alone.total)
+    models = {r["model"]: r["vehicles"] for r in book.sheet("by_model").rows}
+    # 轩逸: c2, c5, c10, the new car and the second store's; the sold car is out of the park.
+    assert models == {"天籁": 1, "奇骏": 2, "轩逸": 5}

@@ -168,12 +168,14 @@ def _with_rates(row: dict) -> dict:
 
 
 def churn_report(session: Session, *, as_of: date, by: list[str] | tuple[str, ...] = (),
-                 store_ids: list[int] | None = None) -> ReportTable:
+                 store_ids: list[int] | None = None, counts: pl.DataFrame | None = None) -> ReportTable:
     """Vehicles, churned, at risk and their rates, one row per combination of ``by``
-    (one total row without it)."""
+    (one total row without it). ``counts``: a :func:`class_counts` frame cut by more
+    dimensions than ``by`` (several reports from one query, as the workbook does)."""
     dims = list(by)
-    counts = churn_table(class_counts(session, as_of=as_of, dims=dims, store_ids=store_ids,
-                                      loyalty="class" in dims), dims)
+    if counts is None:
+        counts = class_counts(session, as_of=as_of, dims=dims, store_ids=store_ids, loyalty="class" in dims)
+    counts = churn_table(counts, dims)
     rows = [_with_rates(r) for r in counts.iter_rows(named=True)]
     if dims:
         rows = [r for r in rows if r["vehicles"]]
