@@ -45,6 +45,10 @@ class DealerDeskApp(App):
         # asks for its manager). Without it, staff_code (or the first SA) acts: tests, demos.
         self.sign_in = sign_in
         actor = self.counter.act_as(None if sign_in else staff_code, store_code=store_code)
+        if sign_in:  # nobody acts until someone signs in
+            from store.access import SYSTEM
+
+            actor = self.counter.actor = SYSTEM
         self.title = t("app.title")
         self.show_actor(actor)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from textual import on, work
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -15,7 +15,18 @@ from tui.i18n import t
 class SignInScreen(Screen):
     """Staff code, Enter, PIN, Enter. Dismisses with the signed-in Actor."""
 
-    BINDINGS = [Binding("ctrl+q", "app.quit", "Quit", priority=True)]
+    # Enter is a priority binding, handled as the key arrives: a PIN typed ahead of
+    # the screen (the code, Enter and the PIN in one burst) still lands in its box.
+    BINDINGS = [
+        Binding("ctrl+q", "app.quit", "Quit", priority=True),
+        Binding("enter", "next_field", show=False, priority=True),
+    ]
+
+    def action_next_field(self) -> None:
+        if self.focused is self.query_one("#code", Input):
+            self.code_entered()
+        else:
+            self.pin_entered()
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -31,16 +42,15 @@ class SignInScreen(Screen):
     def on_mount(self) -> None:
         self.query_one("#code", Input).focus()
 
-    @on(Input.Submitted, "#code")
     def code_entered(self) -> None:
-        self.query_one("#pin", Input).focus()
+        # At once, not after the next refresh: a PIN typed ahead must land in its box.
+        self.set_focus(self.query_one("#pin", Input))
 
-    @on(Input.Submitted, "#pin")
     def pin_entered(self) -> None:
         code = self.query_one("#code", Input).value.strip()
         pin = self.query_one("#pin", Input).value
         if not code:
-            self.query_one("#code", Input).focus()
+            self.set_focus(self.query_one("#code", Input))
             return
         self.attempt(code, pin)
 
@@ -61,13 +71,20 @@ class SignInScreen(Screen):
         self.query_one("#signin-error", Static).update(message)
         pin = self.query_one("#pin", Input)
         pin.value = ""
-        pin.focus()
+        self.set_focus(pin)
 
 
 class FirstManagerScreen(Screen):
     """A new database has no staff: create the store's first manager."""
 
-    BINDINGS = [Binding("ctrl+q", "app.quit", "Quit", priority=True)]
+    BINDINGS = [
+        Binding("ctrl+q", "app.quit", "Quit", priority=True),
+        Binding("enter", "next_field", show=False, priority=True),  # see SignInScreen
+    ]
+
+    def action_next_field(self) -> None:
+        if isinstance(self.focused, Input):
+            self.next_field(self.focused)
 
     FIELDS = ("store_name", "code", "name", "pin", "pin2")
 
@@ -84,11 +101,10 @@ class FirstManagerScreen(Screen):
     def on_mount(self) -> None:
         self.query_one("#store_name", Input).focus()
 
-    @on(Input.Submitted)
-    def next_field(self, event: Input.Submitted) -> None:
-        index = self.FIELDS.index(event.input.id)
+    def next_field(self, field: Input) -> None:
+        index = self.FIELDS.index(field.id)
         if index + 1 < len(self.FIELDS):
-            self.query_one(f"#{self.FIELDS[index + 1]}", Input).focus()
+            self.set_focus(self.query_one(f"#{self.FIELDS[index + 1]}", Input))
             return
         values = {f: self.query_one(f"#{f}", Input).value.strip() for f in self.FIELDS}
         if values["pin"] != values["pin2"]:
