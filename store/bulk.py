@@ -41,3 +41,16 @@ def fix_sequences(conn: Connection, tables: Iterable[Table]) -> None:
                 f"COALESCE((SELECT MAX(id) FROM \"{table.name}\"), 0) + 1, false)"
             )
         )
+
+
+def refresh_statistics(engine, tables: Iterable[Table]) -> None:
+    """After a bulk load, give the planner fresh statistics (and Postgres its
+    visibility map): without them a million fresh rows get scanned, not indexed."""
+    names = [t.name for t in tables]
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            for name in names:
+                conn.execute(text(f'VACUUM ANALYZE "{name}"'))
+    else:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("ANALYZE")

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from store import clock
-from store.bulk import bulk_insert, fix_sequences, next_ids
+from store.bulk import bulk_insert, fix_sequences, next_ids, refresh_statistics
 from store.lookup import terms_for
 from store.models import (
     BenefitUse,
@@ -300,6 +300,7 @@ def generate(
         fix_sequences(conn, [t.__table__ for t in (Store, Staff, Customer, Vehicle, Visit, Membership,
                                                    PointsAccount, PointsEntry, Pitch, Tier, CatalogItem, SearchTerm)])
     _club_history(engine, store_id=store_id, today=today, seed=seed, sas=sas, ca=ca)
+    refresh_statistics(engine, [t.__table__ for t in (Customer, Vehicle, Visit, SearchTerm, PointsEntry, Pitch)])
     return summary
 
 
