@@ -333,16 +333,38 @@ def class_code(*, since: date | None, visits_w: int, spend_w: int, rules: ClassR
 # fifty cars per keypress, where a frame pipeline costs more than the query itself.
 _LOOKUP_FACTS_SQL = text(
     """
-    SELECT v.id AS vehicle_id, v.store_id, v.purchase_date,
-      (SELECT max(x.date_in) FROM visit x
-        WHERE x.vehicle_id = v.id AND x.status <> 'cancelled' AND x.date_in <= :d) AS last_visit,
-      (SELECT count(DISTINCT x.date_in) FROM visit x
-        WHERE x.vehicle_id = v.id AND x.status <> 'cancelled' AND x.date_in >= :w AND x.date_in <= :d) AS visits_w,
-      (SELECT coalesce(sum(x.total_fen), 0) FROM visit x
-        WHERE x.vehicle_id = v.id AND x.status <> 'cancelled' AND x.date_in >= :w AND x.date_in <= :d) AS spend_w
-    FROM vehicle v WHERE v.id IN :ids
+    SELECT v.id AS vehicle_id, v.store_id, v.purchase_date, f.last_visit, f.visits_w, f.spend_w
+    FROM vehicle v LEFT JOIN (
+      SELECT vehicle_id, max(date_in) AS last_visit,
+        count(DISTINCT CASE WHEN date_in >= :w THEN date_in END) AS visits_w,
+        sum(CASE WHEN date_in >= :w THEN total_fen ELSE 0 END) AS spend_w
+      FROM visit WHERE vehicle_id IN :ids AND status <> 'cancelled' AND date_in <= :d
+      GROUP BY vehicle_id
+    ) f ON f.vehicle_id = v.id
+    WHERE v.id IN :ids
     """
 ).bindparams(bindparam("ids", expanding=True)).columns(purchase_date=Date, last_visit=Date)
+
+# Rules per store for the lookup, kept a few seconds: reading every class setting on
+# each keypress cost as much as the query. A setting changed here is seen at once
+# (set_setting bumps the generation); one changed at another counter within seconds.
+_RULES_TTL_S = 5.0
+_rules_cache: dict[tuple[str, int], tuple[float, int, ClassRules]] = {}
+
+
+def _cached_rules(session: Session, store_id: int) -> ClassRules:
+    import time
+
+    from store.settings import generation
+
+    key = (str(session.get_bind().url), store_id)
+    hit = _rules_cache.get(key)
+    now = time.monotonic()
+    if hit and now - hit[0] < _RULES_TTL_S and hit[1] == generation():
+        return hit[2]
+    rules = rules_for(session, store_id)
+    _rules_cache[key] = (now, generation(), rules)
+    return rules
 
 
 def lookup_classes(session: Session, vehicle_ids: list[int], *, as_of: date | None = None) -> dict[int, ClassResult]:
@@ -354,25 +376,29 @@ def lookup_classes(session: Session, vehicle_ids: list[int], *, as_of: date | No
         return {}
     as_of = as_of or clock.today()
     conn = session.connection()
-    store_ids = conn.execute(
-        text("SELECT DISTINCT store_id FROM vehicle WHERE id IN :ids").bindparams(bindparam("ids", expanding=True)),
-        {"ids": list(vehicle_ids)},
-    ).scalars().all()
-    rules = rules_by_store(session, store_ids)
-    by_window: dict[date, list[int]] = defaultdict(list)
-    for sid, r in rules.items():
-        by_window[r.window_start(as_of)].append(sid)
     out: dict[int, ClassResult] = {}
-    for start in by_window:
-        for row in conn.execute(_LOOKUP_FACTS_SQL, {"ids": list(vehicle_ids), "d": as_of, "w": start}).mappings():
-            r = rules[row["store_id"]]
+    pending = list(vehicle_ids)
+    window: date | None = None
+    while pending:
+        # Stores almost always share one window: one statement. Rows of a store with
+        # another window go round again with theirs.
+        start = window or add_months(as_of, -12)
+        retry: list[int] = []
+        for row in conn.execute(_LOOKUP_FACTS_SQL, {"ids": pending, "d": as_of, "w": start}).mappings():
+            r = _cached_rules(session, row["store_id"])
             if r.window_start(as_of) != start:
+                retry.append(row["vehicle_id"])
+                window = r.window_start(as_of)
                 continue
             purchase = row["purchase_date"] if row["purchase_date"] and row["purchase_date"] <= as_of else None
-            since = max(d for d in (row["last_visit"], purchase) if d) if (row["last_visit"] or purchase) else None
-            facts = {"vehicle_id": row["vehicle_id"], "since": since, "last_visit": row["last_visit"],
+            last = row["last_visit"]
+            since = max(last, purchase) if last and purchase else (last or purchase)
+            facts = {"vehicle_id": row["vehicle_id"], "since": since, "last_visit": last,
                      "visits_w": int(row["visits_w"] or 0), "spend_w": int(row["spend_w"] or 0)}
             facts["class"] = class_code(since=since, visits_w=facts["visits_w"], spend_w=facts["spend_w"],
                                         rules=r, as_of=as_of)
             out[row["vehicle_id"]] = describe(facts, as_of, r.window_months)
+        if len(retry) == len(pending):  # no progress: cannot happen, but never loop
+            break
+        pending = retry
     return out

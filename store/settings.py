@@ -152,9 +152,19 @@ def get_settings(session: Session | None, *, store_id: int | None = None) -> dic
     return result
 
 
+_generation = 0
+
+
+def generation() -> int:
+    """Bumped by every :func:`set_setting` in this process, so caches of rules know."""
+    return _generation
+
+
 def set_setting(session: Session, key: str, value: Any, *, store_id: int | None = None) -> None:
     if key not in DEFAULTS and not key.startswith("header_spellings"):
         raise KeyError(f"unknown setting {key!r}")
+    global _generation
+    _generation += 1
     row = session.exec(select(Setting).where(Setting.store_id == store_id, Setting.key == key)).first()
     text = json.dumps(value, ensure_ascii=False)
     if row is None:
