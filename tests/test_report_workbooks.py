@@ -64,6 +64,10 @@ def test_members_workbook(month_db, tmp_path):
     rows = {r[0]: r[2] for r in values(summary)[1:]}
     assert rows["new_members"] == 4 and rows["renewal_rate"] == 50 and rows["insurance_renewal_rate"] == 50
     assert rows["member_spend_per_vehicle"] == 4166.67
+    # One column of mixed figures: each cell formatted as what it is.
+    formats = {r[0].value: r[2].number_format for r in summary.iter_rows(min_row=2)}
+    assert (formats["new_members"], formats["renewal_rate"], formats["member_spend_per_vehicle"]) == (
+        "#,##0", "0.00", "#,##0.00")
     # Column B's widest text, "非会员单车产值 non-member spend per vehicle": 7 wide characters
     # (2 cells each), 29 narrow ones, 2 of margin; len() would say 36 and cut it.
     assert summary.column_dimensions["B"].width == 7 * 2 + 29 + 2

@@ -70,6 +70,19 @@ def total_row(table: ReportTable) -> dict | None:
     return {first: TOTAL_LABEL} | {k: v for k, v in table.total.items() if k in table.columns and k != first}
 
 
+def _number_format(table: ReportTable, column: str, value) -> str | None:
+    """Per cell, so a column of mixed figures (the KPI summary) shows each as itself."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal, date, datetime)):
+        return None
+    if isinstance(value, (date, datetime)):
+        return DATE_FORMAT
+    if column in table.percent_columns:
+        return PERCENT_FORMAT
+    if column in table.money_columns or isinstance(value, Decimal):
+        return MONEY_FORMAT
+    return "0.00" if isinstance(value, float) else INT_FORMAT
+
+
 def _cell_value(value):
     if isinstance(value, bool):
         return str(value).lower()
@@ -78,6 +91,7 @@ def _cell_value(value):
 
 def _write_table(ws, table: ReportTable) -> None:
     from openpyxl.styles import Alignment, Border, Font, Side
+    from openpyxl.utils import get_column_letter
 
     bold = Font(bold=True)
     ws.append([header(c) for c in table.columns])
@@ -97,24 +111,12 @@ def _write_table(ws, table: ReportTable) -> None:
     body = table.rows + ([total] if total else [])
     for idx, column in enumerate(table.columns, start=1):
         values = [r.get(column) for r in body]
-        if column in table.percent_columns:
-            fmt = PERCENT_FORMAT
-        elif column in table.money_columns:
-            fmt = MONEY_FORMAT
-        elif any(isinstance(v, (date, datetime)) for v in values):
-            fmt = DATE_FORMAT
-        elif any(isinstance(v, int) and not isinstance(v, bool) for v in values):
-            fmt = INT_FORMAT
-        else:
-            fmt = None
-        if fmt:
-            for (cell,) in ws.iter_rows(min_row=2, max_row=1 + len(body), min_col=idx, max_col=idx):
-                if isinstance(cell.value, (int, float, Decimal, date, datetime)):
-                    cell.number_format = fmt
+        for (cell,) in ws.iter_rows(min_row=2, max_row=1 + len(body), min_col=idx, max_col=idx):
+            fmt = _number_format(table, column, cell.value)
+            if fmt:
+                cell.number_format = fmt
         lines = header(column).split("\n") + [_shown(v, column, table) for v in values]
         width = max(display_width(text) for text in lines) + 2
-        from openpyxl.utils import get_column_letter
-
         ws.column_dimensions[get_column_letter(idx)].width = min(max(width, 6), MAX_WIDTH)
     ws.freeze_panes = "A2"
 
