@@ -61,17 +61,21 @@ LINES: list[tuple[str, str, str, str]] = [
 DEPARTMENT_WORDS = {"income": ("收入", "income"), "aftersales": ("售后部", "after-sales"),
                     "accessories": ("精品部", "accessories"), "club": ("会员俱乐部", "club")}
 COST_CATEGORIES = {"gift": "gifts", "reward": "rewards", "activity": "activity", "other": "other"}
-INCOME_CATEGORIES = ("other", "sponsor")
 CATALOG_LINES = {"service": ("accessories", "points_services"), "accessory": ("accessories", "points_accessories"),
                  "gift": ("club", "points_gifts")}
 ENTRY_SCHEMA = {"day": pl.Date, "department": pl.String, "line": pl.String, "income_fen": pl.Int64,
                 "cost_fen": pl.Int64}
 
 
+def _expr(value: str | pl.Expr) -> pl.Expr:
+    return pl.lit(value) if isinstance(value, str) else value
+
+
 def _entries(df: pl.DataFrame, department: str | pl.Expr, line: str | pl.Expr, *, income=None, cost=None) -> pl.DataFrame:
-    lit = lambda v: pl.lit(v) if isinstance(v, str) else v  # noqa: E731
+    """Ledger rows (day, department, line, income_fen, cost_fen) from a frame with ``day``."""
     return df.select(
-        pl.col("day"), lit(department).cast(pl.String).alias("department"), lit(line).cast(pl.String).alias("line"),
+        pl.col("day"), _expr(department).cast(pl.String).alias("department"),
+        _expr(line).cast(pl.String).alias("line"),
         (income if income is not None else pl.lit(0)).cast(pl.Int64).alias("income_fen"),
         (cost if cost is not None else pl.lit(0)).cast(pl.Int64).alias("cost_fen"),
     )
