@@ -1,0 +1,184 @@
+"""How fast DMS exports go in, and how much memory it takes, beside pandas.
+
+A visits export (default 1,000,000 rows) as xlsx and as CSV, made once and cached
+under --cache. Each measurement runs in a fresh child process, so its peak memory
+(max RSS, from wait4) is its own:
+
+- read: file -> typed, validated rows (no database) with ``importers``, beside
+  ``pandas.read_excel(engine="openpyxl")`` and ``pandas.read_csv`` on the same file;
+- import: ``import_file`` end to end (sniff, read, validate, upsert, search index)
+  into a fresh SQLite file and, with --pg, a fresh Postgres schema;
+- flat memory: the same at --small rows, to compare peaks.
+
+    python bench/import/run.py --rows 1000000 --pg postgresql+psycopg://postgres@127.0.0.1/dealerdesk_bench
+
+Generating the 1M-row xlsx takes minutes (openpyxl); it is cached.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+
+
+# --- the child: one measurement --------------------------------------------------------
+
+
+def child(task: str, file: str, db: str | None) -> dict:
+    sys.path[:0] = [str(ROOT), str(HERE)]
+    if task == "ours-read":
+        from importers.pipeline import read_typed
+
+        start = time.perf_counter()
+        result, batches = read_typed(Path(file))
+        rows = rejected = 0
+        for typed_rows, rejects, skipped, raw_rows, _ in batches():
+            rows += typed_rows.height
+            rejected += len(rejects)
+        return {"seconds": time.perf_counter() - start, "rows": rows, "rejected": rejected}
+    if task == "pandas-read":
+        import pandas as pd
+
+        start = time.perf_counter()
+        if file.endswith(".xlsx"):
+            df = pd.read_excel(file, engine="openpyxl", header=2)  # header under a title and an export line
+        else:
+            df = pd.read_csv(file, header=1, encoding="utf-8-sig")
+        return {"seconds": time.perf_counter() - start, "rows": len(df) - 1}  # less the 合计 row
+    if task == "import":
+        from importers.pipeline import import_file
+        from store.db import open_engine, write_session
+        from store.stores import ensure_store
+
+        engine = open_engine(db, auto_upgrade=True)
+        with write_session(engine) as session:
+            store_id = ensure_store(session, "BENCH").id
+        start = time.perf_counter()
+        result = import_file(engine, file, store_id=store_id)
+        seconds = time.perf_counter() - start
+        if result.refused:
+            raise SystemExit(result.refused)
+        return {"seconds": seconds, "rows": result.rows, "inserted": result.inserted,
+                "vehicles": result.vehicles_created, "rejected": result.rejected_rows}
+    raise SystemExit(f"unknown task {task}")
+
+
+# --- the parent -------------------------------------------------------------------------
+
+
+def measure(task: str, file: Path, db: str | None = None) -> dict:
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", task, "--file", str(file)]
+    if db:
+        cmd += ["--db", db]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    out = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise SystemExit(f"{task} on {file.name} failed ({proc.returncode})")
+    figures = json.loads(out.strip().splitlines()[-1])
+    figures["peak_mb"] = usage.ru_maxrss / 1024  # Linux reports KiB
+    figures["rows_per_s"] = figures["rows"] / figures["seconds"]
+    return figures
+
+
+def fresh_sqlite(tmp: Path, name: str) -> str:
+    path = tmp / f"{name}.sqlite"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    return f"sqlite:///{path}"
+
+
+def fresh_pg(url: str) -> str:
+    from sqlalchemy import text
+
+    from store.db import make_engine, upgrade
+
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    upgrade(engine)
+    engine.dispose()
+    return url
+
+
+def line(label: str, f: dict) -> str:
+    return f"| {label} | {f['rows']:,} | {f['seconds']:.1f} s | {f['rows_per_s']:,.0f} | {f['peak_mb']:,.0f} MB |"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--rows", type=int, default=1_000_000, help="rows in the export (default 1,000,000)")
+    ap.add_argument("--small", type=int, default=100_000, help="a smaller export, to show memory stays flat")
+    ap.add_argument("--cache", type=Path, default=Path("/tmp/dealerdesk-bench-import"), help="where exports are kept")
+    ap.add_argument("--pg", help="a Postgres URL to import into too (its public schema is dropped and rebuilt)")
+    ap.add_argument("--formats", default="xlsx,csv", help="xlsx,csv (default both)")
+    ap.add_argument("--skip-pandas", action="store_true", help="leave out the pandas runs")
+    ap.add_argument("--double-csv", action="store_true",
+                    help="also a CSV with twice the rows over the same cars (is memory flat in the file size?)")
+    ap.add_argument("--child", help=argparse.SUPPRESS)
+    ap.add_argument("--file", help=argparse.SUPPRESS)
+    ap.add_argument("--db", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        print(json.dumps(child(args.child, args.file, args.db)))
+        return
+
+    sys.path[:0] = [str(ROOT), str(HERE)]
+    import exports
+
+    formats = [f.strip() for f in args.formats.split(",") if f.strip()]
+    print(f"# import benchmark, {args.rows:,} rows; {platform.platform()}, Python {platform.python_version()}, "
+          f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start", flush=True)
+    files = {}
+    for fmt in formats:
+        for n in (args.rows, args.small):
+            t = time.perf_counter()
+            files[fmt, n] = exports.cached(args.cache, fmt, n)
+            print(f"  {fmt} {n:,} rows: {files[fmt, n]} ({files[fmt, n].stat().st_size / 2**20:,.0f} MiB, "
+                  f"ready in {time.perf_counter() - t:.0f} s)", flush=True)
+    tmp = args.cache / "db"
+    tmp.mkdir(parents=True, exist_ok=True)
+
+    print("\n| what | rows | time | rows/s | peak memory |\n| --- | ---: | ---: | ---: | ---: |", flush=True)
+    speedups = {}
+    for fmt in formats:
+        big = files[fmt, args.rows]
+        ours = measure("ours-read", big)
+        print(line(f"read {fmt}: dealerdesk importers", ours), flush=True)
+        if not args.skip_pandas:
+            theirs = measure("pandas-read", big)
+            label = "pandas.read_excel(engine=\"openpyxl\")" if fmt == "xlsx" else "pandas.read_csv"
+            print(line(f"read {fmt}: {label}", theirs), flush=True)
+            speedups[fmt] = theirs["seconds"] / ours["seconds"]
+        small = measure("ours-read", files[fmt, args.small])
+        print(line(f"read {fmt}: dealerdesk importers, smaller file", small), flush=True)
+    for fmt in formats:
+        for n in (args.rows, args.small):
+            f = measure("import", files[fmt, n], fresh_sqlite(tmp, f"{fmt}-{n}"))
+            print(line(f"import {fmt} into SQLite, end to end", f), flush=True)
+        if args.pg:
+            f = measure("import", files[fmt, args.rows], fresh_pg(args.pg))
+            print(line(f"import {fmt} into Postgres, end to end", f), flush=True)
+    if args.double_csv and "csv" in formats:
+        double = exports.cached(args.cache, "csv", 2 * args.rows, vehicles=max(1, args.rows // 8))
+        print(line("read csv, twice the rows: dealerdesk importers", measure("ours-read", double)), flush=True)
+        f = measure("import", double, fresh_sqlite(tmp, "csv-double"))
+        print(line("import csv, twice the rows, same cars, into SQLite", f), flush=True)
+    for fmt, x in speedups.items():
+        print(f"\nreading {fmt}: {x:.1f}x pandas", flush=True)
+    print(f"\nload average at the end {os.getloadavg()[0]:.1f}")
+
+
+if __name__ == "__main__":
+    main()
