@@ -231,6 +231,17 @@ def _indexes(engine) -> set[str]:
     return found & INDEXES
 
 
+def test_a_cancelled_import_writes_nothing(engine, store_id, tmp_path):
+    from importers.pipeline import ImportCancelled
+
+    rows = [VISIT_HEADER] + [visit(f"RO{i:03d}", f"粤A{i:05d}", day="2026-05-01") for i in range(1, 21)]
+    path = write_xlsx(tmp_path / "big.xlsx", rows)
+    asked = iter([False, True])  # the person presses Escape after the first batch
+    with pytest.raises(ImportCancelled):
+        import_file(engine, path, store_id=store_id, batch_rows=10, cancelled=lambda: next(asked))
+    assert count(engine, Visit) == count(engine, Vehicle) == count(engine, Customer) == 0
+
+
 def test_duplicates_across_batches_of_one_file(engine, store_id, tmp_path):
     rows = [VISIT_HEADER] + [visit(f"RO{i % 7}", "粤A12345", day="2026-05-01", total=str(100 + i)) for i in range(20)]
     result = import_file(engine, write_xlsx(tmp_path / "dup.xlsx", rows), store_id=store_id, batch_rows=6)
