@@ -367,6 +367,35 @@ def _cached_rules(session: Session, store_id: int) -> ClassRules:
     return rules
 
 
+def default_window_start(session: Session, as_of: date) -> date:
+    """The loyalty window's first day for the first store (every store, almost always)."""
+    first = session.connection().execute(text("SELECT min(id) FROM store")).scalar()
+    return _cached_rules(session, first).window_start(as_of) if first is not None else add_months(as_of, -12)
+
+
+def classify_facts(session: Session, rows, *, as_of: date, window_start: date) -> tuple[dict[int, ClassResult], list[int]]:
+    """Classes from rows carrying id (or vehicle_id), store_id, purchase_date,
+    last_visit, visits_w and spend_w counted from ``window_start``; the ids of rows
+    whose store counts from another day come back to be done on their own."""
+    out: dict[int, ClassResult] = {}
+    others: list[int] = []
+    for row in rows:
+        vid = row["vehicle_id"] if "vehicle_id" in row else row["id"]
+        r = _cached_rules(session, row["store_id"])
+        if r.window_start(as_of) != window_start:
+            others.append(vid)
+            continue
+        purchase = row["purchase_date"] if row["purchase_date"] and row["purchase_date"] <= as_of else None
+        last = row["last_visit"]
+        since = max(last, purchase) if last and purchase else (last or purchase)
+        facts = {"vehicle_id": vid, "since": since, "last_visit": last,
+                 "visits_w": int(row["visits_w"] or 0), "spend_w": int(row["spend_w"] or 0)}
+        facts["class"] = class_code(since=since, visits_w=facts["visits_w"], spend_w=facts["spend_w"],
+                                    rules=r, as_of=as_of)
+        out[vid] = describe(facts, as_of, r.window_months)
+    return out, others
+
+
 def lookup_classes(session: Session, vehicle_ids: list[int], *, as_of: date | None = None) -> dict[int, ClassResult]:
     """The lookup hook: class and reason of each vehicle as of today (or ``as_of``);
     the same rule as :func:`vehicle_classes`, computed row by row."""
@@ -378,27 +407,21 @@ def lookup_classes(session: Session, vehicle_ids: list[int], *, as_of: date | No
     conn = session.connection()
     out: dict[int, ClassResult] = {}
     pending = list(vehicle_ids)
-    window: date | None = None
+    start = default_window_start(session, as_of)
     while pending:
-        # Stores almost always share one window: one statement. Rows of a store with
-        # another window go round again with theirs.
-        start = window or add_months(as_of, -12)
-        retry: list[int] = []
-        for row in conn.execute(_LOOKUP_FACTS_SQL, {"ids": pending, "d": as_of, "w": start}).mappings():
-            r = _cached_rules(session, row["store_id"])
-            if r.window_start(as_of) != start:
-                retry.append(row["vehicle_id"])
-                window = r.window_start(as_of)
-                continue
-            purchase = row["purchase_date"] if row["purchase_date"] and row["purchase_date"] <= as_of else None
-            last = row["last_visit"]
-            since = max(last, purchase) if last and purchase else (last or purchase)
-            facts = {"vehicle_id": row["vehicle_id"], "since": since, "last_visit": last,
-                     "visits_w": int(row["visits_w"] or 0), "spend_w": int(row["spend_w"] or 0)}
-            facts["class"] = class_code(since=since, visits_w=facts["visits_w"], spend_w=facts["spend_w"],
-                                        rules=r, as_of=as_of)
-            out[row["vehicle_id"]] = describe(facts, as_of, r.window_months)
-        if len(retry) == len(pending):  # no progress: cannot happen, but never loop
+        rows = list(conn.execute(_LOOKUP_FACTS_SQL, {"ids": pending, "d": as_of, "w": start}).mappings())
+        done, rest = classify_facts(session, rows, as_of=as_of, window_start=start)
+        out.update(done)
+        if not rest:
             break
-        pending = retry
+        # Stores almost always share one window; the rest go round with the next one's.
+        following = _window_of(session, rows, rest[0], as_of)
+        if following == start:  # pragma: no cover - a store's window is its own
+            break
+        pending, start = rest, following
     return out
+
+
+def _window_of(session: Session, rows, vehicle_id: int, as_of: date) -> date:
+    store_id = next(r["store_id"] for r in rows if r["vehicle_id"] == vehicle_id)
+    return _cached_rules(session, store_id).window_start(as_of)

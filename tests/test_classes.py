@@ -191,3 +191,25 @@ def test_the_lookup_fast_path_classifies_exactly_like_the_report(engine):
             assert {k: (v.code, v.reason_en) for k, v in fast.items()} == {
                 k: (v.code, v.reason_en) for k, v in framed.items()}
             assert len({v.code for v in fast.values()}) >= 3
+
+
+def test_lookup_classes_stores_with_different_windows(engine):
+    """Two stores, one counting loyalty over 6 months: each car by its own store's rule."""
+    from datetime import date
+
+    from store.classes import lookup_classes, vehicle_classes
+    from store.db import read_session, write_session
+    from store.settings import set_setting
+    from tests.factories import add_car, add_store
+
+    with write_session(engine) as s:
+        a, b = add_store(s, code="A"), add_store(s, code="B")
+        set_setting(s, "class_window_months", 6, store_id=b.id)
+        # Four visits 7-10 months ago and one 2 months ago: loyal over 12 months, not over 6.
+        days = [date(2026, 1, 5), date(2026, 2, 5), date(2026, 3, 5), date(2026, 4, 5), date(2026, 9, 20)]
+        ids = [add_car(s, st, plate=p, phone=None, visits=[(f"{st.code}{i}", d, 100) for i, d in enumerate(days)]).id
+               for st, p in ((a, "粤A11111"), (b, "粤B22222"))]
+    with read_session(engine) as s:
+        fast = lookup_classes(s, ids, as_of=date(2026, 11, 22))
+        framed = vehicle_classes(s, ids, as_of=date(2026, 11, 22))
+    assert [fast[i].code for i in ids] == [framed[i].code for i in ids] == ["loyal", "general"]
