@@ -46,6 +46,7 @@ from store.dates import add_months
 from store.models import (
     CatalogItem,
     Customer,
+    Membership,
     PointsAccount,
     PointsEntry,
     Referral,
@@ -583,7 +584,9 @@ def _reverse_credit(session: Session, account: PointsAccount, credit: PointsEntr
 def sync_visits(session: Session, *, store_id: int, since: date | None = None, actor: Actor = SYSTEM) -> list[EarnResult]:
     """Earn for every settled visit of members not yet credited, and take back every
     cancelled RO's points: safe to run after every import, any number of times."""
-    stmt = select(Visit.id).where(Visit.store_id == store_id)
+    # Only members' cars can earn: a million imported rows of non-members cost one query, not a million.
+    members_cars = select(Vehicle.id).join(Membership, Membership.customer_id == Vehicle.customer_id)
+    stmt = select(Visit.id).where(Visit.store_id == store_id, Visit.vehicle_id.in_(members_cars))
     if since is not None:
         stmt = stmt.where(Visit.date_in >= since)
     credited = select(PointsEntry.visit_id).where(PointsEntry.kind == "earn", PointsEntry.visit_id.is_not(None))
