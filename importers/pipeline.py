@@ -62,6 +62,7 @@ class FileResult:
     vehicles_updated: int = 0
     customers_created: int = 0
     refused: str | None = None  # why the whole file was refused
+    refused_code: str | None = None  # which kind of refusal (see importers.sniff.NotATable)
     completed_interrupted: bool = False  # an earlier run of this file was killed; this one finished it
     unknown_columns: list[str] = field(default_factory=list)
     store_created: int | None = None  # the id of the store this file's import created
@@ -84,6 +85,7 @@ class FileResult:
         }
         if self.refused:
             out["refused"] = self.refused
+            out["refused_code"] = self.refused_code
         else:
             out.update(encoding=self.encoding, sheet=self.sheet, skipped=self.skipped,
                        vehicles_created=self.vehicles_created, vehicles_updated=self.vehicles_updated,
@@ -108,10 +110,10 @@ def _header_of(sources: Sequence[Source], table: dict[str, str]) -> tuple[Source
         if header is not None:
             return source, header
     if all(not s.probe(2) for s in sources):
-        raise NotATable("has no rows")
+        raise NotATable("has no rows", "no_rows")
     raise NotATable(
         f"no header row found in the first {PROBE_ROWS} rows (looked for columns such as "
-        "车牌号, VIN/车架号, 工单号/结算单号 and at least one more known column)"
+        "车牌号, VIN/车架号, 工单号/结算单号 and at least one more known column)", "no_header"
     )
 
 
@@ -128,11 +130,11 @@ def read_typed(path: Path, *, kind: str = "auto", today=None, header_spellings=N
     if kind == "auto":
         kind = found
     elif kind == "visits" and "ro_number" not in header.columns:
-        raise NotATable("has no RO number column (工单号 / 结算单号): not a visits export")
+        raise NotATable("has no RO number column (工单号 / 结算单号): not a visits export", "not_visits")
     elif kind == "vehicles" and not {"plate", "vin"} & set(header.columns):
-        raise NotATable("has no plate or VIN column: not a vehicles export")
+        raise NotATable("has no plate or VIN column: not a vehicles export", "not_vehicles")
     if kind == "visits" and not {"date_in", "settled_on"} & set(header.columns):
-        raise NotATable("is a visits export without a date column (进厂日期 / 结算日期)")
+        raise NotATable("is a visits export without a date column (进厂日期 / 结算日期)", "no_date")
     result.kind = kind
     result.unknown_columns = header.unknown
     day = today or clock.today()
@@ -186,7 +188,7 @@ def import_file(
         result, batches = read_typed(path, kind=kind, header_spellings=spellings, repair_types=repair_types,
                                      batch_rows=batch_rows)
     except NotATable as exc:
-        return FileResult(file=str(path), refused=f"{path}: {exc}")
+        return FileResult(file=str(path), refused=f"{path}: {exc}", refused_code=exc.code)
     digest = _sha256(path)
     if store_id is None:
         store_id, created = import_store(engine, store_code)
@@ -228,10 +230,10 @@ def import_file(
         raise
     except (NotATable, pl.exceptions.PolarsError, UnicodeDecodeError) as exc:
         # A file that breaks half-way is refused whole: the transaction wrote nothing.
-        return FileResult(file=str(path), format=result.format, kind=result.kind,
+        return FileResult(file=str(path), format=result.format, kind=result.kind, refused_code="broken",
                           refused=f"{path}: cannot be read to the end ({_one_line(exc)})")
     except DBAPIError as exc:
-        return FileResult(file=str(path), format=result.format, kind=result.kind,
+        return FileResult(file=str(path), format=result.format, kind=result.kind, refused_code="database",
                           refused=f"{path}: the database refused it, nothing was written ({_one_line(exc.orig or exc)})")
     if progress is not None:
         progress(ProgressReport(str(path), 1.0, final.rows, file_index, files))

@@ -81,7 +81,7 @@ class WorkbookSheet(Source):
                 sheet = self.reader.load_sheet(self.index, header_row=None, skip_rows=0, dtypes="string")
                 df = pl.DataFrame(sheet)
             except fastexcel.FastExcelError as exc:
-                raise NotATable(f"sheet {self.sheet!r} cannot be read ({exc})") from None
+                raise NotATable(f"sheet {self.sheet!r} cannot be read ({exc})", "damaged") from None
             self._df = df.rename(dict(zip(df.columns, column_names(df.width))))
             self.total_rows = self._df.height
         return self._df
@@ -110,9 +110,10 @@ def workbook_sheets(path: Path, sniffed: Sniffed) -> list[Source]:
         reader = fastexcel.read_excel(path)
         names = reader.sheet_names
     except fastexcel.FastExcelError as exc:
-        raise NotATable(f"is a damaged or protected {sniffed.format} workbook ({_first_line(exc)})") from None
+        raise NotATable(f"is a damaged or protected {sniffed.format} workbook ({_first_line(exc)})",
+                        "damaged") from None
     if not names:
-        raise NotATable("is a workbook without sheets")
+        raise NotATable("is a workbook without sheets", "no_rows")
     return [WorkbookSheet(reader, i, name, sniffed.format) for i, name in enumerate(names)]
 
 

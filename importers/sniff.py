@@ -30,7 +30,14 @@ PROBE_BYTES = 64 * 1024
 
 
 class NotATable(ValueError):
-    """The file is no readable table; the message says what it is instead."""
+    """The file is no readable table; the message says what it is instead, the code
+    (for screens that word it in the user's language) which kind of refusal it is:
+    missing, empty, not_table, damaged, no_rows, no_header, not_visits,
+    not_vehicles, no_date, broken (failed part-way), database."""
+
+    def __init__(self, message: str, code: str = "not_table") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -46,13 +53,13 @@ def sniff(path: Path) -> Sniffed:
         with path.open("rb") as fh:
             head = fh.read(PROBE_BYTES)
     except FileNotFoundError:
-        raise NotATable("no such file") from None
+        raise NotATable("no such file", "missing") from None
     except IsADirectoryError:
-        raise NotATable("is a directory, not a file") from None
+        raise NotATable("is a directory, not a file", "missing") from None
     except OSError as exc:
         raise NotATable(f"cannot be read ({exc.strerror or exc})") from None
     if size == 0 or not head.strip(b" \t\r\n\x00"):
-        raise NotATable("is empty")
+        raise NotATable("is empty", "empty")
     if head.startswith(ZIP_MAGIC):
         return _sniff_zip(path)
     if head.startswith(OLE2_MAGIC):
@@ -79,7 +86,7 @@ def _sniff_zip(path: Path) -> Sniffed:
         with zipfile.ZipFile(path) as zf:
             names = set(zf.namelist())
     except zipfile.BadZipFile:
-        raise NotATable("is a damaged zip/xlsx file") from None
+        raise NotATable("is a damaged zip/xlsx file", "damaged") from None
     if "xl/workbook.xml" in names or any(n.startswith("xl/worksheets/") for n in names):
         return Sniffed("xlsx")
     if "content.xml" in names:

@@ -184,9 +184,10 @@ def test_bad_rows_are_rejected_and_the_rest_goes_in(engine, store_id, tmp_path):
 def test_a_refused_file_writes_nothing(engine, store_id, tmp_path):
     junk = write_bytes(tmp_path / "export.xls", b"\x00\x01garbage" * 100)
     result = import_file(engine, junk, store_id=store_id)
-    assert result.refused.startswith(f"{junk}: ")
+    assert result.refused.startswith(f"{junk}: ") and result.refused_code == "not_table"
     no_header = write_xlsx(tmp_path / "notes.xlsx", [["备注"], ["今天没有数据"]])
-    assert "no header row" in import_file(engine, no_header, store_id=store_id).refused
+    refused = import_file(engine, no_header, store_id=store_id)
+    assert "no header row" in refused.refused and refused.refused_code == "no_header"
     assert count(engine, Visit) == count(engine, Vehicle) == count(engine, Customer) == 0
     assert count(engine, ImportJournal) == 0
 

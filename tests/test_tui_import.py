@@ -53,7 +53,7 @@ async def test_f6_imports_files_and_shows_the_rejects(sqlite_engine, tmp_path):
             ["工单.xlsx", "6", "进厂日期", "“2026-02-30” 不是日期"],
         ]
         status = str(screen.query_one("#import-status", Static).render())
-        assert "新增 1" in status and "坏文件.xls：未导入" in status
+        assert "新增 1" in status and "坏文件.xls：未导入，不是可读的表格文件" in status
         assert _visits(sqlite_engine) == 1
         await pilot.press("ctrl+s")
         await _wait_for(pilot, lambda: (tmp_path / "工单-rejects.xlsx").exists())

@@ -327,8 +327,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "import.title": ("导入 DMS 导出文件（车辆/客户、工单）", "Import DMS exports (vehicles/customers, repair orders)"),
     "import.placeholder": ("文件路径，多个用空格分开（含空格的路径加引号）；Enter 开始导入",
                            "File paths, several separated by spaces (quote a path with spaces); Enter imports"),
-    "import.hint": ("xlsx、xls、另存为 xls 的网页或制表符文本、CSV（UTF-8/GBK/GB18030）；按表头识别车辆或工单。类型：{kind}",
-                    "xlsx, xls, web-page or tab-text .xls, CSV (UTF-8/GBK/GB18030); vehicles or visits told by the headers. Kind: {kind}"),
+    "import.hint": ("类型：{kind}（ctrl+t）· xlsx、xls、CSV/TSV（UTF-8/GBK）、网页另存的 xls",
+                    "Kind: {kind} (ctrl+t) · xlsx, xls, CSV/TSV (UTF-8/GBK), web-page .xls"),
     "import.kind.auto": ("自动识别", "auto"),
     "import.kind.vehicles": ("车辆/客户", "vehicles/customers"),
     "import.kind.visits": ("工单", "visits"),
@@ -371,6 +371,20 @@ REPAIR_TYPES = {
 }
 TIERS = {"regular": ("普卡", "Regular"), "gold": ("金卡", "Gold"), "diamond": ("钻石卡", "Diamond"),
          "annual": ("年费会员", "Annual"), "stored": ("储值会员", "Stored value"), "both": ("年费+储值", "Fee + stored")}
+# Why an import refused a whole file, by its code (importers.sniff.NotATable).
+REFUSALS = {
+    "missing": ("找不到文件", "no such file"),
+    "empty": ("是空文件", "the file is empty"),
+    "not_table": ("不是可读的表格文件", "not a readable table"),
+    "damaged": ("文件已损坏或受密码保护", "damaged or protected"),
+    "no_rows": ("没有数据行", "no rows"),
+    "no_header": ("前 40 行里找不到表头（车牌号、VIN/车架号、工单号/结算单号等）", "no header row found"),
+    "not_visits": ("没有工单号/结算单号列，不是工单导出", "no RO number column: not a visits export"),
+    "not_vehicles": ("没有车牌或 VIN 列，不是车辆导出", "no plate or VIN column: not a vehicles export"),
+    "no_date": ("工单导出缺少进厂日期/结算日期列", "a visits export without a date column"),
+    "broken": ("文件中途无法读取，未写入任何数据", "could not be read to the end; nothing written"),
+    "database": ("数据库拒绝写入，未写入任何数据", "the database refused it; nothing written"),
+}
 # Why an import rejected a row, by the importer's code ({value}: the cell as it was).
 REJECT_REASONS = {
     "plate_missing": ("缺少车牌", "the plate is missing"),

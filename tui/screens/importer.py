@@ -18,7 +18,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, ProgressBar, Static
 from textual.worker import get_current_worker
 
-from tui.i18n import REJECT_REASONS, label, language, t
+from tui.i18n import REFUSALS, REJECT_REASONS, label, language, t
 from tui.keys import localize
 
 KINDS = ("auto", "vehicles", "visits")
@@ -180,7 +180,9 @@ class ImportScreen(Screen):
         for r in results:
             name = Path(r.file).name
             if r.refused:
-                lines.append(t("import.refused", file=name, why=r.refused.removeprefix(f"{r.file}: ")))
+                why = (label(REFUSALS, r.refused_code) if language() != "en" and r.refused_code in REFUSALS
+                       else r.refused.removeprefix(f"{r.file}: "))
+                lines.append(t("import.refused", file=name, why=why))
                 table.add_row(name, "", r.format or "", "", "", "", "", "")
                 continue
             table.add_row(name, t(f"import.kind.{r.kind}"), r.format, str(r.rows), str(r.inserted), str(r.updated),
