@@ -22,6 +22,7 @@ from importers.parse import TYPED_SCHEMA, Reject, typed
 from importers.readers import PROBE_ROWS, Source, open_sources
 from importers.sniff import NotATable, sniff
 from store import clock
+from store.points import sync_visits
 from store.db import in_transaction, read_session, write_session
 from store.ingest import Ingest, close_interrupted, finish_import, interrupted_imports, start_import
 from store.settings import get_setting
@@ -66,6 +67,7 @@ class FileResult:
     completed_interrupted: bool = False  # an earlier run of this file was killed; this one finished it
     unknown_columns: list[str] = field(default_factory=list)
     store_created: int | None = None  # the id of the store this file's import created
+    points_earned: int = 0  # repair orders of members credited (or cancelled ones taken back) by this file
 
     @property
     def rejected_rows(self) -> int:
@@ -80,6 +82,7 @@ class FileResult:
             "inserted": self.inserted,
             "updated": self.updated,
             "unchanged": self.unchanged,
+            "points_earned": self.points_earned,
             "rejected": [{"row": r.row, "field": r.field, "reason": r.reason, "column": r.column, "value": r.value,
                           "code": r.code} for r in self.rejected],
         }
@@ -203,6 +206,7 @@ def import_file(
                                                              "unknown_columns", "store_created")})
         ingest = Ingest(session, store_id=store_id, kind=out.kind)
         valid = 0
+        first_day = None
         for rows, rejects, skipped, raw_rows, fraction in batches():
             if cancelled is not None and cancelled():
                 raise ImportCancelled(str(path))
@@ -210,10 +214,17 @@ def import_file(
             out.rows += raw_rows - skipped
             out.rejected.extend(rejects)
             valid += rows.height
+            if "date_in" in rows.columns and rows.height:
+                day = rows["date_in"].min()
+                first_day = day if first_day is None or (day is not None and day < first_day) else first_day
             ingest.add(rows)
             if progress is not None:
                 progress(ProgressReport(str(path), fraction, out.rows, file_index, files))
         ingest.finish()
+        if out.kind == "visits" and first_day is not None:
+            # Members' points move with their repair orders, in the same transaction:
+            # once per RO however often the file comes (see store.points.sync_visits).
+            out.points_earned = len(sync_visits(session, store_id=store_id, since=first_day))
         counts = ingest.summary(valid)
         out.inserted, out.updated, out.unchanged = counts.inserted, counts.updated, counts.unchanged
         out.vehicles_created, out.vehicles_updated = counts.vehicles_created, counts.vehicles_updated

@@ -259,3 +259,39 @@ def test_store_spellings_from_settings(engine, store_id, tmp_path):
     result = import_file(engine, write_bytes(tmp_path / "own.csv", delimited_bytes(rows)), store_id=store_id)
     assert (result.kind, result.inserted) == ("visits", 1)
     assert visits(engine)["R1"].total_fen == 8880
+
+
+def test_an_imported_repair_order_earns_a_members_points_once(engine, tmp_path):
+    """A member's RO arriving by import credits their points in the same transaction;
+    the same file again credits nothing; a non-member earns nothing."""
+    from datetime import date
+
+    from sqlmodel import select
+
+    from importers.pipeline import import_file
+    from store.db import read_session, write_session
+    from store.models import Membership, PointsAccount, PointsEntry
+    from tests.factories import add_car, add_store
+
+    with write_session(engine) as s:
+        store = add_store(s)
+        member = add_car(s, store, plate="粤A12345", owner="张伟", phone="13812345678")
+        add_car(s, store, plate="粤B54321", owner="李娜", phone="13900001111")
+        s.add(Membership(store_id=store.id, customer_id=member.customer_id, started_on=date(2026, 1, 1),
+                         expires_on=date(2027, 1, 1)))
+        store_id = store.id
+    export = tmp_path / "ro.csv"
+    export.write_text(
+        "工单号,车牌号,进厂日期,维修类型,结算金额\n"
+        "RO9001,粤A·12345,2026-11-20,定期保养,\"1,250.00\"\n"
+        "RO9002,粤B54321,2026-11-20,定期保养,800\n", encoding="utf-8")
+    first = import_file(engine, export, store_id=store_id)
+    assert first.refused is None and first.inserted == 2
+    assert first.points_earned == 1
+    again = import_file(engine, export, store_id=store_id)
+    assert again.points_earned == 0
+    with read_session(engine) as s:
+        (account,) = s.exec(select(PointsAccount)).all()
+        entries = s.exec(select(PointsEntry).where(PointsEntry.account_id == account.id)).all()
+    assert account.balance == 12 == sum(e.points for e in entries)  # 1 point per 100 yuan of ¥1,250
+    assert [e.kind for e in entries] == ["earn"]
