@@ -4,46 +4,18 @@ worker threads), so no screen ever holds a session."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date
-
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from store import clock
 from store.access import SYSTEM, Actor, actor_for, contact_view, may_see_contact, require_customer_access
 from store.db import in_transaction, read_session, write_session
-from store.lookup import VehicleMatch, describe_vehicles, lookup
-from store.models import Customer, Store, Vehicle, Visit
+from store.lookup import VehicleMatch, lookup
+from store.models import Customer, Store
 from store.pitches import FollowUp, PitchLine, PitchRules, default_pitcher, follow_ups, record_pitch
-from store.privacy import mask_phone
 from store.profile import Profile, customer_profile
 from store.settings import get_setting
 from store.stores import StoreNotFound, resolve_store
-
-
-@dataclass
-class VisitLine:
-    date_in: date
-    ro_number: str
-    repair_type: str
-    repair_type_raw: str | None
-    mileage: int | None
-    total_fen: int
-    sa_name: str | None
-
-
-@dataclass
-class VehicleProfile:
-    match: VehicleMatch
-    colour: str | None
-    purchase_date: date | None
-    warranty_end: date | None
-    region: str | None
-    mileage: int | None
-    gender: str | None
-    birthday: date | None
-    visits: list[VisitLine] = field(default_factory=list)
 
 
 class Counter:
@@ -107,36 +79,6 @@ class Counter:
         with read_session(self.engine, snapshot=False) as session:
             return lookup(session, query, limit=limit, actor=self.actor)
 
-    def vehicle_profile(self, vehicle_id: int, *, last_visits: int = 10) -> VehicleProfile | None:
-        with read_session(self.engine) as session:
-            matches = describe_vehicles(session, [vehicle_id])
-            if not matches:
-                return None
-            v = session.get(Vehicle, vehicle_id)
-            c = session.get(Customer, v.customer_id) if v.customer_id else None
-            visits = session.execute(
-                select(Visit)
-                .where(Visit.vehicle_id == vehicle_id, Visit.status != "cancelled")
-                .order_by(Visit.date_in.desc())
-                .limit(last_visits)
-            ).scalars().all()
-            return VehicleProfile(
-                match=matches[0],
-                colour=v.colour,
-                purchase_date=v.purchase_date,
-                warranty_end=v.warranty_end,
-                region=v.region,
-                mileage=v.mileage,
-                gender=c.gender if c else None,
-                birthday=c.birthday if c else None,
-                visits=[
-                    VisitLine(x.date_in, x.ro_number, x.repair_type, x.repair_type_raw, x.mileage, x.total_fen, x.sa_name)
-                    for x in visits
-                ],
-            )
-
-    # --- the profile, pitches and follow-ups ---------------------------------
-
     def act_as(self, staff_code: str | None = None, *, store_code: str | None = None) -> Actor:
         """Who acts from now on: ``staff_code``, else the store's first service
         advisor (until sign-in exists). An empty database leaves the system acting."""
@@ -186,6 +128,3 @@ class Counter:
         with read_session(self.engine) as session:
             return follow_ups(session, as_of=clock.today(), store_id=self.store_id, within_days=within_days,
                               staff_id=None if everyone else self.actor.staff_id, limit=limit)
-
-
-__all__ = ["Counter", "VehicleProfile", "VisitLine", "mask_phone"]

@@ -6,8 +6,6 @@ command group registers itself on :data:`app` below.
 
 from __future__ import annotations
 
-import typer
-
 from tui.cli.common import app, main  # noqa: F401
 from tui.cli import db_cmds, demo_cmds, lookup_cmds  # noqa: F401,E402
 from tui.cli import staff_cmds  # noqa: F401,E402
