@@ -72,3 +72,13 @@ def test_postgres_behind_its_schema_is_refused_until_db_upgrade(tmp_path):
         raise AssertionError("an empty database must be refused without an upgrade")
     assert run("db", "upgrade", "--db", url).exit_code == 0
     open_engine(url, auto_upgrade=False)
+
+
+def test_demo_flag_makes_the_demo_store_on_first_use(tmp_path, monkeypatch):
+    monkeypatch.setenv("DEALERDESK_HOME", str(tmp_path))
+    monkeypatch.delenv("DEALERDESK_DB", raising=False)
+    result = run("--demo", "lookup", "A1", "--format", "json")
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output[result.output.index("["):])
+    assert rows and all("A1" in r["plate"] for r in rows)
+    assert (tmp_path / "demo.sqlite").exists()

@@ -10,6 +10,17 @@ from store.demo import generate
 from store.models import Store
 
 
+def ensure_demo_store(engine) -> None:
+    """The demo database gets its store the first time anything opens it."""
+    from sqlalchemy import select
+
+    with engine.connect() as conn:
+        empty = conn.execute(select(Store.id)).first() is None
+    if empty:
+        typer.echo("dealerdesk: creating the demo store (first run only)...", err=True)
+        generate(engine, today=clock.today())
+
+
 def run_app(ctx, *, demo: bool = False) -> None:
     try:
         engine = open_engine(ctx.db_url)
@@ -17,13 +28,7 @@ def run_app(ctx, *, demo: bool = False) -> None:
         typer.echo(f"dealerdesk: {exc}", err=True)
         raise typer.Exit(1)
     if demo:
-        from sqlalchemy import select
-
-        with engine.connect() as conn:
-            empty = conn.execute(select(Store.id)).first() is None
-        if empty:
-            typer.echo("dealerdesk: creating the demo store (first run only)...")
-            generate(engine, today=clock.today())
+        ensure_demo_store(engine)
     from store.access import StaffNotFound
     from store.stores import StoreNotFound
     from tui.app import DealerDeskApp

@@ -51,6 +51,7 @@ class Context:
     db_url: str
     store_code: str | None = None
     staff_code: str | None = None
+    demo: bool = False  # --demo: the demo database, its store made on first use
     _engine: Engine | None = field(default=None, repr=False)
     _actor: Any = field(default=None, repr=False)
 
@@ -103,6 +104,10 @@ class Context:
                 self._engine = open_engine(self.db_url, auto_upgrade=auto_upgrade)
             except DatabaseError as exc:
                 fail(str(exc))
+            if self.demo:
+                from tui.run import ensure_demo_store
+
+                ensure_demo_store(self._engine)
         return self._engine
 
 
@@ -140,7 +145,9 @@ def root(
         except ValueError:
             fail(f"--today {today!r} is not a date (YYYY-MM-DD)")
     url = demo_db_url() if demo and not db else database_url(db)
-    ctx.obj = Context(db_url=url, store_code=store, staff_code=staff)
+    # `--demo demo ...` builds the demo store itself, with its own options.
+    ctx.obj = Context(db_url=url, store_code=store, staff_code=staff,
+                      demo=demo and not db and ctx.invoked_subcommand != "demo")
     if ctx.invoked_subcommand is None:
         from tui.run import run_app
 
