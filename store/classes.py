@@ -312,11 +312,13 @@ def vehicle_class(session: Session, vehicle_id: int, *, as_of: date) -> ClassRes
     return vehicle_classes(session, [vehicle_id], as_of=as_of).get(vehicle_id)
 
 
-def class_code(*, since: date | None, visits_w: int, spend_w: int, rules: ClassRules, as_of: date) -> str:
-    """The rule of :func:`classify_frame` for one vehicle, without a frame."""
+def class_code(*, since: date | None, visits_w: int, spend_w: int, rules: ClassRules, as_of: date,
+               active_since: date | None = None, churn_since: date | None = None) -> str:
+    """The rule of :func:`classify_frame` for one vehicle, without a frame (the
+    border dates may come precomputed when many cars share them)."""
     if since is None:
         return UNKNOWN
-    if since >= rules.active_since(as_of):
+    if since >= (active_since or rules.active_since(as_of)):
         if spend_w >= rules.loyal_spend_fen or visits_w >= rules.loyal_visits:
             return "loyal"
         if rules.relatively_loyal and (
@@ -324,7 +326,7 @@ def class_code(*, since: date | None, visits_w: int, spend_w: int, rules: ClassR
         ):
             return "relatively_loyal"
         return "general"
-    if since >= rules.churn_since(as_of):
+    if since >= (churn_since or rules.churn_since(as_of)):
         return "at_risk"
     return "churned"
 
@@ -379,10 +381,15 @@ def classify_facts(session: Session, rows, *, as_of: date, window_start: date) -
     whose store counts from another day come back to be done on their own."""
     out: dict[int, ClassResult] = {}
     others: list[int] = []
+    borders: dict[int, tuple] = {}  # per store: its rules and border dates, worked out once
     for row in rows:
         vid = row["vehicle_id"] if "vehicle_id" in row else row["id"]
-        r = _cached_rules(session, row["store_id"])
-        if r.window_start(as_of) != window_start:
+        sid = row["store_id"]
+        if sid not in borders:
+            rr = _cached_rules(session, sid)
+            borders[sid] = (rr, rr.window_start(as_of), rr.active_since(as_of), rr.churn_since(as_of))
+        r, start, active, churn = borders[sid]
+        if start != window_start:
             others.append(vid)
             continue
         purchase = row["purchase_date"] if row["purchase_date"] and row["purchase_date"] <= as_of else None
@@ -391,7 +398,7 @@ def classify_facts(session: Session, rows, *, as_of: date, window_start: date) -
         facts = {"vehicle_id": vid, "since": since, "last_visit": last,
                  "visits_w": int(row["visits_w"] or 0), "spend_w": int(row["spend_w"] or 0)}
         facts["class"] = class_code(since=since, visits_w=facts["visits_w"], spend_w=facts["spend_w"],
-                                    rules=r, as_of=as_of)
+                                    rules=r, as_of=as_of, active_since=active, churn_since=churn)
         out[vid] = describe(facts, as_of, r.window_months)
     return out, others
 

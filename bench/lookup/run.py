@@ -105,16 +105,18 @@ def floor_lookup(cur, dialect: str, q: str) -> list:
     """The same rows as lookup, by hand-written SQL on the bare DBAPI cursor: the floor."""
     mark = "%s" if dialect == "postgresql" else "?"
     ids: dict[int, None] = {}
-    for term, is_prefix in query_ranges(q):
-        hi = term + ("\U0010ffff" if is_prefix else "\x01")
-        cur.execute(f"SELECT vehicle_id FROM searchterm WHERE term >= {mark} AND term < {mark} ORDER BY term LIMIT 50",
-                    (term, hi))
+    ranges = query_ranges(q)
+    if ranges:
+        sql = " UNION ALL ".join(
+            f"SELECT * FROM (SELECT {i} AS k, term, vehicle_id FROM searchterm WHERE term >= {mark} AND term < {mark}"
+            f" ORDER BY term LIMIT 50) r{i}" for i in range(len(ranges)))
+        args = [x for term, is_prefix in ranges for x in (term, term + ("\U0010ffff" if is_prefix else "\x01"))]
+        cur.execute(f"SELECT vehicle_id FROM ({sql}) u ORDER BY k, term", args)
         for (vid,) in cur.fetchall():
             ids.setdefault(vid, None)
-        if len(ids) >= 50:
-            break
     if not ids:
         return []
+    ids = dict.fromkeys(list(ids)[:50])
     cur.execute(DESCRIBE_FLOOR.format(marks=", ".join([mark] * len(ids))), list(ids))
     return cur.fetchall()
 
