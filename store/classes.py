@@ -31,6 +31,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 
 import polars as pl
 from sqlalchemy import Date, bindparam, text
@@ -93,22 +94,57 @@ def rules_for(session: Session, store_id: int | None) -> ClassRules:
 
 @dataclass
 class ClassResult:
+    """A vehicle's class as of a day, with what it counts from. The labels and the
+    reason in words are worked out when asked for: the counter classifies fifty
+    cars a keypress and shows the words of one."""
+
     vehicle_id: int
     code: str
-    label_zh: str
-    label_en: str
-    reason_zh: str
-    reason_en: str
-    months_since_last_visit: int | None
     visits_12m: int
     spend_12m_fen: int
     last_visit: date | None = None  # the last visit on or before as_of
     since: date | None = None  # what the class counts from: last visit or purchase date
     window_months: int = 12
+    as_of: date | None = None
+
+    @property
+    def label_zh(self) -> str:
+        return CLASSES.get(self.code, UNKNOWN_LABELS)[0]
+
+    @property
+    def label_en(self) -> str:
+        return CLASSES.get(self.code, UNKNOWN_LABELS)[1]
 
     @property
     def label(self) -> str:
         return self.label_zh
+
+    @cached_property
+    def months_since_last_visit(self) -> int | None:
+        return None if self.since is None else whole_months_between(self.since, self.as_of)
+
+    @cached_property
+    def _reasons(self) -> tuple[str, str]:
+        if self.since is None:
+            return "没有购车日期和来店记录", "no purchase date and no visit on record"
+        months, days = self.months_since_last_visit, (self.as_of - self.since).days
+        visits, spend, window = self.visits_12m, self.spend_12m_fen, self.window_months
+        tail_en = f"{visits} visit{'s' if visits != 1 else ''}, {_yuan(spend)} in {window} months"
+        tail_zh = f"{window}个月内来店 {visits} 次，消费 {_yuan(spend)}"
+        if self.last_visit is None or self.since > self.last_visit:
+            # Never back since the purchase (or the last visit predates the sale).
+            head_en, head_zh = f"no visit since purchase {_ago_en(months, days)}", f"购车后未回厂（购车 {_ago_zh(months, days)}）"
+        else:
+            head_en, head_zh = f"last visit {_ago_en(months, days)}", f"最近来店 {_ago_zh(months, days)}"
+        return f"{head_zh}；{tail_zh}", f"{head_en}; {tail_en}"
+
+    @property
+    def reason_zh(self) -> str:
+        return self._reasons[0]
+
+    @property
+    def reason_en(self) -> str:
+        return self._reasons[1]
 
     def as_dict(self) -> dict:
         return {
@@ -275,26 +311,11 @@ def _ago_zh(months: int, days: int) -> str:
 
 
 def describe(row: dict, as_of: date, window_months: int) -> ClassResult:
-    code = row["class"]
-    since, last = row["since"], row["last_visit"]
-    visits, spend = int(row["visits_w"] or 0), int(row["spend_w"] or 0)
-    zh, en = CLASSES.get(code, UNKNOWN_LABELS)
-    if since is None:
-        return ClassResult(row["vehicle_id"], UNKNOWN, *UNKNOWN_LABELS, "没有购车日期和来店记录",
-                           "no purchase date and no visit on record", None, 0, 0, None, None, window_months)
-    months, days = whole_months_between(since, as_of), (as_of - since).days
-    tail_en = f"{visits} visit{'s' if visits != 1 else ''}, {_yuan(spend)} in {window_months} months"
-    tail_zh = f"{window_months}个月内来店 {visits} 次，消费 {_yuan(spend)}"
-    if last is None or since > last:
-        # Never back since the purchase (or the last visit predates the sale).
-        head_en, head_zh = f"no visit since purchase {_ago_en(months, days)}", f"购车后未回厂（购车 {_ago_zh(months, days)}）"
-    else:
-        head_en, head_zh = f"last visit {_ago_en(months, days)}", f"最近来店 {_ago_zh(months, days)}"
+    code = row["class"] if row["since"] is not None else UNKNOWN
     return ClassResult(
-        vehicle_id=row["vehicle_id"], code=code, label_zh=zh, label_en=en,
-        reason_zh=f"{head_zh}；{tail_zh}", reason_en=f"{head_en}; {tail_en}",
-        months_since_last_visit=months, visits_12m=visits, spend_12m_fen=spend,
-        last_visit=last, since=since, window_months=window_months,
+        vehicle_id=row["vehicle_id"], code=code, visits_12m=int(row["visits_w"] or 0),
+        spend_12m_fen=int(row["spend_w"] or 0), last_visit=row["last_visit"] if row["since"] is not None else None,
+        since=row["since"], window_months=window_months, as_of=as_of,
     )
 
 
@@ -369,9 +390,25 @@ def _cached_rules(session: Session, store_id: int) -> ClassRules:
     return rules
 
 
+_first_store_cache: dict[str, tuple[float, int | None]] = {}
+
+
+def _first_store_id(session: Session) -> int | None:
+    """The first store's id, kept as long as the rules are (stores are rarely added)."""
+    import time
+
+    key, now = str(session.get_bind().url), time.monotonic()
+    hit = _first_store_cache.get(key)
+    if hit and hit[1] is not None and now - hit[0] < _RULES_TTL_S:
+        return hit[1]
+    first = session.connection().execute(text("SELECT min(id) FROM store")).scalar()
+    _first_store_cache[key] = (now, first)
+    return first
+
+
 def default_window_start(session: Session, as_of: date) -> date:
     """The loyalty window's first day for the first store (every store, almost always)."""
-    first = session.connection().execute(text("SELECT min(id) FROM store")).scalar()
+    first = _first_store_id(session)
     return _cached_rules(session, first).window_start(as_of) if first is not None else add_months(as_of, -12)
 
 

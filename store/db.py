@@ -69,7 +69,8 @@ def _tune_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
         mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
-        conn.exec_driver_sql(f"BEGIN {mode}")
+        if mode is not None:  # None: each statement reads on its own (see read_session)
+            conn.exec_driver_sql(f"BEGIN {mode}")
 
 
 # --- migrations ------------------------------------------------------------
@@ -139,8 +140,11 @@ def read_session(engine: Engine, *, snapshot: bool = True) -> Iterator[Session]:
     (autocommit on Postgres: no BEGIN/ROLLBACK round trips), for the counter's
     per-keypress lookups."""
     bind = engine
-    if not snapshot and not is_sqlite(engine):
-        bind = engine.execution_options(isolation_level="AUTOCOMMIT")
+    if not snapshot:
+        # No BEGIN/ROLLBACK around a keypress's two statements: autocommit on
+        # Postgres, no explicit transaction on SQLite (the driver's is off).
+        bind = (engine.execution_options(sqlite_begin=None) if is_sqlite(engine)
+                else engine.execution_options(isolation_level="AUTOCOMMIT"))
     with Session(bind, expire_on_commit=False) as session:
         yield session
 

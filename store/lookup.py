@@ -20,13 +20,14 @@ its own LIMIT, so a one-character query reads at most a page of the index.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
 from pypinyin import Style, lazy_pinyin
-from sqlalchemy import Date, bindparam, delete, insert, select, text
+from sqlalchemy import delete, insert, select
 from sqlmodel import Session
 
 from store.access import Actor, require_customer_access
@@ -94,10 +95,13 @@ def reindex_customer(session: Session, customer_id: int) -> None:
     reindex_vehicles(session, list(ids))
 
 
-# Hand-written, fixed statements: the counter runs them on every keypress, and a
-# prepared text statement skips the ORM's per-call statement building (4x faster).
-_DESCRIBE_SQL = text(
-    """
+# The counter runs these on every keypress, so they go to the driver's own cursor:
+# fixed statement text (prepared once by the driver on both backends), no ORM
+# statement building and no result-row wrapping. Each describe column is named in
+# _DESCRIBE_COLUMNS, in order.
+_DESCRIBE_COLUMNS = ("id", "customer_id", "plate", "vin", "model", "name", "phone", "store_id", "purchase_date",
+                     "visits", "last_visit", "visits_w", "spend_w", "tier", "points")
+_DESCRIBE_BODY = """
     SELECT v.id, v.customer_id, v.plate, v.vin, v.model, c.name, c.phone,
       v.store_id, v.purchase_date,
       coalesce(f.visits, 0) AS visits, f.last_visit, f.visits_w, f.spend_w,
@@ -108,14 +112,17 @@ _DESCRIBE_SQL = text(
     LEFT JOIN (
       -- One pass over the page's visits: the counts shown and the facts its class needs.
       SELECT vehicle_id, count(*) AS visits, max(date_in) AS last_visit,
-        count(DISTINCT CASE WHEN date_in >= :w THEN date_in END) AS visits_w,
-        sum(CASE WHEN date_in >= :w THEN total_fen ELSE 0 END) AS spend_w
-      FROM visit WHERE vehicle_id IN :ids AND status <> 'cancelled' AND date_in <= :d
+        count(DISTINCT CASE WHEN date_in >= {w} THEN date_in END) AS visits_w,
+        sum(CASE WHEN date_in >= {w} THEN total_fen ELSE 0 END) AS spend_w
+      FROM visit WHERE vehicle_id {ids} AND status <> 'cancelled' AND date_in <= {d}
       GROUP BY vehicle_id
     ) f ON f.vehicle_id = v.id
-    WHERE v.id IN :ids
-    """
-).bindparams(bindparam("ids", expanding=True)).columns(last_visit=Date, purchase_date=Date)
+    WHERE v.id {ids}
+"""
+# Postgres: the page's ids as one array parameter, so the text never changes.
+_DESCRIBE_PG = _DESCRIBE_BODY.format(w="%(w)s", d="%(d)s", ids="= ANY(%(ids)s)")
+# SQLite: the ids as one JSON array read by json_each, for the same reason.
+_DESCRIBE_SQLITE = _DESCRIBE_BODY.format(w=":w", d=":d", ids="IN (SELECT value FROM json_each(:ids))")
 
 # The upper end of a prefix range: above every string that starts with the prefix.
 PREFIX_END = "\U0010ffff"
@@ -145,6 +152,22 @@ def query_ranges(query: str) -> list[tuple[str, bool]]:
     return ranges
 
 
+def _driver(session: Session):
+    """(the driver's connection, is Postgres) of the session's connection."""
+    conn = session.connection()
+    return conn.connection.driver_connection, conn.dialect.name == "postgresql"
+
+
+def _fetch(session: Session, sqlite_sql: str, pg_sql: str, params: dict) -> list[tuple]:
+    raw, pg = _driver(session)
+    cur = raw.cursor()
+    try:
+        cur.execute(pg_sql if pg else sqlite_sql, params)
+        return cur.fetchall()
+    finally:
+        cur.close()
+
+
 def matching_vehicle_ids(session: Session, query: str, *, limit: int = MAX_RESULTS) -> list[int]:
     """Vehicle ids matching ``query``, best kinds first, at most ``limit``."""
     ranges = query_ranges(query)
@@ -153,22 +176,27 @@ def matching_vehicle_ids(session: Session, query: str, *, limit: int = MAX_RESUL
     params: dict = {"lim": limit}
     for i, (term, is_prefix) in enumerate(ranges):
         params[f"lo{i}"], params[f"hi{i}"] = term, term + (PREFIX_END if is_prefix else EXACT_END)
+    sqlite_sql, pg_sql = _ranges_sql(len(ranges))
     seen: dict[int, None] = {}
-    for (vid,) in session.connection().execute(_ranges_sql(len(ranges)), params):
+    for (vid,) in _fetch(session, sqlite_sql, pg_sql, params):
         seen.setdefault(vid, None)
     return list(seen)[:limit]
 
 
 @lru_cache(maxsize=8)
-def _ranges_sql(n: int):
+def _ranges_sql(n: int) -> tuple[str, str]:
     """All of a query's term ranges in one statement (one round trip, not one per
-    kind), each still its own index range with its own LIMIT, kinds in order."""
-    parts = " UNION ALL ".join(
-        f"SELECT * FROM (SELECT {i} AS k, term, vehicle_id FROM searchterm"
-        f" WHERE term >= :lo{i} AND term < :hi{i} ORDER BY term LIMIT :lim) r{i}"
-        for i in range(n)
-    )
-    return text(f"SELECT vehicle_id FROM ({parts}) u ORDER BY k, term")
+    kind), each still its own index range with its own LIMIT, kinds in order; in
+    SQLite's and in psycopg's parameter style."""
+    def statement(mark) -> str:
+        parts = " UNION ALL ".join(
+            f"SELECT * FROM (SELECT {i} AS k, term, vehicle_id FROM searchterm"
+            f" WHERE term >= {mark(f'lo{i}')} AND term < {mark(f'hi{i}')} ORDER BY term LIMIT {mark('lim')}) r{i}"
+            for i in range(n)
+        )
+        return f"SELECT vehicle_id FROM ({parts}) u ORDER BY k, term"
+
+    return statement(lambda name: f":{name}"), statement(lambda name: f"%({name})s")
 
 
 @dataclass
@@ -242,17 +270,25 @@ def describe_vehicles(session: Session, ids: list[int], *, unmask: bool = False)
         from store.classes import default_window_start
 
         window = default_window_start(session, as_of)
-    rows = session.connection().execute(
-        _DESCRIBE_SQL, {"ids": list(ids), "d": as_of, "w": window or as_of}).all()
+    raw, pg = _driver(session)
+    params = {"ids": list(ids) if pg else json.dumps(list(ids)), "d": as_of, "w": window or as_of}
+    if not pg:
+        params["d"], params["w"] = params["d"].isoformat(), params["w"].isoformat()
+    rows = [dict(zip(_DESCRIBE_COLUMNS, r)) for r in _fetch(session, _DESCRIBE_SQLITE, _DESCRIBE_PG, params)]
+    if not pg:  # SQLite hands dates back as ISO text
+        for r in rows:
+            for key in ("purchase_date", "last_visit"):
+                if r[key] is not None:
+                    r[key] = date.fromisoformat(r[key][:10])
     if fast:
         from store.classes import classify_facts, lookup_classes
 
-        classes, others = classify_facts(session, [r._mapping for r in rows], as_of=as_of, window_start=window)
+        classes, others = classify_facts(session, rows, as_of=as_of, window_start=window)
         if others:  # a store with another window: its own pass
             classes.update(lookup_classes(session, others, as_of=as_of))
     else:
         classes = class_provider(session, ids) if class_provider else {}
-    by_id = {r.id: r for r in rows}
+    by_id = {r["id"]: r for r in rows}
     out = []
     for vid in ids:
         r = by_id.get(vid)
@@ -261,17 +297,17 @@ def describe_vehicles(session: Session, ids: list[int], *, unmask: bool = False)
         out.append(
             VehicleMatch(
                 vehicle_id=vid,
-                customer_id=r.customer_id,
-                plate=r.plate,
-                vin=r.vin,
-                model=r.model,
-                owner=r.name,
-                phone=r.phone if unmask else mask_phone(r.phone),
-                visits=r.visits,
-                last_visit=r.last_visit,
+                customer_id=r["customer_id"],
+                plate=r["plate"],
+                vin=r["vin"],
+                model=r["model"],
+                owner=r["name"],
+                phone=r["phone"] if unmask else mask_phone(r["phone"]),
+                visits=r["visits"],
+                last_visit=r["last_visit"],
                 class_=getattr(classes.get(vid), "code", classes.get(vid)),
-                tier=r.tier,
-                points=r.points or 0,
+                tier=r["tier"],
+                points=r["points"] or 0,
                 class_info=None if isinstance(classes.get(vid), str) else classes.get(vid),
             )
         )
