@@ -139,14 +139,22 @@ def read_session(engine: Engine, *, snapshot: bool = True) -> Iterator[Session]:
     """A session for reading. ``snapshot=False`` reads each statement on its own
     (autocommit on Postgres: no BEGIN/ROLLBACK round trips), for the counter's
     per-keypress lookups."""
-    bind = engine
-    if not snapshot:
-        # No BEGIN/ROLLBACK around a keypress's two statements: autocommit on
-        # Postgres, no explicit transaction on SQLite (the driver's is off).
-        bind = (engine.execution_options(sqlite_begin=None) if is_sqlite(engine)
-                else engine.execution_options(isolation_level="AUTOCOMMIT"))
+    bind = _statement_reads(engine) if not snapshot else engine
     with Session(bind, expire_on_commit=False) as session:
         yield session
+
+
+def _statement_reads(engine: Engine) -> Engine:
+    """The engine reading each statement on its own: no BEGIN/ROLLBACK around a
+    keypress's statements (autocommit on Postgres; on SQLite no explicit
+    transaction, the driver's own being off). Made once per engine: making it
+    registers event listeners, which cost as much as a lookup's query."""
+    reads = engine.__dict__.get("_dealerdesk_statement_reads")
+    if reads is None:
+        reads = (engine.execution_options(sqlite_begin=None) if is_sqlite(engine)
+                 else engine.execution_options(isolation_level="AUTOCOMMIT"))
+        engine.__dict__["_dealerdesk_statement_reads"] = reads
+    return reads
 
 
 @contextmanager

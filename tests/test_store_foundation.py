@@ -78,6 +78,24 @@ def test_lookup_finds_a_car_from_any_part(counter_store, query, plates):
     assert found == sorted(plates)
 
 
+def test_lookup_lists_plate_matches_before_phone_matches_each_car_once(counter_store):
+    # "5678" is the plate part of no car here but the phone's last 4 of two; "2345"
+    # is a plate part of two cars, one of which (粤A12345) also matches by nothing else.
+    with write_session(counter_store) as s:
+        store = s.exec(select(Store)).first()
+        add_car(s, store, plate="粤C56789", owner="赵六", phone="13700002222")  # plate part 5678
+    with read_session(counter_store, snapshot=False) as s:  # the counter's own kind of session
+        plates = [m.plate for m in lookup(s, "5678")]
+        assert plates == ["粤C56789", "粤A12345", "粤AD67890"] or plates == ["粤C56789", "粤AD67890", "粤A12345"]
+        assert len(lookup(s, "5678", limit=2)) == 2
+        # The same page through the two statements the exports use, in the same order.
+        from store.lookup import describe_vehicles, matching_vehicle_ids
+
+        for query in ("5678", "2345", "zw", "A1", "粤"):
+            assert [m.vehicle_id for m in lookup(s, query)] == \
+                [m.vehicle_id for m in describe_vehicles(s, matching_vehicle_ids(s, query))]
+
+
 def test_lookup_row_carries_what_the_counter_needs(counter_store):
     with read_session(counter_store) as s:
         (m,) = lookup(s, "A12345")
