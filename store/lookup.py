@@ -101,14 +101,16 @@ def reindex_customer(session: Session, customer_id: int) -> None:
 # _DESCRIBE_COLUMNS, in order.
 _DESCRIBE_COLUMNS = ("id", "customer_id", "plate", "vin", "model", "name", "phone", "store_id", "purchase_date",
                      "visits", "last_visit", "visits_w", "spend_w", "tier", "points")
-_DESCRIBE_BODY = """
+# What a row shows, from vehicle v, customer c and the visit facts f.
+_DESCRIBE_SELECT = """
     SELECT v.id, v.customer_id, v.plate, v.vin, v.model, c.name, c.phone,
       v.store_id, v.purchase_date,
       coalesce(f.visits, 0) AS visits, f.last_visit, f.visits_w, f.spend_w,
       (SELECT coalesce(m.tier_code, m.scheme) FROM membership m
         WHERE m.customer_id = v.customer_id AND m.status = 'active' ORDER BY m.id DESC LIMIT 1) AS tier,
       (SELECT p.balance FROM pointsaccount p WHERE p.customer_id = v.customer_id) AS points
-    FROM vehicle v LEFT JOIN customer c ON c.id = v.customer_id
+"""
+_DESCRIBE_BODY = _DESCRIBE_SELECT + """    FROM vehicle v LEFT JOIN customer c ON c.id = v.customer_id
     LEFT JOIN (
       -- One pass over the page's visits: the counts shown and the facts its class needs.
       SELECT vehicle_id, count(*) AS visits, max(date_in) AS last_visit,
@@ -131,13 +133,7 @@ _LOOKUP_PG = """
       SELECT vehicle_id, min(k::text || term COLLATE "C") AS o FROM r
       GROUP BY vehicle_id ORDER BY o, vehicle_id LIMIT %(lim)s
     )
-    SELECT v.id, v.customer_id, v.plate, v.vin, v.model, c.name, c.phone,
-      v.store_id, v.purchase_date,
-      coalesce(f.visits, 0) AS visits, f.last_visit, f.visits_w, f.spend_w,
-      (SELECT coalesce(m.tier_code, m.scheme) FROM membership m
-        WHERE m.customer_id = v.customer_id AND m.status = 'active' ORDER BY m.id DESC LIMIT 1) AS tier,
-      (SELECT p.balance FROM pointsaccount p WHERE p.customer_id = v.customer_id) AS points
-    FROM page JOIN vehicle v ON v.id = page.vehicle_id
+""" + _DESCRIBE_SELECT + """    FROM page JOIN vehicle v ON v.id = page.vehicle_id
     LEFT JOIN customer c ON c.id = v.customer_id
     LEFT JOIN LATERAL (
       SELECT count(*) AS visits, max(date_in) AS last_visit,
