@@ -63,7 +63,12 @@ MAX_QUANTITY = 99
 
 
 class PointsError(Exception):
-    """A refused points action. ``str()`` is one line for the person at the counter."""
+    """A refused points action. ``str()`` is one line (English) for a log or the
+    command line; ``code`` and ``facts`` let a screen word it in its own language."""
+
+    def __init__(self, message: str, *, code: str | None = None, **facts) -> None:
+        super().__init__(message)
+        self.code, self.facts = code, facts
 
 
 class PointsNotFound(PointsError):
@@ -685,7 +690,7 @@ def redeem(session: Session, *, customer_id: int, item_code: str, quantity: int 
     account row lock makes a second till wait, then see the new balance."""
     customer = _customer(session, customer_id)
     if not 1 <= quantity <= MAX_QUANTITY:
-        raise PointsError(f"quantity must be 1-{MAX_QUANTITY}")
+        raise PointsError(f"quantity must be 1-{MAX_QUANTITY}", code="quantity", most=MAX_QUANTITY)
     user_key = _check_key(key)
     key = f"redeem:{user_key}"
     account = lock_account(session, customer_id)  # always the account first, then the item: no deadlock
@@ -702,13 +707,15 @@ def redeem(session: Session, *, customer_id: int, item_code: str, quantity: int 
         .execution_options(populate_existing=True)
     ).first()
     if item is None or not item.active:
-        raise PointsError(f"no catalog item {item_code!r} in this store")
+        raise PointsError(f"no catalog item {item_code!r} in this store", code="no_item", item=item_code)
     if item.stock is not None and item.stock < quantity:
-        raise PointsError(f"out of stock: {item.name} has {item.stock} left, asked for {quantity}")
+        raise PointsError(f"out of stock: {item.name} has {item.stock} left, asked for {quantity}", code="out_of_stock",
+                          item=item.name, stock=item.stock, asked=quantity)
     cost = item.price_points * quantity
     _expire_overdue(session, account, clock.today())
     if account.balance < cost:
-        raise PointsError(f"not enough points: balance {account.balance}, needs {cost}")
+        raise PointsError(f"not enough points: balance {account.balance}, needs {cost}", code="not_enough",
+                          balance=account.balance, needs=cost)
     _consume(session, account, cost)
     if item.stock is not None:
         item.stock -= quantity
@@ -739,7 +746,8 @@ def redeem_for_money(session: Session, *, customer_id: int, points: int, key: st
         return _replay(session, done, account, user_key)
     _expire_overdue(session, account, clock.today())
     if account.balance < points:
-        raise PointsError(f"not enough points: balance {account.balance}, needs {points}")
+        raise PointsError(f"not enough points: balance {account.balance}, needs {points}", code="not_enough",
+                          balance=account.balance, needs=points)
     money = points * int(rules["points_fen_per_point"])
     _consume(session, account, points)
     row = _add_row(session, account, kind="redeem", points=-points, remaining=0, idempotency_key=key,

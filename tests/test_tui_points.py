@@ -152,3 +152,25 @@ async def test_join_screen_signs_up_once_and_dismisses_with_the_membership(sqlit
         (m,) = s.exec(select(Membership)).all()
     assert results == [m.id]
     assert (m.scheme, m.stored_value_fen, m.fee_fen, m.tier_code) == ("stored", 500_00, 0, "regular")
+
+
+async def test_points_spent_at_another_counter_meanwhile_are_refused_in_chinese(sqlite_engine):
+    club = _member_with(sqlite_engine, 100)
+    app = DealerDeskApp(sqlite_engine, language="zh")
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await _open(pilot, app, PointsScreen(club.customer_id))
+        catalog = screen.query_one("#points-catalog", DataTable)
+        await _wait_for(pilot, lambda: catalog.row_count == 3)
+        await pilot.press("down")  # MUG, 60 points
+        await pilot.press("enter")
+        await _wait_for(pilot, lambda: isinstance(app.screen, ConfirmRedeem))
+        # While the dialog is open another counter redeems 60 of the 100 points.
+        tx(sqlite_engine, lambda s: points.redeem(s, customer_id=club.customer_id, item_code="MUG", key="other"))
+        await pilot.press("enter")
+        error = app.screen.query_one("#confirm-error", Static)
+        await _wait_for(pilot, lambda: "积分不足" in str(error.render()))
+        assert "现有 40 分，需要 60 分，未兑换" in str(error.render())
+        assert isinstance(app.screen, ConfirmRedeem)  # the dialog stays, Escape goes back
+    assert [r.idempotency_key for r in _redeem_rows(sqlite_engine)] == ["redeem:other"]
+    with read_session(sqlite_engine) as s:
+        assert points.balance(s, customer_id=club.customer_id) == 40

@@ -70,6 +70,13 @@ STRINGS: dict[str, tuple[str, str]] = {
     "points.confirm_body": ("{item} × {qty} = {cost} 分\n现有 {balance} 分，兑换后 {after} 分", "{item} × {qty} = {cost} points\nBalance {balance}, after {after}"),
     "points.confirm_keys": ("Enter 确认　Esc 取消", "Enter confirm   Esc cancel"),
     "points.working": ("正在兑换…", "Redeeming…"),
+    # Refused redemptions, by store.points.PointsError.code
+    "points.refused.not_enough": ("积分不足：现有 {balance} 分，需要 {needs} 分，未兑换",
+                                  "Not enough points: balance {balance}, needs {needs}; nothing redeemed"),
+    "points.refused.out_of_stock": ("{item} 库存不足：剩 {stock} 件，要兑 {asked} 件，未兑换",
+                                    "{item} is out of stock: {stock} left, {asked} asked for; nothing redeemed"),
+    "points.refused.quantity": ("数量应为 1-{most}", "Quantity must be 1-{most}"),
+    "points.refused.no_item": ("本店没有兑换项目 {item}", "No catalog item {item} in this store"),
     "points.redeemed": ("已兑换 {item} × {qty}，扣 {cost} 分，余 {balance} 分", "Redeemed {item} × {qty}: {cost} points, {balance} left"),
     "points.col.when": ("时间", "When"),
     "points.col.kind": ("类型", "Kind"),
@@ -424,6 +431,13 @@ def t(key: str, **kwargs) -> str:
     zh, en = STRINGS[key]
     text = en if _language == "en" else zh
     return text.format(**kwargs) if kwargs else text
+
+
+def refusal(exc: Exception, prefix: str) -> str:
+    """A store refusal in the screen's language: its ``code`` worded by the
+    ``prefix.code`` string where there is one, else its own line."""
+    key = f"{prefix}.{getattr(exc, 'code', None)}"
+    return t(key, **getattr(exc, "facts", {})) if key in STRINGS else str(exc)
 
 
 def label(table: dict[str, tuple[str, str]], code: str | None) -> str:

@@ -26,7 +26,7 @@ from store.club_desk import ClubDesk, PointsView
 from store.config import data_dir
 from store.members import MemberBill
 from store.points import CatalogLine, RedeemResult
-from tui.i18n import BILL_KINDS, CATALOG_CATEGORIES, MEMBER_SCHEMES, POINTS_KINDS, STRINGS, label, t, yuan
+from tui.i18n import BILL_KINDS, CATALOG_CATEGORIES, MEMBER_SCHEMES, POINTS_KINDS, STRINGS, label, refusal, t, yuan
 
 
 def localize_bindings(node) -> None:
@@ -92,7 +92,7 @@ class ConfirmRedeem(ModalScreen[RedeemResult | None]):
         try:
             result = desk_for(self.app).redeem(self.customer_id, self.item.code, self.quantity, self.key)
         except Exception as exc:  # a refusal or a database error is a message, not a crash
-            self.post_message(Failed(str(exc)))
+            self.post_message(Failed(refusal(exc, "points.refused")))
             return
         self.post_message(self.Done(result))
 
