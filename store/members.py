@@ -422,12 +422,24 @@ def _renewal_tier(session: Session, m: Membership) -> Tier | None:
 def renew(session: Session, *, customer_id: int, actor: Actor = SYSTEM, fee_fen: int | None = None,
           key: str | None = None) -> RenewResult:
     """Renew 续会 an annual fee for one more term, dated from the OLD expiry (not from
-    today), while within the grace period. The same key twice renews once."""
-    key = _key(key)
+    today), while within the grace period. The same key twice renews once; without a
+    key, a renewal asked for again the same day renews once (a retried command must
+    not sell two terms)."""
+    key = _key(key) if key is not None else None
     current = current_membership(session, customer_id=customer_id)
     if current is None:
         raise MembershipError("not a member: join first")
     m = _lock_membership(session, current.id)
+    if key is None:
+        # A renewal made today that gave the membership its present expiry: this is
+        # that renewal asked for again, not a second term.
+        done = session.exec(select(MembershipEvent).where(
+            MembershipEvent.membership_id == m.id, MembershipEvent.kind == "renew",
+            MembershipEvent.expires_on == m.expires_on, MembershipEvent.happened_on == clock.today())).first()
+        if done is not None:
+            return RenewResult(member_card(session, customer_id=customer_id), None, done.expires_on, done.fee_fen,
+                               replayed=True)
+        key = f"m{m.id}-from-{m.expires_on}" if m.expires_on else _key(None)
     done = session.exec(select(MembershipEvent).where(MembershipEvent.idempotency_key == f"renew:{key}")).first()
     if done is not None:
         if done.customer_id != customer_id:

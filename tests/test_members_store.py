@@ -75,6 +75,19 @@ def test_renewal_on_the_last_grace_day_is_dated_from_the_old_expiry(engine):
     assert _card(engine, club).state == "active"
 
 
+def test_a_renewal_retried_without_a_key_in_the_grace_period_renews_one_term(engine):
+    club = make_club(engine)
+    _joined_on(engine, club, "2025-09-30")  # expired 2026-09-30, in its grace period today
+    first = _renew(engine, club)
+    again = _renew(engine, club)  # the same command run twice (a retry, no --key)
+    assert first.new_expires_on == again.new_expires_on == date(2027, 9, 30)
+    assert again.replayed
+    with read_session(engine) as s:
+        renewals = s.exec(select(MembershipEvent).where(MembershipEvent.kind == "renew")).all()
+        assert len(renewals) == 1
+    assert _card(engine, club).expires_on == date(2027, 9, 30)
+
+
 def test_renewal_the_day_after_the_grace_period_is_refused(engine):
     club = make_club(engine)
     _joined_on(engine, club, "2025-08-21")  # renew by 2026-11-21: yesterday
