@@ -15,10 +15,14 @@ percentages rounded half up to 2 decimals. Classes and the park are those of
 | store 门店 | store code |
 | class 客户分类 | class code |
 
-How it stays fast at a million vehicles and ten million visits: the visits are
-reduced to one row per vehicle by a GROUP BY in the database
-(:func:`store.classes.vehicle_facts`), and the classes and cuts are polars
-expressions over those rows; see ``bench/reports``.
+How it stays fast at a million vehicles and ten million visits: the database hands
+over one row per vehicle, and the classes and cuts are polars expressions over those
+rows. Churn needs of a car only its last return, so on SQLite each car's last visit
+is one seek into the (vehicle_id, date_in) index
+(:func:`store.classes.last_return_facts`); the class cut and the class mix, which
+also need visit days and spend, reduce the visits by a GROUP BY
+(:func:`store.classes.vehicle_facts`). Postgres counts in place
+(:mod:`store.reports.pushdown`). See ``bench/reports``.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from datetime import date
 import polars as pl
 from sqlmodel import Session
 
-from store.classes import CLASS_ORDER, classified
+from store.classes import CLASS_ORDER, classified, classified_active
 from store.frames import in_list, query_frame
 from store.reports import ReportTable, percent
 from store.settings import get_settings
@@ -108,7 +112,15 @@ def park(session: Session, *, as_of: date, dims: list[str] | tuple[str, ...] = (
         extra["model"] = ("v.model", pl.String)
     if "region" in dims:
         extra["region"] = ("COALESCE(v.region, c.region)", pl.String)
-    df = classified(session, as_of=as_of, store_ids=store_ids, extra=extra, loyalty=loyalty).filter(pl.col("in_park"))
+    # Churn alone needs each car's last return, not its loyalty facts: on SQLite one
+    # index seek per car (and one more for its last SA) instead of a GROUP BY of
+    # every visit. The class cut, the class mix and Postgres keep vehicle_facts.
+    fast = FAST_SQLITE and not loyalty and session.get_bind().dialect.name == "sqlite"
+    if fast:
+        df = classified_active(session, as_of=as_of, store_ids=store_ids, extra=extra, last_sa="sa" in dims)
+    else:
+        df = classified(session, as_of=as_of, store_ids=store_ids, extra=extra, loyalty=loyalty)
+    df = df.filter(pl.col("in_park"))
     if "warranty" in dims:
         df = _warranty(session, df, as_of)
     if "vehicle_age" in dims:
@@ -117,9 +129,12 @@ def park(session: Session, *, as_of: date, dims: list[str] | tuple[str, ...] = (
         stores = query_frame(session, "SELECT id, code FROM store", None, {"store_id": pl.Int64, "store": pl.String})
         df = df.join(stores, on="store_id", how="left")
     if "sa" in dims:
+        if fast:
+            df = df.rename({"last_sa": "_last_sa"})
+        else:
+            df = df.join(last_visit_sa(session, as_of=as_of, store_ids=store_ids), on="vehicle_id", how="left")
         df = (
-            df.join(last_visit_sa(session, as_of=as_of, store_ids=store_ids), on="vehicle_id", how="left")
-            .join(adopted_sa(session, as_of=as_of, store_ids=store_ids), on="vehicle_id", how="left")
+            df.join(adopted_sa(session, as_of=as_of, store_ids=store_ids), on="vehicle_id", how="left")
             .with_columns(sa=pl.coalesce("_adopted_sa", "_last_sa"))
         )
     return df
@@ -128,6 +143,9 @@ def park(session: Session, *, as_of: date, dims: list[str] | tuple[str, ...] = (
 # Postgres computes the counts in place (store.reports.pushdown); the bench turns it
 # off to measure the polars path on the same data.
 PUSHDOWN = True
+# SQLite reads only each car's last return for churn (store.classes.last_return_facts);
+# the bench and the tests turn it off to compare with the full per-vehicle facts.
+FAST_SQLITE = True
 
 
 def class_counts(session: Session, *, as_of: date, dims: list[str], store_ids: list[int] | None = None,
