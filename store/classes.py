@@ -203,6 +203,60 @@ def vehicle_facts(session: Session, *, as_of: date, window_start: date, store_id
     return query_frame(session, sql, params, schema)
 
 
+_LAST_VISIT_SQL = ("(SELECT max(date_in) FROM visit WHERE vehicle_id = v.id AND date_in <= :d"
+                   " AND status <> 'cancelled')")
+_LAST_SA_SQL = ("(SELECT sa_name FROM visit WHERE vehicle_id = v.id AND date_in <= :d AND status <> 'cancelled'"
+                " ORDER BY date_in DESC, id DESC LIMIT 1)")
+
+
+def last_return_facts(session: Session, *, as_of: date, store_ids: list[int] | None = None,
+                      extra: dict[str, tuple[str, pl.DataType]] | None = None,
+                      last_sa: bool = False) -> pl.DataFrame:
+    """What the churn classes need and no more (SQLite): one row per vehicle not sold
+    by ``as_of`` with its store, purchase date and last visit on or before ``as_of``
+    (``extra`` as for :func:`vehicle_facts`; with ``last_sa`` the SA named on that
+    last visit, latest repair order of the day, as ``last_sa``).
+
+    Each last visit is one seek into ix_visit_vehicle_date (vehicle_id, date_in):
+    SQLite answers a correlated max() from the index's end, reading no other visit,
+    where :func:`vehicle_facts` groups all ten million of them. ``first_visit`` is not
+    looked up: it reads the last visit, which tells the park the same (a visit on or
+    before ``as_of``); visit days and spend read 0, as without ``loyalty``."""
+    extra = extra or {}
+    where_s, params = in_list("v.store_id", store_ids, "s")
+    cols = "".join(", " + expr for expr, _ in extra.values())
+    sql = (
+        f"SELECT v.id, v.store_id, v.purchase_date, {_LAST_VISIT_SQL} AS last_visit"
+        + (f", {_LAST_SA_SQL}" if last_sa else "") + cols
+        + " FROM vehicle v"
+        + (" LEFT JOIN customer c ON c.id = v.customer_id" if any("c." in e for e, _ in extra.values()) else "")
+        + " WHERE (v.sold_on IS NULL OR v.sold_on > :d)" + where_s
+    )
+    schema = {"vehicle_id": pl.Int64, "store_id": pl.Int64, "purchase_date": pl.Date, "last_visit": pl.Date}
+    if last_sa:
+        schema["last_sa"] = pl.String
+    schema |= {name: dtype for name, (_, dtype) in extra.items()}
+    df = query_frame(session, sql, {"d": as_of} | params, schema)
+    return df.with_columns(
+        sold_on=pl.lit(None, dtype=pl.Date), first_visit=pl.col("last_visit"),
+        visits_w=pl.lit(0, dtype=pl.Int64), spend_w=pl.lit(0, dtype=pl.Int64),
+    )
+
+
+def classified_active(session: Session, *, as_of: date, store_ids: list[int] | None = None,
+                      extra: dict[str, tuple[str, pl.DataType]] | None = None,
+                      last_sa: bool = False) -> pl.DataFrame:
+    """:func:`classified` without ``loyalty`` (loyal and general read ``active``),
+    from :func:`last_return_facts`: the vehicles not sold by ``as_of``, classified by
+    the same :func:`classify_frame`."""
+    if store_ids is not None:
+        sids = list(store_ids)
+    else:
+        sids = query_frame(session, "SELECT id FROM store", None, {"store_id": pl.Int64})["store_id"].to_list()
+    facts = last_return_facts(session, as_of=as_of, store_ids=store_ids, extra=extra, last_sa=last_sa)
+    return classify_frame(facts, rules_by_store(session, sids), as_of, loyalty=False)
+
+
 def classify_frame(facts: pl.DataFrame, rules: dict[int, ClassRules], as_of: date, *,
                    loyalty: bool = True) -> pl.DataFrame:
     """Add ``since`` (last return), ``in_park`` and ``class`` to a frame with

@@ -322,3 +322,125 @@ def test_domain_churn_table_from_an_import_of_dms_exports(engine, db_url, tmp_pa
         "in,997,97,162,9.73,16.25,25.98",
         "out,1870,937,287,50.11,15.35,65.45",
     ]
+
+
+# --- the last-return path (SQLite) against the full per-vehicle facts ----------------
+#  Cars on every border of the churn rule, counted once by hand and then by every path:
+#  on SQLite churn reads only each car's last return (store.classes.last_return_facts),
+#  on Postgres it counts in place (store.reports.pushdown); both must give the figures
+#  of the full facts (store.classes.vehicle_facts) for every cut.
+#  purchase    visits (date, SA, status)                          as of 2026-11-22
+#  2020-03-01  08-22 王伟                                          active: exactly 3 months
+#  2020-03-01  08-21 李娜                                          at risk: a day more
+#  2020-03-01  05-22 王伟                                          at risk: exactly 6 months
+#  2020-03-01  05-21 李娜                                          churned: a day more
+#  2026-08-22  -                                                  active: bought exactly 3 months ago, never back
+#  2026-05-22  -                                                  at risk: bought exactly 6 months ago
+#  2026-05-21  -                                                  churned: bought 6 months and a day ago
+#  2024-02-29  11-01 王伟 cancelled, 05-01 李娜                    churned: a cancelled RO is no return
+#  2024-02-29  only 11-10 cancelled                               churned from its purchase
+#  2023-06-10  12-01 王伟 (after the date), 04-01 李娜              churned: a visit after as-of is not seen
+#  2026-12-01  10-01 王伟 (before the sale)                         active, in the park by its visit
+#  (none)      09-30 李娜                                          active, no warranty, no age
+#  (none)      12-05 王伟 (after the date)                          not in the park
+#  2021-01-01  11-22 王伟, 11-22 李娜 (two ROs today)               active, SA 李娜 (the later RO)
+#  2021-01-01  09-01 王伟, sold 2026-11-22                          not in the park: sold on the day
+#  2021-01-01  09-01 王伟, sold 2026-11-23                          active: sold after the date
+#  2023-11-22  03-01 张敏, adopted to 王伟                         churned, SA 王伟; out: 36 months end today
+#  2023-11-23  07-01 李娜, warranty_end 2026-11-21                  at risk, out (its end date, not 36 months)
+
+
+@pytest.fixture
+def border_park(engine):
+    with write_session(engine) as s:
+        a = Store(code="A01", name="甲店")
+        b = Store(code="B01", name="乙店")
+        s.add_all([a, b])
+        s.flush()
+        wang = Staff(store_id=b.id, code="SA8", name="王伟")
+        s.add(wang)
+        s.flush()
+        ro = iter(range(1000))
+
+        def car(store, purchase, visits=(), model="轩逸", region="天河", **kw):
+            v = Vehicle(store_id=store.id, model=model, region=region, purchase_date=purchase, **kw)
+            s.add(v)
+            s.flush()
+            for day, sa, *status in visits:
+                s.add(Visit(store_id=store.id, vehicle_id=v.id, ro_number=f"R{next(ro)}", date_in=day, sa_name=sa,
+                            total_fen=30_000, status=status[0] if status else "settled"))
+                s.flush()
+            return v
+
+        old = date(2020, 3, 1)
+        car(a, old, [(date(2026, 8, 22), "王伟")])
+        car(a, old, [(date(2026, 8, 21), "李娜")], model="天籁")
+        car(a, old, [(date(2026, 5, 22), "王伟")], region="番禺")
+        car(b, old, [(date(2026, 5, 21), "李娜")])
+        car(a, date(2026, 8, 22))
+        car(b, date(2026, 5, 22), model="奇骏")
+        car(a, date(2026, 5, 21))
+        car(a, date(2024, 2, 29), [(date(2026, 11, 1), "王伟", "cancelled"), (date(2026, 5, 1), "李娜")])
+        car(b, date(2024, 2, 29), [(date(2026, 11, 10), "王伟", "cancelled")], region=None)
+        car(a, date(2023, 6, 10), [(date(2026, 12, 1), "王伟"), (date(2026, 4, 1), "李娜")])
+        car(a, date(2026, 12, 1), [(date(2026, 10, 1), "王伟")])
+        car(b, None, [(date(2026, 9, 30), "李娜")], model="逍客")
+        car(a, None, [(date(2026, 12, 5), "王伟")])
+        car(a, date(2021, 1, 1), [(AS_OF, "王伟"), (AS_OF, "李娜")])
+        car(a, date(2021, 1, 1), [(date(2026, 9, 1), "王伟")], sold_on=AS_OF)
+        car(b, date(2021, 1, 1), [(date(2026, 9, 1), "王伟")], sold_on=date(2026, 11, 23))
+        adopted = car(b, date(2023, 11, 22), [(date(2026, 3, 1), "张敏")])
+        car(a, date(2023, 11, 23), [(date(2026, 7, 1), "李娜")], warranty_end=date(2026, 11, 21))
+        s.add(Adoption(store_id=b.id, vehicle_id=adopted.id, staff_id=wang.id, started_on=date(2026, 10, 1)))
+    return engine
+
+
+def _all_paths(engine, monkeypatch, by, **kw):
+    from store.reports import churn
+
+    got = []
+    for fast in (True, False):
+        monkeypatch.setattr(churn, "FAST_SQLITE", fast)
+        monkeypatch.setattr(churn, "PUSHDOWN", fast)
+        got.append(counts(engine, by, **kw))
+    return got
+
+
+def test_border_park_by_hand(border_park, monkeypatch):
+    fast, full = _all_paths(border_park, monkeypatch, [])
+    # 16 in the park: 6 returned within 3 months, 4 at risk, 6 churned.
+    assert fast == full == [(16, 6, 4, 37.5, 25.0, 62.5)]
+    fast, full = _all_paths(border_park, monkeypatch, ["sa"])
+    assert fast == full
+    assert {r[0]: r[1:4] for r in fast} == {"李娜": (7, 3, 2), "王伟": (5, 1, 1), None: (4, 2, 1)}
+    fast, full = _all_paths(border_park, monkeypatch, ["warranty"])
+    assert fast == full
+    assert [r[:4] for r in fast] == [("in", 6, 3, 1), ("out", 9, 3, 3), (None, 1, 0, 0)]
+
+
+@pytest.mark.parametrize("by", [[d] for d in ("warranty", "region", "vehicle_age", "model", "sa", "store", "class")]
+                         + [["store", "warranty"], ["model", "vehicle_age"], ["sa", "region"]])
+def test_every_cut_the_same_on_every_path(border_park, monkeypatch, by):
+    fast, full = _all_paths(border_park, monkeypatch, by)
+    assert fast == full
+    assert sum(r[len(by)] for r in fast) == 16
+
+
+def test_one_store_the_same_on_every_path(border_park, monkeypatch):
+    with read_session(border_park) as s:
+        b = s.exec(select(Store).where(Store.code == "B01")).one()
+    for by in ([], ["warranty"], ["sa"], ["vehicle_age"]):
+        fast, full = _all_paths(border_park, monkeypatch, by, store_ids=[b.id])
+        assert fast == full
+    assert counts(border_park, [], store_ids=[b.id]) == [(6, 3, 1, 50.0, 16.67, 66.67)]
+
+
+def test_store_rules_the_same_on_every_path(border_park, monkeypatch):
+    with write_session(border_park) as s:
+        b = s.exec(select(Store).where(Store.code == "B01")).one()
+        set_setting(s, "class_churn_months", 12, store_id=b.id)  # its cars back 05-21 and 03-01: at risk there
+        set_setting(s, "warranty_months_by_model", {"奇骏": 120}, store_id=b.id)
+    for by in ([], ["store", "warranty"]):
+        fast, full = _all_paths(border_park, monkeypatch, by)
+        assert fast == full
+    assert counts(border_park, [])[0][:3] == (16, 4, 6)

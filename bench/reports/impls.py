@@ -4,9 +4,11 @@ with the store's default settings.
 
 - ``dealerdesk``: the product code, ``store.reports.churn.churn_report``: on
   Postgres the whole count in one parallel query (``store.reports.pushdown``), on
-  SQLite visits reduced per vehicle by one GROUP BY, rules in polars.
-- ``dealerdesk_polars``: the product's polars path forced on Postgres too (a row
-  per vehicle through COPY, rules in polars).
+  SQLite each vehicle's last visit by one index seek (``last_return_facts``),
+  rules in polars.
+- ``dealerdesk_polars``: the product's general polars path forced: visits reduced
+  per vehicle by one GROUP BY (``vehicle_facts``; through COPY on Postgres), rules
+  in polars.
 - ``pandas``: the straightforward way: read the visit and vehicle tables with
   ``pandas.read_sql``, then group and classify in pandas.
 - ``pandas_agg``: pandas, but fed by the same per-vehicle SQL aggregation as
@@ -34,6 +36,7 @@ def run_dealerdesk(url: str, as_of: date, by: list[str], *, pushdown: bool = Tru
     from store.reports.churn import churn_report
 
     churn.PUSHDOWN = pushdown
+    churn.FAST_SQLITE = pushdown
     engine = make_engine(url)
     with read_session(engine) as session:
         report = churn_report(session, as_of=as_of, by=by)

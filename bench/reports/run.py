@@ -1,8 +1,9 @@
 """Benchmark: the churn report at group scale, side by side.
 
-Same run, same data: dealerdesk's churn report (per-vehicle GROUP BY in the
-database, rules in polars), a straightforward pandas version, pandas fed by the
-same SQL aggregation, and one plain SQL query. Each runs in its own child process
+Same run, same data: dealerdesk's churn report (one row per vehicle from the
+database, rules in polars; on Postgres counted in place), its general polars path
+(a per-vehicle GROUP BY of the visits), a straightforward pandas version, pandas fed
+by that SQL aggregation, and one plain SQL query. Each runs in its own child process
 (``--repeat`` times; the best time counts) and reports its peak memory
 (VmHWM), so one cannot inherit another's heap. The results must agree row
 for row, or the run fails.

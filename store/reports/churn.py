@@ -15,10 +15,14 @@ percentages rounded half up to 2 decimals. Classes and the park are those of
 | store 门店 | store code |
 | class 客户分类 | class code |
 
-How it stays fast at a million vehicles and ten million visits: the visits are
-reduced to one row per vehicle by a GROUP BY in the database
-(:func:`store.classes.vehicle_facts`), and the classes and cuts are polars
-expressions over those rows; see ``bench/reports``.
+How it stays fast at a million vehicles and ten million visits: the database hands
+over one row per vehicle, and the classes and cuts are polars expressions over those
+rows. Churn needs of a car only its last return, so on SQLite each car's last visit
+is one seek into the (vehicle_id, date_in) index
+(:func:`store.classes.last_return_facts`); the class cut and the class mix, which
+also need visit days and spend, reduce the visits by a GROUP BY
+(:func:`store.classes.vehicle_facts`). Postgres counts in place
+(:mod:`store.reports.pushdown`). See ``bench/reports``.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from datetime import date
 import polars as pl
 from sqlmodel import Session
 
-from store.classes import CLASS_ORDER, classified
+from store.classes import CLASS_ORDER, classified, classified_active
 from store.frames import in_list, query_frame
 from store.reports import ReportTable, percent
 from store.settings import get_settings
@@ -50,7 +54,13 @@ def _warranty(session: Session, df: pl.DataFrame, as_of: date) -> pl.DataFrame:
     d = pl.lit(as_of, dtype=pl.Date)
     months = pl.coalesce("_w_model", "_w_months")
     computed_end = pl.col("purchase_date").dt.offset_by(pl.format("{}mo", months))
-    df = df.join(stores_df, on="store_id", how="left").join(model_df, on=["store_id", "model"], how="left")
+    df = df.join(stores_df, on="store_id", how="left")
+    if "model" in df.columns:
+        df = df.join(model_df, on=["store_id", "model"], how="left")
+    elif len(model_df):
+        raise ValueError("a store sets warranty months by model: the park needs its models")
+    else:
+        df = df.with_columns(_w_model=pl.lit(None, dtype=pl.Int64))
     status = (
         pl.when(pl.col("warranty_end").is_not_null())
         .then(pl.when(d <= pl.col("warranty_end")).then(pl.lit("in")).otherwise(pl.lit("out")))
@@ -97,18 +107,35 @@ def adopted_sa(session: Session, *, as_of: date, store_ids: list[int] | None) ->
     return df.sort("_started").group_by("vehicle_id").agg(pl.col("_adopted_sa").last())
 
 
+def _months_by_model(session: Session, store_ids: list[int] | None) -> bool:
+    """Whether any of these stores (None: every store) sets warranty months by model."""
+    if store_ids is None:
+        store_ids = query_frame(session, "SELECT id FROM store", None, {"id": pl.Int64})["id"].to_list()
+    return any(get_settings(session, store_id=sid).get("warranty_months_by_model") for sid in store_ids)
+
+
 def park(session: Session, *, as_of: date, dims: list[str] | tuple[str, ...] = (),
          store_ids: list[int] | None = None, loyalty: bool = True) -> pl.DataFrame:
     """Every vehicle in the park on ``as_of`` with its class and the asked-for dimensions
     (without ``loyalty``, loyal and general read ``active``: enough for churn)."""
+    # Churn alone needs each car's last return, not its loyalty facts: on SQLite one
+    # index seek per car (and one more for its last SA) instead of a GROUP BY of
+    # every visit. The class cut, the class mix and Postgres keep vehicle_facts.
+    fast = FAST_SQLITE and not loyalty and session.get_bind().dialect.name == "sqlite"
     extra: dict[str, tuple[str, pl.DataType]] = {}
     if "warranty" in dims:
         extra["warranty_end"] = ("v.warranty_end", pl.Date)
-    if "warranty" in dims or "model" in dims:
+    # The warranty reads the model only where a store sets months by model (on the
+    # fast path: reading a million model names was a fifth of the report's time).
+    if "model" in dims or ("warranty" in dims and (not fast or _months_by_model(session, store_ids))):
         extra["model"] = ("v.model", pl.String)
     if "region" in dims:
         extra["region"] = ("COALESCE(v.region, c.region)", pl.String)
-    df = classified(session, as_of=as_of, store_ids=store_ids, extra=extra, loyalty=loyalty).filter(pl.col("in_park"))
+    if fast:
+        df = classified_active(session, as_of=as_of, store_ids=store_ids, extra=extra, last_sa="sa" in dims)
+    else:
+        df = classified(session, as_of=as_of, store_ids=store_ids, extra=extra, loyalty=loyalty)
+    df = df.filter(pl.col("in_park"))
     if "warranty" in dims:
         df = _warranty(session, df, as_of)
     if "vehicle_age" in dims:
@@ -117,9 +144,12 @@ def park(session: Session, *, as_of: date, dims: list[str] | tuple[str, ...] = (
         stores = query_frame(session, "SELECT id, code FROM store", None, {"store_id": pl.Int64, "store": pl.String})
         df = df.join(stores, on="store_id", how="left")
     if "sa" in dims:
+        if fast:
+            df = df.rename({"last_sa": "_last_sa"})
+        else:
+            df = df.join(last_visit_sa(session, as_of=as_of, store_ids=store_ids), on="vehicle_id", how="left")
         df = (
-            df.join(last_visit_sa(session, as_of=as_of, store_ids=store_ids), on="vehicle_id", how="left")
-            .join(adopted_sa(session, as_of=as_of, store_ids=store_ids), on="vehicle_id", how="left")
+            df.join(adopted_sa(session, as_of=as_of, store_ids=store_ids), on="vehicle_id", how="left")
             .with_columns(sa=pl.coalesce("_adopted_sa", "_last_sa"))
         )
     return df
@@ -128,6 +158,9 @@ def park(session: Session, *, as_of: date, dims: list[str] | tuple[str, ...] = (
 # Postgres computes the counts in place (store.reports.pushdown); the bench turns it
 # off to measure the polars path on the same data.
 PUSHDOWN = True
+# SQLite reads only each car's last return for churn (store.classes.last_return_facts);
+# the bench and the tests turn it off to compare with the full per-vehicle facts.
+FAST_SQLITE = True
 
 
 def class_counts(session: Session, *, as_of: date, dims: list[str], store_ids: list[int] | None = None,
