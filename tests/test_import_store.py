@@ -217,8 +217,7 @@ def test_a_killed_import_leaves_no_half_file_and_the_next_run_completes_it(engin
         assert [m.plate for m in lookup(s, "A00007")] == ["粤A00007"]
 
 
-INDEXES = {"ix_visit_date_in", "ix_visit_sa_name", "ix_visit_vehicle_date", "ix_searchterm_term_vehicle",
-           "ix_searchterm_vehicle_id"}
+INDEXES = {"ix_visit_date_in", "ix_visit_sa_name", "ix_visit_vehicle_date", "ix_searchterm_vehicle_id"}
 
 
 def _indexes(engine) -> set[str]:
