@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import queue
+import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from store.ingest import Ingest, close_interrupted, finish_import, interrupted_i
 from store.settings import get_setting
 
 BATCH_ROWS = 100_000
+SWITCH_INTERVAL = 0.0005  # seconds, while a file's reader and writer overlap
 KINDS = ("auto", "vehicles", "visits")
 
 Progress = Callable[["ProgressReport"], None]
@@ -132,6 +134,11 @@ def prefetched(items: Iterator, depth: int = 1) -> Iterator:
         put((done, None))
 
     reader = threading.Thread(target=read, name="import-reader", daemon=True)
+    # The writer gives the GIL back around every sqlite3_step; with the default 5 ms
+    # switch interval it then waits on the reader's Python work for the rest of a
+    # slice. A shorter slice while the two run together keeps the writer going.
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(min(interval, SWITCH_INTERVAL))
     reader.start()
     try:
         while True:
@@ -144,6 +151,7 @@ def prefetched(items: Iterator, depth: int = 1) -> Iterator:
     finally:
         stop.set()
         reader.join()
+        sys.setswitchinterval(interval)
 
 
 def _sha256(path: Path) -> str:
