@@ -36,6 +36,7 @@ from store.pii import encrypt_id_number
 from store.models import ImportJournal
 
 SQLITE_CACHE_KIB = 128 * 1024
+SQLITE_SORT_THREADS = 2
 VISIT_COLUMNS = ("vehicle_id", "date_in", "settled_on", "repair_type", "repair_type_raw", "mileage", "labour_fen",
                  "parts_fen", "oil_fen", "accessories_fen", "total_fen", "sa_name")
 
@@ -270,8 +271,14 @@ class Ingest:
                                  .select(pl.col("vehicle_id").alias("id"), "mileage",
                                          pl.lit(self.db.moment()).alias("updated_at")))
             self.km_dirty.clear()
-        for sql in self.dropped:
-            self.db.execute(sql)
+        if self.dropped:
+            # SQLite may sort an index build's keys with helper threads (off by default).
+            self.db.execute(f"PRAGMA threads = {SQLITE_SORT_THREADS}")
+            try:
+                for sql in self.dropped:
+                    self.db.execute(sql)
+            finally:
+                self.db.execute("PRAGMA threads = 0")
         self.dropped.clear()
 
     # --- what the database already knows -------------------------------------------
