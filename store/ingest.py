@@ -544,31 +544,37 @@ class Ingest:
         self._load_customers_by_phone(phones)
         names = want.join(self.cstate.select("customer_id", pl.col("name").alias("owner_name")), on="customer_id",
                           how="left")
-        new_rows: list[dict] = []
         by_vehicle: dict[int, int] = {}
+        cols = ("vehicle_id", "customer", "phone", "gender", "birthday", "address", "c_region", "id_number")
+        parts = []
         unknown = [p for p in phones if p not in self.by_phone]
-        if unknown:
-            new_rows += names.filter(pl.col("phone").is_in(unknown)).unique("phone", keep="first",
-                                                                             maintain_order=True).to_dicts()
+        if unknown:  # a new customer per new phone, from its first row (in columns: most of a first import)
+            parts.append(names.filter(pl.col("phone").is_in(unknown)).unique("phone", keep="first",
+                                                                              maintain_order=True).select(cols))
+        lone: list[dict] = []
         for rec in names.filter(pl.col("phone").is_null()).iter_rows(named=True):
             if rec["customer_id"] is not None and rec["owner_name"] == rec["customer"]:
                 by_vehicle[rec["vehicle_id"]] = rec["customer_id"]
             else:
-                new_rows.append(rec)
-        ids = db.new_ids("customer", len(new_rows))
+                lone.append(rec)
+        if lone:
+            parts.append(pl.DataFrame(lone, schema={c: names.schema[c] for c in cols}))
+        new = pl.concat(parts) if parts else names.select(cols).clear()
+        ids = db.new_ids("customer", new.height)
         stamp = db.moment()
-        created = []
-        for rec, cid in zip(new_rows, ids):
-            if rec["phone"] is not None:
-                self.by_phone[rec["phone"]] = cid
-            else:
-                by_vehicle[rec["vehicle_id"]] = cid
-            created.append((cid, rec["customer"] or "", rec["phone"], rec["gender"], rec["birthday"], rec["address"],
-                            rec["c_region"], int(rec["id_number"] is not None)))
-        if created:
-            frame = pl.DataFrame(created, schema=C_SCHEMA, orient="row")
-            secret = pl.Series("id_number_enc", [encrypt_id_number(rec["id_number"]) for rec in new_rows],
-                               pl.String)
+        if ids:
+            new = new.with_columns(pl.Series("customer_id", ids, pl.Int64))
+            by_phone = new.filter(pl.col("phone").is_not_null())
+            self.by_phone.update(zip(by_phone["phone"].to_list(), by_phone["customer_id"].to_list()))
+            alone = new.filter(pl.col("phone").is_null())
+            by_vehicle.update(zip(alone["vehicle_id"].to_list(), alone["customer_id"].to_list()))
+            frame = new.select("customer_id", pl.col("customer").fill_null("").alias("name"), "phone", "gender",
+                               "birthday", "address", "c_region",
+                               pl.col("id_number").is_not_null().cast(pl.Int64).alias("has_id")).cast(C_SCHEMA)
+            id_numbers = new["id_number"]
+            secret = (pl.Series("id_number_enc", [encrypt_id_number(i) for i in id_numbers.to_list()], pl.String)
+                      if id_numbers.null_count() < new.height else pl.Series("id_number_enc", [None] * new.height,
+                                                                             pl.String))
             db.insert_frame("customer", frame.select(
                 pl.col("customer_id").alias("id"), pl.lit(self.store_id).alias("store_id"), "name", "phone", "gender",
                 "birthday", "address", pl.col("c_region").alias("region")).with_columns(
@@ -619,7 +625,7 @@ class Ingest:
                                      .otherwise(pl.col("has_id")).alias("has_id")).cast(C_SCHEMA)
             self.cstate = pl.concat([self.cstate.join(fresh_state.select("customer_id"), on="customer_id", how="anti"),
                                      fresh_state])
-        counts.customers_created += len(created)
+        counts.customers_created += len(ids)
         return owners.select("vehicle_id", "owner"), renamed, touched
 
     def _reindex(self, vehicle_ids: list[int], new_ids: set[int]) -> None:
