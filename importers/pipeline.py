@@ -9,7 +9,10 @@ transaction starts records the attempt; the transaction closes it.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+import queue
+import sys
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +31,7 @@ from store.ingest import Ingest, close_interrupted, finish_import, interrupted_i
 from store.settings import get_setting
 
 BATCH_ROWS = 100_000
+SWITCH_INTERVAL = 0.0005  # seconds, while a file's reader and writer overlap
 KINDS = ("auto", "vehicles", "visits")
 
 Progress = Callable[["ProgressReport"], None]
@@ -96,6 +100,58 @@ class FileResult:
             if self.completed_interrupted:
                 out["completed_interrupted"] = True
         return out
+
+
+def prefetched(items: Iterator, depth: int = 1) -> Iterator:
+    """``items``, produced by a thread of their own up to ``depth`` ahead.
+
+    The import reads and validates the next batch (polars, mostly outside the GIL)
+    while this thread writes the last one (sqlite3 and psycopg release the GIL
+    while the database works): the two overlap instead of taking turns. An error
+    in the reader is raised here, at the batch it broke on; stopping early (an
+    error in the writer, a cancel) stops the reader at its next batch."""
+    box: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                box.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def read() -> None:
+        try:
+            for item in items:
+                if not put((item, None)):
+                    return
+        except BaseException as exc:  # handed over, raised in the consumer
+            put((done, exc))
+            return
+        put((done, None))
+
+    reader = threading.Thread(target=read, name="import-reader", daemon=True)
+    # The writer gives the GIL back around every sqlite3_step; with the default 5 ms
+    # switch interval it then waits on the reader's Python work for the rest of a
+    # slice. A shorter slice while the two run together keeps the writer going.
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(min(interval, SWITCH_INTERVAL))
+    reader.start()
+    try:
+        while True:
+            item, exc = box.get()
+            if item is done:
+                if exc is not None:
+                    raise exc
+                return
+            yield item
+    finally:
+        stop.set()
+        reader.join()
+        sys.setswitchinterval(interval)
 
 
 def _sha256(path: Path) -> str:
@@ -207,7 +263,7 @@ def import_file(
         ingest = Ingest(session, store_id=store_id, kind=out.kind)
         valid = 0
         first_day = None
-        for rows, rejects, skipped, raw_rows, fraction in batches():
+        for rows, rejects, skipped, raw_rows, fraction in prefetched(batches()):
             if cancelled is not None and cancelled():
                 raise ImportCancelled(str(path))
             out.skipped += skipped

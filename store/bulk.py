@@ -35,6 +35,8 @@ def fix_sequences(conn: Connection, tables: Iterable[Table]) -> None:
     if conn.dialect.name != "postgresql":
         return
     for table in tables:
+        if "id" not in table.c:  # keyed otherwise (searchterm): no sequence
+            continue
         conn.execute(
             text(
                 f"SELECT setval(pg_get_serial_sequence('\"{table.name}\"', 'id'), "

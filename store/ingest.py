@@ -36,6 +36,7 @@ from store.pii import encrypt_id_number
 from store.models import ImportJournal
 
 SQLITE_CACHE_KIB = 128 * 1024
+SQLITE_SORT_THREADS = 2
 VISIT_COLUMNS = ("vehicle_id", "date_in", "settled_on", "repair_type", "repair_type_raw", "mileage", "labour_fen",
                  "parts_fen", "oil_fen", "accessories_fen", "total_fen", "sa_name")
 
@@ -101,21 +102,29 @@ class _Db:
             return f"{column} = ANY(?)", [list(values)]
         return f"{column} IN (SELECT value FROM json_each(?))", [json.dumps(list(values), ensure_ascii=False)]
 
-    def insert(self, table: str, cols: Sequence[str], rows: list[tuple]) -> None:
-        """SQLite's bulk path: one prepared INSERT, executemany."""
-        if rows:
-            marks = ", ".join("?" * len(cols))
-            self.raw.executemany(f'INSERT INTO "{table}" ({", ".join(cols)}) VALUES ({marks})', rows)
+    def insert(self, table: str, cols: Sequence[str], rows: Iterable[tuple], fixed: dict[str, Any] | None = None
+               ) -> None:
+        """SQLite's bulk path: one prepared INSERT, executemany. ``fixed`` columns are
+        the same on every row: bound once, not once per row."""
+        fixed = fixed or {}
+        names = ", ".join([*cols, *fixed])
+        marks = ", ".join(["?"] * len(cols) + [_literal(v) for v in fixed.values()])
+        self.raw.executemany(f'INSERT INTO "{table}" ({names}) VALUES ({marks})', rows)
 
-    def insert_frame(self, table: str, frame: pl.DataFrame) -> None:
-        """Insert a frame whose columns are the table's. On Postgres polars writes the
-        CSV and COPY reads it (no Python object per cell: several times faster than
-        a row at a time); on SQLite, executemany."""
+    def insert_frame(self, table: str, frame: pl.DataFrame, fixed: dict[str, Any] | None = None) -> None:
+        """Insert a frame whose columns are the table's (``fixed``: more columns, the
+        same value on every row). On Postgres polars writes the CSV and COPY reads it
+        (no Python object per cell: several times faster than a row at a time); on
+        SQLite, executemany, a slice of rows at a time (the driver's tuples for a
+        whole batch would be most of the import's memory)."""
         if frame.is_empty():
             return
         if not self.pg:
-            self.insert(table, frame.columns, _tuples(self, frame, frame.columns))
+            for start in range(0, frame.height, 50_000):
+                self.insert(table, frame.columns, _tuples(self, frame.slice(start, 50_000), frame.columns), fixed)
             return
+        if fixed:
+            frame = frame.with_columns(pl.lit(v).alias(k) for k, v in fixed.items())
         buf = io.BytesIO()
         frame.write_csv(buf, include_header=False, null_value=r"\N")
         with self.raw.cursor() as cur:
@@ -156,6 +165,15 @@ class _Db:
     # values as the driver wants them
     def moment(self) -> Any:
         return self.stamp if self.pg else self.stamp.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def _literal(value: Any) -> str:
+    """An int or a plain word as an SQL literal (for :meth:`_Db.insert`'s fixed columns)."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise TypeError(f"not a fixed column value: {value!r}")
+    if isinstance(value, int):
+        return str(value)
+    return "'" + value.replace("'", "''") + "'"
 
 
 def _chunks(values: list, size: int = 20_000) -> Iterable[list]:
@@ -224,6 +242,8 @@ class Ingest:
         self.cstate = pl.DataFrame(schema=C_SCHEMA)
         self.counts = IngestCounts()
         self.km_dirty: set[int] = set()
+        self.to_index: set[int] = set()  # cars whose search terms are written at the end
+        self.created: set[int] = set()  # cars this import made (no terms to delete)
         self.dropped: list[str] = []
         if not self.db.pg:
             self._defer_indexes(("visit", "searchterm") if kind == "visits" else ("searchterm",))
@@ -243,15 +263,22 @@ class Ingest:
                 self.dropped.append(sql)
 
     def finish(self) -> None:
-        """Write what was kept for the end: the mileage of cars seen again, and any
-        index deferred by :meth:`_defer_indexes`."""
+        """Write what was kept for the end: the mileage of cars seen again, the search
+        terms of new and changed cars, and any index deferred by :meth:`_defer_indexes`."""
+        self._write_terms()
         if self.km_dirty:
             self.db.update_frame("vehicle", self.vstate.filter(pl.col("vehicle_id").is_in(sorted(self.km_dirty)))
                                  .select(pl.col("vehicle_id").alias("id"), "mileage",
                                          pl.lit(self.db.moment()).alias("updated_at")))
             self.km_dirty.clear()
-        for sql in self.dropped:
-            self.db.execute(sql)
+        if self.dropped:
+            # SQLite may sort an index build's keys with helper threads (off by default).
+            self.db.execute(f"PRAGMA threads = {SQLITE_SORT_THREADS}")
+            try:
+                for sql in self.dropped:
+                    self.db.execute(sql)
+            finally:
+                self.db.execute("PRAGMA threads = 0")
         self.dropped.clear()
 
     # --- what the database already knows -------------------------------------------
@@ -325,7 +352,42 @@ class Ingest:
     # --- which car is each row ----------------------------------------------------------
 
     def _resolve(self, pairs: pl.DataFrame) -> tuple[list[int], set[int]]:
-        """A vehicle id per (vin, plate) pair, in order; new cars get fresh ids."""
+        """A vehicle id per (vin, plate) pair, in order; new cars get fresh ids.
+
+        Most pairs of a later batch are cars already known by the same keys: those
+        are answered in columns, and only the rest (new cars, a VIN or plate that
+        moves, and any pair sharing a plate with one of those) go through the rules
+        one by one, in file order, as before."""
+        known = self._known(pairs)
+        slow = known.is_null()
+        if slow.any():
+            touched = pairs.filter(slow)["plate"].drop_nulls().unique().implode()
+            slow = slow | pairs["plate"].is_in(touched).fill_null(False)
+        if not slow.any():
+            return known.to_list(), set()
+        todo = pairs.filter(slow)
+        ids, new_ids = self._resolve_one_by_one(todo)
+        if slow.all():
+            return ids, new_ids
+        out = known.scatter(slow.arg_true(), pl.Series(ids, dtype=pl.Int64))
+        return out.to_list(), new_ids
+
+    def _known(self, pairs: pl.DataFrame) -> pl.Series:
+        """Per pair, the car it is already (null where the rules must decide): a known
+        VIN whose plate (if any) already points at that car; no VIN and a known plate."""
+        if not self.by_vin and not self.by_plate:
+            return pl.Series("vehicle_id", [None] * pairs.height, pl.Int64)
+        vins = pl.DataFrame({"vin": list(self.by_vin), "v_id": list(self.by_vin.values())},
+                            schema={"vin": pl.String, "v_id": pl.Int64})
+        plates = pl.DataFrame({"plate": list(self.by_plate), "p_id": list(self.by_plate.values())},
+                              schema={"plate": pl.String, "p_id": pl.Int64})
+        j = pairs.with_row_index("_i").join(vins, on="vin", how="left").join(plates, on="plate", how="left").sort("_i")
+        return j.select(
+            pl.when(pl.col("vin").is_not_null())
+            .then(pl.when(pl.col("plate").is_null() | (pl.col("p_id") == pl.col("v_id"))).then(pl.col("v_id")))
+            .otherwise(pl.col("p_id")).alias("vehicle_id"))["vehicle_id"]
+
+    def _resolve_one_by_one(self, pairs: pl.DataFrame) -> tuple[list[int], set[int]]:
         pending: list[dict] = []  # new cars, as mutable records until they have ids
         out: list[object] = []
         for vin, plate in pairs.iter_rows():
@@ -353,9 +415,10 @@ class Ingest:
         for record, real in zip(pending, ids):
             record["id"] = real
             self.vin_of[real] = record["vin"]
-        if pending:
-            for table in (self.by_vin, self.by_plate):
-                for key, value in table.items():
+        if pending:  # only this batch's keys can hold a record still
+            for vin, plate in pairs.iter_rows():
+                for table, key in ((self.by_vin, vin), (self.by_plate, plate)):
+                    value = table.get(key)
                     if isinstance(value, dict):
                         table[key] = value["id"]
         return [v["id"] if isinstance(v, dict) else v for v in out], set(ids)
@@ -481,31 +544,37 @@ class Ingest:
         self._load_customers_by_phone(phones)
         names = want.join(self.cstate.select("customer_id", pl.col("name").alias("owner_name")), on="customer_id",
                           how="left")
-        new_rows: list[dict] = []
         by_vehicle: dict[int, int] = {}
+        cols = ("vehicle_id", "customer", "phone", "gender", "birthday", "address", "c_region", "id_number")
+        parts = []
         unknown = [p for p in phones if p not in self.by_phone]
-        if unknown:
-            new_rows += names.filter(pl.col("phone").is_in(unknown)).unique("phone", keep="first",
-                                                                             maintain_order=True).to_dicts()
+        if unknown:  # a new customer per new phone, from its first row (in columns: most of a first import)
+            parts.append(names.filter(pl.col("phone").is_in(unknown)).unique("phone", keep="first",
+                                                                              maintain_order=True).select(cols))
+        lone: list[dict] = []
         for rec in names.filter(pl.col("phone").is_null()).iter_rows(named=True):
             if rec["customer_id"] is not None and rec["owner_name"] == rec["customer"]:
                 by_vehicle[rec["vehicle_id"]] = rec["customer_id"]
             else:
-                new_rows.append(rec)
-        ids = db.new_ids("customer", len(new_rows))
+                lone.append(rec)
+        if lone:
+            parts.append(pl.DataFrame(lone, schema={c: names.schema[c] for c in cols}))
+        new = pl.concat(parts) if parts else names.select(cols).clear()
+        ids = db.new_ids("customer", new.height)
         stamp = db.moment()
-        created = []
-        for rec, cid in zip(new_rows, ids):
-            if rec["phone"] is not None:
-                self.by_phone[rec["phone"]] = cid
-            else:
-                by_vehicle[rec["vehicle_id"]] = cid
-            created.append((cid, rec["customer"] or "", rec["phone"], rec["gender"], rec["birthday"], rec["address"],
-                            rec["c_region"], int(rec["id_number"] is not None)))
-        if created:
-            frame = pl.DataFrame(created, schema=C_SCHEMA, orient="row")
-            secret = pl.Series("id_number_enc", [encrypt_id_number(rec["id_number"]) for rec in new_rows],
-                               pl.String)
+        if ids:
+            new = new.with_columns(pl.Series("customer_id", ids, pl.Int64))
+            by_phone = new.filter(pl.col("phone").is_not_null())
+            self.by_phone.update(zip(by_phone["phone"].to_list(), by_phone["customer_id"].to_list()))
+            alone = new.filter(pl.col("phone").is_null())
+            by_vehicle.update(zip(alone["vehicle_id"].to_list(), alone["customer_id"].to_list()))
+            frame = new.select("customer_id", pl.col("customer").fill_null("").alias("name"), "phone", "gender",
+                               "birthday", "address", "c_region",
+                               pl.col("id_number").is_not_null().cast(pl.Int64).alias("has_id")).cast(C_SCHEMA)
+            id_numbers = new["id_number"]
+            secret = (pl.Series("id_number_enc", [encrypt_id_number(i) for i in id_numbers.to_list()], pl.String)
+                      if id_numbers.null_count() < new.height else pl.Series("id_number_enc", [None] * new.height,
+                                                                             pl.String))
             db.insert_frame("customer", frame.select(
                 pl.col("customer_id").alias("id"), pl.lit(self.store_id).alias("store_id"), "name", "phone", "gender",
                 "birthday", "address", pl.col("c_region").alias("region")).with_columns(
@@ -556,30 +625,47 @@ class Ingest:
                                      .otherwise(pl.col("has_id")).alias("has_id")).cast(C_SCHEMA)
             self.cstate = pl.concat([self.cstate.join(fresh_state.select("customer_id"), on="customer_id", how="anti"),
                                      fresh_state])
-        counts.customers_created += len(created)
+        counts.customers_created += len(ids)
         return owners.select("vehicle_id", "owner"), renamed, touched
 
     def _reindex(self, vehicle_ids: list[int], new_ids: set[int]) -> None:
+        """Mark cars for :meth:`_write_terms`: a car seen on many batches is indexed
+        once, from its final values, when the file is done."""
+        self.to_index.update(vehicle_ids)
+        self.created.update(new_ids)
+
+    def _write_terms(self, cars_per_chunk: int = 50_000) -> None:
         """:func:`store.lookup.reindex_vehicles` for many cars at once: the same terms
-        (:func:`store.lookup.terms_for`), from the state in hand, by the bulk path."""
-        if not vehicle_ids:
+        (:func:`store.lookup.terms_for`), from the state in hand, by the bulk path,
+        every term of the file in one sorted run (searchterm is a B-tree keyed by
+        term: sorted keys go in about twice as fast as random ones, and only once)."""
+        if not self.to_index:
             return
         db = self.db
-        old = [v for v in vehicle_ids if v not in new_ids]
+        vehicle_ids = sorted(self.to_index)
+        old = [v for v in vehicle_ids if v not in self.created]
         for chunk in _chunks(old):
             cond, params = db.any_of("vehicle_id", chunk)
             db.execute(f"DELETE FROM searchterm WHERE {cond}", params)
         cars = self.vstate.filter(pl.col("vehicle_id").is_in(vehicle_ids)).join(
-            self.cstate.select("customer_id", "name", "phone"), on="customer_id", how="left")
-        ids: list[int] = []
-        terms: list[str] = []
-        for vid, plate, vin, name, phone in cars.select("vehicle_id", "plate", "vin", "name", "phone").iter_rows():
-            found = terms_for(plate=plate, vin=vin, name=name, phone=phone)
-            terms += found
-            ids += [vid] * len(found)
-        # In index order: a B-tree takes sorted keys about twice as fast as random ones.
-        db.insert_frame("searchterm", pl.DataFrame({"vehicle_id": ids, "term": terms},
-                                                   schema={"vehicle_id": pl.Int64, "term": pl.String}).sort("term"))
+            self.cstate.select("customer_id", "name", "phone"), on="customer_id", how="left"
+        ).select("vehicle_id", "plate", "vin", "name", "phone")
+        parts = []
+        for start in range(0, cars.height, cars_per_chunk):
+            ids: list[int] = []
+            terms: list[str] = []
+            for vid, plate, vin, name, phone in cars.slice(start, cars_per_chunk).iter_rows():
+                found = terms_for(plate=plate, vin=vin, name=name, phone=phone)
+                terms += found
+                ids += [vid] * len(found)
+            parts.append(pl.DataFrame({"term": terms, "vehicle_id": ids},
+                                      schema={"term": pl.String, "vehicle_id": pl.Int64}))
+        every = pl.concat(parts).sort("term", "vehicle_id")
+        del parts
+        for start in range(0, every.height, 200_000):
+            db.insert_frame("searchterm", every.slice(start, 200_000))
+        self.to_index.clear()
+        self.created.clear()
 
     # --- visits --------------------------------------------------------------------------
 
@@ -604,8 +690,8 @@ class Ingest:
         counts.inserted += fresh.height
         counts.updated += changed.height + superseded  # an earlier duplicate row was replaced by a later one
         counts.unchanged += both.height - fresh.height - changed.height
-        db.insert_frame("visit", fresh.select(pl.lit(self.store_id).alias("store_id"), "ro_number", *VISIT_COLUMNS,
-                                              pl.lit("settled").alias("status")))
+        db.insert_frame("visit", fresh.select("ro_number", *VISIT_COLUMNS),
+                        fixed={"store_id": self.store_id, "status": "settled"})
         db.update_frame("visit", changed.select(pl.col("_id").alias("id"), *VISIT_COLUMNS))
 
 

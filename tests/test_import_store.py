@@ -217,8 +217,7 @@ def test_a_killed_import_leaves_no_half_file_and_the_next_run_completes_it(engin
         assert [m.plate for m in lookup(s, "A00007")] == ["粤A00007"]
 
 
-INDEXES = {"ix_visit_date_in", "ix_visit_sa_name", "ix_visit_vehicle_date", "ix_searchterm_term_vehicle",
-           "ix_searchterm_vehicle_id"}
+INDEXES = {"ix_visit_date_in", "ix_visit_sa_name", "ix_visit_vehicle_date", "ix_searchterm_vehicle_id"}
 
 
 def _indexes(engine) -> set[str]:
@@ -295,3 +294,59 @@ def test_an_imported_repair_order_earns_a_members_points_once(engine, tmp_path):
         entries = s.exec(select(PointsEntry).where(PointsEntry.account_id == account.id)).all()
     assert account.balance == 12 == sum(e.points for e in entries)  # 1 point per 100 yuan of ¥1,250
     assert [e.kind for e in entries] == ["earn"]
+
+
+def test_a_file_that_breaks_half_way_is_refused_whole(engine, store_id, tmp_path, monkeypatch):
+    """The next batch is read while the last is written; a batch that cannot be read
+    (here the second) refuses the file, and what the first batch wrote is rolled back."""
+    import polars as pl
+
+    import importers.pipeline as pipeline
+
+    rows = [VISIT_HEADER] + [visit(f"RO{i:03d}", f"粤A{i:05d}", day="2026-05-01") for i in range(1, 31)]
+    path = write_bytes(tmp_path / "visits.csv", delimited_bytes(rows))
+    real = pipeline.typed
+    seen = []
+
+    def breaks_on_the_second_batch(raw, *args, **kwargs):
+        seen.append(raw.height)
+        if len(seen) == 2:
+            raise pl.exceptions.ComputeError("the disk gave up")
+        return real(raw, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "typed", breaks_on_the_second_batch)
+    result = import_file(engine, path, store_id=store_id, batch_rows=10)
+    assert result.refused_code == "broken" and "the disk gave up" in result.refused
+    assert count(engine, Visit) == count(engine, Vehicle) == count(engine, Customer) == count(engine, SearchTerm) == 0
+    monkeypatch.setattr(pipeline, "typed", real)
+    result = import_file(engine, path, store_id=store_id, batch_rows=10)
+    assert (result.refused, result.inserted) == (None, 30)
+    with read_session(engine) as s:
+        assert [m.plate for m in lookup(s, "A00030")] == ["粤A00030"]
+
+
+def test_a_car_that_changes_plate_between_batches_is_found_by_its_last_plate_only(engine, store_id, tmp_path):
+    """Search terms are written when the file is done, from each car's final values:
+    a plate that moved on a later batch of the same file (or of a later file) leaves
+    no trace, and every form of the car's keys finds it."""
+    from store.lookup import terms_for
+
+    rows = [VISIT_HEADER] + [visit(f"RO{i:03d}", f"粤B{i:05d}", day="2026-03-01") for i in range(1, 16)]
+    rows[3] = visit("RO003", "粤A11111", vin=VIN_A, name="张伟", phone="13812345678", day="2026-03-01")
+    rows[14] = visit("RO014", "粤A22222", vin=VIN_A, name="张伟", phone="13812345678", day="2026-04-01")
+    path = write_bytes(tmp_path / "visits.csv", delimited_bytes(rows))
+    assert import_file(engine, path, store_id=store_id, batch_rows=5).inserted == 15
+    with read_session(engine) as s:
+        assert lookup(s, "A11111") == []
+        for query in ("A22222", "22222", "2222", "000001", VIN_A[:9], "zw", "张伟", "13812345678"):
+            assert "粤A22222" in [m.plate for m in lookup(s, query)], query
+        car = s.execute(select(Vehicle).where(Vehicle.vin == VIN_A)).scalar_one()
+        stored = sorted(s.execute(select(SearchTerm.term).where(SearchTerm.vehicle_id == car.id)).scalars())
+    assert stored == terms_for(plate="粤A22222", vin=VIN_A, name="张伟", phone="13812345678")
+    # A later file moves it again: the old terms go, the new ones come.
+    later = [VISIT_HEADER, visit("RO100", "粤A33333", vin=VIN_A, name="张伟", phone="13812345678", day="2026-05-01")]
+    import_file(engine, write_bytes(tmp_path / "later.csv", delimited_bytes(later)), store_id=store_id)
+    with read_session(engine) as s:
+        assert lookup(s, "A22222") == [] and [m.plate for m in lookup(s, "A33333")] == ["粤A33333"]
+    assert count(engine, SearchTerm, SearchTerm.vehicle_id == car.id) == len(
+        terms_for(plate="粤A33333", vin=VIN_A, name="张伟", phone="13812345678"))

@@ -27,6 +27,35 @@ def test_migrations_run_up_from_empty_and_back(engine):
     assert current_revision(engine) == head_revision()
 
 
+def test_searchterm_migration_keeps_every_term_up_and_down(counter_store):
+    """0002 makes searchterm a table keyed by (term, vehicle_id) (WITHOUT ROWID on
+    SQLite); down and up again, the counter still finds every car by every form."""
+    def terms() -> set[tuple[str, int]]:
+        with counter_store.connect() as conn:
+            return set(conn.execute(text("SELECT term, vehicle_id FROM searchterm")).all())
+
+    def finds() -> dict[str, list[str]]:
+        with read_session(counter_store) as s:
+            return {q: sorted(m.plate for m in lookup(s, q)) for q in ("A123", "2345", "5678", "123456", "zw", "张伟",
+                                                                       "LGBH52E05", "13812345678", "D678")}
+
+    before, found = terms(), finds()
+    assert len(before) > 20 and found["A123"] == ["粤A12345"] and found["5678"] == ["粤A12345", "粤AD67890"]
+    assert found["LGBH52E05"] == ["粤A12345", "粤AD67890"] and found["13812345678"] == ["粤A12345"]
+    downgrade(counter_store, "0001")
+    assert "id" in {c["name"] for c in inspect(counter_store).get_columns("searchterm")}
+    assert terms() == before and finds() == found
+    upgrade(counter_store)
+    assert current_revision(counter_store) == head_revision()
+    assert inspect(counter_store).get_pk_constraint("searchterm")["constrained_columns"] == ["term", "vehicle_id"]
+    assert {ix["name"] for ix in inspect(counter_store).get_indexes("searchterm")} == {"ix_searchterm_vehicle_id"}
+    assert terms() == before and finds() == found
+    if counter_store.dialect.name == "sqlite":
+        with counter_store.connect() as conn:
+            sql = conn.exec_driver_sql("SELECT sql FROM sqlite_master WHERE name = 'searchterm'").scalar()
+        assert "WITHOUT ROWID" in sql
+
+
 def test_sqlite_runs_in_wal_with_a_busy_timeout(sqlite_engine):
     with sqlite_engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
@@ -117,13 +146,15 @@ def test_lookup_uses_the_index_not_a_scan(counter_store):
                 "ORDER BY term LIMIT 50"
             ).all()
             detail = " ".join(str(r[-1]) for r in plan)
-            assert "ix_searchterm_term_vehicle" in detail and "SCAN searchterm" not in detail
+            # The table is keyed by (term, vehicle_id): the range reads its primary key.
+            assert "SEARCH searchterm USING PRIMARY KEY (term>? AND term<?)" in detail, detail
+            assert "SCAN" not in detail and "TEMP B-TREE" not in detail, detail
         else:
             conn.execute(text("SET enable_seqscan = off"))  # tiny table: ask whether the index can serve
             plan = " ".join(r[0] for r in conn.execute(text(
                 "EXPLAIN SELECT vehicle_id FROM searchterm WHERE term >= 'PA123' AND term < 'PA124' "
                 "ORDER BY term LIMIT 50")))
-            assert "ix_searchterm_term_vehicle" in plan
+            assert "searchterm_pkey" in plan, plan
     with read_session(counter_store) as s:
         assert matching_vehicle_ids(s, "A123")
 

@@ -6,13 +6,25 @@ under --cache. Each measurement runs in a fresh child process, so its peak memor
 
 - read: file -> typed, validated rows (no database) with ``importers``, beside
   ``pandas.read_excel(engine="openpyxl")`` and ``pandas.read_csv`` on the same file;
-- import: ``import_file`` end to end (sniff, read, validate, upsert, search index)
-  into a fresh SQLite file and, with --pg, a fresh Postgres schema;
-- flat memory: the same at --small rows, to compare peaks.
+- import: ``import_file`` end to end (sniff, read, validate, upsert, search index,
+  commit) into a fresh SQLite file and, with --pg, a fresh Postgres schema;
+- flat memory: the same at --small rows (and with --double-csv twice the rows
+  over the same cars), to compare peaks.
 
-    python bench/import/run.py --rows 1000000 --pg postgresql+psycopg://postgres@127.0.0.1/dealerdesk_bench
+To rerun it (from the repository root, with the project's dependencies and pandas
+installed; the Postgres database must exist and its public schema is dropped):
 
-Generating the 1M-row xlsx takes minutes (openpyxl); it is cached.
+    createdb -h 127.0.0.1 -U postgres dealerdesk_bench
+    flock /tmp/dealerdesk-bench.lock \
+        python bench/import/run.py --rows 1000000 --double-csv \
+        --pg postgresql+psycopg://postgres@127.0.0.1/dealerdesk_bench
+
+``flock`` keeps two benchmarks from sharing the machine (anyone benchmarking here
+takes the same lock); the load average is printed at the start, after every line
+and at the end, since other work on the machine stretches every figure. Generating
+the 1M-row xlsx takes minutes (openpyxl); it is cached, as are the CSVs. The whole
+run takes about 12 minutes, most of it pandas reading the xlsx (``--skip-pandas``
+leaves that out; ``--formats csv`` only the CSV lines).
 """
 
 from __future__ import annotations
@@ -113,7 +125,8 @@ def fresh_pg(url: str) -> str:
 
 
 def line(label: str, f: dict) -> str:
-    return f"| {label} | {f['rows']:,} | {f['seconds']:.1f} s | {f['rows_per_s']:,.0f} | {f['peak_mb']:,.0f} MB |"
+    return (f"| {label} | {f['rows']:,} | {f['seconds']:.1f} s | {f['rows_per_s']:,.0f} | {f['peak_mb']:,.0f} MB "
+            f"| {os.getloadavg()[0]:.1f} |")
 
 
 def main() -> None:
@@ -150,7 +163,8 @@ def main() -> None:
     tmp = args.cache / "db"
     tmp.mkdir(parents=True, exist_ok=True)
 
-    print("\n| what | rows | time | rows/s | peak memory |\n| --- | ---: | ---: | ---: | ---: |", flush=True)
+    print("\n| what | rows | time | rows/s | peak memory | load |\n| --- | ---: | ---: | ---: | ---: | ---: |",
+          flush=True)
     speedups = {}
     for fmt in formats:
         big = files[fmt, args.rows]

@@ -115,13 +115,17 @@ class Visit(SQLModel, table=True):
 class SearchTerm(SQLModel, table=True):
     """What lookup searches: every suffix of a plate, a phone's last 4, a VIN's
     last 6, a name and its pinyin. A prefix range over the one index finds any
-    part of a plate on SQLite and Postgres alike; see :mod:`store.lookup`."""
+    part of a plate on SQLite and Postgres alike; see :mod:`store.lookup`.
 
-    __table_args__ = (Index("ix_searchterm_term_vehicle", "term", "vehicle_id"),)
-    id: int | None = Field(default=None, primary_key=True)
-    vehicle_id: int = Field(foreign_key="vehicle.id", index=True)
+    The table *is* that index: its primary key is (term, vehicle_id), and on
+    SQLite it is a WITHOUT ROWID table, so a term is one B-tree entry (not a
+    rowid row plus an index entry) and a lookup's range scan reads the table
+    itself. ``ix_searchterm_vehicle_id`` serves re-indexing a car."""
+
+    __table_args__ = ({"sqlite_with_rowid": False},)
     # Collation "C" on Postgres so a prefix range is a plain byte range on the index.
-    term: str = Field(sa_type=String(80).with_variant(String(80, collation="C"), "postgresql"))
+    term: str = Field(sa_type=String(80).with_variant(String(80, collation="C"), "postgresql"), primary_key=True)
+    vehicle_id: int = Field(foreign_key="vehicle.id", index=True, primary_key=True)
 
 
 class Setting(SQLModel, table=True):
