@@ -5,8 +5,12 @@ rows below it in batches (:meth:`batches`): columns ``c0..cN`` (all text, so a
 phone keeps its leading zero and an ID number never becomes a float) and ``_row``,
 the row number a person sees when opening the file.
 
-- xlsx / xls: fastexcel (calamine, in Rust) with every column read as string. It
-  holds one sheet in memory at a time: calamine has no streaming reader.
+- xlsx: python-calamine-plus (calamine, in Rust) streams a sheet's rows out of the
+  zipped XML, so memory stays flat in the sheet's size; each batch's cells become
+  text exactly as fastexcel's string columns write them (a whole number without
+  ".0", a date as "2012-05-06 00:00:00"), so the parser sees one spelling.
+- xls (BIFF), and an xlsx the streaming reader refuses: fastexcel (calamine) with
+  every column read as string, one sheet in memory at a time.
 - CSV / TSV: decoded in Python in chunks cut at record boundaries, re-encoded to
   UTF-8 where needed, each chunk parsed by polars: memory stays flat in file size.
 - HTML tables ("xls" files that are web pages): the standard library's
@@ -19,7 +23,10 @@ from __future__ import annotations
 
 import codecs
 import csv
+import datetime as dt
 import io
+import re
+import zipfile
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
@@ -103,8 +110,146 @@ class WorkbookSheet(Source):
         return self._done / self.total_rows if self.total_rows else 0.0
 
 
+def _text(value) -> str | None:
+    """A streamed cell as fastexcel's string dtype writes it."""
+    kind = type(value)
+    if kind is str:
+        return value or None
+    if kind is int:
+        return str(value)
+    if kind is float:
+        return str(int(value)) if value.is_integer() else repr(value)
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is dt.datetime:
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if kind is dt.date:
+        return value.strftime("%Y-%m-%d 00:00:00")
+    return None if value is None else str(value)
+
+
+def _text_column(name: str, values: tuple) -> pl.Series:
+    """One column of streamed cells as text: whole columns of one kind in polars,
+    mixed ones cell by cell."""
+    kinds = set(map(type, values))
+    if kinds == {str}:
+        cells = pl.Series(name, values, dtype=pl.String)
+        return pl.select(pl.when(cells.str.len_bytes() > 0).then(cells).alias(name)).to_series()
+    if kinds == {int}:
+        return pl.Series(name, values, dtype=pl.Int64).cast(pl.String)
+    if kinds == {dt.date}:
+        return pl.Series(name, values, dtype=pl.Date).dt.strftime("%Y-%m-%d 00:00:00")
+    if kinds == {dt.datetime}:
+        return pl.Series(name, values, dtype=pl.Datetime("us")).dt.strftime("%Y-%m-%d %H:%M:%S")
+    return pl.Series(name, [_text(v) for v in values], dtype=pl.String)
+
+
+class StreamedSheet(Source):
+    """An xlsx sheet read a row at a time (python-calamine-plus): a batch of rows in
+    memory, never the sheet. Rows come from the sheet's first row, blank ones
+    included, so row numbers match what Excel shows."""
+
+    def __init__(self, book, index: int, name: str, total_rows: int | None) -> None:
+        self.book, self.index, self.sheet = book, index, name
+        self.format = "xlsx"
+        self.total_rows = total_rows
+        self._done = 0
+
+    def _stream(self):
+        from python_calamine_plus import CalamineError
+
+        try:
+            yield from self.book.stream_sheet_by_index(self.index)
+        except CalamineError as exc:
+            raise NotATable(f"sheet {self.sheet!r} cannot be read ({_first_line(exc)})", "damaged") from None
+
+    def probe(self, n: int = PROBE_ROWS) -> list[list[str | None]]:
+        rows = []
+        for row in self._stream():
+            rows.append([_text(v) for v in row])
+            if len(rows) >= n:
+                break
+        return rows
+
+    def batches(self, skip: int, ncols: int, size: int) -> Iterator[pl.DataFrame]:
+        names = column_names(ncols)
+        pending: list = []
+        first = skip + 1
+        for number, row in enumerate(self._stream(), start=1):
+            if number <= skip:
+                continue
+            pending.append(row)
+            if len(pending) >= size:
+                yield self._frame(pending, names, first)
+                first += len(pending)
+                self._done = number
+                pending = []
+        if pending:
+            yield self._frame(pending, names, first)
+        self._done = self.total_rows or 0
+
+    @staticmethod
+    def _frame(rows: list, names: list[str], first: int) -> pl.DataFrame:
+        width = len(names)
+        columns = list(zip(*rows))[:width]
+        series = [_text_column(name, values) for name, values in zip(names, columns)]
+        series += [pl.Series(name, [None] * len(rows), dtype=pl.String) for name in names[len(series):]]
+        return _with_rows(pl.DataFrame(series), first)
+
+    def fraction(self) -> float:
+        return min(1.0, self._done / self.total_rows) if self.total_rows else 0.0
+
+
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension ref="[A-Z]+\d+(?::[A-Z]+(\d+))?"')
+
+
+def _sheet_rows(path: Path) -> list[int | None]:
+    """Each sheet's last row, from the ``<dimension>`` an xlsx writer puts at the top
+    of the sheet (for the progress bar; None where it is missing)."""
+    import xml.etree.ElementTree as ET
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            ns = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+                  "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships"}
+            rels = {r.get("Id"): r.get("Target") for r in ET.fromstring(zf.read("xl/_rels/workbook.xml.rels"))}
+            out: list[int | None] = []
+            for sheet in ET.fromstring(zf.read("xl/workbook.xml")).iterfind("m:sheets/m:sheet", ns):
+                target = rels.get(sheet.get(f"{{{ns['r']}}}id"), "")
+                member = target.lstrip("/") if target.startswith("/") else "xl/" + target
+                with zf.open(member) as fh:
+                    found = _DIMENSION.search(fh.read(4096))
+                out.append(int(found.group(1)) if found and found.group(1) else None)
+            return out
+    except (KeyError, zipfile.BadZipFile, ET.ParseError, OSError):
+        return []
+
+
+def _streamed_sheets(path: Path) -> list[Source] | None:
+    """The sheets of an xlsx as streams, or None where the streaming reader cannot
+    take the file (then fastexcel reads it whole)."""
+    try:
+        from python_calamine_plus import CalamineError, CalamineWorkbook
+    except ImportError:  # pragma: no cover - a dependency of the package
+        return None
+    try:
+        book = CalamineWorkbook.from_path(str(path))
+        names = book.sheet_names
+    except (CalamineError, OSError):
+        return None
+    if not names:
+        return None
+    rows = _sheet_rows(path)
+    return [StreamedSheet(book, i, name, rows[i] if i < len(rows) else None) for i, name in enumerate(names)]
+
+
 def workbook_sheets(path: Path, sniffed: Sniffed) -> list[Source]:
     import fastexcel
+
+    if sniffed.format == "xlsx":
+        streamed = _streamed_sheets(path)
+        if streamed:
+            return streamed
 
     try:
         reader = fastexcel.read_excel(path)

@@ -277,3 +277,36 @@ def test_the_importers_never_pull_in_the_screen_library():
     code = ("import sys, importers.pipeline, importers.rejects, store.ingest; "
             "assert 'textual' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# --- xlsx streamed row by row -------------------------------------------------------
+
+
+def test_an_xlsx_sheet_is_streamed_with_the_same_cell_text_the_whole_sheet_reader_gives(tmp_path):
+    import fastexcel
+    import openpyxl
+    import polars as pl
+
+    from importers.readers import StreamedSheet, open_sources
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["导出时间 2026-11-22"])
+    ws.append([])  # a blank row under the title: row numbers must still match the sheet
+    cells = ["粤A12345", 1, 2.5, 13812345678, "440106199001011234", datetime(2012, 5, 6),
+             datetime(2012, 5, 6, 13, 45, 10), 41035, "1,234.50", True, 0.125, 1e20, -3.0, None, 1234567.891]
+    for _ in range(3):
+        ws.append(cells)
+    ws.append(["粤B1", "2012/5/6", 7, None])  # the same columns of another kind: cell by cell
+    path = tmp_path / "cells.xlsx"
+    wb.save(path)
+
+    (sheet,) = open_sources(path, sniff(path))
+    assert isinstance(sheet, StreamedSheet) and sheet.total_rows == 6
+    whole = pl.DataFrame(fastexcel.read_excel(path).load_sheet(0, header_row=None, skip_rows=0, dtypes="string"))
+    expected = [list(r) + [None] * (len(cells) - len(r)) for r in whole.rows()]
+    assert sheet.probe() == expected
+    streamed = pl.concat(list(sheet.batches(2, len(cells), 2)))  # batches of 2 below the two top rows
+    assert streamed["_row"].to_list() == [3, 4, 5, 6]
+    assert [list(r) for r in streamed.drop("_row").rows()] == expected[2:]
+    assert sheet.fraction() == 1.0

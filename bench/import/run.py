@@ -1,4 +1,4 @@
-"""How fast DMS exports go in, and how much memory it takes, beside pandas.
+r"""How fast DMS exports go in, and how much memory it takes, beside pandas.
 
 A visits export (default 1,000,000 rows) as xlsx and as CSV, made once and cached
 under --cache. Each measurement runs in a fresh child process, so its peak memory
