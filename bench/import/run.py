@@ -139,6 +139,8 @@ def main() -> None:
     ap.add_argument("--skip-pandas", action="store_true", help="leave out the pandas runs")
     ap.add_argument("--double-csv", action="store_true",
                     help="also a CSV with twice the rows over the same cars (is memory flat in the file size?)")
+    ap.add_argument("--double-xlsx", action="store_true",
+                    help="also read an xlsx with twice the rows (minutes to make with openpyxl, then cached)")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--file", help=argparse.SUPPRESS)
     ap.add_argument("--db", help=argparse.SUPPRESS)
@@ -189,6 +191,9 @@ def main() -> None:
         print(line("read csv, twice the rows: dealerdesk importers", measure("ours-read", double)), flush=True)
         f = measure("import", double, fresh_sqlite(tmp, "csv-double"))
         print(line("import csv, twice the rows, same cars, into SQLite", f), flush=True)
+    if args.double_xlsx and "xlsx" in formats:
+        double = exports.cached(args.cache, "xlsx", 2 * args.rows)
+        print(line("read xlsx, twice the rows: dealerdesk importers", measure("ours-read", double)), flush=True)
     for fmt, x in speedups.items():
         print(f"\nreading {fmt}: {x:.1f}x pandas", flush=True)
     print(f"\nload average at the end {os.getloadavg()[0]:.1f}")
