@@ -180,9 +180,9 @@ class StreamedSheet(Source):
                 continue
             pending.append(row)
             if len(pending) >= size:
+                self._done = number
                 yield self._frame(pending, names, first)
                 first += len(pending)
-                self._done = number
                 pending = []
         if pending:
             yield self._frame(pending, names, first)
