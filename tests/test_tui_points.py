@@ -46,6 +46,15 @@ async def _open(pilot, app, screen):
     return screen
 
 
+async def _on_the_mug(pilot, app, club):
+    """The Points screen of a 100-point member, the MUG (60 points) highlighted."""
+    screen = await _open(pilot, app, PointsScreen(club.customer_id))
+    catalog = screen.query_one("#points-catalog", DataTable)
+    await _wait_for(pilot, lambda: catalog.row_count == 3)
+    await pilot.press("down")
+    return screen
+
+
 def _redeem_rows(engine):
     with read_session(engine) as s:
         return s.exec(select(PointsEntry).where(PointsEntry.kind == "redeem")).all()
@@ -94,10 +103,7 @@ async def test_quantity_short_balance_and_escape_redeem_nothing(sqlite_engine):
     club = _member_with(sqlite_engine, 100)
     app = DealerDeskApp(sqlite_engine, language="zh")
     async with app.run_test(size=(120, 36)) as pilot:
-        screen = await _open(pilot, app, PointsScreen(club.customer_id))
-        catalog = screen.query_one("#points-catalog", DataTable)
-        await _wait_for(pilot, lambda: catalog.row_count == 3)
-        await pilot.press("down")  # MUG, 60 points
+        screen = await _on_the_mug(pilot, app, club)
         screen.query_one("#points-qty", Input).value = "2"
         await pilot.press("enter")  # 120 > 100: refused before any dialog
         await pilot.pause(0.1)
@@ -158,10 +164,7 @@ async def test_points_spent_at_another_counter_meanwhile_are_refused_in_chinese(
     club = _member_with(sqlite_engine, 100)
     app = DealerDeskApp(sqlite_engine, language="zh")
     async with app.run_test(size=(120, 36)) as pilot:
-        screen = await _open(pilot, app, PointsScreen(club.customer_id))
-        catalog = screen.query_one("#points-catalog", DataTable)
-        await _wait_for(pilot, lambda: catalog.row_count == 3)
-        await pilot.press("down")  # MUG, 60 points
+        screen = await _on_the_mug(pilot, app, club)
         await pilot.press("enter")
         await _wait_for(pilot, lambda: isinstance(app.screen, ConfirmRedeem))
         # While the dialog is open another counter redeems 60 of the 100 points.
