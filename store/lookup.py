@@ -283,6 +283,22 @@ def _classes(session: Session, ids: list[int]) -> dict:
 class_provider = _classes
 
 
+def match_rank(query: str, *, plate: str | None, vin: str | None, phone: str | None) -> int:
+    """0: the query is this car's whole plate (with or without its province), whole
+    VIN or whole phone; 1: its plate ends with the query; 2: any other match."""
+    folded = fold(query)
+    if not folded:
+        return 2
+    plate = fold(plate or "")
+    if plate and folded in (plate, plate[1:]):
+        return 0
+    if vin and folded == vin.upper():
+        return 0
+    if folded.isdigit() and len(folded) >= 7 and folded == re.sub(r"\D", "", phone or ""):
+        return 0
+    return 1 if plate.endswith(folded) else 2
+
+
 def lookup(session: Session, query: str, *, limit: int = MAX_RESULTS, unmask: bool = False,
            actor: Actor | None = None) -> list[VehicleMatch]:
     """Vehicles matching ``query``. Phones come masked: a list is never the place to
@@ -301,9 +317,10 @@ def lookup(session: Session, query: str, *, limit: int = MAX_RESULTS, unmask: bo
             rows = [dict(zip(_DESCRIBE_COLUMNS, r)) for r in cur.fetchall()]
         finally:
             cur.close()
-        return _matches(session, rows, [r["id"] for r in rows], as_of=as_of, window=window, unmask=unmask)
+        return _matches(session, rows, [r["id"] for r in rows], as_of=as_of, window=window, unmask=unmask,
+                        query=query)
     ids = matching_vehicle_ids(session, query, limit=limit)
-    return describe_vehicles(session, ids, unmask=unmask)
+    return describe_vehicles(session, ids, unmask=unmask, query=query)
 
 
 def _class_days(session: Session) -> tuple[date, date]:
@@ -315,8 +332,10 @@ def _class_days(session: Session) -> tuple[date, date]:
     return as_of, default_window_start(session, as_of)
 
 
-def describe_vehicles(session: Session, ids: list[int], *, unmask: bool = False) -> list[VehicleMatch]:
-    """Lookup rows for these vehicles, in the given order."""
+def describe_vehicles(session: Session, ids: list[int], *, unmask: bool = False,
+                      query: str | None = None) -> list[VehicleMatch]:
+    """Lookup rows for these vehicles, in the given order (with ``query``: exact
+    matches of it first, then plates ending with it, see :func:`match_rank`)."""
     if not ids:
         return []
     from store import clock
@@ -333,12 +352,12 @@ def describe_vehicles(session: Session, ids: list[int], *, unmask: bool = False)
             for key in ("purchase_date", "last_visit"):
                 if r[key] is not None:
                     r[key] = date.fromisoformat(r[key][:10])
-    return _matches(session, rows, ids, as_of=as_of, window=window, unmask=unmask)
+    return _matches(session, rows, ids, as_of=as_of, window=window, unmask=unmask, query=query)
 
 
 def _matches(session: Session, rows: list[dict], ids: list[int], *, as_of: date, window: date | None,
-             unmask: bool) -> list[VehicleMatch]:
-    """Lookup rows, classed, in the order of ``ids``."""
+             unmask: bool, query: str | None = None) -> list[VehicleMatch]:
+    """Lookup rows, classed, in the order of ``ids`` (re-ranked for ``query``)."""
     if window is not None:
         from store.classes import classify_facts, lookup_classes
 
@@ -348,6 +367,9 @@ def _matches(session: Session, rows: list[dict], ids: list[int], *, as_of: date,
     else:
         classes = class_provider(session, ids) if class_provider else {}
     by_id = {r["id"]: r for r in rows}
+    if query is not None:  # stable: each rank keeps the index's order
+        ids = sorted(ids, key=lambda vid: match_rank(query, plate=by_id[vid]["plate"], vin=by_id[vid]["vin"],
+                                                     phone=by_id[vid]["phone"]) if vid in by_id else 3)
     out = []
     for vid in ids:
         r = by_id.get(vid)
