@@ -15,7 +15,7 @@ from store.db import read_session, write_session
 from store.models import Adoption, CallLog, CareTask, Complaint, Customer, Staff, Store, Vehicle, Visit
 from store.settings import set_setting
 from tui.cli import app
-from tui.cli.common import hoist_global_options
+from tests.cli_helpers import cli_args
 
 D = date(2026, 11, 22)
 runner = CliRunner()
@@ -231,7 +231,7 @@ def test_open_tasks_for_customer(engine):
 
 
 def run(*args):
-    return runner.invoke(app, hoist_global_options(list(args)))
+    return runner.invoke(app, cli_args(args))
 
 
 def test_cli_lists_then_closes(engine, db_url):

@@ -16,7 +16,7 @@ from tests.club_helpers import add_visit, make_club
 from tests.conftest import TODAY
 from tests.factories import add_car
 from tui.cli import app
-from tui.cli.common import hoist_global_options
+from tests.cli_helpers import cli_args
 
 runner = CliRunner()
 
@@ -24,7 +24,7 @@ runner = CliRunner()
 def run(*args: str, pin: str | None = None):
     clock.set_today(TODAY)  # each command is a fresh process: an earlier --today must not linger
     env = {"DEALERDESK_PIN": pin} if pin else {}
-    return runner.invoke(app, hoist_global_options(list(args)), env=env)
+    return runner.invoke(app, cli_args(args), env=env)
 
 
 def _balance(engine, customer_id):
