@@ -25,6 +25,7 @@ from importers.parse import TYPED_SCHEMA, Reject, typed
 from importers.readers import PROBE_ROWS, Source, open_sources
 from importers.sniff import NotATable, sniff
 from store import clock
+from store.access import SYSTEM
 from store.points import sync_visits
 from store.db import in_transaction, read_session, write_session
 from store.ingest import Ingest, close_interrupted, finish_import, interrupted_imports, start_import
@@ -280,7 +281,7 @@ def import_file(
         if out.kind == "visits" and first_day is not None:
             # Members' points move with their repair orders, in the same transaction:
             # once per RO however often the file comes (see store.points.sync_visits).
-            out.points_earned = len(sync_visits(session, store_id=store_id, since=first_day))
+            out.points_earned = len(sync_visits(session, store_id=store_id, since=first_day, actor=SYSTEM))
         counts = ingest.summary(valid)
         out.inserted, out.updated, out.unchanged = counts.inserted, counts.updated, counts.unchanged
         out.vehicles_created, out.vehicles_updated = counts.vehicles_created, counts.vehicles_updated

@@ -10,6 +10,7 @@ import re
 
 from sqlmodel import Session, select
 
+from store.access import Actor, require_customer_access
 from store.lookup import lookup
 from store.models import Customer
 from store.plates import normalize_plate
@@ -27,7 +28,11 @@ class AmbiguousCustomer(LookupError):
         super().__init__(f"{query!r} matches {len(candidates)} customers: {listed}. Be more precise (or use id:N)")
 
 
-def resolve_customer(session: Session, query: str, *, store_id: int | None = None) -> Customer:
+def resolve_customer(session: Session, query: str, *, actor: Actor, store_id: int | None = None) -> Customer:
+    """The one customer ``query`` names, as this actor may find them (staff: in their store)."""
+    require_customer_access(actor, store_id)
+    if store_id is None:
+        store_id = actor.store_id
     q = (query or "").strip()
     if not q:
         raise CustomerNotFound("say which customer: a plate, a phone number or id:N")
@@ -48,7 +53,7 @@ def resolve_customer(session: Session, query: str, *, store_id: int | None = Non
             return found[0]
         if len(found) > 1:
             raise AmbiguousCustomer(q, [f"id:{c.id} {c.name} {mask_phone(c.phone)}" for c in found])
-    matches = lookup(session, q, limit=50)
+    matches = lookup(session, q, limit=50, actor=actor)
     if store_id is not None:
         owners = {m.customer_id for m in matches if m.customer_id is not None}
         in_store = set(session.exec(select(Customer.id).where(Customer.id.in_(owners),
