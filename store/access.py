@@ -66,6 +66,7 @@ RIGHTS: dict[str, frozenset[str]] = {
     "points.adjust": frozenset({"member", "manager"}),
     "points.expire": frozenset({"member", "manager"}),
     "points.reverse": frozenset({"member", "manager"}),  # undo a ledger row
+    "ledger.check": frozenset({"member", "manager"}),  # prove balances equal their ledgers
     "club.ledger": frozenset({"member", "manager"}),  # the club's income and costs
     "data.import": frozenset({"member", "manager"}),
     "club.settings": frozenset({"manager"}),  # catalog, tiers
@@ -78,6 +79,12 @@ RIGHTS: dict[str, frozenset[str]] = {
 
 ROLE_WORDS = {"sa": "a service advisor", "ca": "a sales consultant", "member": "a member specialist",
               "manager": "a store manager", "analyst": "a group analyst"}
+
+
+def require_system(actor: "Actor", what: str) -> None:
+    """Work on the whole database (its schema, a demo store) is the system's alone."""
+    if actor.role != "system":
+        raise AccessDenied(f"{what} is the system's work: run it without --as (with --system on a shared database)")
 
 
 def may(actor: "Actor", right: str) -> bool:

@@ -803,8 +803,9 @@ def reverse_entry(session: Session, *, entry_id: int, reason: str, actor: Actor)
 # --- expiry and checks ------------------------------------------------------------------
 
 
-def accounts_with_overdue_points(session: Session, *, store_id: int | None = None) -> list[int]:
-    """Customer ids holding lots whose last day has passed."""
+def accounts_with_overdue_points(session: Session, *, actor: Actor, store_id: int | None = None) -> list[int]:
+    """Customer ids holding lots whose last day has passed (for those who expire them)."""
+    require(actor, "points.expire", store_id)
     stmt = (select(PointsAccount.customer_id).distinct()
             .join(PointsEntry, PointsEntry.account_id == PointsAccount.id)
             .where(PointsEntry.remaining > 0, PointsEntry.expires_on.is_not(None),
@@ -825,8 +826,9 @@ def expire_account(session: Session, *, customer_id: int, actor: Actor) -> int:
     return points
 
 
-def check_ledger(session: Session, *, store_id: int | None = None) -> LedgerCheck:
+def check_ledger(session: Session, *, actor: Actor, store_id: int | None = None) -> LedgerCheck:
     """For every account: cached balance == ledger sum == unspent lots, never negative."""
+    require(actor, "ledger.check", store_id)
     ledger = (select(PointsEntry.account_id, func.sum(PointsEntry.points).label("total"),
                      func.sum(PointsEntry.remaining).label("lots"))
               .group_by(PointsEntry.account_id).subquery())

@@ -44,7 +44,7 @@ def _setting(engine, club, key, value):
 
 def _check(engine):
     with read_session(engine) as s:
-        return points.check_ledger(s)
+        return points.check_ledger(s, actor=SYSTEM)
 
 
 # --- earning -------------------------------------------------------------------------
@@ -311,7 +311,7 @@ def test_expiry_on_the_day_keeps_points_and_the_day_after_expires_them(engine):
     _lots(engine, club)
     on("2026-11-22")
     with write_session(engine) as s:
-        assert points.accounts_with_overdue_points(s) == [club.customer_id]
+        assert points.accounts_with_overdue_points(s, actor=SYSTEM) == [club.customer_id]
         assert expiring_soon(s, customer_id=club.customer_id) == [ExpiringLot(date(2026, 11, 22), 20)]
     assert tx(engine, lambda s: points.expire_account(s, customer_id=club.customer_id, actor=SYSTEM)) == 10
     assert tx(engine, lambda s: points.expire_account(s, customer_id=club.customer_id, actor=SYSTEM)) == 0  # once
@@ -333,7 +333,7 @@ def test_no_expiry_by_default(engine):
     _adjust(engine, club, 10)
     on("2026-11-22")
     with write_session(engine) as s:
-        assert points.accounts_with_overdue_points(s) == []
+        assert points.accounts_with_overdue_points(s, actor=SYSTEM) == []
         assert expiring_soon(s, customer_id=club.customer_id) == []
 
 

@@ -16,6 +16,9 @@ def demo(
     seed: int = typer.Option(7, "--seed", help="Random seed: the same seed gives the same store."),
 ) -> None:
     """Fill the database with a demo store (staff codes and PINs in the README)."""
+    from store.access import require_system
+
+    require_system(ctx_obj(ctx).actor(), "building a demo store")
     engine = ctx_obj(ctx).engine(auto_upgrade=True)
     with typer.progressbar(length=vehicles, label="demo store", file=None) as bar:
         last = [0]

@@ -193,7 +193,7 @@ def check(ctx: typer.Context, fmt: OutputFormat = typer.Option(OutputFormat.text
 
     obj = ctx_obj(ctx)
     with read_session(obj.engine()) as session:
-        result = points.check_ledger(session, store_id=obj.store_id())
+        result = points.check_ledger(session, store_id=obj.store_id(), actor=obj.actor())
         memberships, stored = members.check_stored_value(session, store_id=obj.store_id())
     if fmt is OutputFormat.json:
         emit_json({"accounts": result.accounts, "differences": [d.__dict__ for d in result.differences],
@@ -215,7 +215,7 @@ def expire(ctx: typer.Context, fmt: OutputFormat = typer.Option(OutputFormat.tex
     obj = ctx_obj(ctx)
     store_id, actor, engine = obj.store_id(), obj.actor(), obj.engine()
     with read_session(engine) as session:
-        customers = points.accounts_with_overdue_points(session, store_id=store_id)
+        customers = points.accounts_with_overdue_points(session, store_id=store_id, actor=actor)
     expired = {}
     for cid in customers:  # one short transaction per account: tills keep redeeming meanwhile
         n = write(ctx, lambda s, cid=cid: points.expire_account(s, customer_id=cid, actor=actor))

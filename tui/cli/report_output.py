@@ -164,8 +164,13 @@ def emit(report: ReportTable | ReportBook, fmt: ReportFormat, out: Path | None, 
 
 
 def report_store_ids(obj: Context) -> list[int] | None:
-    """Which stores a report covers: the one named by ``--store``, else every store."""
-    if not obj.store_code:
+    """Which stores a report covers, for those who may read reports: staff their own
+    store; the group analyst and the system the one named by ``--store``, else every store."""
+    from store.access import require
+
+    actor = obj.actor()
+    require(actor, "reports.read")
+    if actor.role in ("system", "analyst") and not obj.store_code:
         return None
     return [obj.store_id()]
 
