@@ -134,3 +134,24 @@ def test_pin_limits_come_from_the_database_not_the_environment_or_config(desk, m
         staff.locked_until = None
     outcomes = lock(engine, 3)
     assert "(2/3)" in outcomes[1] and outcomes[2].startswith("密码错误次数过多")
+
+
+def test_the_command_lines_today_neither_sets_nor_clears_a_lock(desk, db_url):
+    from typer.testing import CliRunner
+
+    from tui.cli import app
+    from tui.cli.common import hoist_global_options
+
+    engine, _ = desk
+
+    def run(today: str, pin: str):
+        return CliRunner().invoke(app, hoist_global_options(["--db", db_url, "--as", "M01", "--today", today,
+                                                             "staff", "list"]), env={"DEALERDESK_PIN": pin})
+
+    for _ in range(5):
+        assert run("2099-12-31", WRONG).exit_code == 1
+    until = locked_until(engine)
+    assert until is not None and until - clock.real_now() <= timedelta(minutes=15)
+    result = run("2099-01-01", RIGHT)
+    assert result.exit_code == 1 and "locked" in result.stderr
+    assert locked_until(engine) == until
