@@ -130,3 +130,13 @@ def contact_view(session: Session, actor: Actor, customer: Customer, *, reason: 
         record(session, actor, "contact.unmask", "customer", customer.id, customer_id=customer.id,
                store_id=customer.store_id, detail={"reason": reason or f"role {actor.role}"})
     return ContactView(customer.phone, id_number, masked=False)
+
+
+# Who may find a customer by a whole phone number: those who see every phone in
+# the store anyway. For anyone else a whole number that finds a car would confirm
+# it (type a number, see whether a car comes back): they search by the last 4.
+WHOLE_PHONE_ROLES = ("manager", "system")
+
+
+def may_find_by_whole_phone(actor: Actor) -> bool:
+    return actor.role in WHOLE_PHONE_ROLES

@@ -9,7 +9,7 @@ from openpyxl import load_workbook
 from sqlmodel import select
 
 from store import members, points
-from store.access import Actor
+from store.access import SYSTEM, Actor
 from store.customer_ref import AmbiguousCustomer, CustomerNotFound, resolve_customer
 from store.db import read_session, write_session
 from store.members import MembershipError
@@ -262,13 +262,13 @@ def test_resolve_customer_by_id_phone_plate_and_ambiguity(engine):
         store = s.get(Store, club.store_id)
         add_car(s, store, plate="粤A12399", owner="李娜", phone="13900001234")
     with read_session(engine) as s:
-        assert resolve_customer(s, f"id:{club.customer_id}").name == "张伟"
-        assert resolve_customer(s, "13812345678").name == "张伟"
-        assert resolve_customer(s, "粤a·12345").name == "张伟"  # exact plate among A123xx
-        assert resolve_customer(s, "2399").name == "李娜"
+        assert resolve_customer(s, f"id:{club.customer_id}", actor=SYSTEM).name == "张伟"
+        assert resolve_customer(s, "13812345678", actor=SYSTEM).name == "张伟"
+        assert resolve_customer(s, "粤a·12345", actor=SYSTEM).name == "张伟"  # exact plate among A123xx
+        assert resolve_customer(s, "2399", actor=SYSTEM).name == "李娜"
         with pytest.raises(AmbiguousCustomer, match="'A123' matches 2 customers: .*张伟.*李娜"):
-            resolve_customer(s, "A123")
+            resolve_customer(s, "A123", actor=SYSTEM)
         with pytest.raises(CustomerNotFound):
-            resolve_customer(s, "id:999")
+            resolve_customer(s, "id:999", actor=SYSTEM)
         with pytest.raises(CustomerNotFound):
-            resolve_customer(s, "Q9Q9")
+            resolve_customer(s, "Q9Q9", actor=SYSTEM)

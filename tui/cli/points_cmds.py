@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from store.access import AccessDenied
 from store.customer_ref import AmbiguousCustomer, CustomerNotFound, resolve_customer
 from store.db import in_transaction, read_session
 from store.members import MembershipError
@@ -34,8 +35,8 @@ def customer_id(ctx: typer.Context, query: str) -> int:
     store_id = obj.store_id()
     with read_session(obj.engine()) as session:
         try:
-            return resolve_customer(session, query, store_id=store_id).id
-        except (CustomerNotFound, AmbiguousCustomer) as exc:
+            return resolve_customer(session, query, actor=obj.actor(), store_id=store_id).id
+        except (CustomerNotFound, AmbiguousCustomer, AccessDenied) as exc:
             fail(str(exc))
 
 
