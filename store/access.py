@@ -140,3 +140,20 @@ WHOLE_PHONE_ROLES = ("manager", "system")
 
 def may_find_by_whole_phone(actor: Actor) -> bool:
     return actor.role in WHOLE_PHONE_ROLES
+
+
+# Who may import DMS exports: the store manager and the member specialist (they
+# keep the store's data), and the system (scheduled imports, the first store).
+# Service and sales advisors and group analysts may not.
+IMPORT_ROLES = ("manager", "member", "system")
+
+
+def may_import(actor: Actor) -> bool:
+    return actor.role in IMPORT_ROLES
+
+
+def require_importer(actor: Actor, store_id: int | None) -> None:
+    if not may_import(actor):
+        raise AccessDenied("imports are for the store manager and member specialists")
+    if actor.role != "system" and store_id is not None and actor.store_id != store_id:
+        raise AccessDenied("you may import into your own store only")
