@@ -289,7 +289,7 @@ def import_file(
         if out.kind == "visits" and first_day is not None:
             # Members' points move with their repair orders, in the same transaction:
             # once per RO however often the file comes (see store.points.sync_visits).
-            out.points_earned = len(sync_visits(session, store_id=store_id, since=first_day))
+            out.points_earned = len(sync_visits(session, store_id=store_id, since=first_day, actor=actor))
         counts = ingest.summary(valid)
         out.inserted, out.updated, out.unchanged = counts.inserted, counts.updated, counts.unchanged
         out.vehicles_created, out.vehicles_updated = counts.vehicles_created, counts.vehicles_updated

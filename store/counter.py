@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from store import clock
-from store.access import SYSTEM, Actor, actor_for, contact_view, may_see_contact, require_customer_access
+from store.access import NOBODY, SYSTEM, Actor, actor_for, contact_view, may_see_contact, require_customer_access
 from store.db import in_transaction, read_session, write_session
 from store.lookup import VehicleMatch, lookup
 from store.models import Customer, Store
@@ -22,7 +22,7 @@ class Counter:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         # Who acts at this counter and in which store; see :meth:`act_as`.
-        self.actor: Actor = SYSTEM
+        self.actor: Actor = NOBODY  # until someone signs in (or act_as names them)
         self.store_id: int | None = None
 
     def store_name(self) -> str:
@@ -126,5 +126,5 @@ class Counter:
     def follow_ups(self, *, everyone: bool = False, within_days: int = 0, limit: int = 500) -> list[FollowUp]:
         """The acting staff member's pitch follow-ups due (``everyone``: all pitchers')."""
         with read_session(self.engine) as session:
-            return follow_ups(session, as_of=clock.today(), store_id=self.store_id, within_days=within_days,
+            return follow_ups(session, as_of=clock.today(), store_id=self.store_id, actor=self.actor, within_days=within_days,
                               staff_id=None if everyone else self.actor.staff_id, limit=limit)

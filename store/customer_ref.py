@@ -15,7 +15,7 @@ import re
 
 from sqlmodel import Session, select
 
-from store.access import Actor, may_find_by_whole_phone
+from store.access import Actor, may_find_by_whole_phone, require_customer_access
 from store.lookup import lookup
 from store.models import Customer
 from store.plates import normalize_plate
@@ -34,6 +34,11 @@ class AmbiguousCustomer(LookupError):
 
 
 def resolve_customer(session: Session, query: str, *, actor: Actor, store_id: int | None = None) -> Customer:
+    """The one customer ``query`` names, as this actor may find them (staff: in their store;
+    by a whole phone number only those who see every phone)."""
+    require_customer_access(actor, store_id)
+    if store_id is None:
+        store_id = actor.store_id
     q = (query or "").strip()
     if not q:
         raise CustomerNotFound("say which customer: a plate, a phone number or id:N")

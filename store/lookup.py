@@ -257,6 +257,7 @@ class VehicleMatch:
     points: int
     # Set when the class provider gives reasons (store.classes does): a ClassResult.
     class_info: object | None = None
+    store_id: int | None = None
 
     def as_dict(self) -> dict:
         return {
@@ -305,15 +306,28 @@ def match_rank(query: str, *, plate: str | None, vin: str | None, phone: str | N
     return 1 if plate.endswith(folded) else 2
 
 
-def lookup(session: Session, query: str, *, limit: int = MAX_RESULTS, unmask: bool = False,
-           actor: Actor | None = None) -> list[VehicleMatch]:
-    """Vehicles matching ``query``. Phones come masked: a list is never the place to
-    unmask (see :func:`store.access.contact_view`). A group analyst gets no rows.
-    A whole phone number finds its car only for an actor who may see every phone
-    (manager, system) or a caller acting for no one in particular (``actor`` None)."""
-    whole_phone = actor is None or may_find_by_whole_phone(actor)
-    if actor is not None:
-        require_customer_access(actor, actor.store_id)
+def lookup(session: Session, query: str, *, actor: Actor, limit: int = MAX_RESULTS,
+           unmask: bool = False) -> list[VehicleMatch]:
+    """Vehicles matching ``query``, of the actor's store (staff) or of every store (the
+    system). Phones come masked: a list is never the place to unmask (see
+    :func:`store.access.contact_view`). A group analyst gets no rows. A whole phone
+    number finds its car only for an actor who may see every phone (manager, system)."""
+    require_customer_access(actor, actor.store_id)
+    whole_phone = may_find_by_whole_phone(actor)
+    if actor.store_id is None:
+        return _lookup(session, query, limit=limit, unmask=unmask, whole_phone=whole_phone)
+    # The index spans every store: read wider pages until the store's own cars fill
+    # this one (or the index has no more), so another store's cars never crowd it out.
+    page = limit
+    while True:
+        matches = _lookup(session, query, limit=page, unmask=unmask, whole_phone=whole_phone)
+        own = [m for m in matches if m.store_id == actor.store_id]
+        if len(own) >= limit or len(matches) < page or page >= limit * 64:
+            return own[:limit]
+        page *= 8
+
+
+def _lookup(session: Session, query: str, *, limit: int, unmask: bool, whole_phone: bool) -> list[VehicleMatch]:
     raw, pg = _driver(session)
     if pg and class_provider is _classes:
         n, params = _range_params(query, limit, whole_phone=whole_phone)
@@ -399,6 +413,7 @@ def _matches(session: Session, rows: list[dict], ids: list[int], *, as_of: date,
                 tier=r["tier"],
                 points=r["points"] or 0,
                 class_info=None if isinstance(classes.get(vid), str) else classes.get(vid),
+                store_id=r["store_id"],
             )
         )
     return out

@@ -78,9 +78,9 @@ def test_visits_join_by_vin_then_plate_and_create_unknown_cars(engine, store_id,
     assert cars[0].customer_id == cars[2].customer_id
     # The lookup index knows the new cars.
     with read_session(engine) as s:
-        found = lookup(s, "B777")
+        found = lookup(s, "B777", actor=SYSTEM)
         assert [m.plate for m in found] == ["粤B77777"] and found[0].owner == "李娜"
-        assert sorted(m.plate for m in lookup(s, "5678")) == ["粤A12345", "粤C00001"]
+        assert sorted(m.plate for m in lookup(s, "5678", actor=SYSTEM)) == ["粤A12345", "粤C00001"]
 
 
 def test_the_same_file_twice_and_an_overlapping_export_add_nothing_twice(engine, store_id, tmp_path):
@@ -121,8 +121,8 @@ def test_same_vin_twice_is_one_vehicle_and_the_later_row_updates_it(engine, stor
         assert (zhang.name, zhang.birthday, zhang.gender, zhang.region) == ("张伟", date(1985, 3, 4), "男", "番禺区")
         assert (li.name, li.phone, li.gender) == ("李娜", None, "女")
         # The old plate no longer finds the car; the new one does.
-        assert lookup(s, "A12345") == []
-        assert [m.vin for m in lookup(s, "A888")] == [VIN_A]
+        assert lookup(s, "A12345", actor=SYSTEM) == []
+        assert [m.vin for m in lookup(s, "A888", actor=SYSTEM)] == [VIN_A]
     # Re-import: nothing changes; a new plate for VIN_A from a later export updates it.
     assert import_file(engine, tmp_path / "cars.xls", actor=SYSTEM, store_id=store_id).unchanged == 3
     newer = [rows[0], ["粤A99999", VIN_A, "轩逸·经典", "张伟", "13812345678", "", "", "", "", ""]]
@@ -215,7 +215,7 @@ def test_a_killed_import_leaves_no_half_file_and_the_next_run_completes_it(engin
     assert count(engine, ImportJournal, ImportJournal.finished_at.is_(None)) == 0
     assert _indexes(engine) == INDEXES
     with read_session(engine) as s:
-        assert [m.plate for m in lookup(s, "A00007")] == ["粤A00007"]
+        assert [m.plate for m in lookup(s, "A00007", actor=SYSTEM)] == ["粤A00007"]
 
 
 INDEXES = {"ix_visit_date_in", "ix_visit_sa_name", "ix_visit_vehicle_date", "ix_searchterm_vehicle_id"}
@@ -323,7 +323,7 @@ def test_a_file_that_breaks_half_way_is_refused_whole(engine, store_id, tmp_path
     result = import_file(engine, path, actor=SYSTEM, store_id=store_id, batch_rows=10)
     assert (result.refused, result.inserted) == (None, 30)
     with read_session(engine) as s:
-        assert [m.plate for m in lookup(s, "A00030")] == ["粤A00030"]
+        assert [m.plate for m in lookup(s, "A00030", actor=SYSTEM)] == ["粤A00030"]
 
 
 def test_a_car_that_changes_plate_between_batches_is_found_by_its_last_plate_only(engine, store_id, tmp_path):
@@ -338,9 +338,9 @@ def test_a_car_that_changes_plate_between_batches_is_found_by_its_last_plate_onl
     path = write_bytes(tmp_path / "visits.csv", delimited_bytes(rows))
     assert import_file(engine, path, actor=SYSTEM, store_id=store_id, batch_rows=5).inserted == 15
     with read_session(engine) as s:
-        assert lookup(s, "A11111") == []
+        assert lookup(s, "A11111", actor=SYSTEM) == []
         for query in ("A22222", "22222", "2222", "000001", VIN_A[:9], "zw", "张伟", "13812345678"):
-            assert "粤A22222" in [m.plate for m in lookup(s, query)], query
+            assert "粤A22222" in [m.plate for m in lookup(s, query, actor=SYSTEM)], query
         car = s.execute(select(Vehicle).where(Vehicle.vin == VIN_A)).scalar_one()
         stored = sorted(s.execute(select(SearchTerm.term).where(SearchTerm.vehicle_id == car.id)).scalars())
     assert stored == terms_for(plate="粤A22222", vin=VIN_A, name="张伟", phone="13812345678")
@@ -348,6 +348,6 @@ def test_a_car_that_changes_plate_between_batches_is_found_by_its_last_plate_onl
     later = [VISIT_HEADER, visit("RO100", "粤A33333", vin=VIN_A, name="张伟", phone="13812345678", day="2026-05-01")]
     import_file(engine, write_bytes(tmp_path / "later.csv", delimited_bytes(later)), actor=SYSTEM, store_id=store_id)
     with read_session(engine) as s:
-        assert lookup(s, "A22222") == [] and [m.plate for m in lookup(s, "A33333")] == ["粤A33333"]
+        assert lookup(s, "A22222", actor=SYSTEM) == [] and [m.plate for m in lookup(s, "A33333", actor=SYSTEM)] == ["粤A33333"]
     assert count(engine, SearchTerm, SearchTerm.vehicle_id == car.id) == len(
         terms_for(plate="粤A33333", vin=VIN_A, name="张伟", phone="13812345678"))

@@ -233,8 +233,8 @@ async def test_calls_refusal_with_a_reason_key_in_one_burst(call_shop):
 
 async def test_j_enter_enter_on_a_members_profile_redeems_once(sqlite_engine, monkeypatch):
     club = make_club(sqlite_engine)
-    tx(sqlite_engine, lambda s: members.join(s, customer_id=club.customer_id, scheme="annual"))
-    staff = Actor(club.staff_id, "王伟", "sa", club.store_id)
+    tx(sqlite_engine, lambda s: members.join(s, customer_id=club.customer_id, scheme="annual", actor=SYSTEM))
+    staff = Actor(club.staff_id, "王伟", "member", club.store_id)
     tx(sqlite_engine, lambda s: points.adjust(s, customer_id=club.customer_id, points=100, reason="开卡礼",
                                                actor=staff))
     slow(monkeypatch, Counter, "profile", 0.2)

@@ -48,9 +48,9 @@ class DealerDeskApp(TypeAhead, App):
         self.sign_in = sign_in
         actor = self.counter.act_as(None if sign_in else staff_code, store_code=store_code)
         if sign_in:  # nobody acts until someone signs in
-            from store.access import SYSTEM
+            from store.access import NOBODY
 
-            actor = self.counter.actor = SYSTEM
+            actor = self.counter.actor = NOBODY
         self.title = t("app.title")
         self.show_actor(actor)
 

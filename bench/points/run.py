@@ -43,6 +43,7 @@ PRICE = 10
 def writer(url: str, plan: list[tuple[int, str]], ready, start, out) -> None:
     """One till: redeem each (customer, key) in order; report outcome and latency."""
     from store import clock, points
+    from store.access import SYSTEM
     from store.db import in_transaction, make_engine
 
     clock.set_today(TODAY)
@@ -56,7 +57,7 @@ def writer(url: str, plan: list[tuple[int, str]], ready, start, out) -> None:
         t0 = time.perf_counter()
         try:
             r = in_transaction(engine, lambda s, c=customer_id, k=key: points.redeem(
-                s, customer_id=c, item_code="BENCH", key=k))
+                s, customer_id=c, item_code="BENCH", key=k, actor=SYSTEM))
             results.append(("ok", customer_id, key, r.entry_id, r.replayed, None, time.perf_counter() - t0))
         except points.PointsError as exc:
             results.append(("refused", customer_id, key, None, False, str(exc), time.perf_counter() - t0))

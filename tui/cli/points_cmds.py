@@ -35,7 +35,7 @@ def customer_id(ctx: typer.Context, query: str) -> int:
     store_id = obj.store_id()
     with read_session(obj.engine()) as session:
         try:
-            return resolve_customer(session, query, actor=obj.actor(), store_id=store_id).id
+            return resolve_customer(session, query, store_id=store_id, actor=obj.actor()).id
         except (CustomerNotFound, AmbiguousCustomer, AccessDenied) as exc:
             fail(str(exc))
 
@@ -174,7 +174,7 @@ def history(
 
     cid = customer_id(ctx, customer)
     with read_session(ctx_obj(ctx).engine()) as session:
-        lines = points.history(session, customer_id=cid, limit=limit)
+        lines = points.history(session, customer_id=cid, limit=limit, actor=ctx_obj(ctx).actor())
     if fmt is OutputFormat.json:
         emit_json([line.as_dict() for line in lines])
         return

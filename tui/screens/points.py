@@ -21,7 +21,6 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Header, Input, Label, Static
 
 from store import clock
-from store.access import SYSTEM
 from store.club_desk import ClubDesk, PointsView
 from store.config import data_dir
 from store.members import MemberBill
@@ -40,7 +39,7 @@ def localize_bindings(node) -> None:
 
 def desk_for(app) -> ClubDesk:
     counter = app.counter
-    return ClubDesk(counter.engine, getattr(counter, "actor", SYSTEM) or SYSTEM)
+    return ClubDesk(counter.engine, counter.actor)  # whoever signed in, with their rights
 
 
 class Failed(Message):
