@@ -205,3 +205,27 @@ def contact_view(session: Session, actor: Actor, customer: Customer, *, reason: 
         record(session, actor, "contact.unmask", "customer", customer.id, customer_id=customer.id,
                store_id=customer.store_id, detail={"reason": reason or f"role {actor.role}"})
     return ContactView(customer.phone, id_number, masked=False)
+
+
+# Who may find a customer by a whole phone number: those who see every phone in
+# the store anyway. For anyone else a whole number that finds a car would confirm
+# it (type a number, see whether a car comes back): they search by the last 4.
+WHOLE_PHONE_ROLES = ("manager", "system")
+
+
+def may_find_by_whole_phone(actor: Actor) -> bool:
+    return actor.role in WHOLE_PHONE_ROLES
+
+
+# Who may import DMS exports (RIGHTS["data.import"]): the store manager and the
+# member specialist, who keep the store's data, and the system (scheduled imports,
+# the first store). Service and sales advisors and group analysts may not.
+def may_import(actor: Actor) -> bool:
+    return may(actor, "data.import")
+
+
+def require_importer(actor: Actor, store_id: int | None) -> None:
+    """Raise AccessDenied unless this actor may import, into ``store_id`` (staff: their own)."""
+    if not may_import(actor):
+        raise AccessDenied("imports are for the store manager and member specialists")
+    require(actor, "data.import", store_id)

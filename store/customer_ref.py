@@ -1,6 +1,11 @@
 """Which customer a command means: ``id:123`` (or ``#123``), a full phone number, or
 anything lookup understands (a plate or part of one, a phone's last 4, a name).
 
+A full phone number names a customer only for an actor who may see every phone
+(:func:`store.access.may_find_by_whole_phone`: manager, system), as at the counter's
+lookup: for anyone else it would confirm whose number it is. They use the plate,
+the last 4 digits or ``id:N``.
+
 More than one customer matching is an error that lists them, never a guess.
 """
 
@@ -10,7 +15,7 @@ import re
 
 from sqlmodel import Session, select
 
-from store.access import Actor, require_customer_access
+from store.access import Actor, may_find_by_whole_phone, require_customer_access
 from store.lookup import lookup
 from store.models import Customer
 from store.plates import normalize_plate
@@ -29,7 +34,8 @@ class AmbiguousCustomer(LookupError):
 
 
 def resolve_customer(session: Session, query: str, *, actor: Actor, store_id: int | None = None) -> Customer:
-    """The one customer ``query`` names, as this actor may find them (staff: in their store)."""
+    """The one customer ``query`` names, as this actor may find them (staff: in their store;
+    by a whole phone number only those who see every phone)."""
     require_customer_access(actor, store_id)
     if store_id is None:
         store_id = actor.store_id
@@ -43,7 +49,7 @@ def resolve_customer(session: Session, query: str, *, actor: Actor, store_id: in
             raise CustomerNotFound(f"no customer with id {m.group(1)}")
         return customer
     digits = re.sub(r"[\s-]", "", q).removeprefix("+")
-    if re.fullmatch(r"(86)?1\d{10}", digits):
+    if re.fullmatch(r"(86)?1\d{10}", digits) and may_find_by_whole_phone(actor):
         phone = digits[-11:]
         stmt = select(Customer).where(Customer.phone == phone)
         if store_id is not None:

@@ -12,7 +12,7 @@ its own LIMIT, so a one-character query reads at most a page of the index.
 | kind | term | matched by |
 | --- | --- | --- |
 | P | each suffix (2+ chars) of the normalized plate, province included | prefix |
-| T | phone's last 4 digits; the whole phone | exact; prefix (7+ digits) |
+| T | phone's last 4 digits; the whole phone | exact (the whole phone: only for roles that see every phone) |
 | V | VIN's last 6 | exact |
 | W | whole VIN | prefix (8+ chars) |
 | N | name, full pinyin, pinyin initials (lower case) | prefix |
@@ -30,7 +30,7 @@ from pypinyin import Style, lazy_pinyin
 from sqlalchemy import delete, insert, select
 from sqlmodel import Session
 
-from store.access import Actor, require_customer_access
+from store.access import Actor, may_find_by_whole_phone, require_customer_access
 from store.models import Customer, SearchTerm, Vehicle
 from store.plates import fold
 from store.privacy import mask_phone
@@ -152,8 +152,13 @@ PREFIX_END = "\U0010ffff"
 EXACT_END = "\x01"
 
 
-def query_ranges(query: str) -> list[tuple[str, bool]]:
-    """The (term, is_prefix) ranges a typed query searches."""
+def query_ranges(query: str, *, whole_phone: bool = False) -> list[tuple[str, bool]]:
+    """The (term, is_prefix) ranges a typed query searches.
+
+    A phone is matched by its last 4 digits or, with ``whole_phone``, by the whole
+    number, never by a prefix: typing the first 7 digits must not confirm a number.
+    ``whole_phone`` is for roles that may see every phone (:func:`may_find_by_whole_phone`):
+    for anyone else a whole number finding the car would confirm it."""
     folded = fold(query)
     if not folded:
         return []
@@ -162,8 +167,8 @@ def query_ranges(query: str) -> list[tuple[str, bool]]:
         ranges.append(("P" + folded, True))
     if folded.isdigit() and len(folded) == 4:
         ranges.append(("T" + folded, False))
-    elif folded.isdigit() and len(folded) >= 7:
-        ranges.append(("T" + folded, True))
+    elif folded.isdigit() and len(folded) >= 7 and whole_phone:
+        ranges.append(("T" + folded, False))
     if len(folded) == 6 and folded.isalnum():
         ranges.append(("V" + folded, False))
     elif len(folded) >= 8 and folded.isalnum() and folded.isascii():
@@ -190,9 +195,10 @@ def _fetch(session: Session, sqlite_sql: str, pg_sql: str, params: dict) -> list
         cur.close()
 
 
-def matching_vehicle_ids(session: Session, query: str, *, limit: int = MAX_RESULTS) -> list[int]:
+def matching_vehicle_ids(session: Session, query: str, *, limit: int = MAX_RESULTS,
+                         whole_phone: bool = False) -> list[int]:
     """Vehicle ids matching ``query``, best kinds first, at most ``limit``."""
-    n, params = _range_params(query, limit)
+    n, params = _range_params(query, limit, whole_phone=whole_phone)
     if not n:
         return []
     sqlite_sql, pg_sql = _ranges_sql(n)
@@ -226,9 +232,9 @@ def _lookup_pg_sql(n: int) -> str:
     return _LOOKUP_PG.format(ranges=_range_parts(n, lambda name: f"%({name})s"))
 
 
-def _range_params(query: str, limit: int) -> tuple[int, dict]:
+def _range_params(query: str, limit: int, *, whole_phone: bool = False) -> tuple[int, dict]:
     """(how many ranges, their bounds and the limit) for a typed query."""
-    ranges = query_ranges(query)
+    ranges = query_ranges(query, whole_phone=whole_phone)
     params: dict = {"lim": limit}
     for i, (term, is_prefix) in enumerate(ranges):
         params[f"lo{i}"], params[f"hi{i}"] = term, term + (PREFIX_END if is_prefix else EXACT_END)
@@ -304,25 +310,27 @@ def lookup(session: Session, query: str, *, actor: Actor, limit: int = MAX_RESUL
            unmask: bool = False) -> list[VehicleMatch]:
     """Vehicles matching ``query``, of the actor's store (staff) or of every store (the
     system). Phones come masked: a list is never the place to unmask (see
-    :func:`store.access.contact_view`). A group analyst gets no rows."""
+    :func:`store.access.contact_view`). A group analyst gets no rows. A whole phone
+    number finds its car only for an actor who may see every phone (manager, system)."""
     require_customer_access(actor, actor.store_id)
+    whole_phone = may_find_by_whole_phone(actor)
     if actor.store_id is None:
-        return _lookup(session, query, limit=limit, unmask=unmask)
+        return _lookup(session, query, limit=limit, unmask=unmask, whole_phone=whole_phone)
     # The index spans every store: read wider pages until the store's own cars fill
     # this one (or the index has no more), so another store's cars never crowd it out.
     page = limit
     while True:
-        matches = _lookup(session, query, limit=page, unmask=unmask)
+        matches = _lookup(session, query, limit=page, unmask=unmask, whole_phone=whole_phone)
         own = [m for m in matches if m.store_id == actor.store_id]
         if len(own) >= limit or len(matches) < page or page >= limit * 64:
             return own[:limit]
         page *= 8
 
 
-def _lookup(session: Session, query: str, *, limit: int, unmask: bool) -> list[VehicleMatch]:
+def _lookup(session: Session, query: str, *, limit: int, unmask: bool, whole_phone: bool) -> list[VehicleMatch]:
     raw, pg = _driver(session)
     if pg and class_provider is _classes:
-        n, params = _range_params(query, limit)
+        n, params = _range_params(query, limit, whole_phone=whole_phone)
         if not n:
             return []
         as_of, window = _class_days(session)
@@ -334,7 +342,7 @@ def _lookup(session: Session, query: str, *, limit: int, unmask: bool) -> list[V
             cur.close()
         return _matches(session, rows, [r["id"] for r in rows], as_of=as_of, window=window, unmask=unmask,
                         query=query)
-    ids = matching_vehicle_ids(session, query, limit=limit)
+    ids = matching_vehicle_ids(session, query, limit=limit, whole_phone=whole_phone)
     return describe_vehicles(session, ids, unmask=unmask, query=query)
 
 

@@ -909,6 +909,8 @@ def write_member_bill_xlsx(bill: MemberBill, path: str | Path) -> Path:
     ws.freeze_panes = ws.cell(first, 1)
     for row in ws.iter_rows(min_row=first, max_row=last):
         row[2].alignment = Alignment(wrap_text=False)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
+    from store.files import open_private
+
+    with open_private(path) as fh:  # owner-only: it names a customer
+        wb.save(fh)
     return path

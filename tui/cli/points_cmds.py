@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from store.access import AccessDenied
 from store.customer_ref import AmbiguousCustomer, CustomerNotFound, resolve_customer
 from store.db import in_transaction, read_session
 from store.members import MembershipError
@@ -35,7 +36,7 @@ def customer_id(ctx: typer.Context, query: str) -> int:
     with read_session(obj.engine()) as session:
         try:
             return resolve_customer(session, query, store_id=store_id, actor=obj.actor()).id
-        except (CustomerNotFound, AmbiguousCustomer) as exc:
+        except (CustomerNotFound, AmbiguousCustomer, AccessDenied) as exc:
             fail(str(exc))
 
 

@@ -159,7 +159,10 @@ def emit(report: ReportTable | ReportBook, fmt: ReportFormat, out: Path | None, 
         typer.echo(text, nl=False)
         return
     # A BOM so Excel opens a Chinese CSV as UTF-8.
-    out.write_text(text, encoding="utf-8-sig" if fmt is ReportFormat.csv else "utf-8")
+    from store.files import open_private
+
+    with open_private(out, "w", encoding="utf-8-sig" if fmt is ReportFormat.csv else "utf-8") as fh:
+        fh.write(text)
     typer.echo(f"wrote {_rows(report)} rows to {out}", err=True)
 
 
