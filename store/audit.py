@@ -57,6 +57,18 @@ def encode_detail(detail: dict[str, Any] | None, *, limit: int = DETAIL_MAX_CHAR
     return shortened(lo)
 
 
+def system_origin() -> str:
+    """``user@host`` of the process acting as the system (a scheduled job, the file's owner)."""
+    import getpass
+    import socket
+
+    try:
+        user = getpass.getuser()
+    except Exception:  # no login name in a bare container
+        user = "?"
+    return f"{user}@{socket.gethostname()}"
+
+
 def record(
     session: Session,
     actor: Actor,
@@ -68,7 +80,11 @@ def record(
     store_id: int | None = None,
     detail: dict[str, Any] | None = None,
 ) -> AuditLog:
-    """Add an audit row in the caller's transaction (it commits or rolls back with the change)."""
+    """Add an audit row in the caller's transaction (it commits or rolls back with the change).
+    The system, which has no staff row, is named by the operating-system user and host
+    that ran it."""
+    if actor.role == "system":
+        detail = {**(detail or {}), "system": system_origin()}
     row = AuditLog(
         at=clock.real_now(),
         store_id=store_id if store_id is not None else actor.store_id,

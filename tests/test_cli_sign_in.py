@@ -123,3 +123,19 @@ def test_sqlite_keeps_the_file_owner_as_the_system(shop, db_url):
         pytest.skip("the rule is SQLite's")
     result = runner.invoke(app, hoist_global_options(["--db", db_url, "lookup", "A1", "--format", "json"]))
     assert result.exit_code == 0, result.output
+
+
+def test_a_system_action_is_audited_with_the_os_user_and_host(shop, db_url, tmp_path):
+    import getpass
+    import json
+    import socket
+
+    from store.models import AuditLog
+
+    args = ["--db", db_url, "--system", "export", "customers", "--out", str(tmp_path / "all.csv")]
+    result = runner.invoke(app, hoist_global_options(args))
+    assert result.exit_code == 0, result.output
+    with read_session(shop) as s:
+        (row,) = s.execute(select(AuditLog).where(AuditLog.action.like("export%"))).scalars().all()
+    assert row.staff_id is None
+    assert json.loads(row.detail)["system"] == f"{getpass.getuser()}@{socket.gethostname()}"
