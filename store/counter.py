@@ -23,6 +23,7 @@ class Counter:
         self.engine = engine
         # Who acts at this counter and in which store; see :meth:`act_as`.
         self.actor: Actor = NOBODY  # until someone signs in (or act_as names them)
+        self._group_wide: bool | None = None
         self.store_id: int | None = None
 
     def store_name(self) -> str:
@@ -77,7 +78,11 @@ class Counter:
     def lookup(self, query: str, *, limit: int = 50) -> list[VehicleMatch]:
         """Raises AccessDenied for a group analyst: aggregates only."""
         with read_session(self.engine, snapshot=False) as session:
-            return lookup(session, query, limit=limit, actor=self.actor)
+            if self._group_wide is None:  # the group's rule, read once per counter
+                from store.settings import stored_setting
+
+                self._group_wide = bool(stored_setting(session, "group_lookup"))
+            return lookup(session, query, limit=limit, actor=self.actor, group_wide=self._group_wide)
 
     def act_as(self, staff_code: str | None = None, *, store_code: str | None = None) -> Actor:
         """Who acts from now on: ``staff_code``, else the store's first service

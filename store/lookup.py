@@ -33,7 +33,7 @@ from sqlmodel import Session
 from store.access import Actor, may_find_by_whole_phone, require_customer_access
 from store.models import Customer, SearchTerm, Vehicle
 from store.plates import fold
-from store.privacy import mask_phone
+from store.privacy import mask_name, mask_phone
 
 MAX_RESULTS = 50
 
@@ -258,6 +258,7 @@ class VehicleMatch:
     # Set when the class provider gives reasons (store.classes does): a ClassResult.
     class_info: object | None = None
     store_id: int | None = None
+    other_store: bool = False  # found by a group-wide search: shown masked, not opened
 
     def as_dict(self) -> dict:
         return {
@@ -275,6 +276,7 @@ class VehicleMatch:
             "points": self.points,
             "vehicle_id": self.vehicle_id,
             "customer_id": self.customer_id,
+            "other_store": self.other_store,
         }
 
 
@@ -307,11 +309,15 @@ def match_rank(query: str, *, plate: str | None, vin: str | None, phone: str | N
 
 
 def lookup(session: Session, query: str, *, actor: Actor, limit: int = MAX_RESULTS,
-           unmask: bool = False) -> list[VehicleMatch]:
+           unmask: bool = False, group_wide: bool = False) -> list[VehicleMatch]:
     """Vehicles matching ``query``, of the actor's store (staff) or of every store (the
     system). Phones come masked: a list is never the place to unmask (see
     :func:`store.access.contact_view`). A group analyst gets no rows. A whole phone
-    number finds its car only for an actor who may see every phone (manager, system)."""
+    number finds its car only for an actor who may see every phone (manager, system).
+
+    ``group_wide`` (the group's ``group_lookup`` setting): staff see other stores'
+    matching cars too, after their own, marked ``other_store`` and with the owner's
+    name masked (张*); their profiles stay closed."""
     require_customer_access(actor, actor.store_id)
     whole_phone = may_find_by_whole_phone(actor)
     if actor.store_id is None:
@@ -323,8 +329,15 @@ def lookup(session: Session, query: str, *, actor: Actor, limit: int = MAX_RESUL
         matches = _lookup(session, query, limit=page, unmask=unmask, whole_phone=whole_phone)
         own = [m for m in matches if m.store_id == actor.store_id]
         if len(own) >= limit or len(matches) < page or page >= limit * 64:
-            return own[:limit]
+            break
         page *= 8
+    own = own[:limit]
+    if not group_wide:
+        return own
+    others = [m for m in matches if m.store_id != actor.store_id][:limit - len(own)]
+    for m in others:
+        m.other_store, m.owner, m.phone = True, mask_name(m.owner), mask_phone(m.phone)
+    return own + others
 
 
 def _lookup(session: Session, query: str, *, limit: int, unmask: bool, whole_phone: bool) -> list[VehicleMatch]:

@@ -12,6 +12,13 @@ def mask_phone(phone: str | None) -> str | None:
     return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
 
 
+def mask_name(name: str | None) -> str | None:
+    """张* / 欧阳**: the surname's first character kept (another store's customer)."""
+    if not name:
+        return name
+    return name[0] + "*" * max(1, len(name) - 1)
+
+
 def mask_id_number(id_number: str | None) -> str | None:
     """110105********0123: region code and last 4 kept."""
     if not id_number:

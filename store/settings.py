@@ -24,6 +24,7 @@ from store.models import Setting
 DEFAULTS: dict[str, Any] = {
     # UI
     "language": "zh",  # zh | en
+    "group_lookup": False,  # staff's lookup also lists other stores' cars, masked (a group-wide row)
     # customer classes 客户分类
     "class_active_months": 3,  # returned within N months: loyal or general
     "class_churn_months": 6,  # no return for more than N months: churned

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
+from store.access import Actor
 from store.models import Store
 
 
@@ -24,6 +25,36 @@ def resolve_store(session: Session, code: str | None = None) -> Store:
     if len(stores) > 1:
         raise StoreNotFound("this database holds several stores: say which with --store CODE")
     return stores[0]
+
+
+CODE_PATTERN = r"^[A-Za-z0-9_-]{1,16}$"
+
+
+def add_store(session: Session, *, actor: Actor, code: str, name: str) -> Store:
+    """A new store (门店) of the group: the system's work (the group's administrator)."""
+    import re
+
+    from store.access import require_system
+    from store.audit import record
+    from store.validation import clean_text
+
+    require_system(actor, "adding a store")
+    code = (code or "").strip().upper()
+    if not re.match(CODE_PATTERN, code):
+        raise ValueError(f"store code {code!r}: 1-16 letters, digits, - or _")
+    name = clean_text(name, field="store name", max_len=100, required=True)
+    if session.exec(select(Store).where(Store.code == code)).first() is not None:
+        raise ValueError(f"store code {code} is already taken")
+    store = Store(code=code, name=name)
+    session.add(store)
+    session.flush()
+    record(session, actor, "store.add", "store", store.id, store_id=store.id, detail={"code": code, "name": name})
+    return store
+
+
+def list_stores(session: Session, *, actor: Actor) -> list[Store]:
+    """The group's stores: everyone's to read (codes and names are no customer data)."""
+    return list(session.exec(select(Store).order_by(Store.code)).all())
 
 
 def ensure_store(session: Session, code: str, name: str | None = None) -> Store:

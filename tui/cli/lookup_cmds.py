@@ -24,7 +24,10 @@ def lookup(
     actor = c.actor()
     with read_session(c.engine()) as session:
         try:
-            matches = find(session, query, limit=limit, actor=actor)
+            from store.settings import stored_setting
+
+            matches = find(session, query, limit=limit, actor=actor,
+                           group_wide=bool(stored_setting(session, "group_lookup")))
         except AccessDenied as exc:
             fail(str(exc))
     if fmt is OutputFormat.json:

@@ -209,7 +209,8 @@ class LookupScreen(Screen):
             highlight = next((i for i, m in enumerate(matches) if m.vehicle_id == keep), 0)
         self.matches = matches
         results.set_rows([
-            (m.plate or "", m.model or "", m.owner or "", m.phone or "",
+            (m.plate or "", m.model or "", (m.owner or "") + (t("lookup.other_store") if m.other_store else ""),
+             m.phone or "",
              m.last_visit.isoformat() if m.last_visit else "", label(CLASS_SHORT, m.class_), member_words(m))
             for m in matches
         ], highlight=highlight)
@@ -240,7 +241,11 @@ class LookupScreen(Screen):
         results = self.query_one("#results", ResultList)
         if not self.matches or results.cursor_row < 0:
             return
-        self.app.open_vehicle(self.matches[results.cursor_row].vehicle_id)
+        match = self.matches[results.cursor_row]
+        if match.other_store:  # a group-wide search shows it; its store keeps its profile
+            self.notify(t("lookup.other_store_closed"), severity="warning")
+            return
+        self.app.open_vehicle(match.vehicle_id)
 
     @on(OptionList.OptionSelected, "#results")
     def row_clicked(self, event: OptionList.OptionSelected) -> None:
