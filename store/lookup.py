@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
-from pypinyin import Style, lazy_pinyin
 from sqlalchemy import delete, insert, select
 from sqlmodel import Session
 
@@ -41,6 +40,10 @@ MAX_RESULTS = 50
 @lru_cache(maxsize=65536)
 def pinyin_forms(name: str) -> tuple[str, str]:
     """(full pinyin, initials) of a Chinese name, lower case, no spaces."""
+    # Imported here: pypinyin loads its dictionaries on import (a tenth of a second or
+    # more), which only writing search terms needs, never a lookup.
+    from pypinyin import Style, lazy_pinyin
+
     full = "".join(lazy_pinyin(name, errors="ignore")).lower()
     initials = "".join(lazy_pinyin(name, style=Style.FIRST_LETTER, errors="ignore")).lower()
     return full, initials
