@@ -6,7 +6,6 @@ import typer
 
 from store import clock
 from store.db import DatabaseError, open_engine
-from store.demo import generate
 from store.models import Store
 
 
@@ -17,6 +16,8 @@ def ensure_demo_store(engine) -> None:
     with engine.connect() as conn:
         empty = conn.execute(select(Store.id)).first() is None
     if empty:
+        from store.demo import generate
+
         typer.echo("dealerdesk: creating the demo store (first run only)...", err=True)
         generate(engine, today=clock.today())
 

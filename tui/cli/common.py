@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 from dataclasses import dataclass, field
@@ -10,6 +11,7 @@ from enum import Enum
 from typing import Any
 
 import typer
+import typer.main
 from typer.core import TyperGroup
 from sqlalchemy.engine import Engine
 
@@ -17,7 +19,63 @@ from store import clock
 from store.config import database_url, demo_db_url
 from store.db import DatabaseError, open_engine
 
-class DomainErrorsGroup(TyperGroup):
+# Which modules register each command on :data:`app`. A command's module (and what
+# it imports: polars, openpyxl, the importers...) loads when that command runs, or
+# when the help lists every command; ``dealerdesk lookup`` loads only its own.
+COMMAND_MODULES: dict[str, tuple[str, ...]] = {
+    "demo": ("tui.cli.demo_cmds",),
+    "lookup": ("tui.cli.lookup_cmds",),
+    "audit": ("tui.cli.staff_cmds",),
+    "pitches": ("tui.cli.pitch_cmds",),
+    "pitch": ("tui.cli.pitch_cmds",),
+    "arrivals": ("tui.cli.calls_cmds",),
+    "import": ("tui.cli.import_cmds",),
+    "db": ("tui.cli.db_cmds",),
+    "staff": ("tui.cli.staff_cmds",),
+    "report": ("tui.cli.report_cmds", "tui.cli.calls_cmds"),  # calls_cmds adds `report calls`
+    "points": ("tui.cli.points_cmds",),
+    "member": ("tui.cli.member_cmds",),
+    "care": ("tui.cli.care_cmds",),
+    "adopt": ("tui.cli.calls_cmds",),
+    "calls": ("tui.cli.calls_cmds",),
+    "club": ("tui.cli.club_cmds",),
+    "export": ("tui.cli.export_cmds",),
+}
+
+
+def load_command_modules(names=None) -> None:
+    """Import the modules registering these commands (every command by default)."""
+    for name in COMMAND_MODULES if names is None else names:
+        for module in COMMAND_MODULES.get(name, ()):
+            if module not in sys.modules:
+                importlib.import_module(module)
+
+
+class LazyGroup(TyperGroup):
+    """The root group: knows every command's name and module, and builds a command
+    from its module the first time it is asked for (to run it, or for the help)."""
+
+    def get_command(self, ctx, cmd_name):
+        modules = COMMAND_MODULES.get(cmd_name)
+        if modules and (cmd_name not in self.commands or any(m not in sys.modules for m in modules)):
+            load_command_modules([cmd_name])
+            # The module registered its command on `app`; build the click side afresh.
+            self.commands.update(typer.main.get_command(app).commands)
+        return super().get_command(ctx, cmd_name)
+
+    def list_commands(self, ctx):
+        for name in COMMAND_MODULES:
+            self.get_command(ctx, name)
+        return [n for n in COMMAND_MODULES if n in self.commands] + [
+            n for n in super().list_commands(ctx) if n not in COMMAND_MODULES]
+
+    def resolve_command(self, ctx, args):
+        if args and args[0] not in COMMAND_MODULES and args[0] not in self.commands:
+            self.list_commands(ctx)  # a typo: every name, for the "did you mean"
+        return super().resolve_command(ctx, args)
+
+
+class DomainErrorsGroup(LazyGroup):
     """Refusals from the store (a bad field, a right the actor lacks) end any command
     the same way: one line naming the field or the rule, exit status 1, no traceback."""
 
