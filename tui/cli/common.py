@@ -174,6 +174,23 @@ def fail(message: str, code: int = 1) -> None:
     raise typer.Exit(code)
 
 
+# Output to a pipe or a file has no width to fit: a line is as long as what it holds.
+NO_WIDTH_LIMIT = 1_000_000
+
+
+def output_console(**kwargs: Any):
+    """The Rich console for a command's output. On a terminal, the terminal's width;
+    to a pipe or a file (``--out`` included), no limit: a table keeps whole plates,
+    RO numbers and names (no ellipsis, no folding), so a script can read it."""
+    from rich.console import Console
+
+    file = kwargs.get("file")
+    to_terminal = (file or sys.stdout).isatty() if not kwargs.get("stderr") else sys.stderr.isatty()
+    if not to_terminal:
+        kwargs.setdefault("width", NO_WIDTH_LIMIT)
+    return Console(**kwargs)
+
+
 def emit_json(data: Any) -> None:
     typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=_json_default))
 

@@ -7,7 +7,6 @@ import io
 from datetime import date
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from store.access import AccessDenied
@@ -15,7 +14,7 @@ from store.audit_query import audit_trail
 from store.db import read_session, write_session
 from store.staff import ROLES, add_staff, disable_staff, list_staff, reset_pin
 from store.validation import FieldError
-from tui.cli.common import app, ctx_obj, emit_json, fail
+from tui.cli.common import app, ctx_obj, emit_json, fail, output_console
 
 staff_app = typer.Typer(help="Staff and their PINs (managers only; the first manager of a new database excepted).")
 app.add_typer(staff_app, name="staff")
@@ -64,7 +63,7 @@ def staff_list(ctx: typer.Context, fmt: str = typer.Option("text", "--format", h
     table = Table("code", "name", "role", "active", "locked until")
     for r in rows:
         table.add_row(r.code, r.name, r.role, "yes" if r.active else "no", str(r.locked_until or ""))
-    Console().print(table)
+    output_console().print(table)
 
 
 @staff_app.command("reset-pin")
@@ -119,4 +118,4 @@ def audit(
         for d in dicts:
             table.add_row(d["at"], d["staff"], d["action"], f"{d['entity']} {d['entity_id'] or ''}",
                           str(d["customer_id"] or ""), str(d["detail"] or ""))
-        Console().print(table)
+        output_console().print(table)
