@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING, TypeVar
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlmodel import Session
 
 from store.config import database_url
 
 if TYPE_CHECKING:
     from alembic.config import Config
+    from sqlmodel import Session
 
 T = TypeVar("T")
 
@@ -181,6 +181,8 @@ def read_session(engine: Engine, *, snapshot: bool = True) -> Iterator[Session]:
     """A session for reading. ``snapshot=False`` reads each statement on its own
     (autocommit on Postgres: no BEGIN/ROLLBACK round trips), for the counter's
     per-keypress lookups."""
+    from sqlmodel import Session  # with the models: the counter paints its first screen without them
+
     bind = _statement_reads(engine) if not snapshot else engine
     with Session(bind, expire_on_commit=False) as session:
         yield session
@@ -203,6 +205,8 @@ def _statement_reads(engine: Engine) -> Engine:
 def write_session(engine: Engine) -> Iterator[Session]:
     """A session whose transaction holds the write lock from its first statement on
     SQLite (BEGIN IMMEDIATE); commits on success, rolls back on error."""
+    from sqlmodel import Session
+
     bind = engine.execution_options(sqlite_begin="IMMEDIATE") if is_sqlite(engine) else engine
     with Session(bind, expire_on_commit=False) as session:
         try:

@@ -25,14 +25,16 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, insert, select
-from sqlmodel import Session
 
 from store.access import Actor, require_customer_access
-from store.models import Customer, SearchTerm, Vehicle
 from store.plates import fold
 from store.privacy import mask_phone
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
 MAX_RESULTS = 50
 
@@ -79,6 +81,8 @@ def reindex_vehicles(session: Session, vehicle_ids: list[int]) -> None:
     """Rebuild the search terms of these vehicles from what the tables now say."""
     if not vehicle_ids:
         return
+    from store.models import Customer, SearchTerm, Vehicle
+
     session.flush()
     session.execute(delete(SearchTerm).where(SearchTerm.vehicle_id.in_(vehicle_ids)))
     rows = session.execute(
@@ -96,6 +100,8 @@ def reindex_vehicles(session: Session, vehicle_ids: list[int]) -> None:
 
 
 def reindex_customer(session: Session, customer_id: int) -> None:
+    from store.models import Vehicle
+
     ids = session.execute(select(Vehicle.id).where(Vehicle.customer_id == customer_id)).scalars().all()
     reindex_vehicles(session, list(ids))
 

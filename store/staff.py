@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, func, select
+from sqlmodel import Session, select
 
 from store.access import AccessDenied, Actor, require_manager
 from store.audit import record
@@ -82,7 +82,9 @@ def _check_pin(pin: str) -> str:
 
 def needs_first_manager(session: Session) -> bool:
     """A new database has no staff yet: its first user must create a manager."""
-    return not session.exec(select(func.count()).select_from(Staff)).one()
+    from store.access import any_staff
+
+    return not any_staff(session)
 
 
 def add_staff(session: Session, actor: Actor, *, store_id: int, code: str, name: str, role: str, pin: str) -> Staff:
