@@ -142,3 +142,43 @@ def test_a_new_file_has_no_revision_and_upgrades_on_open(tmp_path):
     engine = open_engine(url)
     assert current_revision(engine) == head_revision()
     engine.dispose()
+
+
+def test_the_sign_in_screen_needs_no_model_before_it_paints(small_db):
+    """``dealerdesk`` up to the app's run (its language, store, who acts, whether a
+    manager must be made) loads neither the models nor pydantic: the first paint
+    does not wait for them."""
+    code = (
+        "import sys\n"
+        "import tui.app\n"
+        "def run(self):\n"
+        "    assert self.counter.needs_first_manager() is True\n"
+        "    print('LANG', self.counter.language(), 'STORE', self.counter.store_name())\n"
+        "tui.app.DealerDeskApp.run = run\n"
+        "from tui.cli import main\n"
+        "main(['--db', sys.argv[1]])\n"
+        "print('LOADED', sorted({m.split('.')[0] for m in sys.modules} & {'sqlmodel', 'pydantic', 'typer._adapters'}"
+        " | {m for m in sys.modules if m.startswith('store.models')}))\n"
+    )
+    done = _python(code, small_db, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "LANG zh STORE 测试店" in done.stdout
+    assert "LOADED []" in done.stdout, done.stdout
+
+
+@pytest.mark.parametrize("args, expected", [
+    ([], {}),
+    (["--db", "sqlite:///x.sqlite"], {"--db": "sqlite:///x.sqlite"}),
+    (["--db=sqlite:///x.sqlite", "--demo", "--as", "SA01"], {"--db": "sqlite:///x.sqlite", "--demo": True,
+                                                           "--as": "SA01"}),
+    (["--today", "2026-11-22", "--store", "GZ01"], {"--today": "2026-11-22", "--store": "GZ01"}),
+    (["lookup", "A1"], None),
+    (["--db", "sqlite:///x.sqlite", "lookup", "A1"], None),
+    (["--help"], None),
+    (["--db"], None),
+    (["--verbose"], None),
+])
+def test_a_bare_command_line_opens_the_app_without_the_parser(args, expected):
+    from tui.cli.common import app_only_options, hoist_global_options
+
+    assert app_only_options(hoist_global_options(args)) == expected

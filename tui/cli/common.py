@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import sys
 from dataclasses import dataclass, field
 from datetime import date
@@ -128,14 +129,13 @@ class Context:
         """The staff member acting: ``--as CODE`` with the PIN from ``DEALERDESK_PIN``
         (or asked on a terminal), with that person's rights. Without ``--as`` the
         command line acts as the system: whoever runs the shell owns the database."""
-        import os
-
         from store.access import SYSTEM
-        from store.db import write_session
-        from store.staff import SignInRefused, sign_in
 
         if not self.staff_code:
             return SYSTEM
+        from store.db import write_session
+        from store.staff import SignInRefused, sign_in
+
         if self._actor is None:
             pin = os.environ.get("DEALERDESK_PIN")
             if pin is None:
@@ -214,6 +214,16 @@ def root(
     staff: str | None = typer.Option(None, "--as", envvar="DEALERDESK_STAFF", help="Act as this staff code."),
     demo: bool = typer.Option(False, "--demo", help="Open the demo store (created on first use)."),
 ) -> None:
+    ctx.obj = start(db=db, today=today, store=store, staff=staff, demo=demo, command=ctx.invoked_subcommand)
+    if ctx.invoked_subcommand is None:
+        from tui.run import run_app
+
+        run_app(ctx.obj, demo=demo)
+
+
+def start(*, db: str | None, today: str | None, store: str | None, staff: str | None, demo: bool,
+          command: str | None) -> Context:
+    """The root command's work before any subcommand: the day, the database, who acts."""
     if today:
         try:
             clock.set_today(date.fromisoformat(today))
@@ -221,12 +231,50 @@ def root(
             fail(f"--today {today!r} is not a date (YYYY-MM-DD)")
     url = demo_db_url() if demo and not db else database_url(db)
     # `--demo demo ...` builds the demo store itself, with its own options.
-    ctx.obj = Context(db_url=url, store_code=store, staff_code=staff,
-                      demo=demo and not db and ctx.invoked_subcommand != "demo")
-    if ctx.invoked_subcommand is None:
-        from tui.run import run_app
+    return Context(db_url=url, store_code=store, staff_code=staff, demo=demo and not db and command != "demo")
 
-        run_app(ctx.obj, demo=demo)
+
+# The root options with a value, and the environment variable each falls back to.
+ROOT_OPTIONS = {"--db": "DEALERDESK_DB", "--today": "DEALERDESK_TODAY", "--store": "DEALERDESK_STORE",
+                "--as": "DEALERDESK_STAFF"}
+
+
+def app_only_options(args: list[str]) -> dict[str, str | bool] | None:
+    """The options of a bare ``dealerdesk [--db URL] [--demo] ...``, which opens the
+    app; None when the line holds a command, ``--help`` or anything else, for the
+    full parser to read."""
+    found: dict[str, str | bool] = {}
+    i = 0
+    while i < len(args):
+        name, eq, value = args[i].partition("=")
+        if args[i] == "--demo":
+            found["--demo"] = True
+        elif name in ROOT_OPTIONS and eq:
+            found[name] = value
+        elif name in ROOT_OPTIONS and i + 1 < len(args):
+            found[name] = args[i + 1]
+            i += 1
+        else:
+            return None
+        i += 1
+    return found
+
+
+def open_app(options: dict[str, str | bool]) -> None:
+    """``dealerdesk`` with no command: the counter's start, without building the
+    command-line parser (Typer's coercion imports pydantic, a twentieth of a second
+    the sign-in screen would wait for). The same :func:`start` as the root command."""
+    from tui.run import run_app
+
+    def option(name: str) -> str | None:
+        return options.get(name) or os.environ.get(ROOT_OPTIONS[name]) or None
+
+    try:
+        obj = start(db=option("--db"), today=option("--today"), store=option("--store"), staff=option("--as"),
+                    demo=bool(options.get("--demo")), command=None)
+        run_app(obj, demo=bool(options.get("--demo")))
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
 
 
 GLOBAL_OPTIONS = {"--db", "--today", "--store", "--as"}
@@ -260,7 +308,11 @@ def hoist_global_options(argv: list[str]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> None:
     args = hoist_global_options(list(sys.argv[1:] if argv is None else argv))
+    options = app_only_options(args)
     try:
-        app(args=args, prog_name="dealerdesk")
+        if options is not None:
+            open_app(options)
+        else:
+            app(args=args, prog_name="dealerdesk")
     except KeyboardInterrupt:  # pragma: no cover
         sys.exit(130)
