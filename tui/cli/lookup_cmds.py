@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import typer
-from rich.table import Table
 
 from store.access import AccessDenied
 from store.db import read_session
@@ -32,6 +31,8 @@ def lookup(
     if not matches:
         typer.echo(f"no vehicle matches {query!r}")
         return
+    from rich.table import Table
+
     table = Table("plate", "model", "owner", "phone", "visits", "last visit", "class", "tier", "points")
     for m in matches:
         d = m.as_dict()
