@@ -22,6 +22,7 @@ import polars as pl
 
 from importers.headers import TOTAL_WORDS, Header, normalize_header
 from store.plates import InvalidPlate, parse_plate
+from store.privacy import mask_id_number
 
 # field -> the longest text its column holds (the tables' max_length)
 MAX_LEN = {"ro_number": 40, "model": 64, "customer": 100, "phone": 32, "region": 50, "sa": 50,
@@ -29,6 +30,9 @@ MAX_LEN = {"ro_number": 40, "model": 64, "customer": 100, "phone": 32, "region":
 DATE_FIELDS = ("date_in", "settled_on", "purchase_date", "warranty_end", "birthday", "insurance_expiry")
 PAST_DATES = {"date_in", "settled_on", "purchase_date", "birthday"}  # cannot be after today
 AMOUNT_FIELDS = ("labour", "parts", "oil", "accessories", "total")
+# Shown masked in a reject (its value and its reason), on screen, in JSON and in the
+# rejects workbook: an ID number that fails its check is still someone's ID number.
+MASKED_FIELDS = ("id_number",)
 TEXT_FIELDS = ("ro_number", "model", "customer", "region", "sa", "colour", "address", "gender")
 MAX_FEN = 10**12  # ten billion yuan: anything above is a mangled cell, not a bill
 
@@ -364,6 +368,8 @@ def typed(raw: pl.DataFrame, header: Header, *, kind: str, today: date,
         for i, (name, code, _, _, template) in enumerate(checks):
             if rec[f"_b{i}"]:
                 value = rec[f"_x{i}"]
+                if name in MASKED_FIELDS:  # a reject is printed and saved: never a whole ID number
+                    value = mask_id_number(value)
                 label = _label(header, name)
                 rejects.append(Reject(row=rec["_row"], field=name, column=label, value=value,
                                       reason=template.format(value=value, why=rec["plate_why"], id_why=rec["id_why"]),

@@ -25,6 +25,8 @@ from importers.parse import TYPED_SCHEMA, Reject, typed
 from importers.readers import PROBE_ROWS, Source, open_sources
 from importers.sniff import NotATable, sniff
 from store import clock
+from store.access import Actor, require_importer
+from store.audit import record
 from store.points import sync_visits
 from store.db import in_transaction, read_session, write_session
 from store.ingest import Ingest, close_interrupted, finish_import, interrupted_imports, start_import
@@ -226,6 +228,7 @@ def import_file(
     engine: Engine,
     path: Path | str,
     *,
+    actor: Actor,
     store_id: int | None,
     store_code: str | None = None,
     kind: str = "auto",
@@ -238,7 +241,13 @@ def import_file(
     """Import one file into ``store_id``. A refused file comes back with ``refused``
     set and nothing written; it never raises for a bad file. With ``store_id`` None
     (a database without a store), the first file that goes in creates the store
-    ``store_code`` (see :func:`import_store`)."""
+    ``store_code`` (see :func:`import_store`).
+
+    Importing is staff work: ``actor`` must be a store manager, a member specialist
+    or the system (:func:`store.access.require_importer`), else AccessDenied is
+    raised before the file is opened. A file that goes in writes an audit row in
+    its own transaction: who, the file's name and sha256, its kind and counts."""
+    require_importer(actor, store_id)
     path = Path(path)
     with read_session(engine) as session:
         spellings = get_setting(session, "header_spellings", store_id=store_id)
@@ -254,8 +263,8 @@ def import_file(
         result.store_created = store_id if created else None
     with write_session(engine) as session:
         earlier = [j.id for j in interrupted_imports(session, store_id=store_id, sha256=digest)]
-        journal_id = start_import(session, store_id=store_id, file_name=str(path), sha256=digest, kind=result.kind,
-                                  fmt=result.format)
+        journal_id = start_import(session, actor=actor, store_id=store_id, file_name=str(path), sha256=digest,
+                                  kind=result.kind, fmt=result.format)
 
     def work(session) -> FileResult:
         out = FileResult(**{k: getattr(result, k) for k in ("file", "kind", "format", "encoding", "sheet",
@@ -280,7 +289,7 @@ def import_file(
         if out.kind == "visits" and first_day is not None:
             # Members' points move with their repair orders, in the same transaction:
             # once per RO however often the file comes (see store.points.sync_visits).
-            out.points_earned = len(sync_visits(session, store_id=store_id, since=first_day))
+            out.points_earned = len(sync_visits(session, store_id=store_id, since=first_day, actor=actor))
         counts = ingest.summary(valid)
         out.inserted, out.updated, out.unchanged = counts.inserted, counts.updated, counts.unchanged
         out.vehicles_created, out.vehicles_updated = counts.vehicles_created, counts.vehicles_updated
@@ -289,6 +298,12 @@ def import_file(
         if earlier:
             close_interrupted(session, earlier, completed_by=journal_id)
             out.completed_interrupted = True
+        record(session, actor, "import.file", "importjournal", journal_id, store_id=store_id, detail={
+            "file": path.name, "sha256": digest, "kind": out.kind, "format": out.format, "rows": out.rows,
+            "inserted": out.inserted, "updated": out.updated, "unchanged": out.unchanged,
+            "rejected": out.rejected_rows, "vehicles_created": out.vehicles_created,
+            "customers_created": out.customers_created, "points_earned": out.points_earned,
+        })
         return out
 
     try:
@@ -321,13 +336,13 @@ def import_store(engine: Engine, code: str | None = None) -> tuple[int, bool]:
         return store_for_import(session, code)
 
 
-def import_files(engine: Engine, paths: Sequence[Path | str], *, store_id: int | None,
+def import_files(engine: Engine, paths: Sequence[Path | str], *, actor: Actor, store_id: int | None,
                  store_code: str | None = None, kind: str = "auto", progress: Progress | None = None,
                  cancelled: Callable[[], bool] | None = None, batch_rows: int = BATCH_ROWS) -> list[FileResult]:
     """Each file on its own: one refused file does not stop the others."""
     results = []
     for i, p in enumerate(paths):
-        result = import_file(engine, p, store_id=store_id, store_code=store_code, kind=kind, progress=progress,
+        result = import_file(engine, p, actor=actor, store_id=store_id, store_code=store_code, kind=kind, progress=progress,
                              cancelled=cancelled, batch_rows=batch_rows, file_index=i, files=len(paths))
         store_id = store_id or result.store_created
         results.append(result)

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from importers.pipeline import FileResult
+from store.files import open_private
 
 HEADERS = ["文件 file", "行 row", "列 column", "字段 field", "值 value", "原因 reason"]
 
@@ -27,7 +28,6 @@ def write_rejects(results: Sequence[FileResult], path: Path | str) -> int:
             # Values go in as text: a bad cell must show exactly as it was.
             ws.append([result.file, r.row, r.column, r.field, r.value, r.reason])
             lines += 1
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
+    with open_private(Path(path)) as fh:  # owner-only: the rows hold customers' details
+        wb.save(fh)
     return lines

@@ -9,6 +9,9 @@
 | analyst | 集团 | aggregates only, never a customer's details |
 | system | (the command line without ``--as``) | everything: whoever runs the shell owns the database file |
 
+What each role may *do* is :data:`RIGHTS`: one right per kind of work, checked by
+:func:`require` in every store function that writes or returns customer rows.
+
 Enforced here, in ``store/``, not on screen: every function that returns a
 customer's phone or ID number goes through :func:`contact_view`.
 """
@@ -46,10 +49,70 @@ class Actor:
 
 
 SYSTEM = Actor(staff_id=None, name="system", role="system", store_id=None)
+# Before anyone signs in at a counter: no rights at all.
+NOBODY = Actor(staff_id=None, name="", role="nobody", store_id=None)
 
 
 class StaffNotFound(LookupError):
     pass
+
+
+STAFF = frozenset({"sa", "ca", "member", "manager"})  # everyone who serves customers
+
+# What each role may do, one right per kind of work; the system may do everything.
+# Every store function that writes, or returns customer rows, checks its right here.
+RIGHTS: dict[str, frozenset[str]] = {
+    "customers.read": STAFF,  # a customer's rows: lookup, profile, bill, history, lists
+    "pitches.record": STAFF,  # 推荐入会
+    "points.refer": STAFF,  # a friend referred
+    "members.join": STAFF,  # 入会 at the counter or at delivery
+    "care.work": frozenset({"sa", "member", "manager"}),  # close care tasks, log calls
+    "members.serve": frozenset({"sa", "member", "manager"}),  # renew, top up, pay, benefits
+    "points.earn": frozenset({"sa", "member", "manager"}),  # credit an RO
+    "points.redeem": frozenset({"sa", "member", "manager"}),  # 兑换
+    "points.referral_sold": frozenset({"ca", "member", "manager"}),
+    "members.leave": frozenset({"member", "manager"}),  # 退会: stored value paid back
+    "members.lapse": frozenset({"member", "manager"}),
+    "points.adjust": frozenset({"member", "manager"}),
+    "points.expire": frozenset({"member", "manager"}),
+    "points.reverse": frozenset({"member", "manager"}),  # undo a ledger row
+    "ledger.check": frozenset({"member", "manager"}),  # prove balances equal their ledgers
+    "club.ledger": frozenset({"member", "manager"}),  # the club's income and costs
+    "data.import": frozenset({"member", "manager"}),
+    "club.settings": frozenset({"manager"}),  # catalog, tiers
+    "adoption.assign": frozenset({"manager"}),
+    "staff.manage": frozenset({"manager"}),
+    "settings.write": frozenset({"manager"}),
+    "customers.export": frozenset({"manager"}),
+    "reports.read": frozenset({"member", "manager", "analyst"}),
+}
+
+ROLE_WORDS = {"sa": "a service advisor", "ca": "a sales consultant", "member": "a member specialist",
+              "manager": "a store manager", "analyst": "a group analyst"}
+
+
+def require_system(actor: "Actor", what: str) -> None:
+    """Work on the whole database (its schema, a demo store) is the system's alone."""
+    if actor.role != "system":
+        raise AccessDenied(f"{what} is the system's work: run it without --as (with --system on a shared database)")
+
+
+def may(actor: "Actor", right: str) -> bool:
+    return actor.role == "system" or actor.role in RIGHTS[right]
+
+
+def require(actor: "Actor", right: str, store_id: int | None = None) -> None:
+    """Raise AccessDenied unless this actor has ``right`` (in ``store_id``, for staff)."""
+    if actor.role == "system":
+        return
+    if actor.role not in RIGHTS[right]:
+        who = ROLE_WORDS.get(actor.role, actor.role)
+        if right == "customers.read" and actor.role == "analyst":
+            raise AccessDenied("group analysts see aggregates only, not customers")
+        raise AccessDenied(f"{who} may not do this ({right})")
+    if store_id is not None and actor.store_id is not None and actor.store_id != store_id \
+            and actor.role != "analyst":
+        raise AccessDenied("this belongs to another store")
 
 
 class AccessDenied(PermissionError):
@@ -83,6 +146,8 @@ def require_customer_access(actor: Actor, store_id: int | None = None) -> None:
         return
     if actor.role == "analyst":
         raise AccessDenied("group analysts see aggregates only, not customers")
+    if actor.role not in STAFF:
+        raise AccessDenied(f"role {actor.role!r} may not see customers")
     if store_id is not None and actor.store_id is not None and actor.store_id != store_id:
         raise AccessDenied("this customer belongs to another store")
 
@@ -98,6 +163,18 @@ def first_service_advisor(conn: Session | Connection, store_id: int) -> Actor | 
 def any_staff(conn: Session | Connection) -> bool:
     """Whether the database has any staff member yet (plain SQL)."""
     return conn.execute(text("SELECT 1 FROM staff LIMIT 1")).first() is not None
+
+
+def require_for_customer(session: Session, actor: Actor, right: str, customer_id: int) -> Customer:
+    """The customer, once this actor may do ``right`` for them (their own store's)."""
+    from store.models import Customer
+
+    customer = session.get(Customer, customer_id)
+    if customer is None:
+        raise LookupError(f"no customer with id {customer_id}")
+    require(actor, right, customer.store_id)
+    require_customer_access(actor, customer.store_id)
+    return customer
 
 
 def adopted_by(session: Session, customer_id: int, staff_id: int) -> bool:
@@ -165,3 +242,27 @@ def contact_view(session: Session, actor: Actor, customer: Customer, *, reason: 
         record(session, actor, "contact.unmask", "customer", customer.id, customer_id=customer.id,
                store_id=customer.store_id, detail={"reason": reason or f"role {actor.role}"})
     return ContactView(customer.phone, id_number, masked=False)
+
+
+# Who may find a customer by a whole phone number: those who see every phone in
+# the store anyway. For anyone else a whole number that finds a car would confirm
+# it (type a number, see whether a car comes back): they search by the last 4.
+WHOLE_PHONE_ROLES = ("manager", "system")
+
+
+def may_find_by_whole_phone(actor: Actor) -> bool:
+    return actor.role in WHOLE_PHONE_ROLES
+
+
+# Who may import DMS exports (RIGHTS["data.import"]): the store manager and the
+# member specialist, who keep the store's data, and the system (scheduled imports,
+# the first store). Service and sales advisors and group analysts may not.
+def may_import(actor: Actor) -> bool:
+    return may(actor, "data.import")
+
+
+def require_importer(actor: Actor, store_id: int | None) -> None:
+    """Raise AccessDenied unless this actor may import, into ``store_id`` (staff: their own)."""
+    if not may_import(actor):
+        raise AccessDenied("imports are for the store manager and member specialists")
+    require(actor, "data.import", store_id)

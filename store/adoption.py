@@ -26,7 +26,7 @@ from datetime import date
 from sqlalchemy import and_, case, func, or_, select
 from sqlmodel import Session
 
-from store.access import Actor, require_manager
+from store.access import Actor, require, require_customer_access, require_manager
 from store.audit import record
 from store.dates import add_months
 from store.maintenance import MAINTENANCE_TYPES
@@ -507,8 +507,10 @@ def _window_values(session: Session, store_id: int, as_of: date, vehicle_ids: li
     return {vid: (int(o), int(t)) for vid, o, t in session.execute(stmt).all()}
 
 
-def adopted_cars(session: Session, *, store_id: int, as_of: date, staff_id: int | None = None) -> list[AdoptedCar]:
+def adopted_cars(session: Session, *, store_id: int, as_of: date, actor: Actor, staff_id: int | None = None) -> list[AdoptedCar]:
     """Cars adopted on ``as_of`` (of one SA, or all), most valuable first."""
+    require(actor, "customers.read", store_id)
+    require_customer_access(actor, store_id)
     stmt = (
         select(Adoption, Vehicle.plate, Vehicle.customer_id, Customer.name, Vehicle.model)
         .join(Vehicle, Vehicle.id == Adoption.vehicle_id)
@@ -535,10 +537,10 @@ def unassigned_cars(session: Session, *, store_id: int, as_of: date) -> list[Ado
                        c.output_fen) for c in cands if c.vehicle_id not in held]
 
 
-def staff_loads(session: Session, *, store_id: int, as_of: date) -> list[StaffLoad]:
+def staff_loads(session: Session, *, store_id: int, as_of: date, actor: Actor) -> list[StaffLoad]:
     """Per SA: cars adopted on ``as_of`` and their value over the window; every
     active SA is listed (0 cars too), then a row for the unassigned candidates."""
-    cars = adopted_cars(session, store_id=store_id, as_of=as_of)
+    cars = adopted_cars(session, store_id=store_id, as_of=as_of, actor=actor)
     firsts = dict(session.execute(
         select(Adoption.staff_id, func.min(Adoption.started_on)).where(Adoption.store_id == store_id)
         .group_by(Adoption.staff_id)).all())

@@ -12,6 +12,19 @@ from store.access import Actor, require_manager
 from store.models import AuditLog, Staff
 
 
+def read_detail(text: str | None) -> dict | str | None:
+    """A row's detail as its dict; a detail that is not a JSON object (a row cut
+    inside its JSON by an older version, or written by hand) comes back as its
+    text, so one odd row never stops the trail from being read."""
+    if not text:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return text
+    return value if isinstance(value, dict) else text
+
+
 @dataclass(frozen=True)
 class AuditRow:
     at: datetime
@@ -20,7 +33,7 @@ class AuditRow:
     entity: str
     entity_id: int | None
     customer_id: int | None
-    detail: dict | None
+    detail: dict | str | None  # text when the stored detail does not parse
 
     def as_dict(self) -> dict:
         return {"at": self.at.isoformat(sep=" ", timespec="seconds"), "staff": self.staff, "action": self.action,
@@ -44,6 +57,6 @@ def audit_trail(session: Session, actor: Actor, *, store_id: int, date_from: dat
         stmt = stmt.where(Staff.code == staff_code.upper())
     return [
         AuditRow(log.at, f"{code} {name}" if code else "system", log.action, log.entity, log.entity_id,
-                 log.customer_id, json.loads(log.detail) if log.detail else None)
+                 log.customer_id, read_detail(log.detail))
         for log, code, name in session.exec(stmt).all()
     ]

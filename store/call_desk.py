@@ -71,10 +71,10 @@ class CallDesk:
         if refresh_care and day <= clock.today():
             from store.care import care_tasks_for
 
-            in_transaction(self.engine, lambda s: care_tasks_for(s, date=day, store_id=store_id))
+            in_transaction(self.engine, lambda s: care_tasks_for(s, date=day, store_id=store_id, actor=self.actor))
             _care_refreshed[key] = time.monotonic()
         with read_session(self.engine) as session:
-            return call_list(session, staff_id=staff_id, day=day)
+            return call_list(session, staff_id=staff_id, day=day, actor=self.actor)
 
     def log(self, **kwargs) -> CallResult:
         return in_transaction(self.engine, lambda s: log_call(s, self.actor, **kwargs))
@@ -86,13 +86,13 @@ class CallDesk:
 
     def arrivals(self, day: date | None = None) -> list[AppointmentLine]:
         with read_session(self.engine) as session:
-            return arrivals(session, store_id=self.store_id, day=day or clock.today())
+            return arrivals(session, store_id=self.store_id, day=day or clock.today(), actor=self.actor)
 
     # --- adoption ------------------------------------------------------------------
 
     def loads(self, day: date | None = None) -> list[StaffLoad]:
         with read_session(self.engine) as session:
-            return staff_loads(session, store_id=self.store_id, as_of=day or clock.today())
+            return staff_loads(session, store_id=self.store_id, as_of=day or clock.today(), actor=self.actor)
 
     def cars(self, staff_id: int | None, day: date | None = None) -> list[AdoptedCar]:
         """One SA's adopted cars, or (``staff_id`` None) the candidates nobody holds."""
@@ -100,7 +100,7 @@ class CallDesk:
         with read_session(self.engine) as session:
             if staff_id is None:
                 return unassigned_cars(session, store_id=self.store_id, as_of=day)
-            return adopted_cars(session, store_id=self.store_id, as_of=day, staff_id=staff_id)
+            return adopted_cars(session, store_id=self.store_id, as_of=day, staff_id=staff_id, actor=self.actor)
 
     def move(self, vehicle_id: int, to_staff_id: int, day: date | None = None) -> MoveResult:
         day = day or clock.today()

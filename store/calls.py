@@ -58,7 +58,7 @@ from sqlmodel import Session
 
 from store import clock
 from store.validation import FieldError, clean_text
-from store.access import AccessDenied, Actor, require_customer_access
+from store.access import AccessDenied, Actor, require, require_customer_access
 from store.audit import record
 from store.dates import whole_months_between
 from store.models import Adoption, Appointment, CallLog, CareTask, Customer, Staff, Vehicle, Visit
@@ -326,7 +326,7 @@ def _care_reasons(session: Session, *, staff_id: int, store_id: int, day: date, 
     return out
 
 
-def call_list(session: Session, *, staff_id: int, day: date | None = None) -> CallList:
+def call_list(session: Session, *, staff_id: int, actor: Actor, day: date | None = None) -> CallList:
     """The day's list of one SA (see the module's docstring for every rule)."""
     from store.classes import classified
     from store.maintenance import maintenance_due_all
@@ -336,6 +336,7 @@ def call_list(session: Session, *, staff_id: int, day: date | None = None) -> Ca
     staff = session.get(Staff, staff_id)
     if staff is None:
         raise CallError(f"no staff member {staff_id}")
+    require_list_access(actor, staff)
     store_id = staff.store_id
     rules = CallRules.load(session, store_id)
     start = _day_start(day)
@@ -386,7 +387,7 @@ def call_list(session: Session, *, staff_id: int, day: date | None = None) -> Ca
                 (since.toordinal(),)))
 
     stale = day - timedelta(days=rules.follow_up_max_age_days)
-    for f in follow_ups(session, as_of=day, staff_id=staff_id, store_id=store_id):
+    for f in follow_ups(session, as_of=day, staff_id=staff_id, store_id=store_id, actor=actor):
         if f.due_on < stale:
             continue
         p = f.pitch
@@ -617,8 +618,7 @@ def log_call(
     if customer is None:
         raise CallError(f"no customer {customer_id}")
     require_customer_access(actor, customer.store_id)
-    if actor.role == "analyst":
-        raise AccessDenied("group analysts do not call customers")
+    require(actor, "care.work", customer.store_id)
     caller = actor.staff_id
     if staff_id is not None and staff_id != actor.staff_id:
         if not actor.is_manager:
@@ -815,9 +815,11 @@ def appointments_for_customer(session: Session, customer_id: int, *, limit: int 
     return _appointment_lines(session, stmt, window)
 
 
-def arrivals(session: Session, *, store_id: int, day: date) -> list[AppointmentLine]:
+def arrivals(session: Session, *, store_id: int, day: date, actor: Actor) -> list[AppointmentLine]:
     """The day's expected arrivals 预约到店: appointments on ``day`` not cancelled,
     by time. A do-not-contact customer still comes in (flagged: no reminder call)."""
+    require(actor, "customers.read", store_id)
+    require_customer_access(actor, store_id)
     window = CallRules.load(session, store_id).show_window_days
     stmt = _appointment_select().where(
         Appointment.store_id == store_id, Appointment.status != "cancelled",

@@ -45,7 +45,7 @@ import polars as pl
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from store.access import SYSTEM, Actor
+from store.access import Actor, require, require_customer_access
 from store.clock import now, today
 from store.classes import classified
 from store.dates import add_months, anniversary
@@ -431,9 +431,11 @@ def _lapsing(key: str) -> bool:
     return key.startswith(("first_maintenance:", "overdue", "absent"))
 
 
-def care_tasks_for(session: Session, *, date: date, store_id: int) -> CareDay:
+def care_tasks_for(session: Session, *, date: date, store_id: int, actor: Actor) -> CareDay:
     """Make the day's tasks (once per trigger occurrence) and list them as one
     contact per customer, within the contact cap. Writes: run it in a write session."""
+    require(actor, "customers.read", store_id)
+    require_customer_access(actor, store_id)
     day = date
     rules = get_settings(session, store_id=store_id)
     catch_up = int(rules["care_catch_up_days"])
@@ -504,12 +506,13 @@ def care_tasks_for(session: Session, *, date: date, store_id: int) -> CareDay:
     return result
 
 
-def close_task(session: Session, task_id: int, status: str, actor: Actor = SYSTEM, *, merged: bool = True,
+def close_task(session: Session, task_id: int, status: str, actor: Actor, *, merged: bool = True,
                log_contact: bool = True, note: str | None = None) -> list[int]:
     """Close a task as ``done`` (the customer was contacted) or ``dismissed``. With
     ``merged`` the customer's other open tasks due by then close with it: they were
     one contact. ``done`` logs the contact (one CallLog row), which the cap counts;
     pass ``log_contact=False`` when the caller logs its own call. Returns the ids closed."""
+    require(actor, "care.work")
     if status not in ("done", "dismissed"):
         raise TaskError(f"a task closes as done or dismissed, not {status!r}")
     task = session.get(CareTask, task_id)

@@ -1,6 +1,9 @@
 """The one clock. "Today" comes from here, never from scattered ``date.today()`` calls.
 
 Tests and demos set it with ``--today`` / ``DEALERDESK_TODAY`` or :func:`set_today`.
+That is the *business* day (classes, due dates, reports). Security and the record
+of what happened use :func:`real_now`, which no option moves: a PIN lock and an
+audit row's time come from the machine's clock.
 """
 
 from __future__ import annotations
@@ -35,3 +38,9 @@ def now() -> datetime:
     if fixed == real.date():
         return real
     return datetime.combine(fixed, time(real.hour, real.minute, real.second))
+
+
+def real_now() -> datetime:
+    """The machine's clock, whatever day ``--today`` or ``DEALERDESK_TODAY`` set:
+    for PIN locks and audit rows, which no business-day setting may move."""
+    return datetime.now()

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from store import members, points
-from store.access import SYSTEM, Actor
+from store.access import Actor
 from store.db import in_transaction, read_session
 from store.models import Customer, PointsAccount
 
@@ -30,7 +30,7 @@ class PointsView:
 
 
 class ClubDesk:
-    def __init__(self, engine: Engine, actor: Actor = SYSTEM) -> None:
+    def __init__(self, engine: Engine, actor: Actor) -> None:
         self.engine = engine
         self.actor = actor
 
@@ -39,8 +39,8 @@ class ClubDesk:
             customer = s.get(Customer, customer_id)
             if customer is None:
                 raise points.PointsNotFound(f"no customer with id {customer_id}")
-            card = members.member_card(s, customer_id=customer_id)
-            lines = points.history(s, customer_id=customer_id, limit=history)
+            card = members.member_card(s, customer_id=customer_id, actor=self.actor)
+            lines = points.history(s, customer_id=customer_id, actor=self.actor, limit=history)
             acct = s.exec(select(PointsAccount).where(PointsAccount.customer_id == customer_id)).first()
             return PointsView(
                 customer_id=customer_id, customer_name=customer.name, store_id=customer.store_id,
@@ -59,14 +59,14 @@ class ClubDesk:
 
     def member_bill(self, customer_id: int, year: int) -> members.MemberBill:
         with read_session(self.engine) as s:
-            return members.member_bill(s, customer_id=customer_id, year=year)
+            return members.member_bill(s, customer_id=customer_id, year=year, actor=self.actor)
 
     def export_bill(self, customer_id: int, year: int, path: Path) -> Path:
         return members.write_member_bill_xlsx(self.member_bill(customer_id, year), path)
 
     def join_options(self, customer_id: int) -> members.JoinOptions:
         with read_session(self.engine) as s:
-            return members.join_options(s, customer_id=customer_id)
+            return members.join_options(s, customer_id=customer_id, actor=self.actor)
 
     def join(self, customer_id: int, *, scheme: str, tier_code: str | None, fee_fen: int | None, topup_fen: int,
              key: str, pitch_id: int | None = None) -> members.MemberCard:

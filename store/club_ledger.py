@@ -22,7 +22,7 @@ from datetime import date
 from sqlmodel import Session, select
 
 from store import audit, clock
-from store.access import SYSTEM, Actor, require_manager
+from store.access import Actor, require
 from store.models import ClubEntry
 from store.reports import Month
 
@@ -55,11 +55,11 @@ def _line(e: ClubEntry, replayed: bool = False) -> ClubEntryLine:
                          e.note, replayed)
 
 
-def add_entry(session: Session, *, store_id: int, kind: str, category: str, amount_fen: int, actor: Actor = SYSTEM,
+def add_entry(session: Session, *, store_id: int, kind: str, category: str, amount_fen: int, actor: Actor,
               department: str = "club", day: date | None = None, note: str | None = None,
               key: str | None = None) -> ClubEntryLine:
     """Record a club cost or income (managers only). The same key twice records once."""
-    require_manager(actor, store_id)
+    require(actor, "club.ledger", store_id)
     if kind not in KINDS:
         raise ClubLedgerError(f"kind {kind!r}: cost or income")
     category = (category or "").strip().lower()
@@ -96,7 +96,8 @@ def add_entry(session: Session, *, store_id: int, kind: str, category: str, amou
     return _line(entry)
 
 
-def entries(session: Session, *, store_id: int, month: Month) -> list[ClubEntryLine]:
+def entries(session: Session, *, store_id: int, month: Month, actor: Actor) -> list[ClubEntryLine]:
+    require(actor, "club.ledger", store_id)
     rows = session.exec(select(ClubEntry).where(ClubEntry.store_id == store_id, ClubEntry.day >= month.first,
                                                 ClubEntry.day <= month.last)
                         .order_by(ClubEntry.day, ClubEntry.id)).all()

@@ -15,7 +15,7 @@ from sqlalchemy import select, text
 from sqlalchemy.engine import Engine
 
 from store import clock
-from store.access import SYSTEM, Actor, first_service_advisor
+from store.access import NOBODY, SYSTEM, Actor, first_service_advisor
 from store.db import in_transaction, read_session, write_session
 from store.settings import get_setting
 from store.stores import StoreNotFound, resolve_store_id
@@ -30,7 +30,7 @@ class Counter:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         # Who acts at this counter and in which store; see :meth:`act_as`.
-        self.actor: Actor = SYSTEM
+        self.actor: Actor = NOBODY  # until someone signs in (or act_as names them)
         self.store_id: int | None = None
 
     def store_name(self) -> str:
@@ -153,5 +153,5 @@ class Counter:
         from store.pitches import follow_ups
 
         with read_session(self.engine) as session:
-            return follow_ups(session, as_of=clock.today(), store_id=self.store_id, within_days=within_days,
+            return follow_ups(session, as_of=clock.today(), store_id=self.store_id, actor=self.actor, within_days=within_days,
                               staff_id=None if everyone else self.actor.staff_id, limit=limit)

@@ -1,6 +1,11 @@
 """Which customer a command means: ``id:123`` (or ``#123``), a full phone number, or
 anything lookup understands (a plate or part of one, a phone's last 4, a name).
 
+A full phone number names a customer only for an actor who may see every phone
+(:func:`store.access.may_find_by_whole_phone`: manager, system), as at the counter's
+lookup: for anyone else it would confirm whose number it is. They use the plate,
+the last 4 digits or ``id:N``.
+
 More than one customer matching is an error that lists them, never a guess.
 """
 
@@ -10,6 +15,7 @@ import re
 
 from sqlmodel import Session, select
 
+from store.access import Actor, may_find_by_whole_phone, require_customer_access
 from store.lookup import lookup
 from store.models import Customer
 from store.plates import normalize_plate
@@ -27,7 +33,12 @@ class AmbiguousCustomer(LookupError):
         super().__init__(f"{query!r} matches {len(candidates)} customers: {listed}. Be more precise (or use id:N)")
 
 
-def resolve_customer(session: Session, query: str, *, store_id: int | None = None) -> Customer:
+def resolve_customer(session: Session, query: str, *, actor: Actor, store_id: int | None = None) -> Customer:
+    """The one customer ``query`` names, as this actor may find them (staff: in their store;
+    by a whole phone number only those who see every phone)."""
+    require_customer_access(actor, store_id)
+    if store_id is None:
+        store_id = actor.store_id
     q = (query or "").strip()
     if not q:
         raise CustomerNotFound("say which customer: a plate, a phone number or id:N")
@@ -38,7 +49,7 @@ def resolve_customer(session: Session, query: str, *, store_id: int | None = Non
             raise CustomerNotFound(f"no customer with id {m.group(1)}")
         return customer
     digits = re.sub(r"[\s-]", "", q).removeprefix("+")
-    if re.fullmatch(r"(86)?1\d{10}", digits):
+    if re.fullmatch(r"(86)?1\d{10}", digits) and may_find_by_whole_phone(actor):
         phone = digits[-11:]
         stmt = select(Customer).where(Customer.phone == phone)
         if store_id is not None:
@@ -48,7 +59,7 @@ def resolve_customer(session: Session, query: str, *, store_id: int | None = Non
             return found[0]
         if len(found) > 1:
             raise AmbiguousCustomer(q, [f"id:{c.id} {c.name} {mask_phone(c.phone)}" for c in found])
-    matches = lookup(session, q, limit=50)
+    matches = lookup(session, q, limit=50, actor=actor)
     if store_id is not None:
         owners = {m.customer_id for m in matches if m.customer_id is not None}
         in_store = set(session.exec(select(Customer.id).where(Customer.id.in_(owners),

@@ -43,8 +43,10 @@ def make_engine(url: str | None = None, *, echo: bool = False) -> Engine:
     url = database_url(url)
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        if path and path != ":memory:" and not path.startswith("file:"):
+            from store.files import create_private
+
+            create_private(path)  # owner-only from the start: it holds every customer
         engine = create_engine(
             url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
         )

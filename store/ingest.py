@@ -30,6 +30,7 @@ from typing import Any
 import polars as pl
 from sqlmodel import Session
 
+from store.access import Actor, require_importer
 from store.clock import now
 from store.lookup import terms_for
 from store.pii import encrypt_id_number
@@ -731,9 +732,12 @@ def store_for_import(session: Session, code: str | None, *, create: bool = True)
     return ensure_store(session, code or DEFAULT_STORE_CODE, name=code or DEFAULT_STORE_CODE).id, True
 
 
-def start_import(session: Session, *, store_id: int, file_name: str, sha256: str, kind: str, fmt: str) -> int:
+def start_import(session: Session, *, actor: Actor, store_id: int, file_name: str, sha256: str, kind: str,
+                 fmt: str) -> int:
     """A journal row for an import about to run (committed on its own, so a killed
-    import leaves a trace the next run sees)."""
+    import leaves a trace the next run sees). Only those who may import
+    (:func:`store.access.require_importer`) start one, into their own store."""
+    require_importer(actor, store_id)
     row = ImportJournal(store_id=store_id, file_name=file_name[-255:], file_sha256=sha256, kind=kind, format=fmt,
                         started_at=now())
     session.add(row)

@@ -12,7 +12,7 @@ its own LIMIT, so a one-character query reads at most a page of the index.
 | kind | term | matched by |
 | --- | --- | --- |
 | P | each suffix (2+ chars) of the normalized plate, province included | prefix |
-| T | phone's last 4 digits; the whole phone | exact; prefix (7+ digits) |
+| T | phone's last 4 digits; the whole phone | exact (the whole phone: only for roles that see every phone) |
 | V | VIN's last 6 | exact |
 | W | whole VIN | prefix (8+ chars) |
 | N | name, full pinyin, pinyin initials (lower case) | prefix |
@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, insert, select
 
-from store.access import Actor, require_customer_access
+from store.access import Actor, may_find_by_whole_phone, require_customer_access
 from store.plates import fold
 from store.privacy import mask_phone
 
@@ -163,8 +163,13 @@ PREFIX_END = "\U0010ffff"
 EXACT_END = "\x01"
 
 
-def query_ranges(query: str) -> list[tuple[str, bool]]:
-    """The (term, is_prefix) ranges a typed query searches."""
+def query_ranges(query: str, *, whole_phone: bool = False) -> list[tuple[str, bool]]:
+    """The (term, is_prefix) ranges a typed query searches.
+
+    A phone is matched by its last 4 digits or, with ``whole_phone``, by the whole
+    number, never by a prefix: typing the first 7 digits must not confirm a number.
+    ``whole_phone`` is for roles that may see every phone (:func:`may_find_by_whole_phone`):
+    for anyone else a whole number finding the car would confirm it."""
     folded = fold(query)
     if not folded:
         return []
@@ -173,8 +178,8 @@ def query_ranges(query: str) -> list[tuple[str, bool]]:
         ranges.append(("P" + folded, True))
     if folded.isdigit() and len(folded) == 4:
         ranges.append(("T" + folded, False))
-    elif folded.isdigit() and len(folded) >= 7:
-        ranges.append(("T" + folded, True))
+    elif folded.isdigit() and len(folded) >= 7 and whole_phone:
+        ranges.append(("T" + folded, False))
     if len(folded) == 6 and folded.isalnum():
         ranges.append(("V" + folded, False))
     elif len(folded) >= 8 and folded.isalnum() and folded.isascii():
@@ -201,9 +206,10 @@ def _fetch(session: Session, sqlite_sql: str, pg_sql: str, params: dict) -> list
         cur.close()
 
 
-def matching_vehicle_ids(session: Session, query: str, *, limit: int = MAX_RESULTS) -> list[int]:
+def matching_vehicle_ids(session: Session, query: str, *, limit: int = MAX_RESULTS,
+                         whole_phone: bool = False) -> list[int]:
     """Vehicle ids matching ``query``, best kinds first, at most ``limit``."""
-    n, params = _range_params(query, limit)
+    n, params = _range_params(query, limit, whole_phone=whole_phone)
     if not n:
         return []
     sqlite_sql, pg_sql = _ranges_sql(n)
@@ -237,9 +243,9 @@ def _lookup_pg_sql(n: int) -> str:
     return _LOOKUP_PG.format(ranges=_range_parts(n, lambda name: f"%({name})s"))
 
 
-def _range_params(query: str, limit: int) -> tuple[int, dict]:
+def _range_params(query: str, limit: int, *, whole_phone: bool = False) -> tuple[int, dict]:
     """(how many ranges, their bounds and the limit) for a typed query."""
-    ranges = query_ranges(query)
+    ranges = query_ranges(query, whole_phone=whole_phone)
     params: dict = {"lim": limit}
     for i, (term, is_prefix) in enumerate(ranges):
         params[f"lo{i}"], params[f"hi{i}"] = term, term + (PREFIX_END if is_prefix else EXACT_END)
@@ -262,6 +268,7 @@ class VehicleMatch:
     points: int
     # Set when the class provider gives reasons (store.classes does): a ClassResult.
     class_info: object | None = None
+    store_id: int | None = None
 
     def as_dict(self) -> dict:
         return {
@@ -294,15 +301,47 @@ def _classes(session: Session, ids: list[int]) -> dict:
 class_provider = _classes
 
 
-def lookup(session: Session, query: str, *, limit: int = MAX_RESULTS, unmask: bool = False,
-           actor: Actor | None = None) -> list[VehicleMatch]:
-    """Vehicles matching ``query``. Phones come masked: a list is never the place to
-    unmask (see :func:`store.access.contact_view`). A group analyst gets no rows."""
-    if actor is not None:
-        require_customer_access(actor, actor.store_id)
+def match_rank(query: str, *, plate: str | None, vin: str | None, phone: str | None) -> int:
+    """0: the query is this car's whole plate (with or without its province), whole
+    VIN or whole phone; 1: its plate ends with the query; 2: any other match."""
+    folded = fold(query)
+    if not folded:
+        return 2
+    plate = fold(plate or "")
+    if plate and folded in (plate, plate[1:]):
+        return 0
+    if vin and folded == vin.upper():
+        return 0
+    if folded.isdigit() and len(folded) >= 7 and folded == re.sub(r"\D", "", phone or ""):
+        return 0
+    return 1 if plate.endswith(folded) else 2
+
+
+def lookup(session: Session, query: str, *, actor: Actor, limit: int = MAX_RESULTS,
+           unmask: bool = False) -> list[VehicleMatch]:
+    """Vehicles matching ``query``, of the actor's store (staff) or of every store (the
+    system). Phones come masked: a list is never the place to unmask (see
+    :func:`store.access.contact_view`). A group analyst gets no rows. A whole phone
+    number finds its car only for an actor who may see every phone (manager, system)."""
+    require_customer_access(actor, actor.store_id)
+    whole_phone = may_find_by_whole_phone(actor)
+    if actor.store_id is None:
+        return _lookup(session, query, limit=limit, unmask=unmask, whole_phone=whole_phone)
+    # The index spans every store: read wider pages until the store's own cars fill
+    # this one (or the index has no more), so another store's cars never crowd it out.
+    page = limit
+    while True:
+        matches = _lookup(session, query, limit=page, unmask=unmask, whole_phone=whole_phone)
+        own = [m for m in matches if m.store_id == actor.store_id]
+        if len(own) >= limit or len(matches) < page or page >= limit * 64:
+            return own[:limit]
+        page *= 8
+
+
+def _lookup(session: Session, query: str, *, limit: int, unmask: bool, whole_phone: bool) -> list[VehicleMatch]:
     raw, pg = _driver(session)
     if pg and class_provider is _classes:
-        n, params = _range_params(query, limit)
+        n, params = _range_params(query, limit, whole_phone=whole_phone)
         if not n:
             return []
         as_of, window = _class_days(session)
@@ -312,9 +351,10 @@ def lookup(session: Session, query: str, *, limit: int = MAX_RESULTS, unmask: bo
             rows = [dict(zip(_DESCRIBE_COLUMNS, r)) for r in cur.fetchall()]
         finally:
             cur.close()
-        return _matches(session, rows, [r["id"] for r in rows], as_of=as_of, window=window, unmask=unmask)
-    ids = matching_vehicle_ids(session, query, limit=limit)
-    return describe_vehicles(session, ids, unmask=unmask)
+        return _matches(session, rows, [r["id"] for r in rows], as_of=as_of, window=window, unmask=unmask,
+                        query=query)
+    ids = matching_vehicle_ids(session, query, limit=limit, whole_phone=whole_phone)
+    return describe_vehicles(session, ids, unmask=unmask, query=query)
 
 
 def _class_days(session: Session) -> tuple[date, date]:
@@ -326,8 +366,10 @@ def _class_days(session: Session) -> tuple[date, date]:
     return as_of, default_window_start(session, as_of)
 
 
-def describe_vehicles(session: Session, ids: list[int], *, unmask: bool = False) -> list[VehicleMatch]:
-    """Lookup rows for these vehicles, in the given order."""
+def describe_vehicles(session: Session, ids: list[int], *, unmask: bool = False,
+                      query: str | None = None) -> list[VehicleMatch]:
+    """Lookup rows for these vehicles, in the given order (with ``query``: exact
+    matches of it first, then plates ending with it, see :func:`match_rank`)."""
     if not ids:
         return []
     from store import clock
@@ -344,12 +386,12 @@ def describe_vehicles(session: Session, ids: list[int], *, unmask: bool = False)
             for key in ("purchase_date", "last_visit"):
                 if r[key] is not None:
                     r[key] = date.fromisoformat(r[key][:10])
-    return _matches(session, rows, ids, as_of=as_of, window=window, unmask=unmask)
+    return _matches(session, rows, ids, as_of=as_of, window=window, unmask=unmask, query=query)
 
 
 def _matches(session: Session, rows: list[dict], ids: list[int], *, as_of: date, window: date | None,
-             unmask: bool) -> list[VehicleMatch]:
-    """Lookup rows, classed, in the order of ``ids``."""
+             unmask: bool, query: str | None = None) -> list[VehicleMatch]:
+    """Lookup rows, classed, in the order of ``ids`` (re-ranked for ``query``)."""
     if window is not None:
         from store.classes import classify_facts, lookup_classes
 
@@ -359,6 +401,9 @@ def _matches(session: Session, rows: list[dict], ids: list[int], *, as_of: date,
     else:
         classes = class_provider(session, ids) if class_provider else {}
     by_id = {r["id"]: r for r in rows}
+    if query is not None:  # stable: each rank keeps the index's order
+        ids = sorted(ids, key=lambda vid: match_rank(query, plate=by_id[vid]["plate"], vin=by_id[vid]["vin"],
+                                                     phone=by_id[vid]["phone"]) if vid in by_id else 3)
     out = []
     for vid in ids:
         r = by_id.get(vid)
@@ -379,6 +424,7 @@ def _matches(session: Session, rows: list[dict], ids: list[int], *, as_of: date,
                 tier=r["tier"],
                 points=r["points"] or 0,
                 class_info=None if isinstance(classes.get(vid), str) else classes.get(vid),
+                store_id=r["store_id"],
             )
         )
     return out

@@ -33,7 +33,7 @@ from sqlmodel import Session, select
 
 from store import audit, clock
 from store.validation import FieldError, clean_text
-from store.access import SYSTEM, Actor
+from store.access import Actor, require, require_customer_access, require_for_customer
 from store.dates import add_months
 from store.models import (
     BenefitUse,
@@ -231,7 +231,8 @@ def qualifying_tier(session: Session, *, store_id: int, customer_id: int, as_of:
     return None
 
 
-def member_card(session: Session, *, customer_id: int) -> MemberCard | None:
+def member_card(session: Session, *, customer_id: int, actor: Actor) -> MemberCard | None:
+    require_for_customer(session, actor, "customers.read", customer_id)
     from store import points
 
     m = current_membership(session, customer_id=customer_id)
@@ -316,7 +317,8 @@ class JoinOptions:
     current: MemberCard | None
 
 
-def join_options(session: Session, *, customer_id: int) -> JoinOptions:
+def join_options(session: Session, *, customer_id: int, actor: Actor) -> JoinOptions:
+    require_for_customer(session, actor, "members.join", customer_id)
     customer = session.get(Customer, customer_id)
     if customer is None:
         raise MembershipError(f"no customer with id {customer_id}")
@@ -325,13 +327,14 @@ def join_options(session: Session, *, customer_id: int) -> JoinOptions:
     all_tiers = tiers(session, store_id=customer.store_id)
     suggested = q.code if q else (all_tiers[0].code if all_tiers else None)
     return JoinOptions(customer_id, customer.name, SCHEMES, all_tiers, suggested,
-                       int(rules["annual_fee_yuan"]) * 100, member_card(session, customer_id=customer_id))
+                       int(rules["annual_fee_yuan"]) * 100, member_card(session, customer_id=customer_id, actor=actor))
 
 
-def join(session: Session, *, customer_id: int, scheme: str, actor: Actor = SYSTEM, tier_code: str | None = None,
+def join(session: Session, *, customer_id: int, scheme: str, actor: Actor, tier_code: str | None = None,
          fee_fen: int | None = None, topup_fen: int = 0, key: str | None = None, pitch_id: int | None = None,
          number: str | None = None) -> MemberCard:
     """Sign a customer up 入会. The same key twice joins once."""
+    require_for_customer(session, actor, "members.join", customer_id)
     key = _key(key)
     # The customer row is the lock two counters signing up the same customer queue on.
     customer = session.exec(select(Customer).where(Customer.id == customer_id).with_for_update()
@@ -342,7 +345,7 @@ def join(session: Session, *, customer_id: int, scheme: str, actor: Actor = SYST
     if done is not None:
         if done.customer_id != customer_id:
             raise MembershipError("this key was already used for another customer")
-        return member_card(session, customer_id=customer_id)
+        return member_card(session, customer_id=customer_id, actor=actor)
     if scheme not in SCHEMES:
         raise MembershipError(f"scheme {scheme!r}: use annual (年费), stored (储值) or both")
     rules = _rules(session, customer.store_id)
@@ -387,7 +390,7 @@ def join(session: Session, *, customer_id: int, scheme: str, actor: Actor = SYST
     audit.record(session, actor, "membership.join", "membership", m.id, customer_id=customer_id,
                  store_id=customer.store_id, detail={"scheme": scheme, "tier": m.tier_code, "fee_fen": fee_fen,
                                                      "topup_fen": topup_fen, "pitch_id": pitch_id})
-    return member_card(session, customer_id=customer_id)
+    return member_card(session, customer_id=customer_id, actor=actor)
 
 
 @dataclass
@@ -419,12 +422,13 @@ def _renewal_tier(session: Session, m: Membership) -> Tier | None:
     return ladder[max(target, current - steps)]
 
 
-def renew(session: Session, *, customer_id: int, actor: Actor = SYSTEM, fee_fen: int | None = None,
+def renew(session: Session, *, customer_id: int, actor: Actor, fee_fen: int | None = None,
           key: str | None = None) -> RenewResult:
     """Renew 续会 an annual fee for one more term, dated from the OLD expiry (not from
     today), while within the grace period. The same key twice renews once; without a
     key, a renewal asked for again the same day renews once (a retried command must
     not sell two terms)."""
+    require_for_customer(session, actor, "members.serve", customer_id)
     key = _key(key) if key is not None else None
     current = current_membership(session, customer_id=customer_id)
     if current is None:
@@ -437,14 +441,14 @@ def renew(session: Session, *, customer_id: int, actor: Actor = SYSTEM, fee_fen:
             MembershipEvent.membership_id == m.id, MembershipEvent.kind == "renew",
             MembershipEvent.expires_on == m.expires_on, MembershipEvent.happened_on == clock.today())).first()
         if done is not None:
-            return RenewResult(member_card(session, customer_id=customer_id), None, done.expires_on, done.fee_fen,
+            return RenewResult(member_card(session, customer_id=customer_id, actor=actor), None, done.expires_on, done.fee_fen,
                                replayed=True)
         key = f"m{m.id}-from-{m.expires_on}" if m.expires_on else _key(None)
     done = session.exec(select(MembershipEvent).where(MembershipEvent.idempotency_key == f"renew:{key}")).first()
     if done is not None:
         if done.customer_id != customer_id:
             raise MembershipError("this key was already used for another customer")
-        return RenewResult(member_card(session, customer_id=customer_id), None, done.expires_on, done.fee_fen,
+        return RenewResult(member_card(session, customer_id=customer_id, actor=actor), None, done.expires_on, done.fee_fen,
                            replayed=True)
     rules = _rules(session, m.store_id)
     state = state_of(m, rules)
@@ -477,10 +481,10 @@ def renew(session: Session, *, customer_id: int, actor: Actor = SYSTEM, fee_fen:
     _event(session, m, "renew", f"renew:{key}", actor, fee_fen=fee_fen, note=f"from {old.isoformat()}")
     audit.record(session, actor, "membership.renew", "membership", m.id, customer_id=customer_id, store_id=m.store_id,
                  detail={"old_expires_on": old, "new_expires_on": m.expires_on, "fee_fen": fee_fen, "tier": change})
-    return RenewResult(member_card(session, customer_id=customer_id), old, m.expires_on, fee_fen, change)
+    return RenewResult(member_card(session, customer_id=customer_id, actor=actor), old, m.expires_on, fee_fen, change)
 
 
-def review_tier_after_visit(session: Session, *, membership: Membership, visit: Visit, actor: Actor = SYSTEM) -> str | None:
+def review_tier_after_visit(session: Session, *, membership: Membership, visit: Visit, actor: Actor) -> str | None:
     """Upgrade at once when a settled visit (alone or with the window's spend) qualifies
     for a higher tier. Returns the new tier code, if any."""
     q = qualifying_tier(session, store_id=membership.store_id, customer_id=membership.customer_id)
@@ -534,9 +538,10 @@ def _sv_replay(session: Session, key: str, customer_id: int, kind: str, amount_f
     return StoredValueResult(m.id, done.id, kind, amount_fen, int(after), replayed=True)
 
 
-def topup(session: Session, *, customer_id: int, amount_fen: int, actor: Actor = SYSTEM,
+def topup(session: Session, *, customer_id: int, amount_fen: int, actor: Actor,
           key: str | None = None) -> StoredValueResult:
     """Top up 充值 stored value. The same key twice tops up once."""
+    require_for_customer(session, actor, "members.serve", customer_id)
     _check_amount(amount_fen, "a top-up")
     key = f"sv:{_key(key)}"
     m = _stored_membership(session, customer_id)
@@ -550,9 +555,10 @@ def topup(session: Session, *, customer_id: int, amount_fen: int, actor: Actor =
     return StoredValueResult(m.id, entry.id, "topup", amount_fen, m.stored_value_fen)
 
 
-def spend(session: Session, *, customer_id: int, amount_fen: int, actor: Actor = SYSTEM, key: str | None = None,
+def spend(session: Session, *, customer_id: int, amount_fen: int, actor: Actor, key: str | None = None,
           visit_id: int | None = None) -> StoredValueResult:
     """Pay from stored value 储值消费; never below zero. The same key twice spends once."""
+    require_for_customer(session, actor, "members.serve", customer_id)
     _check_amount(amount_fen, "a payment")
     key = f"sv:{_key(key)}"
     m = _stored_membership(session, customer_id)
@@ -578,8 +584,9 @@ class LeaveResult:
         return dict(self.__dict__)
 
 
-def leave(session: Session, *, customer_id: int, actor: Actor = SYSTEM, reason: str = "") -> LeaveResult:
+def leave(session: Session, *, customer_id: int, actor: Actor, reason: str = "") -> LeaveResult:
     """The member asks to leave 退会; any stored value (the deposit) is paid back."""
+    require_for_customer(session, actor, "members.leave", customer_id)
     current = current_membership(session, customer_id=customer_id)
     if current is None:
         raise MembershipError("not a member")
@@ -616,9 +623,10 @@ class LapseLine:
         return dict(self.__dict__)
 
 
-def sweep_lapses(session: Session, *, store_id: int, actor: Actor = SYSTEM) -> list[LapseLine]:
+def sweep_lapses(session: Session, *, store_id: int, actor: Actor) -> list[LapseLine]:
     """Mark lapsed 失效 what the dates say has lapsed: an annual fee past its grace,
     stored value at zero for the lapse period. Safe to run daily, any number of times."""
+    require(actor, "members.lapse", store_id)
     rules = _rules(session, store_id)
     today = clock.today()
     out = []
@@ -656,9 +664,11 @@ class Reminder:
         return dict(self.__dict__)
 
 
-def reminders(session: Session, *, store_id: int, renewal_within_days: int = 30) -> list[Reminder]:
+def reminders(session: Session, *, store_id: int, actor: Actor, renewal_within_days: int = 30) -> list[Reminder]:
     """Who to remind: stored value under the store's threshold (a top-up reminder),
     and annual fees expiring within ``renewal_within_days`` or in their grace period."""
+    require(actor, "customers.read", store_id)
+    require_customer_access(actor, store_id)
     rules = _rules(session, store_id)
     today = clock.today()
     low = int(rules["stored_value_low_balance_yuan"]) * 100
@@ -684,9 +694,10 @@ def reminders(session: Session, *, store_id: int, renewal_within_days: int = 30)
     return out
 
 
-def use_benefit(session: Session, *, customer_id: int, benefit: str, value_fen: int, actor: Actor = SYSTEM,
+def use_benefit(session: Session, *, customer_id: int, benefit: str, value_fen: int, actor: Actor,
                 visit_id: int | None = None, key: str | None = None) -> int:
     """Record a free service or gift a member received (for the member bill and the club's costs)."""
+    require_for_customer(session, actor, "members.serve", customer_id)
     benefit = (benefit or "").strip()
     if not benefit or len(benefit) > 100:
         raise MembershipError("a benefit is named in 1-100 characters")
@@ -710,8 +721,9 @@ def use_benefit(session: Session, *, customer_id: int, benefit: str, value_fen: 
 
 def set_tier(session: Session, *, store_id: int, code: str, name: str, rank: int, min_single_spend_fen: int | None,
              min_cumulative_spend_fen: int | None, discount_pct: int, points_multiplier_pct: int,
-             benefits: str | None = None, actor: Actor = SYSTEM) -> TierView:
+             benefits: str | None = None, actor: Actor) -> TierView:
     """Add or change a store's tier (by code)."""
+    require(actor, "club.settings", store_id)
     code = code.strip().lower()
     if not code or len(code) > 16:
         raise MembershipError("a tier code is 1-16 characters")
@@ -800,10 +812,11 @@ class MemberBill:
         }
 
 
-def member_bill(session: Session, *, customer_id: int, year: int) -> MemberBill:
+def member_bill(session: Session, *, customer_id: int, year: int, actor: Actor) -> MemberBill:
     """What membership saved this customer in ``year``: the tier discount on each
     visit's amount (amount x (100 - discount_pct)%), free services at their value, and
     points used (catalog items at the store's fen per point, money at what they paid)."""
+    require_for_customer(session, actor, "customers.read", customer_id)
     customer = session.get(Customer, customer_id)
     if customer is None:
         raise MembershipError(f"no customer with id {customer_id}")
@@ -896,6 +909,8 @@ def write_member_bill_xlsx(bill: MemberBill, path: str | Path) -> Path:
     ws.freeze_panes = ws.cell(first, 1)
     for row in ws.iter_rows(min_row=first, max_row=last):
         row[2].alignment = Alignment(wrap_text=False)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
+    from store.files import open_private
+
+    with open_private(path) as fh:  # owner-only: it names a customer
+        wb.save(fh)
     return path

@@ -27,7 +27,7 @@ from sqlmodel import Session
 
 from store import clock
 from store.validation import clean_text
-from store.access import Actor
+from store.access import Actor, require, require_customer_access
 from store.models import Customer, Membership, Pitch, Vehicle
 from store.privacy import mask_phone
 from store.settings import get_setting
@@ -195,6 +195,8 @@ def record_pitch(
     customer = session.get(Customer, customer_id)
     if customer is None:
         raise PitchError(f"no customer {customer_id}")
+    require(actor, "pitches.record", customer.store_id)
+    require_customer_access(actor, customer.store_id)
     if vehicle_id is not None:
         vehicle = session.get(Vehicle, vehicle_id)
         if vehicle is None or vehicle.customer_id != customer_id:
@@ -240,6 +242,7 @@ def follow_ups(
     session: Session,
     *,
     as_of: date,
+    actor: Actor,
     staff_id: int | None = None,
     store_id: int | None = None,
     within_days: int = 0,
@@ -250,6 +253,8 @@ def follow_ups(
     pitch of each customer, outcome considering or not now, the customer not an
     active member since. ``staff_id`` None lists every pitcher's. The most recently
     due first: today's and this week's before a backlog of years."""
+    require(actor, "customers.read", store_id)
+    require_customer_access(actor, store_id)
     later = aliased(Pitch)
     newer_exists = exists().where(
         and_(later.customer_id == Pitch.customer_id,
@@ -284,9 +289,12 @@ def follow_ups(
 
 
 def pitches_between(
-    session: Session, *, date_from: date, date_to: date, store_id: int | None = None, staff_id: int | None = None
+    session: Session, *, date_from: date, date_to: date, actor: Actor, store_id: int | None = None,
+    staff_id: int | None = None,
 ) -> list[PitchLine]:
     """Every pitch made from ``date_from`` to ``date_to`` (both days included), oldest first."""
+    require(actor, "customers.read", store_id)
+    require_customer_access(actor, store_id)
     if date_to < date_from:
         raise PitchError(f"--to {date_to.isoformat()} is before --from {date_from.isoformat()}")
     start = datetime.combine(date_from, time.min)

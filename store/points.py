@@ -41,7 +41,7 @@ from sqlmodel import Session, select
 
 from store import audit, clock
 from store.validation import FieldError, clean_text
-from store.access import SYSTEM, Actor
+from store.access import Actor, require, require_for_customer
 from store.dates import add_months
 from store.models import (
     CatalogItem,
@@ -375,8 +375,9 @@ def expiring_soon(session: Session, *, customer_id: int, within_days: int = 30) 
     return [ExpiringLot(expires_on=d, points=p) for d, p in by_day.items()]
 
 
-def history(session: Session, *, customer_id: int, limit: int = 50) -> list[HistoryLine]:
+def history(session: Session, *, customer_id: int, actor: Actor, limit: int = 50) -> list[HistoryLine]:
     """The ledger, newest first, each line with the balance right after it."""
+    require_for_customer(session, actor, "customers.read", customer_id)
     acct = session.exec(select(PointsAccount).where(PointsAccount.customer_id == customer_id)).first()
     if acct is None:
         return []
@@ -423,8 +424,9 @@ def catalog(session: Session, *, store_id: int, query: str = "") -> list[Catalog
 
 
 def set_catalog_item(session: Session, *, store_id: int, code: str, name: str, category: str, price_points: int,
-                     stock: int | None = None, active: bool = True, actor: Actor = SYSTEM) -> CatalogLine:
+                     stock: int | None = None, active: bool = True, actor: Actor) -> CatalogLine:
     """Add or change a catalog item (by code)."""
+    require(actor, "club.settings", store_id)
     code = code.strip().upper()
     if not code or len(code) > 32:
         raise PointsError("a catalog code is 1-32 characters")
@@ -482,9 +484,10 @@ def _earn_key(visit_id: int) -> str:
     return f"earn:visit:{visit_id}"
 
 
-def earn_for_visit(session: Session, *, visit_id: int, actor: Actor = SYSTEM) -> EarnResult:
+def earn_for_visit(session: Session, *, visit_id: int, actor: Actor) -> EarnResult:
     """Credit a settled visit's points, once per RO however often it is imported; a
     cancelled RO has its points taken back instead. Call in a write transaction."""
+    require(actor, "points.earn")
     from store import members
 
     visit = session.get(Visit, visit_id)
@@ -532,12 +535,13 @@ def earn_for_visit(session: Session, *, visit_id: int, actor: Actor = SYSTEM) ->
     return result
 
 
-def reverse_visit(session: Session, *, visit_id: int, actor: Actor = SYSTEM, reason: str = "RO cancelled") -> EarnResult:
+def reverse_visit(session: Session, *, visit_id: int, actor: Actor, reason: str = "RO cancelled") -> EarnResult:
     """Take back what a cancelled or reversed RO earned (a new ``reverse`` row).
 
     What the customer already spent comes from their other points, oldest first; what
     they no longer have is recorded as owed and repaid from their next credits. Points
     of this RO that already expired are not taken twice. Reversing twice is a no-op."""
+    require(actor, "points.earn")
     visit = session.get(Visit, visit_id)
     if visit is None:
         raise PointsNotFound(f"no visit with id {visit_id}")
@@ -586,9 +590,10 @@ def _reverse_credit(session: Session, account: PointsAccount, credit: PointsEntr
     return EntryResult(row.id, account.customer_id, "reverse", row.points, account.balance, owed)
 
 
-def sync_visits(session: Session, *, store_id: int, since: date | None = None, actor: Actor = SYSTEM) -> list[EarnResult]:
+def sync_visits(session: Session, *, store_id: int, since: date | None = None, actor: Actor) -> list[EarnResult]:
     """Earn for every settled visit of members not yet credited, and take back every
     cancelled RO's points: safe to run after every import, any number of times."""
+    require(actor, "points.earn", store_id)
     # Only members' cars can earn: a million imported rows of non-members cost one query, not a million.
     members_cars = select(Vehicle.id).join(Membership, Membership.customer_id == Vehicle.customer_id)
     stmt = select(Visit.id).where(Visit.store_id == store_id, Visit.vehicle_id.in_(members_cars))
@@ -605,8 +610,9 @@ def sync_visits(session: Session, *, store_id: int, since: date | None = None, a
 
 
 def reward_referral(session: Session, *, referral_id: int, sold_on: date | None = None, vehicle_id: int | None = None,
-                    actor: Actor = SYSTEM) -> EntryResult:
+                    actor: Actor) -> EntryResult:
     """A referred friend bought a car: record the sale and credit the referrer once."""
+    require(actor, "points.referral_sold")
     ref = session.get(Referral, referral_id)
     if ref is None:
         raise PointsNotFound(f"no referral with id {referral_id}")
@@ -630,8 +636,9 @@ def reward_referral(session: Session, *, referral_id: int, sold_on: date | None 
 
 
 def record_referral(session: Session, *, referrer_customer_id: int, friend_name: str, friend_phone: str | None = None,
-                    referred_on: date | None = None, actor: Actor = SYSTEM) -> Referral:
+                    referred_on: date | None = None, actor: Actor) -> Referral:
     """A member 推荐 a friend; rewarded by :func:`reward_referral` when the friend buys."""
+    require_for_customer(session, actor, "points.refer", referrer_customer_id)
     customer = _customer(session, referrer_customer_id)
     friend_name = _text(friend_name, "friend's name", 100, missing="the friend's name is 1-100 characters")
     ref = Referral(store_id=customer.store_id, referrer_customer_id=customer.id, friend_name=friend_name,
@@ -649,6 +656,7 @@ def record_referral(session: Session, *, referrer_customer_id: int, friend_name:
 def adjust(session: Session, *, customer_id: int, points: int, reason: str, actor: Actor,
            key: str | None = None) -> EntryResult:
     """A manual correction, with its reason and the staff member who made it."""
+    require_for_customer(session, actor, "points.adjust", customer_id)
     customer = _customer(session, customer_id)
     reason = _text(reason, "reason", 255, missing="an adjustment needs a reason")
     if actor.staff_id is None:
@@ -685,9 +693,10 @@ def _replay(session: Session, done: PointsEntry, account: PointsAccount, key: st
 
 
 def redeem(session: Session, *, customer_id: int, item_code: str, quantity: int = 1, key: str | None = None,
-           actor: Actor = SYSTEM) -> RedeemResult:
+           actor: Actor) -> RedeemResult:
     """Spend points on a catalog item. Run it through ``in_transaction``: on Postgres the
     account row lock makes a second till wait, then see the new balance."""
+    require_for_customer(session, actor, "points.redeem", customer_id)
     customer = _customer(session, customer_id)
     if not 1 <= quantity <= MAX_QUANTITY:
         raise PointsError(f"quantity must be 1-{MAX_QUANTITY}", code="quantity", most=MAX_QUANTITY)
@@ -728,8 +737,9 @@ def redeem(session: Session, *, customer_id: int, item_code: str, quantity: int 
 
 
 def redeem_for_money(session: Session, *, customer_id: int, points: int, key: str | None = None,
-                     actor: Actor = SYSTEM, visit_id: int | None = None) -> RedeemResult:
+                     actor: Actor, visit_id: int | None = None) -> RedeemResult:
     """Spend points against a bill (积分抵现), where the store allows it."""
+    require_for_customer(session, actor, "points.redeem", customer_id)
     customer = _customer(session, customer_id)
     rules = get_settings(session, store_id=customer.store_id)
     if not rules["points_redeem_for_money"]:
@@ -760,6 +770,7 @@ def redeem_for_money(session: Session, *, customer_id: int, points: int, key: st
 def reverse_entry(session: Session, *, entry_id: int, reason: str, actor: Actor) -> EntryResult:
     """Undo one ledger row with a new row: a redemption gives its points back (a new
     lot) and its stock; an earn, referral or adjustment credit is taken back."""
+    require(actor, "points.reverse")
     entry = session.get(PointsEntry, entry_id)
     if entry is None:
         raise PointsNotFound(f"no ledger entry {entry_id}")
@@ -792,8 +803,9 @@ def reverse_entry(session: Session, *, entry_id: int, reason: str, actor: Actor)
 # --- expiry and checks ------------------------------------------------------------------
 
 
-def accounts_with_overdue_points(session: Session, *, store_id: int | None = None) -> list[int]:
-    """Customer ids holding lots whose last day has passed."""
+def accounts_with_overdue_points(session: Session, *, actor: Actor, store_id: int | None = None) -> list[int]:
+    """Customer ids holding lots whose last day has passed (for those who expire them)."""
+    require(actor, "points.expire", store_id)
     stmt = (select(PointsAccount.customer_id).distinct()
             .join(PointsEntry, PointsEntry.account_id == PointsAccount.id)
             .where(PointsEntry.remaining > 0, PointsEntry.expires_on.is_not(None),
@@ -803,8 +815,9 @@ def accounts_with_overdue_points(session: Session, *, store_id: int | None = Non
     return list(session.exec(stmt.order_by(PointsAccount.customer_id)).all())
 
 
-def expire_account(session: Session, *, customer_id: int, actor: Actor = SYSTEM) -> int:
+def expire_account(session: Session, *, customer_id: int, actor: Actor) -> int:
     """Expire one customer's overdue lots (each lot once: ``expire:<lot id>``)."""
+    require(actor, "points.expire")
     account = lock_account(session, customer_id)
     points = _expire_overdue(session, account, clock.today())
     if points:
@@ -813,8 +826,9 @@ def expire_account(session: Session, *, customer_id: int, actor: Actor = SYSTEM)
     return points
 
 
-def check_ledger(session: Session, *, store_id: int | None = None) -> LedgerCheck:
+def check_ledger(session: Session, *, actor: Actor, store_id: int | None = None) -> LedgerCheck:
     """For every account: cached balance == ledger sum == unspent lots, never negative."""
+    require(actor, "ledger.check", store_id)
     ledger = (select(PointsEntry.account_id, func.sum(PointsEntry.points).label("total"),
                      func.sum(PointsEntry.remaining).label("lots"))
               .group_by(PointsEntry.account_id).subquery())

@@ -3,6 +3,11 @@
 Order of precedence: the environment (``DEALERDESK_<KEY>``), the config file's
 ``[rules]`` table, the store's row in the settings table, the group-wide row
 (store null), then :data:`DEFAULTS` (the numbers in the trade's training material).
+
+:data:`SECURITY_SETTINGS` (PIN tries, lock minutes) skip the first two: whoever can
+set an environment variable or write a config file at a counter must not be able to
+lift the lockout. They come from the settings table (a manager's change, audited),
+else the default; :func:`stored_setting` reads any key that way.
 """
 
 from __future__ import annotations
@@ -105,6 +110,10 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
+# Read from the database and the defaults only, never the environment or a config file.
+SECURITY_SETTINGS = frozenset({"pin_max_failures", "pin_lock_minutes"})
+
+
 def _coerce(key: str, raw: Any) -> Any:
     """Settings from the environment arrive as text: give them the default's type."""
     default = DEFAULTS.get(key)
@@ -120,12 +129,20 @@ def _coerce(key: str, raw: Any) -> Any:
 
 
 def get_setting(session: Session | Connection | None, key: str, *, store_id: int | None = None) -> Any:
+    if key in SECURITY_SETTINGS:
+        return stored_setting(session, key, store_id=store_id)
     env = env_rule(key)
     if env is not None:
         return _coerce(key, env)
     from_file = file_rule(key)
     if from_file is not None:
         return from_file
+    return stored_setting(session, key, store_id=store_id)
+
+
+def stored_setting(session: Session | Connection | None, key: str, *, store_id: int | None = None) -> Any:
+    """A setting from the settings table (the store's row, then the group-wide one),
+    else its default: the environment and the config file are not asked."""
     if session is not None:
         for sid in ([store_id] if store_id is not None else []) + [None]:
             params = {"key": key} if sid is None else {"key": key, "sid": sid}
@@ -149,7 +166,9 @@ def get_settings(session: Session | Connection | None, *, store_id: int | None =
     file_rules = config_file().get("rules", {})  # read once, not once per key: lookup calls this
     for key in set(DEFAULTS) | set(stored):
         env = env_rule(key)
-        if env is not None:
+        if key in SECURITY_SETTINGS:
+            result[key] = stored[key] if key in stored else DEFAULTS[key]
+        elif env is not None:
             result[key] = _coerce(key, env)
         elif key in file_rules:
             result[key] = file_rules[key]

@@ -19,13 +19,15 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import select as sa_select
+from sqlalchemy import update
 from sqlmodel import Session, select
 
+from store import clock
 from store.access import AccessDenied, Actor, require_manager
 from store.audit import record
-from store.clock import now
 from store.models import Staff
-from store.settings import get_setting
+from store.settings import stored_setting
 from store.validation import clean_text
 
 ROLES = ("sa", "ca", "member", "manager", "analyst")
@@ -144,31 +146,64 @@ def disable_staff(session: Session, actor: Actor, *, store_id: int, code: str) -
 def sign_in(session: Session, *, code: str, pin: str, store_id: int | None = None) -> Actor:
     """Check a staff code and PIN. Repeated failures lock the code for a while.
 
-    The caller commits even when this raises, so the failure count is kept."""
+    The caller commits even when this raises, so the failure count is kept.
+
+    Holds under a burst of parallel guesses: the PIN is checked (slow, scrypt)
+    first, then the staff row is locked (``SELECT ... FOR UPDATE`` on Postgres;
+    SQLite's write session already holds the database from ``BEGIN IMMEDIATE``)
+    and read again, so every try sees the tries committed before it, a failure is
+    counted by one ``UPDATE ... SET failed_attempts = failed_attempts + 1
+    RETURNING``, and a right PIN after the lock is refused. Lock times follow the
+    machine's clock (:func:`store.clock.real_now`), never ``--today``; the limits
+    come from the settings table only (:data:`store.settings.SECURITY_SETTINGS`)."""
     stmt = select(Staff).where(Staff.code == (code or "").strip().upper())
     if store_id is not None:
         stmt = stmt.where(Staff.store_id == store_id)
     staff = session.exec(stmt).first()
     if staff is None or not staff.active:
         raise SignInRefused("工号或密码不对 / wrong staff code or PIN")
-    moment = now()
-    if staff.locked_until and staff.locked_until > moment:
-        minutes = max(1, int((staff.locked_until - moment).total_seconds() // 60) + 1)
-        raise SignInRefused(f"已锁定，{minutes} 分钟后再试 / locked: try again in {minutes} min")
-    if not verify_pin(pin or "", staff.pin_hash):
-        staff.failed_attempts += 1
-        limit = get_setting(session, "pin_max_failures", store_id=staff.store_id)
-        if staff.failed_attempts >= limit:
-            staff.locked_until = moment + timedelta(minutes=get_setting(session, "pin_lock_minutes", store_id=staff.store_id))
-            staff.failed_attempts = 0
-            session.add(staff)
+    _refuse_if_locked(staff.locked_until)  # a locked code costs no scrypt
+    actor = Actor(staff_id=staff.id, name=staff.name, role=staff.role, store_id=staff.store_id)
+    pin_hash = staff.pin_hash
+    pin_ok = verify_pin(pin or "", pin_hash)
+    # From here on: the committed row, locked until this transaction ends.
+    row = session.execute(
+        sa_select(Staff.active, Staff.locked_until, Staff.pin_hash).where(Staff.id == staff.id).with_for_update()
+    ).one()
+    if not row.active:
+        raise SignInRefused("工号或密码不对 / wrong staff code or PIN")
+    _refuse_if_locked(row.locked_until)
+    if row.pin_hash != pin_hash:  # the PIN was reset meanwhile: check against the new one
+        pin_ok = verify_pin(pin or "", row.pin_hash)
+    if not pin_ok:
+        session.expire(staff)  # its counts are about to change under it
+        failures = session.execute(
+            update(Staff).where(Staff.id == actor.staff_id).values(failed_attempts=Staff.failed_attempts + 1)
+            .returning(Staff.failed_attempts).execution_options(synchronize_session=False)
+        ).scalar_one()
+        limit = stored_setting(session, "pin_max_failures", store_id=actor.store_id)
+        if failures >= limit:
+            minutes = stored_setting(session, "pin_lock_minutes", store_id=actor.store_id)
+            session.execute(
+                update(Staff).where(Staff.id == actor.staff_id)
+                .values(locked_until=clock.real_now() + timedelta(minutes=minutes), failed_attempts=0)
+                .execution_options(synchronize_session=False)
+            )
             raise SignInRefused("密码错误次数过多，已锁定 / too many wrong PINs: locked")
-        session.add(staff)
-        raise SignInRefused(f"工号或密码不对 / wrong staff code or PIN ({staff.failed_attempts}/{limit})")
-    staff.failed_attempts = 0
-    staff.locked_until = None
-    session.add(staff)
-    return Actor(staff_id=staff.id, name=staff.name, role=staff.role, store_id=staff.store_id)
+        raise SignInRefused(f"工号或密码不对 / wrong staff code or PIN ({failures}/{limit})")
+    session.execute(
+        update(Staff).where(Staff.id == actor.staff_id).values(failed_attempts=0, locked_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    session.expire(staff)
+    return actor
+
+
+def _refuse_if_locked(locked_until: datetime | None) -> None:
+    moment = clock.real_now()
+    if locked_until and locked_until > moment:
+        minutes = max(1, int((locked_until - moment).total_seconds() // 60) + 1)
+        raise SignInRefused(f"已锁定，{minutes} 分钟后再试 / locked: try again in {minutes} min")
 
 
 __all__ = [

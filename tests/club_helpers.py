@@ -46,6 +46,8 @@ def make_club(engine, *, plate: str = "粤A12345", phone: str = "13812345678", o
             s.add(CatalogItem(store_id=store.id, code=code, name=name, category=cat, price_points=pts, stock=stock))
         staff = Staff(store_id=store.id, code="SA01", name="王伟", role="sa", pin_hash=hash_pin("1111"))
         s.add(staff)
+        # The member specialist: points adjustments are theirs (and the manager's).
+        s.add(Staff(store_id=store.id, code="MS01", name="林小红", role="member", pin_hash=hash_pin("7777")))
         car = add_car(s, store, plate=plate, owner=owner, phone=phone)
         s.flush()
         return Club(store.id, car.customer_id, car.id, staff.id, plate)

@@ -36,7 +36,7 @@ from datetime import date, datetime
 from sqlmodel import select
 
 from store import clock, members, points
-from store.access import Actor
+from store.access import SYSTEM, Actor
 from store.club_ledger import add_entry
 from store.db import in_transaction, write_session
 from store.models import CallLog, CatalogItem, Customer, Pitch, Staff, Store, Tier, Vehicle, Visit
@@ -168,9 +168,9 @@ def make_month(engine) -> Shop:
     on("2026-10-25", engine, join("c4"))
     on("2026-11-02", engine, lambda s: points.reverse_entry(s, entry_id=mug.entry_id, reason="退回", actor=m))
     # Referrals: one made in September and sold on 10-02, one made on 10-03 and sold on 10-25.
-    ref1 = on("2026-09-15", engine, lambda s: points.record_referral(s, referrer_customer_id=c["c5"], friend_name="朋友甲").id)
+    ref1 = on("2026-09-15", engine, lambda s: points.record_referral(s, referrer_customer_id=c["c5"], friend_name="朋友甲", actor=SYSTEM).id)
     on("2026-10-02", engine, lambda s: points.reward_referral(s, referral_id=ref1, sold_on=D("2026-10-02"), actor=m))
-    ref2 = on("2026-10-03", engine, lambda s: points.record_referral(s, referrer_customer_id=c["c5"], friend_name="朋友乙").id)
+    ref2 = on("2026-10-03", engine, lambda s: points.record_referral(s, referrer_customer_id=c["c5"], friend_name="朋友乙", actor=SYSTEM).id)
     on("2026-10-25", engine, lambda s: points.reward_referral(s, referral_id=ref2, sold_on=D("2026-10-25"), actor=m))
     with write_session(engine) as s:
         pitches = [  # staff, customer, day, outcome, channel

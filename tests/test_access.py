@@ -108,7 +108,7 @@ def test_id_numbers_are_encrypted_at_rest(shop):
     assert "110105" not in stored and "0123" not in stored
 
 
-def test_sign_in_locks_after_repeated_failures_then_opens_again(shop):
+def test_sign_in_locks_after_repeated_failures_then_opens_again(shop, monkeypatch):
     engine, _, store_id = shop
     for attempt in range(1, 5):
         with pytest.raises(SignInRefused, match=f"{attempt}/5"):
@@ -123,7 +123,8 @@ def test_sign_in_locks_after_repeated_failures_then_opens_again(shop):
     with write_session(engine) as s:
         with pytest.raises(SignInRefused, match="locked"):
             sign_in(s, code="SA01", pin="1234")  # even the right PIN waits
-    clock.set_today(date(2026, 11, 23))  # the lock (15 minutes) is long gone tomorrow
+    later = clock.real_now() + timedelta(minutes=16)  # the lock (15 minutes) is gone: by the machine's clock
+    monkeypatch.setattr(clock, "real_now", lambda: later)
     with write_session(engine) as s:
         assert sign_in(s, code="sa01", pin="1234").name == "王伟"
 
@@ -141,8 +142,9 @@ def test_only_managers_manage_staff_and_every_change_is_audited(shop):
         with pytest.raises(SignInRefused):
             sign_in(s, code="SA02", pin="1234")
     with read_session(engine) as s:
-        rows = audit_trail(s, actor_for(s, "M01"), store_id=store_id, date_from=date(2026, 11, 22),
-                           date_to=date(2026, 11, 22), staff_code="M01")
+        today = clock.real_now().date()  # audit rows carry the machine's date, not the business day
+        rows = audit_trail(s, actor_for(s, "M01"), store_id=store_id, date_from=today, date_to=today,
+                           staff_code="M01")
     assert [r.action for r in rows] == ["staff.disable"]
 
 

@@ -14,7 +14,7 @@ from store.db import read_session
 from store.demo import generate
 from store.models import AuditLog, CallLog, Customer, Pitch, PointsEntry, Staff, Vehicle
 from tui.cli import app
-from tui.cli.common import hoist_global_options
+from tests.cli_helpers import cli_args
 
 NASTY = {
     "sql": "'; DROP TABLE vehicle; --",
@@ -49,7 +49,7 @@ def key_file(tmp_path, monkeypatch):
 
 
 def run(url, *args):
-    result = runner.invoke(app, hoist_global_options(["--db", url, *args]))
+    result = runner.invoke(app, cli_args(["--db", url, *args]))
     # Typer's own refusals exit 2; ours exit 1 with one line; nothing escapes as a traceback.
     assert result.exception is None or isinstance(result.exception, SystemExit), result.output
     assert "Traceback" not in result.output

@@ -19,14 +19,14 @@ from store.models import Adoption, Appointment, CallLog, Visit
 from store.reports.calls import calls_report
 from tests.calls_helpers import TODAY, add_to_shop, adopt, make_shop
 from tui.cli import app
-from tui.cli.common import hoist_global_options
+from tests.cli_helpers import cli_args
 
 D = TODAY
 runner = CliRunner()
 
 
 def run(*args: str):
-    return runner.invoke(app, hoist_global_options(list(args)))
+    return runner.invoke(app, cli_args(args))
 
 
 def visit(s, shop, plate, day, total, oil, sa="王伟", ro=None, kind="repair"):

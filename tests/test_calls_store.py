@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import select
 
 from store import clock
-from store.access import AccessDenied
+from store.access import SYSTEM, AccessDenied
 from store.calls import (
     CallError,
     CapReached,
@@ -58,7 +58,7 @@ def names(lst) -> list[str]:
 
 def the_list(engine, shop, day: date = D, who=None):
     with read_session(engine) as s:
-        return call_list(s, staff_id=(who or shop.wang).staff_id, day=day)
+        return call_list(s, staff_id=(who or shop.wang).staff_id, day=day, actor=SYSTEM)
 
 
 def log(engine, actor, shop, plate, outcome, **kw):
@@ -224,10 +224,10 @@ def test_a_booking_is_an_appointment_in_arrivals_and_the_profile_and_keeps_the_l
         appt = s.exec(select(Appointment)).one()
         assert (appt.at, appt.status, appt.staff_id, appt.call_id, appt.vehicle_id) == (
             at, "booked", shop.wang.staff_id, r.call_id, shop.cars["粤A10001"])
-        day = arrivals(s, store_id=shop.store_id, day=date(2026, 11, 25))
+        day = arrivals(s, store_id=shop.store_id, day=date(2026, 11, 25), actor=SYSTEM)
         assert [(a.plate, a.customer, a.staff, a.arrived, a.note) for a in day] == [
             ("粤A10001", "甲", "王伟", False, "换机油")]
-        assert arrivals(s, store_id=shop.store_id, day=date(2026, 11, 24)) == []
+        assert arrivals(s, store_id=shop.store_id, day=date(2026, 11, 24), actor=SYSTEM) == []
         mine = appointments_for_customer(s, shop.customers["粤A10001"])
         assert [(a.at, a.status) for a in mine] == [(at, "booked")]
     with read_session(engine) as s:  # the profile shows it with what is due
@@ -244,7 +244,7 @@ def test_a_booking_is_an_appointment_in_arrivals_and_the_profile_and_keeps_the_l
                     date_in=date(2026, 11, 25), repair_type="maintenance", total_fen=80000, oil_fen=30000))
     assert "甲" not in names(the_list(engine, shop, D + timedelta(days=4)))  # maintained: nothing due
     with read_session(engine) as s:
-        assert arrivals(s, store_id=shop.store_id, day=date(2026, 11, 25))[0].arrived
+        assert arrivals(s, store_id=shop.store_id, day=date(2026, 11, 25), actor=SYSTEM)[0].arrived
 
 
 def test_rebooking_replaces_the_pending_appointment_and_past_times_are_refused(engine, shop):

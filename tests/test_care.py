@@ -10,12 +10,13 @@ import pytest
 from sqlmodel import select
 from typer.testing import CliRunner
 
+from store.access import SYSTEM
 from store.care import TaskError, care_tasks_for, close_task, open_tasks_for_customer
 from store.db import read_session, write_session
 from store.models import Adoption, CallLog, CareTask, Complaint, Customer, Staff, Store, Vehicle, Visit
 from store.settings import set_setting
 from tui.cli import app
-from tui.cli.common import hoist_global_options
+from tests.cli_helpers import cli_args
 
 D = date(2026, 11, 22)
 runner = CliRunner()
@@ -57,7 +58,7 @@ class Shop:
 def day_list(engine, day=D):
     with write_session(engine) as s:
         store_id = s.exec(select(Store.id)).first()
-        return care_tasks_for(s, date=day, store_id=store_id)
+        return care_tasks_for(s, date=day, store_id=store_id, actor=SYSTEM)
 
 
 def kinds_by_customer(result):
@@ -168,11 +169,11 @@ def test_done_and_dismissed_stay_done(engine):
     assert first.created == 3
     by_name = {c.customer_name: c for c in first.contacts}
     with write_session(engine) as s:
-        closed = close_task(s, by_name["甲"].task_ids[0], "done")
+        closed = close_task(s, by_name["甲"].task_ids[0], "done", actor=SYSTEM)
         assert sorted(closed) == sorted(by_name["甲"].task_ids)  # one contact closes both reasons
-        close_task(s, by_name["乙"].task_ids[0], "dismissed")
+        close_task(s, by_name["乙"].task_ids[0], "dismissed", actor=SYSTEM)
         with pytest.raises(TaskError, match="already done"):
-            close_task(s, by_name["甲"].task_ids[0], "dismissed")
+            close_task(s, by_name["甲"].task_ids[0], "dismissed", actor=SYSTEM)
     again = day_list(engine)
     assert again.contacts == [] and again.created == 0
     later = day_list(engine, D + timedelta(days=2))  # the repair callbacks are still in that window
@@ -231,7 +232,7 @@ def test_open_tasks_for_customer(engine):
 
 
 def run(*args):
-    return runner.invoke(app, hoist_global_options(list(args)))
+    return runner.invoke(app, cli_args(args))
 
 
 def test_cli_lists_then_closes(engine, db_url):

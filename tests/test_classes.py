@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 
+from store.access import SYSTEM
 from store.classes import vehicle_class
 from store.db import read_session, write_session
 from store.lookup import lookup
@@ -167,7 +168,7 @@ def test_lookup_shows_class_and_reason(engine):
         store = add_store(s)
         add_car(s, store, plate="粤A12345", visits=[("RO1", date(2026, 7, 20), 2380)])
     with read_session(engine) as s:
-        (m,) = lookup(s, "A123")
+        (m,) = lookup(s, "A123", actor=SYSTEM)
     assert m.class_ == "at_risk"
     assert m.as_dict()["class_reason"] == "last visit 4 months ago; 1 visit, ¥2,380 in 12 months"
 

@@ -10,13 +10,13 @@ from typer.testing import CliRunner
 from store.db import write_session
 from tests.factories import add_car, add_store
 from tui.cli import app
-from tui.cli.common import hoist_global_options
+from tests.cli_helpers import cli_args
 
 runner = CliRunner()
 
 
 def run(*args: str):
-    return runner.invoke(app, hoist_global_options(list(args)))
+    return runner.invoke(app, cli_args(args))
 
 
 def test_lookup_json_lists_matching_vehicles(engine, db_url):

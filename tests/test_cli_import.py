@@ -13,13 +13,13 @@ from store.models import Store, Vehicle, Visit
 from tests.factories import add_store
 from tests.import_files import VISIT_HEADER, delimited_bytes, html_bytes, visit, write_bytes, write_xlsx
 from tui.cli import app
-from tui.cli.common import hoist_global_options
+from tests.cli_helpers import cli_args
 
 runner = CliRunner()
 
 
 def run(*args: str):
-    return runner.invoke(app, hoist_global_options(list(args)))
+    return runner.invoke(app, cli_args(args))
 
 
 def counts(engine) -> tuple[int, int]:

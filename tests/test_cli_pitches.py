@@ -13,13 +13,13 @@ from store.models import Pitch, Staff
 from store.staff import hash_pin
 from tests.factories import add_car, add_store
 from tui.cli import app
-from tui.cli.common import hoist_global_options
+from tests.cli_helpers import cli_args
 
 runner = CliRunner()
 
 
 def run(*args: str, env: dict | None = None):
-    return runner.invoke(app, hoist_global_options(list(args)), env=env)
+    return runner.invoke(app, cli_args(args), env=env)
 
 
 def _shop(engine):

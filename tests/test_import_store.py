@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from importers.pipeline import import_file
+from store.access import SYSTEM
 from store.db import read_session, write_session
 from store.lookup import lookup
 from store.models import Customer, ImportJournal, SearchTerm, Vehicle, Visit
@@ -54,7 +55,7 @@ def test_visits_join_by_vin_then_plate_and_create_unknown_cars(engine, store_id,
             visit("RO5", "粤C00001", vin="", model="奇骏", name="王芳", phone="13812345678", day="2026-08-01",
                   km="")]
     path = write_xlsx(tmp_path / "ro.xlsx", rows)
-    result = import_file(engine, path, store_id=store_id)
+    result = import_file(engine, path, actor=SYSTEM, store_id=store_id)
     assert (result.kind, result.rows, result.inserted, result.updated, result.unchanged) == ("visits", 5, 5, 0, 0)
     assert result.rejected == []
     cars = vehicles(engine)
@@ -77,16 +78,16 @@ def test_visits_join_by_vin_then_plate_and_create_unknown_cars(engine, store_id,
     assert cars[0].customer_id == cars[2].customer_id
     # The lookup index knows the new cars.
     with read_session(engine) as s:
-        found = lookup(s, "B777")
+        found = lookup(s, "B777", actor=SYSTEM)
         assert [m.plate for m in found] == ["粤B77777"] and found[0].owner == "李娜"
-        assert sorted(m.plate for m in lookup(s, "5678")) == ["粤A12345", "粤C00001"]
+        assert sorted(m.plate for m in lookup(s, "5678", actor=SYSTEM)) == ["粤A12345", "粤C00001"]
 
 
 def test_the_same_file_twice_and_an_overlapping_export_add_nothing_twice(engine, store_id, tmp_path):
     first = [VISIT_HEADER] + [visit(f"RO{i}", "粤A12345", vin=VIN_A, day=f"2026-0{i}-01") for i in range(1, 6)]
     path = write_bytes(tmp_path / "week1.csv", delimited_bytes(first, encoding="gbk"))
-    assert import_file(engine, path, store_id=store_id).inserted == 5
-    again = import_file(engine, path, store_id=store_id)
+    assert import_file(engine, path, actor=SYSTEM, store_id=store_id).inserted == 5
+    again = import_file(engine, path, actor=SYSTEM, store_id=store_id)
     assert (again.rows, again.inserted, again.updated, again.unchanged) == (5, 0, 0, 5)
     assert count(engine, Visit) == 5 and count(engine, Vehicle) == 1 and count(engine, Customer) == 1
     # A later export, as xlsx: RO4-RO5 again (RO5's amount corrected), RO6-RO7 new.
@@ -94,7 +95,7 @@ def test_the_same_file_twice_and_an_overlapping_export_add_nothing_twice(engine,
                               visit("RO5", "粤A12345", vin=VIN_A, day="2026-05-01", total="1,900"),
                               visit("RO6", "粤A12345", vin=VIN_A, day="2026-06-01"),
                               visit("RO7", "粤A12345", vin=VIN_A, day="2026-07-01")]
-    result = import_file(engine, write_xlsx(tmp_path / "week2.xlsx", later), store_id=store_id)
+    result = import_file(engine, write_xlsx(tmp_path / "week2.xlsx", later), actor=SYSTEM, store_id=store_id)
     assert (result.inserted, result.updated, result.unchanged) == (2, 1, 1)
     assert count(engine, Visit) == 7 and count(engine, Vehicle) == 1
     assert visits(engine)["RO5"].total_fen == 190000
@@ -107,7 +108,7 @@ def test_same_vin_twice_is_one_vehicle_and_the_later_row_updates_it(engine, stor
             ["粤A12345", VIN_A, "轩逸", "张伟", "13812345678", "2023-05-06", "2026-05-06", "天河区", "1985-03-04", "男"],
             ["粤A88888", VIN_A, "轩逸·经典", "张伟", "13812345678", "2023-05-06", "2027-05-06", "番禺区", "", ""],
             ["粤B77777", "", "天籁", "李娜", "", 44927, "", "", "", "女"]]
-    result = import_file(engine, write_xls(tmp_path / "cars.xls", rows), store_id=store_id)
+    result = import_file(engine, write_xls(tmp_path / "cars.xls", rows), actor=SYSTEM, store_id=store_id)
     assert (result.kind, result.format, result.rows, result.inserted) == ("vehicles", "xls", 3, 2)
     cars = vehicles(engine)
     assert [(v.plate, v.vin, v.model, v.warranty_end, v.region) for v in cars] == [
@@ -120,12 +121,12 @@ def test_same_vin_twice_is_one_vehicle_and_the_later_row_updates_it(engine, stor
         assert (zhang.name, zhang.birthday, zhang.gender, zhang.region) == ("张伟", date(1985, 3, 4), "男", "番禺区")
         assert (li.name, li.phone, li.gender) == ("李娜", None, "女")
         # The old plate no longer finds the car; the new one does.
-        assert lookup(s, "A12345") == []
-        assert [m.vin for m in lookup(s, "A888")] == [VIN_A]
+        assert lookup(s, "A12345", actor=SYSTEM) == []
+        assert [m.vin for m in lookup(s, "A888", actor=SYSTEM)] == [VIN_A]
     # Re-import: nothing changes; a new plate for VIN_A from a later export updates it.
-    assert import_file(engine, tmp_path / "cars.xls", store_id=store_id).unchanged == 3
+    assert import_file(engine, tmp_path / "cars.xls", actor=SYSTEM, store_id=store_id).unchanged == 3
     newer = [rows[0], ["粤A99999", VIN_A, "轩逸·经典", "张伟", "13812345678", "", "", "", "", ""]]
-    assert import_file(engine, write_xlsx(tmp_path / "newer.xlsx", newer), store_id=store_id).updated == 1
+    assert import_file(engine, write_xlsx(tmp_path / "newer.xlsx", newer), actor=SYSTEM, store_id=store_id).updated == 1
     assert vehicles(engine)[0].plate == "粤A99999"
     assert count(engine, Vehicle) == 2 and count(engine, Customer) == 2
 
@@ -136,22 +137,22 @@ def test_id_numbers_are_kept_encrypted_and_filled_in_later(engine, store_id, tmp
     monkeypatch.setenv("DEALERDESK_KEY_FILE", str(tmp_path / "pii.key"))
     first = [["车牌号", "车主", "手机", "身份证号"], ["粤A12345", "张伟", "13812345678", "440101199001011233"],
              ["粤B12345", "李娜", "13900001234", ""]]
-    import_file(engine, write_xlsx(tmp_path / "a.xlsx", first), store_id=store_id)
+    import_file(engine, write_xlsx(tmp_path / "a.xlsx", first), actor=SYSTEM, store_id=store_id)
     later = [first[0], ["粤B12345", "李娜", "13900001234", "44010119900101109X"]]
-    assert import_file(engine, write_xlsx(tmp_path / "b.xlsx", later), store_id=store_id).updated == 1
+    assert import_file(engine, write_xlsx(tmp_path / "b.xlsx", later), actor=SYSTEM, store_id=store_id).updated == 1
     with read_session(engine) as s:
         people = {c.name: c for c in s.execute(select(Customer)).scalars()}
     assert "440101199001011233" not in (people["张伟"].id_number_enc or "")  # not in clear
     assert decrypt_id_number(people["张伟"].id_number_enc) == "440101199001011233"
     assert decrypt_id_number(people["李娜"].id_number_enc) == "44010119900101109X"
-    assert import_file(engine, tmp_path / "b.xlsx", store_id=store_id).unchanged == 1
+    assert import_file(engine, tmp_path / "b.xlsx", actor=SYSTEM, store_id=store_id).unchanged == 1
 
 
 def test_a_plate_known_without_vin_gets_its_vin(engine, store_id, tmp_path):
     rows = [VISIT_HEADER, visit("RO1", "粤A12345", day="2026-01-01"), visit("RO2", "粤A12345", vin=VIN_A,
                                                                             day="2026-02-01")]
-    import_file(engine, write_xlsx(tmp_path / "a.xlsx", rows[:2]), store_id=store_id)
-    import_file(engine, write_xlsx(tmp_path / "b.xlsx", [rows[0], rows[2]]), store_id=store_id)
+    import_file(engine, write_xlsx(tmp_path / "a.xlsx", rows[:2]), actor=SYSTEM, store_id=store_id)
+    import_file(engine, write_xlsx(tmp_path / "b.xlsx", [rows[0], rows[2]]), actor=SYSTEM, store_id=store_id)
     assert [(v.plate, v.vin) for v in vehicles(engine)] == [("粤A12345", VIN_A)]
     assert len({v.vehicle_id for v in visits(engine).values()}) == 1
 
@@ -159,8 +160,8 @@ def test_a_plate_known_without_vin_gets_its_vin(engine, store_id, tmp_path):
 def test_an_older_export_does_not_put_back_an_old_plate(engine, store_id, tmp_path):
     new = [VISIT_HEADER, visit("RO9", "粤A99999", vin=VIN_A, day="2026-09-01", km="30000")]
     old = [VISIT_HEADER, visit("RO1", "粤A12345", vin=VIN_A, day="2025-01-01", km="9000")]
-    import_file(engine, write_xlsx(tmp_path / "new.xlsx", new), store_id=store_id)
-    import_file(engine, write_xlsx(tmp_path / "old.xlsx", old), store_id=store_id)
+    import_file(engine, write_xlsx(tmp_path / "new.xlsx", new), actor=SYSTEM, store_id=store_id)
+    import_file(engine, write_xlsx(tmp_path / "old.xlsx", old), actor=SYSTEM, store_id=store_id)
     (car,) = vehicles(engine)
     assert (car.plate, car.mileage) == ("粤A99999", 30000)
     assert count(engine, Visit) == 2
@@ -170,7 +171,7 @@ def test_bad_rows_are_rejected_and_the_rest_goes_in(engine, store_id, tmp_path):
     rows = [VISIT_HEADER, visit("RO1", "粤A12345"), visit("RO2", "粤A12345", day="2026-13-01"),
             visit("RO3", ""), visit("RO4", "粤A12345", parts="n/a"), visit("RO5", "粤B12345")]
     result = import_file(engine, write_bytes(tmp_path / "x.xls", delimited_bytes(rows, delimiter="\t")),
-                         store_id=store_id)
+                         actor=SYSTEM, store_id=store_id)
     assert result.format == "tsv"
     assert [(r.row, r.field, r.reason) for r in result.rejected] == [
         (4, "date_in", "'2026-13-01' is not a date"),
@@ -183,10 +184,10 @@ def test_bad_rows_are_rejected_and_the_rest_goes_in(engine, store_id, tmp_path):
 
 def test_a_refused_file_writes_nothing(engine, store_id, tmp_path):
     junk = write_bytes(tmp_path / "export.xls", b"\x00\x01garbage" * 100)
-    result = import_file(engine, junk, store_id=store_id)
+    result = import_file(engine, junk, actor=SYSTEM, store_id=store_id)
     assert result.refused.startswith(f"{junk}: ") and result.refused_code == "not_table"
     no_header = write_xlsx(tmp_path / "notes.xlsx", [["备注"], ["今天没有数据"]])
-    refused = import_file(engine, no_header, store_id=store_id)
+    refused = import_file(engine, no_header, actor=SYSTEM, store_id=store_id)
     assert "no header row" in refused.refused and refused.refused_code == "no_header"
     assert count(engine, Visit) == count(engine, Vehicle) == count(engine, Customer) == 0
     assert count(engine, ImportJournal) == 0
@@ -204,17 +205,17 @@ def test_a_killed_import_leaves_no_half_file_and_the_next_run_completes_it(engin
             raise Killed()
 
     with pytest.raises(Killed):
-        import_file(engine, path, store_id=store_id, batch_rows=10, progress=die_after_first_batch)
+        import_file(engine, path, actor=SYSTEM, store_id=store_id, batch_rows=10, progress=die_after_first_batch)
     assert count(engine, Visit) == count(engine, Vehicle) == count(engine, SearchTerm) == 0
     assert count(engine, ImportJournal, ImportJournal.finished_at.is_(None)) == 1
     assert _indexes(engine) == INDEXES  # rolled back with the rest, on the first import too
-    result = import_file(engine, path, store_id=store_id, batch_rows=10)
+    result = import_file(engine, path, actor=SYSTEM, store_id=store_id, batch_rows=10)
     assert (result.inserted, result.completed_interrupted) == (30, True)
     assert count(engine, Visit) == 30 and count(engine, Vehicle) == 30
     assert count(engine, ImportJournal, ImportJournal.finished_at.is_(None)) == 0
     assert _indexes(engine) == INDEXES
     with read_session(engine) as s:
-        assert [m.plate for m in lookup(s, "A00007")] == ["粤A00007"]
+        assert [m.plate for m in lookup(s, "A00007", actor=SYSTEM)] == ["粤A00007"]
 
 
 INDEXES = {"ix_visit_date_in", "ix_visit_sa_name", "ix_visit_vehicle_date", "ix_searchterm_vehicle_id"}
@@ -238,13 +239,13 @@ def test_a_cancelled_import_writes_nothing(engine, store_id, tmp_path):
     path = write_xlsx(tmp_path / "big.xlsx", rows)
     asked = iter([False, True])  # the person presses Escape after the first batch
     with pytest.raises(ImportCancelled):
-        import_file(engine, path, store_id=store_id, batch_rows=10, cancelled=lambda: next(asked))
+        import_file(engine, path, actor=SYSTEM, store_id=store_id, batch_rows=10, cancelled=lambda: next(asked))
     assert count(engine, Visit) == count(engine, Vehicle) == count(engine, Customer) == 0
 
 
 def test_duplicates_across_batches_of_one_file(engine, store_id, tmp_path):
     rows = [VISIT_HEADER] + [visit(f"RO{i % 7}", "粤A12345", day="2026-05-01", total=str(100 + i)) for i in range(20)]
-    result = import_file(engine, write_xlsx(tmp_path / "dup.xlsx", rows), store_id=store_id, batch_rows=6)
+    result = import_file(engine, write_xlsx(tmp_path / "dup.xlsx", rows), actor=SYSTEM, store_id=store_id, batch_rows=6)
     assert result.rows == 20 and result.inserted == 7
     assert result.inserted + result.updated + result.unchanged == 20
     assert visits(engine)["RO0"].total_fen == 11400  # row i=14, the last RO0
@@ -255,7 +256,7 @@ def test_store_spellings_from_settings(engine, store_id, tmp_path):
         set_setting(s, "header_spellings", {"plate": ["号牌"], "ro_number": ["单据编号"], "date_in": ["接车日期"]},
                     store_id=store_id)
     rows = [["单据编号", "号牌", "接车日期", "结算金额"], ["R1", "粤A12345", "2026/9/1", "88.8"]]
-    result = import_file(engine, write_bytes(tmp_path / "own.csv", delimited_bytes(rows)), store_id=store_id)
+    result = import_file(engine, write_bytes(tmp_path / "own.csv", delimited_bytes(rows)), actor=SYSTEM, store_id=store_id)
     assert (result.kind, result.inserted) == ("visits", 1)
     assert visits(engine)["R1"].total_fen == 8880
 
@@ -284,10 +285,10 @@ def test_an_imported_repair_order_earns_a_members_points_once(engine, tmp_path):
         "工单号,车牌号,进厂日期,维修类型,结算金额\n"
         "RO9001,粤A·12345,2026-11-20,定期保养,\"1,250.00\"\n"
         "RO9002,粤B54321,2026-11-20,定期保养,800\n", encoding="utf-8")
-    first = import_file(engine, export, store_id=store_id)
+    first = import_file(engine, export, actor=SYSTEM, store_id=store_id)
     assert first.refused is None and first.inserted == 2
     assert first.points_earned == 1
-    again = import_file(engine, export, store_id=store_id)
+    again = import_file(engine, export, actor=SYSTEM, store_id=store_id)
     assert again.points_earned == 0
     with read_session(engine) as s:
         (account,) = s.exec(select(PointsAccount)).all()
@@ -315,14 +316,14 @@ def test_a_file_that_breaks_half_way_is_refused_whole(engine, store_id, tmp_path
         return real(raw, *args, **kwargs)
 
     monkeypatch.setattr(pipeline, "typed", breaks_on_the_second_batch)
-    result = import_file(engine, path, store_id=store_id, batch_rows=10)
+    result = import_file(engine, path, actor=SYSTEM, store_id=store_id, batch_rows=10)
     assert result.refused_code == "broken" and "the disk gave up" in result.refused
     assert count(engine, Visit) == count(engine, Vehicle) == count(engine, Customer) == count(engine, SearchTerm) == 0
     monkeypatch.setattr(pipeline, "typed", real)
-    result = import_file(engine, path, store_id=store_id, batch_rows=10)
+    result = import_file(engine, path, actor=SYSTEM, store_id=store_id, batch_rows=10)
     assert (result.refused, result.inserted) == (None, 30)
     with read_session(engine) as s:
-        assert [m.plate for m in lookup(s, "A00030")] == ["粤A00030"]
+        assert [m.plate for m in lookup(s, "A00030", actor=SYSTEM)] == ["粤A00030"]
 
 
 def test_a_car_that_changes_plate_between_batches_is_found_by_its_last_plate_only(engine, store_id, tmp_path):
@@ -335,18 +336,18 @@ def test_a_car_that_changes_plate_between_batches_is_found_by_its_last_plate_onl
     rows[3] = visit("RO003", "粤A11111", vin=VIN_A, name="张伟", phone="13812345678", day="2026-03-01")
     rows[14] = visit("RO014", "粤A22222", vin=VIN_A, name="张伟", phone="13812345678", day="2026-04-01")
     path = write_bytes(tmp_path / "visits.csv", delimited_bytes(rows))
-    assert import_file(engine, path, store_id=store_id, batch_rows=5).inserted == 15
+    assert import_file(engine, path, actor=SYSTEM, store_id=store_id, batch_rows=5).inserted == 15
     with read_session(engine) as s:
-        assert lookup(s, "A11111") == []
+        assert lookup(s, "A11111", actor=SYSTEM) == []
         for query in ("A22222", "22222", "2222", "000001", VIN_A[:9], "zw", "张伟", "13812345678"):
-            assert "粤A22222" in [m.plate for m in lookup(s, query)], query
+            assert "粤A22222" in [m.plate for m in lookup(s, query, actor=SYSTEM)], query
         car = s.execute(select(Vehicle).where(Vehicle.vin == VIN_A)).scalar_one()
         stored = sorted(s.execute(select(SearchTerm.term).where(SearchTerm.vehicle_id == car.id)).scalars())
     assert stored == terms_for(plate="粤A22222", vin=VIN_A, name="张伟", phone="13812345678")
     # A later file moves it again: the old terms go, the new ones come.
     later = [VISIT_HEADER, visit("RO100", "粤A33333", vin=VIN_A, name="张伟", phone="13812345678", day="2026-05-01")]
-    import_file(engine, write_bytes(tmp_path / "later.csv", delimited_bytes(later)), store_id=store_id)
+    import_file(engine, write_bytes(tmp_path / "later.csv", delimited_bytes(later)), actor=SYSTEM, store_id=store_id)
     with read_session(engine) as s:
-        assert lookup(s, "A22222") == [] and [m.plate for m in lookup(s, "A33333")] == ["粤A33333"]
+        assert lookup(s, "A22222", actor=SYSTEM) == [] and [m.plate for m in lookup(s, "A33333", actor=SYSTEM)] == ["粤A33333"]
     assert count(engine, SearchTerm, SearchTerm.vehicle_id == car.id) == len(
         terms_for(plate="粤A33333", vin=VIN_A, name="张伟", phone="13812345678"))

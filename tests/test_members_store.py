@@ -9,7 +9,7 @@ from openpyxl import load_workbook
 from sqlmodel import select
 
 from store import members, points
-from store.access import Actor
+from store.access import SYSTEM, Actor
 from store.customer_ref import AmbiguousCustomer, CustomerNotFound, resolve_customer
 from store.db import read_session, write_session
 from store.members import MembershipError
@@ -19,16 +19,16 @@ from tests.factories import add_car
 
 
 def _join(engine, club, scheme="annual", **kw):
-    return tx(engine, lambda s: members.join(s, customer_id=club.customer_id, scheme=scheme, **kw))
+    return tx(engine, lambda s: members.join(s, customer_id=club.customer_id, scheme=scheme, **kw, actor=SYSTEM))
 
 
 def _renew(engine, club, **kw):
-    return tx(engine, lambda s: members.renew(s, customer_id=club.customer_id, **kw))
+    return tx(engine, lambda s: members.renew(s, customer_id=club.customer_id, **kw, actor=SYSTEM))
 
 
 def _card(engine, club):
     with read_session(engine) as s:
-        return members.member_card(s, customer_id=club.customer_id)
+        return members.member_card(s, customer_id=club.customer_id, actor=SYSTEM)
 
 
 # --- annual fee ---------------------------------------------------------------------------
@@ -130,7 +130,7 @@ def test_stored_value_membership_cannot_renew(engine):
 
 
 def _sv(engine, club, fn, yuan, key=None):
-    return tx(engine, lambda s: getattr(members, fn)(s, customer_id=club.customer_id, amount_fen=yuan * 100, key=key))
+    return tx(engine, lambda s: getattr(members, fn)(s, customer_id=club.customer_id, amount_fen=yuan * 100, key=key, actor=SYSTEM))
 
 
 def test_stored_value_top_up_spend_and_never_below_zero(engine):
@@ -139,7 +139,7 @@ def test_stored_value_top_up_spend_and_never_below_zero(engine):
     assert _sv(engine, club, "topup", 200, key="t1").balance_fen == 500_00
     assert _sv(engine, club, "topup", 200, key="t1").replayed
     with pytest.raises(MembershipError, match=r"balance ¥500.00, needs ¥500.01"):
-        tx(engine, lambda s: members.spend(s, customer_id=club.customer_id, amount_fen=500_01))
+        tx(engine, lambda s: members.spend(s, customer_id=club.customer_id, amount_fen=500_01, actor=SYSTEM))
     assert _sv(engine, club, "spend", 500).balance_fen == 0
     card = _card(engine, club)
     assert card.zero_balance_since == date(2026, 11, 22) and card.stored_lapses_on == date(2027, 5, 22)
@@ -153,12 +153,12 @@ def test_stored_value_lapses_after_six_months_at_zero_not_a_day_before(engine):
     _joined_on(engine, club, "2026-05-23", scheme="stored")  # no top-up: zero since 2026-05-23
     on("2026-11-22")
     assert _card(engine, club).state == "active"
-    assert tx(engine, lambda s: members.sweep_lapses(s, store_id=club.store_id)) == []
+    assert tx(engine, lambda s: members.sweep_lapses(s, store_id=club.store_id, actor=SYSTEM)) == []
     on("2026-11-23")
     assert _card(engine, club).state == "lapsed"
-    lapsed = tx(engine, lambda s: members.sweep_lapses(s, store_id=club.store_id))
+    lapsed = tx(engine, lambda s: members.sweep_lapses(s, store_id=club.store_id, actor=SYSTEM))
     assert [(x.ended_on, x.scheme) for x in lapsed] == [(date(2026, 11, 23), "stored")]
-    assert tx(engine, lambda s: members.sweep_lapses(s, store_id=club.store_id)) == []  # once
+    assert tx(engine, lambda s: members.sweep_lapses(s, store_id=club.store_id, actor=SYSTEM)) == []  # once
     with pytest.raises(MembershipError, match="lapsed"):
         _sv(engine, club, "topup", 100)
 
@@ -175,12 +175,12 @@ def test_annual_sweep_lapses_after_grace_and_reminders_list_low_balance_and_rene
     club = make_club(engine)
     _joined_on(engine, club, "2025-12-10", scheme="both", topup_fen=150_00)  # expires 2026-12-10
     with read_session(engine) as s:
-        kinds = [(r.kind, r.detail) for r in members.reminders(s, store_id=club.store_id)]
+        kinds = [(r.kind, r.detail) for r in members.reminders(s, store_id=club.store_id, actor=SYSTEM)]
     assert kinds == [("low_balance", "stored value ¥150.00 (under ¥200.00)"), ("renewal", "expires 2026-12-10")]
     on("2027-03-10")
-    assert tx(engine, lambda s: members.sweep_lapses(s, store_id=club.store_id)) == []  # last grace day
+    assert tx(engine, lambda s: members.sweep_lapses(s, store_id=club.store_id, actor=SYSTEM)) == []  # last grace day
     on("2027-03-11")
-    (line,) = tx(engine, lambda s: members.sweep_lapses(s, store_id=club.store_id))
+    (line,) = tx(engine, lambda s: members.sweep_lapses(s, store_id=club.store_id, actor=SYSTEM))
     assert line.ended_on == date(2026, 12, 11) and "not renewed by 2027-03-10" in line.reason
 
 
@@ -188,12 +188,12 @@ def test_leaving_pays_the_deposit_back(engine):
     club = make_club(engine)
     _join(engine, club, scheme="both", topup_fen=800_00)
     _sv(engine, club, "spend", 300)
-    res = tx(engine, lambda s: members.leave(s, customer_id=club.customer_id, reason="moving away"))
+    res = tx(engine, lambda s: members.leave(s, customer_id=club.customer_id, reason="moving away", actor=SYSTEM))
     assert res.refund_fen == 500_00
     card = _card(engine, club)
     assert (card.state, card.stored_value_fen, card.ended_on) == ("left", 0, date(2026, 11, 22))
     with pytest.raises(MembershipError, match="already left"):
-        tx(engine, lambda s: members.leave(s, customer_id=club.customer_id))
+        tx(engine, lambda s: members.leave(s, customer_id=club.customer_id, actor=SYSTEM))
     with pytest.raises(MembershipError, match="left on 2026-11-22"):
         _renew(engine, club)
 
@@ -230,14 +230,14 @@ def test_member_bill_adds_discounts_free_services_and_points_used(engine, tmp_pa
                               idempotency_key="test:upgrade"))
         s.get(Membership, _card(engine, club).membership_id).tier_code = "gold"
     add_visit(engine, club, "RO2", date(2026, 7, 1), total=2001)  # gold 9.5折: 100.05 -> 100.05 yuan
-    tx(engine, lambda s: members.use_benefit(s, customer_id=club.customer_id, benefit="免费四轮定位", value_fen=200_00))
-    staff = Actor(club.staff_id, "王伟", "sa", club.store_id)
+    tx(engine, lambda s: members.use_benefit(s, customer_id=club.customer_id, benefit="免费四轮定位", value_fen=200_00, actor=SYSTEM))
+    staff = Actor(club.staff_id, "王伟", "member", club.store_id)
     tx(engine, lambda s: points.adjust(s, customer_id=club.customer_id, points=200, reason="t", actor=staff))
-    tx(engine, lambda s: points.redeem(s, customer_id=club.customer_id, item_code="WASH"))
-    returned = tx(engine, lambda s: points.redeem(s, customer_id=club.customer_id, item_code="MUG"))
+    tx(engine, lambda s: points.redeem(s, customer_id=club.customer_id, item_code="WASH", actor=SYSTEM))
+    returned = tx(engine, lambda s: points.redeem(s, customer_id=club.customer_id, item_code="MUG", actor=SYSTEM))
     tx(engine, lambda s: points.reverse_entry(s, entry_id=returned.entry_id, reason="returned", actor=staff))
     with read_session(engine) as s:
-        bill = members.member_bill(s, customer_id=club.customer_id, year=2026)
+        bill = members.member_bill(s, customer_id=club.customer_id, year=2026, actor=SYSTEM)
     assert [(x.kind, x.saved_fen) for x in bill.lines] == [
         ("discount", 20_00), ("free_service", 200_00), ("points", 30_00), ("discount", 100_05)]
     assert (bill.discount_fen, bill.free_services_fen, bill.points_used, bill.points_value_fen) == (
@@ -262,13 +262,13 @@ def test_resolve_customer_by_id_phone_plate_and_ambiguity(engine):
         store = s.get(Store, club.store_id)
         add_car(s, store, plate="粤A12399", owner="李娜", phone="13900001234")
     with read_session(engine) as s:
-        assert resolve_customer(s, f"id:{club.customer_id}").name == "张伟"
-        assert resolve_customer(s, "13812345678").name == "张伟"
-        assert resolve_customer(s, "粤a·12345").name == "张伟"  # exact plate among A123xx
-        assert resolve_customer(s, "2399").name == "李娜"
+        assert resolve_customer(s, f"id:{club.customer_id}", actor=SYSTEM).name == "张伟"
+        assert resolve_customer(s, "13812345678", actor=SYSTEM).name == "张伟"
+        assert resolve_customer(s, "粤a·12345", actor=SYSTEM).name == "张伟"  # exact plate among A123xx
+        assert resolve_customer(s, "2399", actor=SYSTEM).name == "李娜"
         with pytest.raises(AmbiguousCustomer, match="'A123' matches 2 customers: .*张伟.*李娜"):
-            resolve_customer(s, "A123")
+            resolve_customer(s, "A123", actor=SYSTEM)
         with pytest.raises(CustomerNotFound):
-            resolve_customer(s, "id:999")
+            resolve_customer(s, "id:999", actor=SYSTEM)
         with pytest.raises(CustomerNotFound):
-            resolve_customer(s, "Q9Q9")
+            resolve_customer(s, "Q9Q9", actor=SYSTEM)

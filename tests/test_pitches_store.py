@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlmodel import select
 
-from store.access import Actor
+from store.access import SYSTEM, Actor
 from store.db import read_session, write_session
 from store.models import Membership, Pitch, Staff
 from store.pitches import (
@@ -130,9 +130,9 @@ def test_follow_ups_are_the_pitchers_own_latest_pitches_due(shop):
                     pitched_at=datetime(2026, 11, 14, 9)))
         s.add(Membership(store_id=ids["store"], customer_id=ids["c_cust"], started_on=TODAY))
     with read_session(engine) as s:
-        mine = follow_ups(s, as_of=TODAY, staff_id=ids["wang"])
-        lis = follow_ups(s, as_of=TODAY, staff_id=ids["li"])
-        everyone = follow_ups(s, as_of=TODAY)
+        mine = follow_ups(s, as_of=TODAY, staff_id=ids["wang"], actor=SYSTEM)
+        lis = follow_ups(s, as_of=TODAY, staff_id=ids["li"], actor=SYSTEM)
+        everyone = follow_ups(s, as_of=TODAY, actor=SYSTEM)
     assert [(f.plate, f.customer_name, f.overdue_days, f.phone) for f in mine] == [
         ("粤A12345", "张伟", 3, "138****5678")]
     assert lis == []
@@ -147,8 +147,8 @@ def test_follow_ups_most_recently_due_first(shop):
                         outcome="considering", follow_up_on=TODAY - timedelta(days=days),
                         pitched_at=datetime.combine(TODAY - timedelta(days=days + 7), datetime.min.time())))
     with read_session(engine) as s:
-        assert [f.overdue_days for f in follow_ups(s, as_of=TODAY, staff_id=ids["wang"])] == [3, 30, 400]
-        assert len(follow_ups(s, as_of=TODAY, staff_id=ids["wang"], limit=2)) == 2
+        assert [f.overdue_days for f in follow_ups(s, as_of=TODAY, staff_id=ids["wang"], actor=SYSTEM)] == [3, 30, 400]
+        assert len(follow_ups(s, as_of=TODAY, staff_id=ids["wang"], limit=2, actor=SYSTEM)) == 2
 
 
 def test_pitches_between_two_days_inclusive(shop):
@@ -159,12 +159,12 @@ def test_pitches_between_two_days_inclusive(shop):
             s.add(Pitch(store_id=ids["store"], customer_id=ids[cust], staff_id=ids[staff], outcome="declined",
                         pitched_at=datetime.combine(day, datetime.max.time().replace(microsecond=0))))
     with read_session(engine) as s:
-        lines = pitches_between(s, date_from=date(2026, 11, 1), date_to=date(2026, 11, 20))
+        lines = pitches_between(s, date_from=date(2026, 11, 1), date_to=date(2026, 11, 20), actor=SYSTEM)
         assert [x.customer_name for x in lines] == ["张伟", "刘洋"]
         assert [x.customer_name for x in pitches_between(s, date_from=date(2026, 11, 1), date_to=date(2026, 11, 30),
-                                                         staff_id=ids["wang"])] == ["张伟", "陈静"]
+                                                         staff_id=ids["wang"], actor=SYSTEM)] == ["张伟", "陈静"]
         with pytest.raises(PitchError):
-            pitches_between(s, date_from=date(2026, 11, 2), date_to=date(2026, 11, 1))
+            pitches_between(s, date_from=date(2026, 11, 2), date_to=date(2026, 11, 1), actor=SYSTEM)
 
 
 def test_the_default_pitcher_is_the_first_service_advisor(shop):

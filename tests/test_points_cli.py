@@ -16,7 +16,7 @@ from tests.club_helpers import add_visit, make_club
 from tests.conftest import TODAY
 from tests.factories import add_car
 from tui.cli import app
-from tui.cli.common import hoist_global_options
+from tests.cli_helpers import cli_args
 
 runner = CliRunner()
 
@@ -24,7 +24,7 @@ runner = CliRunner()
 def run(*args: str, pin: str | None = None):
     clock.set_today(TODAY)  # each command is a fresh process: an earlier --today must not linger
     env = {"DEALERDESK_PIN": pin} if pin else {}
-    return runner.invoke(app, hoist_global_options(list(args)), env=env)
+    return runner.invoke(app, cli_args(args), env=env)
 
 
 def _balance(engine, customer_id):
@@ -36,8 +36,8 @@ def _balance(engine, customer_id):
 def _member_with_points(engine, db_url, pts=100):
     club = make_club(engine)
     assert run("member", "join", "粤A12345", "--scheme", "annual", "--db", db_url).exit_code == 0
-    res = run("points", "adjust", "粤A12345", "--points", str(pts), "--reason", "开卡礼", "--as", "SA01",
-              "--db", db_url, pin="1111")
+    res = run("points", "adjust", "粤A12345", "--points", str(pts), "--reason", "开卡礼", "--as", "MS01",
+              "--db", db_url, pin="7777")
     assert res.exit_code == 0, res.output
     return club
 
@@ -73,10 +73,13 @@ def test_adjust_needs_a_signed_in_staff_member(engine, db_url):
     assert res.exit_code == 1 and "staff member" in res.output
     res = run("points", "adjust", "粤A12345", "--points", "-20", "--reason", "录错", "--as", "SA01", "--db", db_url,
               pin="1111")
+    assert res.exit_code == 1 and "may not" in res.output  # a service advisor does not adjust points
+    res = run("points", "adjust", "粤A12345", "--points", "-20", "--reason", "录错", "--as", "MS01", "--db", db_url,
+              pin="7777")
     assert res.exit_code == 0 and "-20 points, balance 80" in res.output
     hist = json.loads(run("points", "history", "粤A12345", "--format", "json", "--db", db_url).output)
     assert [(h["kind"], h["points"], h["balance_after"], h["staff"], h["reason"]) for h in hist] == [
-        ("adjust", -20, 80, "王伟", "录错"), ("adjust", 100, 100, "王伟", "开卡礼")]
+        ("adjust", -20, 80, "林小红", "录错"), ("adjust", 100, 100, "林小红", "开卡礼")]
     assert _balance(engine, club.customer_id) == 80
 
 
@@ -120,8 +123,8 @@ def test_expire_command(engine, db_url):
         from store.settings import set_setting
 
         set_setting(s, "points_expiry_months", 12, store_id=club.store_id)
-    run("points", "adjust", "粤A12345", "--points", "40", "--reason", "x", "--as", "SA01", "--db", db_url,
-        "--today", "2025-06-01", pin="1111")
+    run("points", "adjust", "粤A12345", "--points", "40", "--reason", "x", "--as", "MS01", "--db", db_url,
+        "--today", "2025-06-01", pin="7777")
     res = run("points", "expire", "--db", db_url, "--today", "2026-06-01")
     assert res.exit_code == 0 and "0 points expired on 0 accounts" in res.output  # the last day
     res = run("points", "expire", "--db", db_url, "--today", "2026-06-02")

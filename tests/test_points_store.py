@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import select
 
 from store import members, points
-from store.access import Actor
+from store.access import SYSTEM, Actor
 from store.db import read_session, write_session
 from store.models import AuditLog, CatalogItem, PointsAccount, PointsEntry, Visit
 from store.points import ExpiringLot, PointsError, expiring_soon
@@ -17,19 +17,19 @@ from tests.club_helpers import add_visit, ledger, make_club, on, tx
 
 
 def _member(engine, club, scheme="annual", **kw):
-    return tx(engine, lambda s: members.join(s, customer_id=club.customer_id, scheme=scheme, **kw))
+    return tx(engine, lambda s: members.join(s, customer_id=club.customer_id, scheme=scheme, **kw, actor=SYSTEM))
 
 
 def _earn(engine, visit_id):
-    return tx(engine, lambda s: points.earn_for_visit(s, visit_id=visit_id))
+    return tx(engine, lambda s: points.earn_for_visit(s, visit_id=visit_id, actor=SYSTEM))
 
 
 def _redeem(engine, club, code="WASH", qty=1, key=None):
-    return tx(engine, lambda s: points.redeem(s, customer_id=club.customer_id, item_code=code, quantity=qty, key=key))
+    return tx(engine, lambda s: points.redeem(s, customer_id=club.customer_id, item_code=code, quantity=qty, key=key, actor=SYSTEM))
 
 
 def _staff(club):
-    return Actor(staff_id=club.staff_id, name="王伟", role="sa", store_id=club.store_id)
+    return Actor(staff_id=club.staff_id, name="王伟", role="member", store_id=club.store_id)
 
 
 def _adjust(engine, club, pts, reason="test", key=None):
@@ -44,7 +44,7 @@ def _setting(engine, club, key, value):
 
 def _check(engine):
     with read_session(engine) as s:
-        return points.check_ledger(s)
+        return points.check_ledger(s, actor=SYSTEM)
 
 
 # --- earning -------------------------------------------------------------------------
@@ -59,7 +59,7 @@ def test_an_ro_earns_once_however_often_it_is_credited(engine):
     again = _earn(engine, vid)
     assert (again.status, again.balance) == ("already", 12)
     with write_session(engine) as s:
-        assert points.sync_visits(s, store_id=club.store_id) == []  # an import re-run adds nothing
+        assert points.sync_visits(s, store_id=club.store_id, actor=SYSTEM) == []  # an import re-run adds nothing
     balance, rows = ledger(engine, club.customer_id)
     assert balance == 12 and rows == [("earn", 12, 12)]
 
@@ -104,7 +104,7 @@ def test_cancelled_ro_takes_its_points_back_once(engine):
         s.get(Visit, vid).status = "cancelled"
     res = _earn(engine, vid)  # a re-import brings the cancellation
     assert (res.status, res.points, res.balance) == ("reversed", -50, 0)
-    again = tx(engine, lambda s: points.reverse_visit(s, visit_id=vid))  # reversing a reversed RO
+    again = tx(engine, lambda s: points.reverse_visit(s, visit_id=vid, actor=SYSTEM))  # reversing a reversed RO
     assert again.status == "already_reversed"
     with write_session(engine) as s:
         s.get(Visit, vid).status = "settled"  # a DMS that flips it back does not earn it twice
@@ -160,7 +160,7 @@ def test_a_visit_that_qualifies_upgrades_the_tier(engine):
     vid = add_visit(engine, club, "RO1", date(2026, 11, 22), total=8000)
     assert _earn(engine, vid).points == 80  # earned at the old tier's multiplier
     with read_session(engine) as s:
-        assert members.member_card(s, customer_id=club.customer_id).tier.code == "gold"
+        assert members.member_card(s, customer_id=club.customer_id, actor=SYSTEM).tier.code == "gold"
 
 
 # --- redeeming ---------------------------------------------------------------------------
@@ -216,7 +216,7 @@ def test_redeem_for_money_only_where_the_store_allows(engine):
     club = make_club(engine)
     _member(engine, club)
     _adjust(engine, club, 100)
-    money = lambda s: points.redeem_for_money(s, customer_id=club.customer_id, points=40, key="m1")  # noqa: E731
+    money = lambda s: points.redeem_for_money(s, customer_id=club.customer_id, points=40, key="m1", actor=SYSTEM)  # noqa: E731
     with pytest.raises(PointsError, match="does not redeem points for money"):
         tx(engine, money)
     _setting(engine, club, "points_redeem_for_money", True)
@@ -264,7 +264,7 @@ def test_adjustment_needs_reason_and_staff_and_never_goes_below_zero(engine):
     with pytest.raises(PointsError, match="balance 10, adjustment -11"):
         _adjust(engine, club, -11)
     assert _adjust(engine, club, -10).balance == 0
-    lines = tx(engine, lambda s: points.history(s, customer_id=club.customer_id))
+    lines = tx(engine, lambda s: points.history(s, customer_id=club.customer_id, actor=SYSTEM))
     assert [(x.kind, x.points, x.balance_after, x.staff) for x in lines] == [
         ("adjust", -10, 0, "王伟"), ("adjust", 10, 10, "王伟")]
     assert lines[1].reason == "生日礼"
@@ -273,8 +273,8 @@ def test_adjustment_needs_reason_and_staff_and_never_goes_below_zero(engine):
 def test_referral_rewards_once(engine):
     club = make_club(engine)
     _member(engine, club)
-    ref = tx(engine, lambda s: points.record_referral(s, referrer_customer_id=club.customer_id, friend_name="李雷"))
-    reward = lambda s: points.reward_referral(s, referral_id=ref.id, sold_on=date(2026, 11, 20))  # noqa: E731
+    ref = tx(engine, lambda s: points.record_referral(s, referrer_customer_id=club.customer_id, friend_name="李雷", actor=SYSTEM))
+    reward = lambda s: points.reward_referral(s, referral_id=ref.id, sold_on=date(2026, 11, 20), actor=SYSTEM)  # noqa: E731
     assert tx(engine, reward).points == 200
     assert tx(engine, reward).replayed
     assert ledger(engine, club.customer_id)[0] == 200
@@ -311,10 +311,10 @@ def test_expiry_on_the_day_keeps_points_and_the_day_after_expires_them(engine):
     _lots(engine, club)
     on("2026-11-22")
     with write_session(engine) as s:
-        assert points.accounts_with_overdue_points(s) == [club.customer_id]
+        assert points.accounts_with_overdue_points(s, actor=SYSTEM) == [club.customer_id]
         assert expiring_soon(s, customer_id=club.customer_id) == [ExpiringLot(date(2026, 11, 22), 20)]
-    assert tx(engine, lambda s: points.expire_account(s, customer_id=club.customer_id)) == 10
-    assert tx(engine, lambda s: points.expire_account(s, customer_id=club.customer_id)) == 0  # once
+    assert tx(engine, lambda s: points.expire_account(s, customer_id=club.customer_id, actor=SYSTEM)) == 10
+    assert tx(engine, lambda s: points.expire_account(s, customer_id=club.customer_id, actor=SYSTEM)) == 0  # once
     assert ledger(engine, club.customer_id)[0] == 60
     on("2026-11-23")
     # A redemption never spends an overdue lot: it expires them first.
@@ -333,7 +333,7 @@ def test_no_expiry_by_default(engine):
     _adjust(engine, club, 10)
     on("2026-11-22")
     with write_session(engine) as s:
-        assert points.accounts_with_overdue_points(s) == []
+        assert points.accounts_with_overdue_points(s, actor=SYSTEM) == []
         assert expiring_soon(s, customer_id=club.customer_id) == []
 
 

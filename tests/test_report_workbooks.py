@@ -21,13 +21,13 @@ from store.reports import ChartSpec, ReportTable
 from store.reports.workbook import display_width, sheet_title
 from tests.report_helpers import make_month
 from tui.cli import app
-from tui.cli.common import hoist_global_options
+from tests.cli_helpers import cli_args
 
 runner = CliRunner()
 
 
 def run(*args: str):
-    return runner.invoke(app, hoist_global_options(list(args)))
+    return runner.invoke(app, cli_args(args))
 
 
 @pytest.fixture

@@ -19,14 +19,14 @@ from store.models import Adoption, Customer, Staff, Store, Vehicle, Visit
 from store.reports.churn import churn_report, class_mix_report
 from store.settings import set_setting
 from tui.cli import app
-from tui.cli.common import hoist_global_options
+from tests.cli_helpers import cli_args
 
 AS_OF = date(2026, 11, 22)
 runner = CliRunner()
 
 
 def run(*args: str):
-    return runner.invoke(app, hoist_global_options(list(args)))
+    return runner.invoke(app, cli_args(args))
 
 
 # --- a small park of two stores -------------------------------------------------

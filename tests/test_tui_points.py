@@ -10,7 +10,7 @@ from sqlmodel import select
 from textual.widgets import DataTable, Input, Static
 
 from store import members, points
-from store.access import Actor
+from store.access import SYSTEM, Actor
 from store.club_desk import ClubDesk
 from store.db import read_session
 from store.models import Membership, PointsEntry
@@ -31,8 +31,8 @@ async def _wait_for(pilot, condition, timeout=10.0):
 
 def _member_with(engine, pts: int):
     club = make_club(engine)
-    tx(engine, lambda s: members.join(s, customer_id=club.customer_id, scheme="annual"))
-    staff = Actor(club.staff_id, "王伟", "sa", club.store_id)
+    tx(engine, lambda s: members.join(s, customer_id=club.customer_id, scheme="annual", actor=SYSTEM))
+    staff = Actor(club.staff_id, "王伟", "member", club.store_id)
     tx(engine, lambda s: points.adjust(s, customer_id=club.customer_id, points=pts, reason="开卡礼", actor=staff))
     return club
 
@@ -93,7 +93,11 @@ async def test_enter_pressed_twice_redeems_once_and_the_receipt_shows_at_once(sq
         assert _cells(history)[0][1:4] == ["兑换", "-30", "70"]
         assert "精致洗车 x1" in _cells(history)[0][4]
         await _wait_for(pilot, lambda: "积分 70" in str(screen.query_one("#points-summary", Static).render()))
-    assert len(keys) == 2 and keys[0] == keys[1]  # both Enters reached the store, with one key
+        # The second Enter waited for the first redemption, then came to the points screen:
+        # it asks again (a new confirmation), it redeems nothing by itself.
+        await _wait_for(pilot, lambda: isinstance(app.screen, ConfirmRedeem))
+        assert "积分 70" in str(screen.query_one("#points-summary", Static).render())
+    assert len(keys) == 1  # one Enter reached the store
     assert [r.idempotency_key for r in _redeem_rows(sqlite_engine)] == [f"redeem:{keys[0]}"]
     with read_session(sqlite_engine) as s:
         assert points.balance(s, customer_id=club.customer_id) == 70
@@ -120,7 +124,7 @@ async def test_member_bill_screen_shows_this_years_savings_and_exports(sqlite_en
     monkeypatch.setenv("DEALERDESK_HOME", str(tmp_path))
     club = make_club(sqlite_engine)
     on("2026-01-02")
-    tx(sqlite_engine, lambda s: members.join(s, customer_id=club.customer_id, scheme="annual", tier_code="gold"))
+    tx(sqlite_engine, lambda s: members.join(s, customer_id=club.customer_id, scheme="annual", tier_code="gold", actor=SYSTEM))
     on("2026-11-22")
     add_visit(sqlite_engine, club, "RO1", date(2026, 3, 3), total=2000)  # 9.5折: ¥100 saved
     app = DealerDeskApp(sqlite_engine, language="zh")
@@ -168,7 +172,7 @@ async def test_points_spent_at_another_counter_meanwhile_are_refused_in_chinese(
         await pilot.press("enter")
         await _wait_for(pilot, lambda: isinstance(app.screen, ConfirmRedeem))
         # While the dialog is open another counter redeems 60 of the 100 points.
-        tx(sqlite_engine, lambda s: points.redeem(s, customer_id=club.customer_id, item_code="MUG", key="other"))
+        tx(sqlite_engine, lambda s: points.redeem(s, customer_id=club.customer_id, item_code="MUG", key="other", actor=SYSTEM))
         await pilot.press("enter")
         error = app.screen.query_one("#confirm-error", Static)
         await _wait_for(pilot, lambda: "积分不足" in str(error.render()))

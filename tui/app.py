@@ -19,9 +19,10 @@ from tui.i18n import language, set_language, t
 from tui.keys import localize
 from tui.registry import SCREENS
 from tui.screens.lookup import LookupScreen
+from tui.typeahead import TypeAhead
 
 
-class DealerDeskApp(App):
+class DealerDeskApp(TypeAhead, App):
     CSS_PATH = "app.tcss"
     TITLE = "dealerdesk"
     COMMANDS = {VehicleCommands, ScreenCommands, ActionCommands}
@@ -34,6 +35,7 @@ class DealerDeskApp(App):
     def __init__(self, engine: Engine, *, language: str | None = None, staff_code: str | None = None,
                  store_code: str | None = None, blink: bool = True, sign_in: bool = False) -> None:
         super().__init__()
+        self._init_type_ahead()  # keys typed ahead of a busy screen wait for it, in order
         self.blink = blink  # False in snapshot tests: a blinking cursor is never the same twice
         self.counter = Counter(engine)
         set_language(language or self.counter.language())
@@ -46,9 +48,9 @@ class DealerDeskApp(App):
         self.sign_in = sign_in
         actor = self.counter.act_as(None if sign_in else staff_code, store_code=store_code)
         if sign_in:  # nobody acts until someone signs in
-            from store.access import SYSTEM
+            from store.access import NOBODY
 
-            actor = self.counter.actor = SYSTEM
+            actor = self.counter.actor = NOBODY
         self.title = t("app.title")
         self.show_actor(actor)
 
@@ -67,15 +69,16 @@ class DealerDeskApp(App):
         from tui.screens.signin import FirstManagerScreen, SignInScreen
 
         first = self.counter.needs_first_manager()
-        self.push_screen(FirstManagerScreen() if first else SignInScreen(), self.signed_in)
+        self.push_screen(FirstManagerScreen() if first else SignInScreen())
 
-    def signed_in(self, actor) -> None:
-        """Sign-in done: this person acts from now on, with their rights."""
+    async def signed_in(self, actor) -> None:
+        """Sign-in done: this person acts from now on, with their rights. The lookup
+        takes the sign-in's place at once, so keys typed ahead go to it."""
         self.counter.actor = actor
         if actor.store_id is not None:
             self.counter.store_id = actor.store_id
-        self.show_actor(actor)
-        self.push_screen(LookupScreen())
+        await self.switch_screen(LookupScreen())
+        self.show_actor(actor)  # after the sign-in's header is gone: it would be told too
 
     # --- moving between screens -------------------------------------------------
 

@@ -343,6 +343,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "import.done": ("完成：新增 {inserted}，更新 {updated}，未变 {unchanged}，拒收 {rejected} 行", "Done: {inserted} inserted, {updated} updated, {unchanged} unchanged, {rejected} rows rejected"),
     "import.refused": ("{file}：未导入，{why}", "{file}: not imported, {why}"),
     "import.cancelled": ("已取消：{file} 没有写入任何数据", "Cancelled: nothing from {file} was written"),
+    "import.denied": ("不能导入：导入数据由店长或会员专员操作", "Not allowed: imports are for the store manager and member specialists"),
     "import.no_files": ("请输入要导入的文件路径", "Type the path of a file to import"),
     "import.missing": ("找不到文件：{path}", "No such file: {path}"),
     "import.saved": ("拒收清单已保存：{path}", "Rejects saved to {path}"),

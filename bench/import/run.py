@@ -68,6 +68,7 @@ def child(task: str, file: str, db: str | None) -> dict:
         return {"seconds": time.perf_counter() - start, "rows": len(df) - 1}  # less the 合计 row
     if task == "import":
         from importers.pipeline import import_file
+        from store.access import SYSTEM
         from store.db import open_engine, write_session
         from store.stores import ensure_store
 
@@ -75,7 +76,7 @@ def child(task: str, file: str, db: str | None) -> dict:
         with write_session(engine) as session:
             store_id = ensure_store(session, "BENCH").id
         start = time.perf_counter()
-        result = import_file(engine, file, store_id=store_id)
+        result = import_file(engine, file, actor=SYSTEM, store_id=store_id)
         seconds = time.perf_counter() - start
         if result.refused:
             raise SystemExit(result.refused)

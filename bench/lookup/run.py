@@ -23,6 +23,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, func, select, text
 
+from store.access import SYSTEM
 from store import clock
 from store.db import make_engine, open_engine, read_session
 from store.demo import generate
@@ -147,11 +148,11 @@ def measure(url: str, queries: list[str]) -> dict:
         floor_lookup(cur, engine.dialect.name, q)
     with read_session(engine) as s:
         for q in queries:
-            lookup(s, q)
+            lookup(s, q, actor=SYSTEM)
     for q in queries:
         t0 = time.perf_counter()
         with read_session(engine, snapshot=False) as s:  # a session per keypress, as the counter does
-            found += bool(lookup(s, q))
+            found += bool(lookup(s, q, actor=SYSTEM))
         full.append((time.perf_counter() - t0) * 1000)
         t0 = time.perf_counter()
         floor_lookup(cur, engine.dialect.name, q)

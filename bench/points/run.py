@@ -43,6 +43,7 @@ PRICE = 10
 def writer(url: str, plan: list[tuple[int, str]], ready, start, out) -> None:
     """One till: redeem each (customer, key) in order; report outcome and latency."""
     from store import clock, points
+    from store.access import SYSTEM
     from store.db import in_transaction, make_engine
 
     clock.set_today(TODAY)
@@ -56,7 +57,7 @@ def writer(url: str, plan: list[tuple[int, str]], ready, start, out) -> None:
         t0 = time.perf_counter()
         try:
             r = in_transaction(engine, lambda s, c=customer_id, k=key: points.redeem(
-                s, customer_id=c, item_code="BENCH", key=k))
+                s, customer_id=c, item_code="BENCH", key=k, actor=SYSTEM))
             results.append(("ok", customer_id, key, r.entry_id, r.replayed, None, time.perf_counter() - t0))
         except points.PointsError as exc:
             results.append(("refused", customer_id, key, None, False, str(exc), time.perf_counter() - t0))
@@ -134,6 +135,7 @@ def run_scenario(url: str, name: str, writers: int, per_writer: int, members: in
 
 def verify(url: str, results: list[tuple], customers: list[int], balance: int) -> dict:
     from store import points
+    from store.access import SYSTEM
     from store.db import make_engine, read_session
     from store.models import PointsAccount, PointsEntry
 
@@ -147,7 +149,7 @@ def verify(url: str, results: list[tuple], customers: list[int], balance: int) -
         balances = dict(s.exec(select(PointsAccount.customer_id, PointsAccount.balance)).all())
         rows = s.exec(select(PointsEntry.account_id, PointsEntry.idempotency_key, PointsEntry.points)
                       .where(PointsEntry.kind == "redeem")).all()
-        check = points.check_ledger(s)
+        check = points.check_ledger(s, actor=SYSTEM)
     engine.dispose()
     spent: dict[int, int] = {}
     for r in fresh:

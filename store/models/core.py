@@ -18,7 +18,7 @@ from pydantic import NaiveDatetime
 from sqlalchemy import Index, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from store.clock import now
+from store.clock import now, real_now
 
 
 class Store(SQLModel, table=True):
@@ -141,7 +141,7 @@ class Setting(SQLModel, table=True):
 
 class AuditLog(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
-    at: NaiveDatetime = Field(default_factory=now, index=True)
+    at: NaiveDatetime = Field(default_factory=real_now, index=True)  # the machine's clock, never --today
     store_id: int | None = Field(default=None, foreign_key="store.id")
     staff_id: int | None = Field(default=None, foreign_key="staff.id", index=True)
     action: str = Field(max_length=40)

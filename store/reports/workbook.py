@@ -227,6 +227,8 @@ def write_workbook(book: ReportBook | ReportTable, path: str | Path) -> Path:
     wb.active = 0
     wb.properties.title = book.title
     wb.properties.creator = "dealerdesk"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
+    from store.files import open_private
+
+    with open_private(path) as fh:  # owner-only, like every file the store writes
+        wb.save(fh)
     return path

@@ -125,13 +125,13 @@ def adopt_list(
     with read_session(obj.engine()) as session:
         try:
             if sa is None:
-                loads = staff_loads(session, store_id=store_id, as_of=when)
+                loads = staff_loads(session, store_id=store_id, as_of=when, actor=actor)
             else:
                 require_customer_access(actor, store_id)
                 staff = resolve_staff(session, store_id, sa)
                 if actor.role == "sa" and actor.staff_id != staff.id:
                     raise AccessDenied("an SA sees only their own cars")
-                cars = adopted_cars(session, store_id=store_id, as_of=when, staff_id=staff.id)
+                cars = adopted_cars(session, store_id=store_id, as_of=when, staff_id=staff.id, actor=actor)
         except (AdoptionError, AccessDenied) as exc:
             fail(str(exc))
     if sa is None:
@@ -292,7 +292,7 @@ def arrivals_cmd(
     when = _day(day)
     store_id = obj.store_id()
     with read_session(obj.engine()) as session:
-        lines = arrivals(session, store_id=store_id, day=when)
+        lines = arrivals(session, store_id=store_id, day=when, actor=obj.actor())
     if fmt is OutputFormat.json:
         emit_json([x.as_dict() for x in lines])
         return

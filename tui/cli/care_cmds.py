@@ -32,7 +32,7 @@ def care(
     except ValueError:
         fail(f"--date {day!r} is not a date (YYYY-MM-DD)")
     store_id = obj.store_id()
-    result = in_transaction(obj.engine(), lambda s: care_tasks_for(s, date=when, store_id=store_id))
+    result = in_transaction(obj.engine(), lambda s: care_tasks_for(s, date=when, store_id=store_id, actor=obj.actor()))
     if fmt is OutputFormat.json:
         emit_json(result.as_dict())
         return

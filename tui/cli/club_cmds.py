@@ -96,7 +96,7 @@ def list_entries(
     obj = ctx_obj(ctx)
     m = parse_month(month)
     with read_session(obj.engine()) as session:
-        lines = entries(session, store_id=obj.store_id(), month=m)
+        lines = entries(session, store_id=obj.store_id(), month=m, actor=obj.actor())
     if fmt is OutputFormat.json:
         emit_json([line.as_dict() for line in lines])
         return

@@ -111,24 +111,51 @@ class Context:
     store_code: str | None = None
     staff_code: str | None = None
     demo: bool = False  # --demo: the demo database, its store made on first use
+    system: bool = False  # --system: act as the system on a shared database (scheduled jobs)
     _engine: Engine | None = field(default=None, repr=False)
     _actor: Any = field(default=None, repr=False)
 
+    @property
+    def shared_database(self) -> bool:
+        """Postgres serves many counters and people: nobody acts there unnamed."""
+        return self.db_url.startswith("postgresql")
+
     def store_id(self) -> int:
-        """The store this command works in (``--store`` or the only one)."""
+        """The store this command works in: ``--store``, else the acting staff
+        member's, else the only one. Staff work in their own store only."""
         from store.db import read_session
         from store.stores import StoreNotFound, resolve_store
 
+        actor = self.actor()
         with read_session(self.engine()) as session:
             try:
-                return resolve_store(session, self.store_code).id
+                if not self.store_code and actor.store_id is not None:
+                    return actor.store_id
+                store = resolve_store(session, self.store_code)
             except StoreNotFound as exc:
                 fail(str(exc))
+        if actor.store_id is not None and store.id != actor.store_id and actor.role != "analyst":
+            fail(f"{self.staff_code} works in another store than {self.store_code}")
+        return store.id
+
+    def sign_in(self) -> None:
+        """Who acts, settled once before any command runs: ``--as CODE`` with its PIN
+        (a wrong PIN or a locked code ends the command here, exit 1), or the system,
+        which on a shared database must be asked for by name (``--system``)."""
+        if self.staff_code:
+            if self.system:
+                fail("--as and --system: choose one")
+            self.actor()
+            return
+        if self.shared_database and not self.system:
+            fail("a shared database needs to know who acts: --as STAFF_CODE (its PIN from DEALERDESK_PIN), "
+                 "or --system for a scheduled job")
 
     def actor(self):
         """The staff member acting: ``--as CODE`` with the PIN from ``DEALERDESK_PIN``
         (or asked on a terminal), with that person's rights. Without ``--as`` the
-        command line acts as the system: whoever runs the shell owns the database."""
+        command line acts as the system: on SQLite whoever runs the shell owns the
+        database file; on Postgres only with ``--system`` (checked in :meth:`sign_in`)."""
         from store.access import SYSTEM
 
         if not self.staff_code:
@@ -150,8 +177,10 @@ class Context:
                         refusal = exc
                     else:
                         refusal = None
-            except Exception as exc:  # pragma: no cover - database down
-                fail(str(exc))
+            except typer.Exit:
+                raise
+            except Exception as exc:  # the database is down or has no schema yet
+                fail(f"--as {self.staff_code}: cannot sign in: {str(exc).splitlines()[0]}")
             if refusal is not None:
                 fail(str(refusal))
         return self._actor
@@ -213,16 +242,23 @@ def root(
     store: str | None = typer.Option(None, "--store", envvar="DEALERDESK_STORE", help="Store code (default: the only store)."),
     staff: str | None = typer.Option(None, "--as", envvar="DEALERDESK_STAFF", help="Act as this staff code."),
     demo: bool = typer.Option(False, "--demo", help="Open the demo store (created on first use)."),
+    system: bool = typer.Option(False, "--system", help="Act as the system (scheduled jobs such as points expire); "
+                                "a shared database refuses a command with neither --as nor --system."),
 ) -> None:
-    ctx.obj = start(db=db, today=today, store=store, staff=staff, demo=demo, command=ctx.invoked_subcommand)
+    ctx.obj = start(db=db, today=today, store=store, staff=staff, demo=demo, system=system,
+                    command=ctx.invoked_subcommand)
     if ctx.invoked_subcommand is None:
         from tui.run import run_app
 
         run_app(ctx.obj, demo=demo)
+        return
+    # Before the command parses its own arguments or reads anything: a wrong PIN,
+    # a locked code or an unnamed actor on a shared database ends every command here.
+    ctx.obj.sign_in()
 
 
 def start(*, db: str | None, today: str | None, store: str | None, staff: str | None, demo: bool,
-          command: str | None) -> Context:
+          system: bool, command: str | None) -> Context:
     """The root command's work before any subcommand: the day, the database, who acts."""
     if today:
         try:
@@ -231,7 +267,8 @@ def start(*, db: str | None, today: str | None, store: str | None, staff: str | 
             fail(f"--today {today!r} is not a date (YYYY-MM-DD)")
     url = demo_db_url() if demo and not db else database_url(db)
     # `--demo demo ...` builds the demo store itself, with its own options.
-    return Context(db_url=url, store_code=store, staff_code=staff, demo=demo and not db and command != "demo")
+    return Context(db_url=url, store_code=store, staff_code=staff, system=system,
+                   demo=demo and not db and command != "demo")
 
 
 # The root options with a value, and the environment variable each falls back to.
@@ -247,8 +284,8 @@ def app_only_options(args: list[str]) -> dict[str, str | bool] | None:
     i = 0
     while i < len(args):
         name, eq, value = args[i].partition("=")
-        if args[i] == "--demo":
-            found["--demo"] = True
+        if args[i] in GLOBAL_FLAGS:
+            found[args[i]] = True
         elif name in ROOT_OPTIONS and eq:
             found[name] = value
         elif name in ROOT_OPTIONS and i + 1 < len(args):
@@ -271,13 +308,14 @@ def open_app(options: dict[str, str | bool]) -> None:
 
     try:
         obj = start(db=option("--db"), today=option("--today"), store=option("--store"), staff=option("--as"),
-                    demo=bool(options.get("--demo")), command=None)
+                    demo=bool(options.get("--demo")), system=bool(options.get("--system")), command=None)
         run_app(obj, demo=bool(options.get("--demo")))
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
 
 
 GLOBAL_OPTIONS = {"--db", "--today", "--store", "--as"}
+GLOBAL_FLAGS = {"--demo", "--system"}
 
 
 def hoist_global_options(argv: list[str]) -> list[str]:
@@ -298,7 +336,7 @@ def hoist_global_options(argv: list[str]) -> list[str]:
             else:
                 front.extend(argv[i : i + 2])
                 i += 1
-        elif arg == "--demo":
+        elif arg in GLOBAL_FLAGS:
             front.append(arg)
         else:
             rest.append(arg)

@@ -14,6 +14,9 @@ app.add_typer(db_app, name="db")
 @db_app.command("upgrade")
 def db_upgrade(ctx: typer.Context) -> None:
     """Bring the database's schema up to this version (needed for Postgres)."""
+    from store.access import require_system
+
+    require_system(ctx_obj(ctx).actor(), "upgrading the schema")
     engine = make_engine(ctx_obj(ctx).db_url)
     before = current_revision(engine)
     upgrade(engine)

@@ -15,9 +15,11 @@ def demo(
     seed: int = typer.Option(7, "--seed", help="Random seed: the same seed gives the same store."),
 ) -> None:
     """Fill the database with a demo store (staff codes and PINs in the README)."""
+    from store.access import require_system
     from store.demo import generate
     from tui.run import DEMO_PROGRESS_STEP, demo_progress
 
+    require_system(ctx_obj(ctx).actor(), "building a demo store")
     engine = ctx_obj(ctx).engine(auto_upgrade=True)
     with demo_progress("demo store", vehicles) as progress:
         try:

@@ -12,6 +12,7 @@ from store import clock
 from store.access import AccessDenied
 from store.db import write_session
 from store.exports import export_customers
+from store.files import open_private
 from tui.cli.common import app, ctx_obj, fail
 
 export_app = typer.Typer(help="Customer lists out of the store (managers only; every export is logged).")
@@ -40,7 +41,7 @@ def customers(
 
 def _write(out: Path, listing) -> None:
     if out.suffix.lower() == ".csv":
-        with out.open("w", newline="", encoding="utf-8-sig") as fh:  # the BOM lets Excel read UTF-8
+        with open_private(out, "w", newline="", encoding="utf-8-sig") as fh:  # the BOM lets Excel read UTF-8
             writer = csv.DictWriter(fh, fieldnames=listing.columns)
             writer.writeheader()
             writer.writerows(listing.rows)
@@ -52,4 +53,5 @@ def _write(out: Path, listing) -> None:
     for row in listing.rows:
         ws.append([row[c] for c in listing.columns])
     ws.freeze_panes = "A2"
-    wb.save(out)
+    with open_private(out) as fh:  # owner-only: it is the store's customer list
+        wb.save(fh)

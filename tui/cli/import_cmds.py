@@ -71,9 +71,18 @@ def import_(
     """Import DMS exports 导入 (vehicles/customers, repair orders): bad rows reported, nothing twice."""
     from importers.pipeline import ImportCancelled, import_file
     from importers.rejects import write_rejects
+    from store.access import AccessDenied, require_importer
     from store.ingest import DEFAULT_STORE_CODE
 
-    store_id = _store_for_import(ctx)
+    actor = ctx_obj(ctx).actor()
+    try:  # an SA or analyst is refused here, before any file is opened
+        require_importer(actor, None)
+        # Staff import into their own store; the system names one (or the only one).
+        own = actor.store_id is not None and not ctx_obj(ctx).store_code
+        store_id = actor.store_id if own else _store_for_import(ctx)
+        require_importer(actor, store_id)
+    except AccessDenied as exc:
+        fail(str(exc))
     engine = ctx_obj(ctx).engine()
     results = []
     show_bar = sys.stderr.isatty()
@@ -90,10 +99,12 @@ def import_(
                 if bar is not None:
                     bar.update(task, completed=p.fraction, description=f"{path.name}: {p.rows:,} rows")
 
-            result = import_file(engine, path, store_id=store_id, store_code=ctx_obj(ctx).store_code,
+            result = import_file(engine, path, actor=actor, store_id=store_id, store_code=ctx_obj(ctx).store_code,
                                  kind=kind.value, progress=report, file_index=i, files=len(files))
         except ImportCancelled:  # pragma: no cover - only the screen cancels
             fail(f"{path}: cancelled, nothing written")
+        except AccessDenied as exc:
+            fail(str(exc))
         finally:
             if bar is not None:
                 bar.stop()

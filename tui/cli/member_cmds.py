@@ -184,7 +184,7 @@ def show(
 
     cid = customer_id(ctx, customer)
     with read_session(ctx_obj(ctx).engine()) as session:
-        card = members.member_card(session, customer_id=cid)
+        card = members.member_card(session, customer_id=cid, actor=ctx_obj(ctx).actor())
     if fmt is OutputFormat.json:
         emit_json(card.as_dict() if card else None)
         return
@@ -207,7 +207,7 @@ def bill(
 
     cid = customer_id(ctx, customer)
     with read_session(ctx_obj(ctx).engine()) as session:
-        result = members.member_bill(session, customer_id=cid, year=year)
+        result = members.member_bill(session, customer_id=cid, year=year, actor=ctx_obj(ctx).actor())
     if out is not None:
         if out.suffix.lower() != ".xlsx":
             fail("--out must name an .xlsx file")
@@ -255,7 +255,7 @@ def reminders(
 
     obj = ctx_obj(ctx)
     with read_session(obj.engine()) as session:
-        lines = members.reminders(session, store_id=obj.store_id(), renewal_within_days=within)
+        lines = members.reminders(session, store_id=obj.store_id(), renewal_within_days=within, actor=obj.actor())
     if fmt is OutputFormat.json:
         emit_json([x.as_dict() for x in lines])
         return

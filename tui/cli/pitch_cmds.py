@@ -46,7 +46,7 @@ def pitches(
             except StaffNotFound as exc:
                 fail(str(exc))
         try:
-            lines = pitches_between(session, date_from=start, date_to=end, store_id=store_id, staff_id=staff_id)
+            lines = pitches_between(session, date_from=start, date_to=end, store_id=store_id, staff_id=staff_id, actor=c.actor())
         except PitchError as exc:
             fail(str(exc))
     if fmt is OutputFormat.json:
@@ -88,7 +88,7 @@ def pitch(
     actor = c.actor()
     store_id = c.store_id()
     with read_session(c.engine()) as session:
-        matches = [m for m in find(session, plate, limit=5) if m.plate and plate.upper() in m.plate.upper()]
+        matches = [m for m in find(session, plate, limit=5, actor=actor) if m.plate and plate.upper() in m.plate.upper()]
     if len(matches) != 1 or matches[0].customer_id is None:
         fail(f"{plate!r} matches {len(matches)} cars with an owner: give the whole plate")
     m = matches[0]

@@ -13,6 +13,7 @@ from typing import TypeVar
 import typer
 from rich.table import Table
 
+from store.access import AccessDenied
 from store.customer_ref import AmbiguousCustomer, CustomerNotFound, resolve_customer
 from store.db import in_transaction, read_session
 from store.members import MembershipError
@@ -33,8 +34,8 @@ def customer_id(ctx: typer.Context, query: str) -> int:
     store_id = obj.store_id()
     with read_session(obj.engine()) as session:
         try:
-            return resolve_customer(session, query, store_id=store_id).id
-        except (CustomerNotFound, AmbiguousCustomer) as exc:
+            return resolve_customer(session, query, store_id=store_id, actor=obj.actor()).id
+        except (CustomerNotFound, AmbiguousCustomer, AccessDenied) as exc:
             fail(str(exc))
 
 
@@ -172,7 +173,7 @@ def history(
 
     cid = customer_id(ctx, customer)
     with read_session(ctx_obj(ctx).engine()) as session:
-        lines = points.history(session, customer_id=cid, limit=limit)
+        lines = points.history(session, customer_id=cid, limit=limit, actor=ctx_obj(ctx).actor())
     if fmt is OutputFormat.json:
         emit_json([line.as_dict() for line in lines])
         return
@@ -192,7 +193,7 @@ def check(ctx: typer.Context, fmt: OutputFormat = typer.Option(OutputFormat.text
 
     obj = ctx_obj(ctx)
     with read_session(obj.engine()) as session:
-        result = points.check_ledger(session, store_id=obj.store_id())
+        result = points.check_ledger(session, store_id=obj.store_id(), actor=obj.actor())
         memberships, stored = members.check_stored_value(session, store_id=obj.store_id())
     if fmt is OutputFormat.json:
         emit_json({"accounts": result.accounts, "differences": [d.__dict__ for d in result.differences],
@@ -214,7 +215,7 @@ def expire(ctx: typer.Context, fmt: OutputFormat = typer.Option(OutputFormat.tex
     obj = ctx_obj(ctx)
     store_id, actor, engine = obj.store_id(), obj.actor(), obj.engine()
     with read_session(engine) as session:
-        customers = points.accounts_with_overdue_points(session, store_id=store_id)
+        customers = points.accounts_with_overdue_points(session, store_id=store_id, actor=actor)
     expired = {}
     for cid in customers:  # one short transaction per account: tills keep redeeming meanwhile
         n = write(ctx, lambda s, cid=cid: points.expire_account(s, customer_id=cid, actor=actor))

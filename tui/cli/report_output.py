@@ -162,13 +162,21 @@ def emit(report: ReportTable | ReportBook, fmt: ReportFormat, out: Path | None, 
         typer.echo(text, nl=False)
         return
     # A BOM so Excel opens a Chinese CSV as UTF-8.
-    out.write_text(text, encoding="utf-8-sig" if fmt is ReportFormat.csv else "utf-8")
+    from store.files import open_private
+
+    with open_private(out, "w", encoding="utf-8-sig" if fmt is ReportFormat.csv else "utf-8") as fh:
+        fh.write(text)
     typer.echo(f"wrote {_rows(report)} rows to {out}", err=True)
 
 
 def report_store_ids(obj: Context) -> list[int] | None:
-    """Which stores a report covers: the one named by ``--store``, else every store."""
-    if not obj.store_code:
+    """Which stores a report covers, for those who may read reports: staff their own
+    store; the group analyst and the system the one named by ``--store``, else every store."""
+    from store.access import require
+
+    actor = obj.actor()
+    require(actor, "reports.read")
+    if actor.role in ("system", "analyst") and not obj.store_code:
         return None
     return [obj.store_id()]
 

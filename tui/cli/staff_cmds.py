@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from datetime import date
 
 import typer
@@ -111,11 +112,21 @@ def audit(
         buf = io.StringIO()
         writer = csv.DictWriter(buf, fieldnames=["at", "staff", "action", "entity", "entity_id", "customer_id", "detail"])
         writer.writeheader()
-        writer.writerows(dicts)
+        writer.writerows({**d, "detail": _detail_text(d["detail"])} for d in dicts)
         typer.echo(buf.getvalue(), nl=False)
     else:
+        from rich.markup import escape
+
         table = Table("at", "staff", "action", "entity", "customer", "detail")
-        for d in dicts:
-            table.add_row(d["at"], d["staff"], d["action"], f"{d['entity']} {d['entity_id'] or ''}",
-                          str(d["customer_id"] or ""), str(d["detail"] or ""))
+        for d in dicts:  # stored text is shown as text, never read as Rich markup
+            table.add_row(escape(d["at"]), escape(d["staff"] or ""), escape(d["action"]),
+                          escape(f"{d['entity']} {d['entity_id'] or ''}"), str(d["customer_id"] or ""),
+                          escape(_detail_text(d["detail"])))
         output_console().print(table)
+
+
+def _detail_text(detail) -> str:
+    """A detail as one line: its JSON, or the stored text of one that does not parse."""
+    if detail is None:
+        return ""
+    return detail if isinstance(detail, str) else json.dumps(detail, ensure_ascii=False, default=str)

@@ -263,9 +263,14 @@ class CallsScreen(Screen):
         self.rows: list[CallRow] = []
         self.advisors: list[StaffChoice] = []
         self.revealed: dict[int, str] = {}
-        self.busy = False
+        self.busy = False  # a call is being logged: keys wait for the list it leaves
+        self.failed = False
         self.force_care = False  # r: rebuild the care calendar too
         self.load_seq = 0  # only the latest load may paint (a thread worker is not stopped by a newer one)
+
+    @property
+    def ready_for_keys(self) -> bool:
+        return (self.lst is not None or self.failed) and not self.busy
 
     @property
     def desk(self) -> CallDesk:
@@ -321,6 +326,8 @@ class CallsScreen(Screen):
 
     def on_calls_screen_failed(self, message: Failed) -> None:
         self.busy = False
+        self.failed = True
+        self.app.keys_may_flow()
         self.notify(message.error, severity="error", timeout=8)
         if self.lst is None:
             self.query_one("#calls-progress", Static).update(message.error)
@@ -329,6 +336,7 @@ class CallsScreen(Screen):
         if message.seq != self.load_seq:
             return  # an older load finishing late
         self.busy = False
+        self.app.keys_may_flow()
         self.lst, self.rows, self.advisors = message.lst, message.lst.rows, message.advisors
         self.query_one("#calls-progress", Static).update(progress_words(message.lst))
         table = self.query_one("#calls", DataTable)

@@ -18,6 +18,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, ProgressBar, Static
 from textual.worker import get_current_worker
 
+from store.access import AccessDenied, may_import
 from tui.i18n import REFUSALS, REJECT_REASONS, label, language, t
 from tui.keys import localize
 
@@ -55,9 +56,10 @@ class ImportScreen(Screen):
             self.results = results
 
     class Failed(Message):
-        def __init__(self, error: str) -> None:
+        def __init__(self, error: str, *, denied: bool = False) -> None:
             super().__init__()
             self.error = error
+            self.denied = denied  # the acting staff member may not import
 
     def __init__(self) -> None:
         super().__init__()
@@ -98,11 +100,14 @@ class ImportScreen(Screen):
     def submitted(self, event: Input.Submitted) -> None:
         if self.running:
             return
+        status = self.query_one("#import-status", Static)
+        if not may_import(self.app.counter.actor):  # said at once; the store refuses it anyway
+            status.update(t("import.denied"))
+            return
         try:
             paths = [Path(p).expanduser() for p in shlex.split(event.value.strip())]
         except ValueError:
             paths = [Path(event.value.strip()).expanduser()]
-        status = self.query_one("#import-status", Static)
         if not paths:
             status.update(t("import.no_files"))
             return
@@ -135,13 +140,17 @@ class ImportScreen(Screen):
         try:
             store_id = self.app.counter.store_id
             for i, path in enumerate(paths):
-                results.append(import_file(self.app.counter.engine, path, store_id=store_id, kind=kind,
+                results.append(import_file(self.app.counter.engine, path, actor=self.app.counter.actor,
+                                           store_id=store_id, kind=kind,
                                            progress=report, cancelled=lambda: worker.is_cancelled,
                                            file_index=i, files=len(paths)))
                 if results[-1].store_created:  # the database had no store: the first good file made it
                     store_id = self.app.counter.store_id = results[-1].store_created
         except ImportCancelled as exc:
             self.post_message(self.Cancelled(Path(str(exc)).name, results))
+            return
+        except AccessDenied as exc:
+            self.post_message(self.Failed(str(exc), denied=True))
             return
         except Exception as exc:  # a database error is a message, not a crash
             self.post_message(self.Failed(str(exc)))
@@ -166,7 +175,8 @@ class ImportScreen(Screen):
     def on_import_screen_failed(self, message: Failed) -> None:
         self.running = False
         self.query_one("#import-progress", ProgressBar).display = False
-        self.query_one("#import-status", Static).update(t("error.db", e=message.error))
+        self.query_one("#import-status", Static).update(
+            t("import.denied") if message.denied else t("error.db", e=message.error))
 
     def done(self, results: list) -> None:
         self.running = False

@@ -110,6 +110,9 @@ class LookupScreen(Screen):
         localize(self)
         self.matches: list[VehicleMatch] = []
         self.shown_query: str | None = None  # the query whose results are on screen
+        # Enter came before its query's results: open the first car of *that* query
+        # when they arrive, never a row of an earlier one. Keys wait meanwhile.
+        self.open_when_shown: str | None = None
         self.follow_ups_due = 0
 
     def compose(self) -> ComposeResult:
@@ -122,6 +125,10 @@ class LookupScreen(Screen):
         yield Static(results.header(), id="results-header")
         yield results
         yield Footer()
+
+    @property
+    def ready_for_keys(self) -> bool:
+        return self.open_when_shown is None
 
     def on_mount(self) -> None:
         self.query_one("#query", Input).focus()
@@ -177,8 +184,15 @@ class LookupScreen(Screen):
         if message.query != self.query_one("#query", Input).value.strip():
             return  # a newer keypress is on its way
         self.show(message.matches, message.query)
+        if self.open_when_shown == message.query:
+            self.open_when_shown = None
+            self.action_open()
+            self.app.keys_may_flow()
 
     def on_lookup_screen_failed(self, message: Failed) -> None:
+        if self.open_when_shown is not None:
+            self.open_when_shown = None
+            self.app.keys_may_flow()
         self.notify(message.error if message.denied else t("error.db", e=message.error), severity="error", timeout=8)
 
     def on_lookup_screen_follow_ups_due(self, message: FollowUpsDue) -> None:
@@ -218,6 +232,11 @@ class LookupScreen(Screen):
             results.move_cursor(row=max(0, min(results.row_count - 1, results.cursor_row + step)))
 
     def action_open(self) -> None:
+        query = self.query_one("#query", Input).value.strip()
+        if query != (self.shown_query or ""):
+            # Typed faster than the results came (a scanner, a fast hand): wait for them.
+            self.open_when_shown = query
+            return
         results = self.query_one("#results", ResultList)
         if not self.matches or results.cursor_row < 0:
             return

@@ -131,12 +131,19 @@ class PitchScreen(ModalScreen[PitchLine | None]):
 
     # --- choosing ----------------------------------------------------------------
 
+    @property
+    def ready_for_keys(self) -> bool:
+        return not self.saving
+
     def action_outcome(self, outcome: str) -> None:
         self.query_one("#outcome", ChoiceRow).selected = outcome
+        self.choose_outcome(outcome)  # now, not when Changed arrives: an Enter right after saves it
 
     @on(ChoiceRow.Changed, "#outcome")
     def outcome_changed(self, event: ChoiceRow.Changed) -> None:
-        outcome = event.value
+        self.choose_outcome(event.value)
+
+    def choose_outcome(self, outcome: str | None) -> None:
         if outcome is None or outcome == self.outcome:
             return
         first_choice = self.outcome is None
@@ -217,6 +224,7 @@ class PitchScreen(ModalScreen[PitchLine | None]):
 
     def on_pitch_screen_refused(self, message: Refused) -> None:
         self.saving = False
+        self.app.keys_may_flow()
         self.notify(message.error, severity=message.severity, timeout=8)
 
     def on_pitch_screen_saved(self, message: Saved) -> None:

@@ -21,7 +21,6 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Header, Input, Label, Static
 
 from store import clock
-from store.access import SYSTEM
 from store.club_desk import ClubDesk, PointsView
 from store.config import data_dir
 from store.members import MemberBill
@@ -40,7 +39,7 @@ def localize_bindings(node) -> None:
 
 def desk_for(app) -> ClubDesk:
     counter = app.counter
-    return ClubDesk(counter.engine, getattr(counter, "actor", SYSTEM) or SYSTEM)
+    return ClubDesk(counter.engine, counter.actor)  # whoever signed in, with their rights
 
 
 class Failed(Message):
@@ -71,6 +70,11 @@ class ConfirmRedeem(ModalScreen[RedeemResult | None]):
         self.customer_id, self.item, self.quantity, self.balance = customer_id, item, quantity, balance
         self.key = f"tui-{uuid.uuid4().hex}"
         self.finished = False
+        self.submitting = False  # on its way to the store: keys wait for the answer
+
+    @property
+    def ready_for_keys(self) -> bool:
+        return not self.submitting
 
     def compose(self) -> ComposeResult:
         cost = self.item.price_points * self.quantity
@@ -85,6 +89,7 @@ class ConfirmRedeem(ModalScreen[RedeemResult | None]):
         if self.finished:
             return
         self.query_one("#confirm-error", Static).update(t("points.working"))
+        self.submitting = True
         self.submit()
 
     @work(thread=True, group="redeem")
@@ -102,6 +107,8 @@ class ConfirmRedeem(ModalScreen[RedeemResult | None]):
             self.dismiss(message.result)
 
     def on_failed(self, message: Failed) -> None:
+        self.submitting = False
+        self.app.keys_may_flow()
         if not self.finished:
             self.query_one("#confirm-error", Static).update(message.error)
 
@@ -137,6 +144,13 @@ class PointsScreen(Screen):
         self.customer_id = customer_id
         self.view: PointsView | None = None
         self.items: list[CatalogLine] = []
+        self.load_failed = False
+        self.shown_filter = ""  # the filter whose items the catalog shows
+        self.redeem_when_shown: str | None = None  # Enter came before its filter's items
+
+    @property
+    def ready_for_keys(self) -> bool:
+        return (self.view is not None or self.load_failed) and self.redeem_when_shown is None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -174,6 +188,9 @@ class PointsScreen(Screen):
         self.post_message(self.Loaded(view))
 
     def on_failed(self, message: Failed) -> None:
+        self.load_failed = True
+        self.redeem_when_shown = None
+        self.app.keys_may_flow()
         self.notify(message.error, severity="error")
 
     def on_points_screen_loaded(self, message: Loaded) -> None:
@@ -201,7 +218,8 @@ class PointsScreen(Screen):
         if query:
             self.filter_catalog(query)
         else:
-            self.show_catalog(v.catalog)
+            self.show_catalog(v.catalog, "")
+        self.app.keys_may_flow()
 
     @on(Input.Changed, "#points-filter")
     def filter_changed(self, event: Input.Changed) -> None:
@@ -209,7 +227,7 @@ class PointsScreen(Screen):
             return
         query = event.value.strip()
         if not query:
-            self.show_catalog(self.view.catalog)
+            self.show_catalog(self.view.catalog, "")
             return
         self.filter_catalog(query)
 
@@ -224,10 +242,15 @@ class PointsScreen(Screen):
 
     def on_points_screen_filtered(self, message: Filtered) -> None:
         if message.query == self.query_one("#points-filter", Input).value.strip():
-            self.show_catalog(message.items)
+            self.show_catalog(message.items, message.query)
+            if self.redeem_when_shown == message.query:
+                self.redeem_when_shown = None
+                self.action_redeem()
+                self.app.keys_may_flow()
 
-    def show_catalog(self, items: list[CatalogLine]) -> None:
+    def show_catalog(self, items: list[CatalogLine], query: str) -> None:
         self.items = items
+        self.shown_filter = query
         table = self.query_one("#points-catalog", DataTable)
         table.clear()
         for item in items:
@@ -240,6 +263,10 @@ class PointsScreen(Screen):
             table.move_cursor(row=max(0, min(table.row_count - 1, table.cursor_row + step)))
 
     def action_redeem(self) -> None:
+        query = self.query_one("#points-filter", Input).value.strip()
+        if self.view is not None and query != self.shown_filter:
+            self.redeem_when_shown = query  # typed faster than the catalog filtered: wait for it
+            return
         table = self.query_one("#points-catalog", DataTable)
         if self.view is None or not self.items or table.cursor_row < 0:
             self.notify(t("points.empty_catalog"), severity="warning")

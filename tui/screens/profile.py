@@ -102,6 +102,16 @@ class ProfileScreen(Screen):
         localize(self)
         self.vehicle_id = vehicle_id
         self.profile: Profile | None = None
+        self.settled = False  # loaded or failed: keys typed ahead (p, j, b) may act
+
+    @property
+    def ready_for_keys(self) -> bool:
+        return self.settled
+
+    def _settle(self) -> None:
+        if not self.settled:
+            self.settled = True
+            self.app.keys_may_flow()
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -152,14 +162,17 @@ class ProfileScreen(Screen):
         self.notify(text, severity="error", timeout=8)
         if self.profile is None:
             self.query_one("#action", Static).update(text.splitlines()[0][:120])
+        self._settle()
 
     def on_profile_screen_loaded(self, message: Loaded) -> None:
         p = message.profile
         if p is None:
             self.query_one("#action", Static).update(t("profile.not_found"))
+            self._settle()
             return
         self.profile = p
         self.render_profile(p, clock.today())
+        self._settle()
 
     # --- drawing ---------------------------------------------------------------
 

@@ -13,16 +13,26 @@ from tui.i18n import t
 
 
 class SignInScreen(Screen):
-    """Staff code, Enter, PIN, Enter. Dismisses with the signed-in Actor."""
+    """Staff code, Enter, PIN, Enter; then the lookup takes its place.
 
-    # Enter is a priority binding, handled as the key arrives: a PIN typed ahead of
-    # the screen (the code, Enter and the PIN in one burst) still lands in its box.
+    The app hands keys over one at a time (tui/typeahead.py), so when Enter arrives
+    the code and PIN boxes hold everything typed before it; while a PIN is being
+    checked the screen is busy and keys typed meanwhile wait for its answer."""
+
     BINDINGS = [
         Binding("ctrl+q", "app.quit", "Quit", priority=True),
         Binding("enter", "next_field", show=False, priority=True),
     ]
 
+    checking = False  # a PIN is being checked: keys wait
+
+    @property
+    def ready_for_keys(self) -> bool:
+        return not self.checking
+
     def action_next_field(self) -> None:
+        if self.checking:
+            return
         if self.focused is self.query_one("#code", Input):
             self.code_entered()
         else:
@@ -52,6 +62,10 @@ class SignInScreen(Screen):
         if not code:
             self.set_focus(self.query_one("#code", Input))
             return
+        if not pin:  # an empty PIN is no try: never count it against the code
+            self.set_focus(self.query_one("#pin", Input))
+            return
+        self.checking = True
         self.attempt(code, pin)
 
     @work(thread=True, exclusive=True)
@@ -65,9 +79,11 @@ class SignInScreen(Screen):
         except Exception as exc:  # a database error is a message, not a crash
             self.app.call_from_thread(self.refused, t("error.db", e=str(exc)))
         else:
-            self.app.call_from_thread(self.dismiss, actor)
+            self.app.call_from_thread(self.app.signed_in, actor)
 
     def refused(self, message: str) -> None:
+        self.checking = False
+        self.app.keys_may_flow()
         self.query_one("#signin-error", Static).update(message)
         pin = self.query_one("#pin", Input)
         pin.value = ""
@@ -82,8 +98,14 @@ class FirstManagerScreen(Screen):
         Binding("enter", "next_field", show=False, priority=True),  # see SignInScreen
     ]
 
+    creating = False  # the store and manager are being written: keys wait
+
+    @property
+    def ready_for_keys(self) -> bool:
+        return not self.creating
+
     def action_next_field(self) -> None:
-        if isinstance(self.focused, Input):
+        if isinstance(self.focused, Input) and not self.creating:
             self.next_field(self.focused)
 
     FIELDS = ("store_name", "code", "name", "pin", "pin2")
@@ -111,7 +133,13 @@ class FirstManagerScreen(Screen):
             self.query_one("#first-error", Static).update(t("first.pins_differ"))
             self.query_one("#pin", Input).focus()
             return
+        self.creating = True
         self.create(values)
+
+    def not_created(self, words: str) -> None:
+        self.creating = False
+        self.query_one("#first-error", Static).update(words)
+        self.app.keys_may_flow()
 
     @work(thread=True, exclusive=True)
     def create(self, values: dict[str, str]) -> None:
@@ -120,8 +148,8 @@ class FirstManagerScreen(Screen):
                 store_name=values["store_name"], code=values["code"], name=values["name"], pin=values["pin"]
             )
         except ValueError as exc:
-            self.app.call_from_thread(self.query_one("#first-error", Static).update, str(exc))
+            self.app.call_from_thread(self.not_created, str(exc))
         except Exception as exc:
-            self.app.call_from_thread(self.query_one("#first-error", Static).update, t("error.db", e=str(exc)))
+            self.app.call_from_thread(self.not_created, t("error.db", e=str(exc)))
         else:
-            self.app.call_from_thread(self.dismiss, actor)
+            self.app.call_from_thread(self.app.signed_in, actor)
