@@ -19,11 +19,21 @@ customer's phone or ID number goes through :func:`contact_view`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from sqlmodel import Session, select
+from sqlalchemy import text
 
-from store.models import Adoption, Customer, Membership, Staff, Vehicle
 from store.privacy import mask_id_number, mask_phone
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+    from sqlmodel import Session
+
+    from store.models import Customer
+
+# The models are imported inside the functions that query them: the counter's app
+# imports this module (Actor, AccessDenied) and paints its first screen before any
+# model is needed.
 
 
 @dataclass(frozen=True)
@@ -110,6 +120,10 @@ class AccessDenied(PermissionError):
 
 
 def actor_for(session: Session, code: str, *, store_id: int | None = None) -> Actor:
+    from sqlmodel import select
+
+    from store.models import Staff
+
     stmt = select(Staff).where(Staff.code == code.upper(), Staff.active.is_(True))
     if store_id is not None:
         stmt = stmt.where(Staff.store_id == store_id)
@@ -138,8 +152,23 @@ def require_customer_access(actor: Actor, store_id: int | None = None) -> None:
         raise AccessDenied("this customer belongs to another store")
 
 
+def first_service_advisor(conn: Session | Connection, store_id: int) -> Actor | None:
+    """The store's first active service advisor (plain SQL, on a session or a connection)."""
+    row = conn.execute(
+        text("SELECT id, name, role, store_id FROM staff WHERE store_id = :sid AND role = 'sa' AND active = :yes "
+             "ORDER BY id LIMIT 1"), {"sid": store_id, "yes": True}).first()
+    return Actor(staff_id=row.id, name=row.name, role=row.role, store_id=row.store_id) if row else None
+
+
+def any_staff(conn: Session | Connection) -> bool:
+    """Whether the database has any staff member yet (plain SQL)."""
+    return conn.execute(text("SELECT 1 FROM staff LIMIT 1")).first() is not None
+
+
 def require_for_customer(session: Session, actor: Actor, right: str, customer_id: int) -> Customer:
     """The customer, once this actor may do ``right`` for them (their own store's)."""
+    from store.models import Customer
+
     customer = session.get(Customer, customer_id)
     if customer is None:
         raise LookupError(f"no customer with id {customer_id}")
@@ -149,6 +178,10 @@ def require_for_customer(session: Session, actor: Actor, right: str, customer_id
 
 
 def adopted_by(session: Session, customer_id: int, staff_id: int) -> bool:
+    from sqlmodel import select
+
+    from store.models import Adoption, Vehicle
+
     return session.exec(
         select(Adoption.id)
         .join(Vehicle, Vehicle.id == Adoption.vehicle_id)
@@ -167,6 +200,10 @@ def may_see_contact(session: Session, actor: Actor, customer: Customer) -> bool:
     if actor.role == "sa" and actor.staff_id is not None:
         return adopted_by(session, customer.id, actor.staff_id)
     if actor.role == "member":
+        from sqlmodel import select
+
+        from store.models import Membership
+
         return session.exec(
             select(Membership.id).where(Membership.customer_id == customer.id, Membership.status == "active")
         ).first() is not None

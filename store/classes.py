@@ -32,14 +32,21 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-import polars as pl
 from sqlalchemy import Date, bindparam, text
 from sqlmodel import Session
 
 from store.dates import add_months, whole_months_between
-from store.frames import in_list, query_frame, tune_for_analytics
 from store.settings import get_settings
+
+if TYPE_CHECKING:
+    import polars as pl
+
+# polars (and store.frames, which reads into it) is imported inside the frame
+# functions below: the counter's lookup classifies its fifty rows with
+# classify_facts and lookup_classes, which need no frame, and a bare lookup should
+# not pay polars' import.
 
 CLASSES: dict[str, tuple[str, str]] = {
     "loyal": ("忠诚客户", "loyal"),
@@ -158,10 +165,14 @@ class ClassResult:
 
 # --- facts per vehicle, pushed down to SQL --------------------------------------
 
-FACT_SCHEMA = {
-    "vehicle_id": pl.Int64, "store_id": pl.Int64, "customer_id": pl.Int64, "purchase_date": pl.Date,
-    "sold_on": pl.Date, "first_visit": pl.Date, "last_visit": pl.Date, "visits_w": pl.Int64, "spend_w": pl.Int64,
-}
+def fact_schema() -> dict[str, pl.DataType]:
+    """The columns of :func:`vehicle_facts` and their polars types."""
+    import polars as pl
+
+    return {
+        "vehicle_id": pl.Int64, "store_id": pl.Int64, "customer_id": pl.Int64, "purchase_date": pl.Date,
+        "sold_on": pl.Date, "first_visit": pl.Date, "last_visit": pl.Date, "visits_w": pl.Int64, "spend_w": pl.Int64,
+    }
 
 
 def vehicle_facts(session: Session, *, as_of: date, window_start: date, store_ids: list[int] | None = None,
@@ -176,6 +187,8 @@ def vehicle_facts(session: Session, *, as_of: date, window_start: date, store_id
     there, so one row per vehicle travels, once. Without ``loyalty`` the visit days and
     spend are left out (0): counting distinct days is the costly part, and churn needs
     only the dates."""
+    from store.frames import in_list, query_frame
+
     extra = extra or {}
     where_s, p1 = in_list("v.store_id", store_ids, "s")
     where_v, p2 = in_list("v.id", vehicle_ids, "v")
@@ -199,7 +212,7 @@ def vehicle_facts(session: Session, *, as_of: date, window_start: date, store_id
         + " WHERE 1 = 1" + where_s + where_v
     )
     params = ({"w": window_start} if loyalty else {}) | {"d": as_of} | p1 | p2
-    schema = dict(FACT_SCHEMA) | {name: dtype for name, (_, dtype) in extra.items()}
+    schema = fact_schema() | {name: dtype for name, (_, dtype) in extra.items()}
     return query_frame(session, sql, params, schema)
 
 
@@ -222,6 +235,10 @@ def last_return_facts(session: Session, *, as_of: date, store_ids: list[int] | N
     where :func:`vehicle_facts` groups all ten million of them. ``first_visit`` is not
     looked up: it reads the last visit, which tells the park the same (a visit on or
     before ``as_of``); visit days and spend read 0, as without ``loyalty``."""
+    import polars as pl
+
+    from store.frames import in_list, query_frame
+
     extra = extra or {}
     where_s, params = in_list("v.store_id", store_ids, "s")
     cols = "".join(", " + expr for expr, _ in extra.values())
@@ -249,6 +266,10 @@ def classified_active(session: Session, *, as_of: date, store_ids: list[int] | N
     """:func:`classified` without ``loyalty`` (loyal and general read ``active``),
     from :func:`last_return_facts`: the vehicles not sold by ``as_of``, classified by
     the same :func:`classify_frame`."""
+    import polars as pl
+
+    from store.frames import query_frame
+
     if store_ids is not None:
         sids = list(store_ids)
     else:
@@ -263,6 +284,8 @@ def classify_frame(facts: pl.DataFrame, rules: dict[int, ClassRules], as_of: dat
     vehicle_id, store_id, purchase_date, sold_on, first_visit, last_visit, visits_w,
     spend_w. ``rules`` maps store id to that store's rules. Without ``loyalty`` the
     classes returned within the active months are not told apart: they read ``active``."""
+    import polars as pl
+
     store_rules = pl.DataFrame(
         {
             "store_id": list(rules),
@@ -314,6 +337,10 @@ def classified(session: Session, *, as_of: date, store_ids: list[int] | None = N
                extra: dict[str, tuple[str, pl.DataType]] | None = None, loyalty: bool = True) -> pl.DataFrame:
     """Every vehicle (of these stores, or these vehicles) with its class as of ``as_of``
     (see :func:`classify_frame` for ``loyalty``)."""
+    import polars as pl
+
+    from store.frames import in_list, query_frame, tune_for_analytics
+
     if store_ids is not None:
         sids = list(store_ids)
     elif vehicle_ids is not None:
@@ -335,7 +362,7 @@ def classified(session: Session, *, as_of: date, store_ids: list[int] | None = N
         parts.append(vehicle_facts(session, as_of=as_of, window_start=start, store_ids=scope, vehicle_ids=vehicle_ids,
                                    extra=extra, loyalty=loyalty))
     if not parts:
-        schema = dict(FACT_SCHEMA) | {name: dtype for name, (_, dtype) in (extra or {}).items()}
+        schema = fact_schema() | {name: dtype for name, (_, dtype) in (extra or {}).items()}
         parts = [pl.DataFrame(schema=schema)]
     facts = pl.concat(parts) if len(parts) > 1 else parts[0]
     return classify_frame(facts, rules, as_of, loyalty=loyalty)

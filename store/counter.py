@@ -1,21 +1,29 @@
 """The counter's interface to the store: plain functions over an engine that open
 their own short sessions and hand back plain data. The TUI calls only these (from
-worker threads), so no screen ever holds a session."""
+worker threads), so no screen ever holds a session.
+
+What the app asks before its first paint (the language, the store, who acts,
+whether a manager must be created) is read in plain SQL on a connection; the
+models, sessions and the modules built on them load with the first call that needs
+them, so the sign-in screen paints without their import (a fifth of a second)."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select, text
 from sqlalchemy.engine import Engine
 
 from store import clock
-from store.access import NOBODY, SYSTEM, Actor, actor_for, contact_view, may_see_contact, require_customer_access
+from store.access import NOBODY, SYSTEM, Actor, first_service_advisor
 from store.db import in_transaction, read_session, write_session
-from store.lookup import VehicleMatch, lookup
-from store.models import Customer, Store
-from store.pitches import FollowUp, PitchLine, PitchRules, default_pitcher, follow_ups, record_pitch
-from store.profile import Profile, customer_profile
 from store.settings import get_setting
-from store.stores import StoreNotFound, resolve_store
+from store.stores import StoreNotFound, resolve_store_id
+
+if TYPE_CHECKING:
+    from store.lookup import VehicleMatch
+    from store.pitches import FollowUp, PitchLine, PitchRules
+    from store.profile import Profile
 
 
 class Counter:
@@ -27,17 +35,17 @@ class Counter:
         self.store_id: int | None = None
 
     def store_name(self) -> str:
-        with read_session(self.engine) as session:
-            names = session.execute(select(Store.name)).scalars().all()
+        with self.engine.connect() as conn:
+            names = conn.execute(text("SELECT name FROM store LIMIT 2")).scalars().all()
         return names[0] if len(names) == 1 else ""
 
     # --- signing in ---------------------------------------------------------
 
     def needs_first_manager(self) -> bool:
-        from store.staff import needs_first_manager
+        from store.access import any_staff
 
-        with read_session(self.engine) as session:
-            return needs_first_manager(session)
+        with self.engine.connect() as conn:
+            return not any_staff(conn)
 
     def sign_in(self, code: str, pin: str):
         """The Actor for this code and PIN; raises SignInRefused. A failed try is
@@ -63,6 +71,8 @@ class Counter:
         from store.stores import ensure_store
         from store.validation import clean_text
 
+        from store.models import Store
+
         with write_session(self.engine) as session:
             existing = session.execute(select(Store).order_by(Store.id)).scalars().first()
             store = existing or ensure_store(
@@ -72,11 +82,13 @@ class Counter:
             return Actor(staff_id=staff.id, name=staff.name, role=staff.role, store_id=store.id)
 
     def language(self) -> str:
-        with read_session(self.engine) as session:
-            return get_setting(session, "language")
+        with self.engine.connect() as conn:
+            return get_setting(conn, "language")
 
     def lookup(self, query: str, *, limit: int = 50) -> list[VehicleMatch]:
         """Raises AccessDenied for a group analyst: aggregates only."""
+        from store.lookup import lookup
+
         with read_session(self.engine, snapshot=False) as session:
             if self._group_wide is None:  # the group's rule, read once per counter
                 from store.settings import stored_setting
@@ -87,21 +99,30 @@ class Counter:
     def act_as(self, staff_code: str | None = None, *, store_code: str | None = None) -> Actor:
         """Who acts from now on: ``staff_code``, else the store's first service
         advisor (until sign-in exists). An empty database leaves the system acting."""
-        with read_session(self.engine) as session:
+        with self.engine.connect() as conn:
             try:
-                store = resolve_store(session, store_code)
+                store_id = resolve_store_id(conn, store_code)
             except StoreNotFound:
                 if store_code or staff_code:
                     raise
                 return self.actor
-            actor = actor_for(session, staff_code, store_id=store.id) if staff_code else None
-            actor = actor or default_pitcher(session, store_id=store.id) or SYSTEM
-        self.actor, self.store_id = actor, store.id
+            actor = first_service_advisor(conn, store_id) if not staff_code else None
+        if staff_code:
+            from store.access import actor_for
+
+            with read_session(self.engine) as session:
+                actor = actor_for(session, staff_code, store_id=store_id)
+        actor = actor or SYSTEM
+        self.actor, self.store_id = actor, store_id
         return actor
 
     def profile(self, vehicle_id: int, *, reveal_reason: str | None = None) -> Profile | None:
         """The profile as the acting staff member may see it: the phone in full only
         where their role allows (an audited view) or after a reveal with a reason."""
+        from store.access import contact_view, may_see_contact, require_customer_access
+        from store.models import Customer
+        from store.profile import customer_profile
+
         with read_session(self.engine) as session:
             profile = customer_profile(session, vehicle_id, as_of=clock.today())
             if profile is None or profile.owner is None:
@@ -120,16 +141,22 @@ class Counter:
         return profile
 
     def pitch_rules(self) -> PitchRules:
+        from store.pitches import PitchRules
+
         with read_session(self.engine) as session:
             return PitchRules.load(session, store_id=self.store_id)
 
     def record_pitch(self, *, customer_id: int, outcome: str, **details) -> PitchLine:
         """Store a pitch by the acting staff member (see :func:`store.pitches.record_pitch`)."""
+        from store.pitches import record_pitch
+
         return in_transaction(self.engine, lambda session: record_pitch(
             session, actor=self.actor, store_id=self.store_id, customer_id=customer_id, outcome=outcome, **details))
 
     def follow_ups(self, *, everyone: bool = False, within_days: int = 0, limit: int = 500) -> list[FollowUp]:
         """The acting staff member's pitch follow-ups due (``everyone``: all pitchers')."""
+        from store.pitches import follow_ups
+
         with read_session(self.engine) as session:
             return follow_ups(session, as_of=clock.today(), store_id=self.store_id, actor=self.actor, within_days=within_days,
                               staff_id=None if everyone else self.actor.staff_id, limit=limit)

@@ -7,26 +7,27 @@ an account is debited and a retry on serialization failures and deadlocks.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlmodel import Session
 
 from store.config import database_url
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from sqlmodel import Session
 
 T = TypeVar("T")
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+VERSION_TABLE = "alembic_version"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
@@ -76,9 +77,15 @@ def _tune_sqlite(engine: Engine) -> None:
 
 
 # --- migrations ------------------------------------------------------------
+#
+# Opening a database only compares its alembic_version row with the head revision,
+# both read without importing alembic (a tenth of a second the counter's start and
+# every command would pay); alembic is imported when there is something to migrate.
 
 
 def alembic_config(engine: Engine | None = None) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     if engine is not None:
@@ -86,16 +93,49 @@ def alembic_config(engine: Engine | None = None) -> Config:
     return cfg
 
 
+_REVISION_LINE = re.compile(r"""^(down_revision|revision)\s*(?::[^=]*)?=\s*(?:['"]([^'"]*)['"]|None)""", re.M)
+_head: str | None = None
+
+
 def head_revision() -> str:
-    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+    """The newest revision of store/migrations/versions, from the files' own
+    ``revision`` and ``down_revision`` lines (the one nothing revises)."""
+    global _head
+    if _head is None:
+        revisions: set[str] = set()
+        revised: set[str] = set()
+        for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
+            found = dict((m.group(1), m.group(2)) for m in _REVISION_LINE.finditer(path.read_text(encoding="utf-8")))
+            if found.get("revision"):
+                revisions.add(found["revision"])
+                if found.get("down_revision"):
+                    revised.add(found["down_revision"])
+        heads = revisions - revised
+        if len(heads) != 1:  # pragma: no cover - a branched history: ask alembic
+            from alembic.script import ScriptDirectory
+
+            return ScriptDirectory.from_config(alembic_config()).get_current_head()
+        _head = heads.pop()
+    return _head
 
 
 def current_revision(engine: Engine) -> str | None:
+    """The database's schema revision (None: no schema yet), by plain SQL."""
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        if not conn.dialect.has_table(conn, VERSION_TABLE):
+            return None
+        versions = [row[0] for row in conn.exec_driver_sql(f"SELECT version_num FROM {VERSION_TABLE}")]
+    if len(versions) > 1:  # pragma: no cover - branched: alembic says what that means
+        from alembic.runtime.migration import MigrationContext
+
+        with engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+    return versions[0] if versions else None
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
+    from alembic import command
+
     cfg = alembic_config(engine)
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
@@ -103,6 +143,8 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
 
 def downgrade(engine: Engine, revision: str) -> None:
+    from alembic import command
+
     cfg = alembic_config(engine)
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
@@ -141,6 +183,8 @@ def read_session(engine: Engine, *, snapshot: bool = True) -> Iterator[Session]:
     """A session for reading. ``snapshot=False`` reads each statement on its own
     (autocommit on Postgres: no BEGIN/ROLLBACK round trips), for the counter's
     per-keypress lookups."""
+    from sqlmodel import Session  # with the models: the counter paints its first screen without them
+
     bind = _statement_reads(engine) if not snapshot else engine
     with Session(bind, expire_on_commit=False) as session:
         yield session
@@ -163,6 +207,8 @@ def _statement_reads(engine: Engine) -> Engine:
 def write_session(engine: Engine) -> Iterator[Session]:
     """A session whose transaction holds the write lock from its first statement on
     SQLite (BEGIN IMMEDIATE); commits on success, rolls back on error."""
+    from sqlmodel import Session
+
     bind = engine.execution_options(sqlite_begin="IMMEDIATE") if is_sqlite(engine) else engine
     with Session(bind, expire_on_commit=False) as session:
         try:

@@ -152,7 +152,10 @@ def generate(
 ) -> DemoSummary:
     """Write a demo store with ``vehicles`` vehicles (and ~10 visits each at scale).
 
-    Refuses to run twice on one database: a demo store already there is left alone.
+    ``progress(done, total)`` is called with the vehicles written after each batch of
+    ``batch`` (the last call, ``done == total``, when everything is written); the
+    batch size changes nothing in the store a seed makes. Refuses to run twice on
+    one database: a demo store already there is left alone.
     """
     rng = random.Random(seed)
     today = today or clock.today()
@@ -191,10 +194,10 @@ def generate(
     ro_serial = 0
 
     done = 0
+    customer = None  # carried across batches: the store is the same whatever the batch size
     while done < vehicles:
         n = min(batch, vehicles - done)
         rows: dict[str, list[dict]] = {k: [] for k in ("cust", "veh", "visit", "mem", "acct", "pts", "pitch", "term")}
-        customer = None
         for i in range(n):
             serial = done + i
             # One customer in eight owns a second car.
@@ -294,13 +297,15 @@ def generate(
         summary.members += len(rows["mem"])
         summary.pitches += len(rows["pitch"])
         done += n
-        if progress:
+        if progress and done < vehicles:  # the last step is reported when all is written
             progress(done, vehicles)
     with engine.begin() as conn:
         fix_sequences(conn, [t.__table__ for t in (Store, Staff, Customer, Vehicle, Visit, Membership,
                                                    PointsAccount, PointsEntry, Pitch, Tier, CatalogItem, SearchTerm)])
     _club_history(engine, store_id=store_id, today=today, seed=seed, sas=sas, ca=ca)
     refresh_statistics(engine, [t.__table__ for t in (Customer, Vehicle, Visit, SearchTerm, PointsEntry, Pitch)])
+    if progress:
+        progress(vehicles, vehicles)
     return summary
 
 

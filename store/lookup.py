@@ -25,15 +25,16 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from pypinyin import Style, lazy_pinyin
 from sqlalchemy import delete, insert, select
-from sqlmodel import Session
 
 from store.access import Actor, may_find_by_whole_phone, require_customer_access
-from store.models import Customer, SearchTerm, Vehicle
 from store.plates import fold
 from store.privacy import mask_name, mask_phone
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
 MAX_RESULTS = 50
 
@@ -41,9 +42,15 @@ MAX_RESULTS = 50
 @lru_cache(maxsize=65536)
 def pinyin_forms(name: str) -> tuple[str, str]:
     """(full pinyin, initials) of a Chinese name, lower case, no spaces."""
-    full = "".join(lazy_pinyin(name, errors="ignore")).lower()
-    initials = "".join(lazy_pinyin(name, style=Style.FIRST_LETTER, errors="ignore")).lower()
-    return full, initials
+    # Imported here: pypinyin loads its dictionaries on import (a tenth of a second or
+    # more), which only writing search terms needs, never a lookup.
+    from pypinyin import lazy_pinyin
+
+    syllables = [p for p in lazy_pinyin(name, errors="ignore") if p]
+    # The initials are each syllable's first letter (what Style.FIRST_LETTER gives, for
+    # every CJK character and the demo's names), from the one call: half the cost of
+    # a store's terms.
+    return "".join(syllables).lower(), "".join(p[0] for p in syllables).lower()
 
 
 def terms_for(*, plate: str | None, vin: str | None, name: str | None, phone: str | None) -> list[str]:
@@ -74,6 +81,8 @@ def reindex_vehicles(session: Session, vehicle_ids: list[int]) -> None:
     """Rebuild the search terms of these vehicles from what the tables now say."""
     if not vehicle_ids:
         return
+    from store.models import Customer, SearchTerm, Vehicle
+
     session.flush()
     session.execute(delete(SearchTerm).where(SearchTerm.vehicle_id.in_(vehicle_ids)))
     rows = session.execute(
@@ -91,6 +100,8 @@ def reindex_vehicles(session: Session, vehicle_ids: list[int]) -> None:
 
 
 def reindex_customer(session: Session, customer_id: int) -> None:
+    from store.models import Vehicle
+
     ids = session.execute(select(Vehicle.id).where(Vehicle.customer_id == customer_id)).scalars().all()
     reindex_vehicles(session, list(ids))
 

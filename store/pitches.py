@@ -28,7 +28,7 @@ from sqlmodel import Session
 from store import clock
 from store.validation import clean_text
 from store.access import Actor, require, require_customer_access
-from store.models import Customer, Membership, Pitch, Staff, Vehicle
+from store.models import Customer, Membership, Pitch, Vehicle
 from store.privacy import mask_phone
 from store.settings import get_setting
 
@@ -315,9 +315,6 @@ def pitches_between(
 
 def default_pitcher(session: Session, *, store_id: int) -> Actor | None:
     """The store's first active service advisor: who acts until sign-in exists."""
-    staff = session.execute(
-        select(Staff).where(Staff.store_id == store_id, Staff.role == "sa", Staff.active.is_(True)).order_by(Staff.id)
-    ).scalars().first()
-    if staff is None:
-        return None
-    return Actor(staff_id=staff.id, name=staff.name, role=staff.role, store_id=staff.store_id)
+    from store.access import first_service_advisor
+
+    return first_service_advisor(session, store_id)

@@ -13,13 +13,22 @@ else the default; :func:`stored_setting` reads any key that way.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlmodel import Session, select
+from sqlalchemy import text
 
 from store.clock import now
 from store.config import config_file, env_rule, file_rule
-from store.models import Setting
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+    from sqlmodel import Session
+
+# Reads are plain SQL on a session or a connection: the counter reads its language
+# before its first paint, without the models' import.
+_ONE_SQL = text("SELECT value FROM setting WHERE store_id IS NULL AND key = :key")
+_ONE_STORE_SQL = text("SELECT value FROM setting WHERE store_id = :sid AND key = :key")
+_ALL_SQL = text("SELECT store_id, key, value FROM setting WHERE store_id IS NULL OR store_id = :sid")
 
 DEFAULTS: dict[str, Any] = {
     # UI
@@ -120,7 +129,7 @@ def _coerce(key: str, raw: Any) -> Any:
     return json.loads(raw)
 
 
-def get_setting(session: Session | None, key: str, *, store_id: int | None = None) -> Any:
+def get_setting(session: Session | Connection | None, key: str, *, store_id: int | None = None) -> Any:
     if key in SECURITY_SETTINGS:
         return stored_setting(session, key, store_id=store_id)
     env = env_rule(key)
@@ -132,26 +141,25 @@ def get_setting(session: Session | None, key: str, *, store_id: int | None = Non
     return stored_setting(session, key, store_id=store_id)
 
 
-def stored_setting(session: Session | None, key: str, *, store_id: int | None = None) -> Any:
+def stored_setting(session: Session | Connection | None, key: str, *, store_id: int | None = None) -> Any:
     """A setting from the settings table (the store's row, then the group-wide one),
     else its default: the environment and the config file are not asked."""
     if session is not None:
         for sid in ([store_id] if store_id is not None else []) + [None]:
-            row = session.exec(select(Setting).where(Setting.store_id == sid, Setting.key == key)).first()
-            if row is not None:
-                return json.loads(row.value)
+            params = {"key": key} if sid is None else {"key": key, "sid": sid}
+            value = session.execute(_ONE_SQL if sid is None else _ONE_STORE_SQL, params).scalar()
+            if value is not None:
+                return json.loads(value)
     if key not in DEFAULTS:
         raise KeyError(f"unknown setting {key!r}")
     return DEFAULTS[key]
 
 
-def get_settings(session: Session | None, *, store_id: int | None = None) -> dict[str, Any]:
+def get_settings(session: Session | Connection | None, *, store_id: int | None = None) -> dict[str, Any]:
     """Every rule in force for a store, resolved in one pass."""
     stored: dict[str, Any] = {}
     if session is not None:
-        rows = session.exec(
-            select(Setting).where((Setting.store_id == store_id) | (Setting.store_id.is_(None)))
-        ).all()
+        rows = session.execute(_ALL_SQL, {"sid": store_id}).all()
         # Group-wide first so the store's own row overrides it.
         for row in sorted(rows, key=lambda r: r.store_id is not None):
             stored[row.key] = json.loads(row.value)
@@ -183,14 +191,18 @@ def generation() -> int:
 def set_setting(session: Session, key: str, value: Any, *, store_id: int | None = None) -> None:
     if key not in DEFAULTS and not key.startswith("header_spellings"):
         raise KeyError(f"unknown setting {key!r}")
+    from sqlmodel import select
+
+    from store.models import Setting
+
     global _generation
     _generation += 1
     row = session.exec(select(Setting).where(Setting.store_id == store_id, Setting.key == key)).first()
-    text = json.dumps(value, ensure_ascii=False)
+    stored = json.dumps(value, ensure_ascii=False)
     if row is None:
-        session.add(Setting(store_id=store_id, key=key, value=text))
+        session.add(Setting(store_id=store_id, key=key, value=stored))
     else:
-        row.value = text
+        row.value = stored
         row.updated_at = now()
         session.add(row)
     session.flush()

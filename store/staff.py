@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select as sa_select
 from sqlalchemy import update
-from sqlmodel import Session, func, select
+from sqlmodel import Session, select
 
 from store import clock
 from store.access import AccessDenied, Actor, require_manager
@@ -84,7 +84,9 @@ def _check_pin(pin: str) -> str:
 
 def needs_first_manager(session: Session) -> bool:
     """A new database has no staff yet: its first user must create a manager."""
-    return not session.exec(select(func.count()).select_from(Staff)).one()
+    from store.access import any_staff
+
+    return not any_staff(session)
 
 
 def add_staff(session: Session, actor: Actor, *, store_id: int, code: str, name: str, role: str, pin: str) -> Staff:

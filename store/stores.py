@@ -2,29 +2,43 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from typing import TYPE_CHECKING
 
-from store.access import Actor
-from store.models import Store
+from sqlalchemy import text
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+    from sqlmodel import Session
+
+    from store.access import Actor
+    from store.models import Store
 
 
 class StoreNotFound(LookupError):
     pass
 
 
+def resolve_store_id(conn: Session | Connection, code: str | None = None) -> int:
+    """The id of the store with this code, or of the only store when no code is
+    given (plain SQL: the counter resolves its store before its first paint)."""
+    if code:
+        found = conn.execute(text("SELECT id FROM store WHERE code = :code"), {"code": code}).scalar()
+        if found is None:
+            raise StoreNotFound(f"no store with code {code!r}")
+        return found
+    ids = conn.execute(text("SELECT id FROM store ORDER BY id LIMIT 2")).scalars().all()
+    if not ids:
+        raise StoreNotFound("the database has no store yet: import an export or run `dealerdesk demo`")
+    if len(ids) > 1:
+        raise StoreNotFound("this database holds several stores: say which with --store CODE")
+    return ids[0]
+
+
 def resolve_store(session: Session, code: str | None = None) -> Store:
     """The store with this code, or the only store when no code is given."""
-    if code:
-        store = session.exec(select(Store).where(Store.code == code)).first()
-        if store is None:
-            raise StoreNotFound(f"no store with code {code!r}")
-        return store
-    stores = session.exec(select(Store).order_by(Store.id).limit(2)).all()
-    if not stores:
-        raise StoreNotFound("the database has no store yet: import an export or run `dealerdesk demo`")
-    if len(stores) > 1:
-        raise StoreNotFound("this database holds several stores: say which with --store CODE")
-    return stores[0]
+    from store.models import Store
+
+    return session.get(Store, resolve_store_id(session, code))
 
 
 CODE_PATTERN = r"^[A-Za-z0-9_-]{1,16}$"
@@ -34,8 +48,11 @@ def add_store(session: Session, *, actor: Actor, code: str, name: str) -> Store:
     """A new store (门店) of the group: the system's work (the group's administrator)."""
     import re
 
+    from sqlmodel import select
+
     from store.access import require_system
     from store.audit import record
+    from store.models import Store
     from store.validation import clean_text
 
     require_system(actor, "adding a store")
@@ -54,10 +71,18 @@ def add_store(session: Session, *, actor: Actor, code: str, name: str) -> Store:
 
 def list_stores(session: Session, *, actor: Actor) -> list[Store]:
     """The group's stores: everyone's to read (codes and names are no customer data)."""
+    from sqlmodel import select
+
+    from store.models import Store
+
     return list(session.exec(select(Store).order_by(Store.code)).all())
 
 
 def ensure_store(session: Session, code: str, name: str | None = None) -> Store:
+    from sqlmodel import select
+
+    from store.models import Store
+
     store = session.exec(select(Store).where(Store.code == code)).first()
     if store is None:
         store = Store(code=code, name=name or code)

@@ -2,23 +2,51 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
 import typer
 
 from store import clock
 from store.db import DatabaseError, open_engine
-from store.demo import generate
-from store.models import Store
+
+
+# Batches of this many vehicles between progress steps: the store a seed makes is
+# the same whatever the batch, and small batches cost nothing on SQLite.
+DEMO_PROGRESS_STEP = 200
+
+
+@contextmanager
+def demo_progress(label: str, total: int) -> Iterator[Callable[[int, int], None]]:
+    """A ``progress(done, total)`` callback for :func:`store.demo.generate`: a bar
+    on stderr when it is a terminal, else one line saying what is happening."""
+    if not sys.stderr.isatty():
+        typer.echo(f"dealerdesk: {label}...", err=True)  # a log or a pipe: no bar drawn in it
+        yield lambda done, total: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
 
 
 def ensure_demo_store(engine) -> None:
     """The demo database gets its store the first time anything opens it."""
-    from sqlalchemy import select
+    from sqlalchemy import text
 
     with engine.connect() as conn:
-        empty = conn.execute(select(Store.id)).first() is None
+        empty = conn.execute(text("SELECT id FROM store LIMIT 1")).first() is None
     if empty:
-        typer.echo("dealerdesk: creating the demo store (first run only)...", err=True)
-        generate(engine, today=clock.today())
+        from store.demo import generate
+
+        vehicles = 2000
+        with demo_progress("creating the demo store (first run only)", vehicles) as progress:
+            generate(engine, vehicles=vehicles, today=clock.today(), progress=progress,
+                     batch=DEMO_PROGRESS_STEP)
 
 
 def run_app(ctx, *, demo: bool = False) -> None:

@@ -7,12 +7,11 @@ from datetime import date
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from store.access import AccessDenied
 from store.db import in_transaction, read_session
-from tui.cli.common import OutputFormat, app, ctx_obj, emit_json, fail
+from tui.cli.common import OutputFormat, app, ctx_obj, emit_json, fail, output_console
 from tui.cli.report_cmds import FORMAT, OUT, report_app
 from tui.cli.report_output import ReportFormat, emit, report_store_ids
 
@@ -68,7 +67,7 @@ def adopt(
     if fmt is OutputFormat.json:
         emit_json(plan.as_dict())
         return
-    console = Console(highlight=False)
+    console = output_console(highlight=False)
     head = "预演 dry run: nothing changed" if dry_run else "已分配 assigned"
     console.print(f"[b]{head}[/b] — {plan.candidates} 辆车 cars with maintenance from {plan.window_from} to "
                   f"{plan.as_of}; letter plates: {plan.letter_rule}")
@@ -145,7 +144,7 @@ def adopt_list(
         for d in data:
             table.add_row(d["staff"], d["staff_code"] or "", str(d["cars"]), _yuan(d["oil_fen"]),
                           _yuan(d["output_fen"]), str(d["since"] or ""))
-        Console().print(table)
+        output_console().print(table)
         return
     data = [{"plate": c.plate, "owner": c.owner, "model": c.model, "since": c.started_on, "method": c.method,
              "oil_fen": c.oil_fen, "output_fen": c.output_fen} for c in cars]
@@ -156,7 +155,7 @@ def adopt_list(
     for d in data:
         table.add_row(d["plate"] or "", d["owner"] or "", d["model"] or "", str(d["since"]), d["method"] or "",
                       _yuan(d["oil_fen"]), _yuan(d["output_fen"]))
-    Console().print(table)
+    output_console().print(table)
 
 
 # --- calls ---------------------------------------------------------------------------
@@ -202,7 +201,7 @@ def calls(
     if fmt is OutputFormat.json:
         emit_json(result.as_dict())
         return
-    console = Console(highlight=False)
+    console = output_console(highlight=False)
     console.print(f"[b]{result.staff_name} {result.day}[/b]  已完成 done {result.done}/{result.total}"
                   + (f"  · 达联系上限暂缓 held back by the contact cap: {len(result.held_back)}"
                      if result.held_back else ""))
@@ -304,7 +303,7 @@ def arrivals_cmd(
     for x in lines:
         table.add_row(f"{x.at:%H:%M}", x.plate or "", x.customer + (" (勿扰)" if x.do_not_contact else ""),
                       x.phone or "", x.model or "", x.staff or "", "✓" if x.arrived else "", x.note or "")
-    Console().print(table)
+    output_console().print(table)
 
 
 # --- report calls ------------------------------------------------------------------------

@@ -6,10 +6,9 @@ from __future__ import annotations
 from datetime import date
 
 import typer
-from rich.console import Console
 
 from store.db import in_transaction
-from tui.cli.common import OutputFormat, app, ctx_obj, emit_json, fail
+from tui.cli.common import OutputFormat, app, ctx_obj, emit_json, fail, output_console
 
 care_app = typer.Typer(help="The care calendar 客户关怀: who to contact today and why.")
 app.add_typer(care_app, name="care")
@@ -37,7 +36,7 @@ def care(
     if fmt is OutputFormat.json:
         emit_json(result.as_dict())
         return
-    console = Console(highlight=False)
+    console = output_console(highlight=False)
     if not result.contacts:
         console.print(f"{when}: 没有要联系的客户 (no contacts due)")
     else:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 import json
+import os
 import sys
 from dataclasses import dataclass, field
 from datetime import date
@@ -10,6 +12,7 @@ from enum import Enum
 from typing import Any
 
 import typer
+import typer.main
 from typer.core import TyperGroup
 from sqlalchemy.engine import Engine
 
@@ -17,7 +20,63 @@ from store import clock
 from store.config import database_url, demo_db_url
 from store.db import DatabaseError, open_engine
 
-class DomainErrorsGroup(TyperGroup):
+# Which modules register each command on :data:`app`. A command's module (and what
+# it imports: polars, openpyxl, the importers...) loads when that command runs, or
+# when the help lists every command; ``dealerdesk lookup`` loads only its own.
+COMMAND_MODULES: dict[str, tuple[str, ...]] = {
+    "demo": ("tui.cli.demo_cmds",),
+    "lookup": ("tui.cli.lookup_cmds",),
+    "audit": ("tui.cli.staff_cmds",),
+    "pitches": ("tui.cli.pitch_cmds",),
+    "pitch": ("tui.cli.pitch_cmds",),
+    "arrivals": ("tui.cli.calls_cmds",),
+    "import": ("tui.cli.import_cmds",),
+    "db": ("tui.cli.db_cmds",),
+    "staff": ("tui.cli.staff_cmds",),
+    "report": ("tui.cli.report_cmds", "tui.cli.calls_cmds"),  # calls_cmds adds `report calls`
+    "points": ("tui.cli.points_cmds",),
+    "member": ("tui.cli.member_cmds",),
+    "care": ("tui.cli.care_cmds",),
+    "adopt": ("tui.cli.calls_cmds",),
+    "calls": ("tui.cli.calls_cmds",),
+    "club": ("tui.cli.club_cmds",),
+    "export": ("tui.cli.export_cmds",),
+}
+
+
+def load_command_modules(names=None) -> None:
+    """Import the modules registering these commands (every command by default)."""
+    for name in COMMAND_MODULES if names is None else names:
+        for module in COMMAND_MODULES.get(name, ()):
+            if module not in sys.modules:
+                importlib.import_module(module)
+
+
+class LazyGroup(TyperGroup):
+    """The root group: knows every command's name and module, and builds a command
+    from its module the first time it is asked for (to run it, or for the help)."""
+
+    def get_command(self, ctx, cmd_name):
+        modules = COMMAND_MODULES.get(cmd_name)
+        if modules and (cmd_name not in self.commands or any(m not in sys.modules for m in modules)):
+            load_command_modules([cmd_name])
+            # The module registered its command on `app`; build the click side afresh.
+            self.commands.update(typer.main.get_command(app).commands)
+        return super().get_command(ctx, cmd_name)
+
+    def list_commands(self, ctx):
+        for name in COMMAND_MODULES:
+            self.get_command(ctx, name)
+        return [n for n in COMMAND_MODULES if n in self.commands] + [
+            n for n in super().list_commands(ctx) if n not in COMMAND_MODULES]
+
+    def resolve_command(self, ctx, args):
+        if args and args[0] not in COMMAND_MODULES and args[0] not in self.commands:
+            self.list_commands(ctx)  # a typo: every name, for the "did you mean"
+        return super().resolve_command(ctx, args)
+
+
+class DomainErrorsGroup(LazyGroup):
     """Refusals from the store (a bad field, a right the actor lacks) end any command
     the same way: one line naming the field or the rule, exit status 1, no traceback."""
 
@@ -97,14 +156,13 @@ class Context:
         (or asked on a terminal), with that person's rights. Without ``--as`` the
         command line acts as the system: on SQLite whoever runs the shell owns the
         database file; on Postgres only with ``--system`` (checked in :meth:`sign_in`)."""
-        import os
-
         from store.access import SYSTEM
-        from store.db import write_session
-        from store.staff import SignInRefused, sign_in
 
         if not self.staff_code:
             return SYSTEM
+        from store.db import write_session
+        from store.staff import SignInRefused, sign_in
+
         if self._actor is None:
             pin = os.environ.get("DEALERDESK_PIN")
             if pin is None:
@@ -145,6 +203,23 @@ def fail(message: str, code: int = 1) -> None:
     raise typer.Exit(code)
 
 
+# Output to a pipe or a file has no width to fit: a line is as long as what it holds.
+NO_WIDTH_LIMIT = 1_000_000
+
+
+def output_console(**kwargs: Any):
+    """The Rich console for a command's output. On a terminal, the terminal's width;
+    to a pipe or a file (``--out`` included), no limit: a table keeps whole plates,
+    RO numbers and names (no ellipsis, no folding), so a script can read it."""
+    from rich.console import Console
+
+    file = kwargs.get("file")
+    to_terminal = (file or sys.stdout).isatty() if not kwargs.get("stderr") else sys.stderr.isatty()
+    if not to_terminal:
+        kwargs.setdefault("width", NO_WIDTH_LIMIT)
+    return Console(**kwargs)
+
+
 def emit_json(data: Any) -> None:
     typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=_json_default))
 
@@ -170,15 +245,8 @@ def root(
     system: bool = typer.Option(False, "--system", help="Act as the system (scheduled jobs such as points expire); "
                                 "a shared database refuses a command with neither --as nor --system."),
 ) -> None:
-    if today:
-        try:
-            clock.set_today(date.fromisoformat(today))
-        except ValueError:
-            fail(f"--today {today!r} is not a date (YYYY-MM-DD)")
-    url = demo_db_url() if demo and not db else database_url(db)
-    # `--demo demo ...` builds the demo store itself, with its own options.
-    ctx.obj = Context(db_url=url, store_code=store, staff_code=staff, system=system,
-                      demo=demo and not db and ctx.invoked_subcommand != "demo")
+    ctx.obj = start(db=db, today=today, store=store, staff=staff, demo=demo, system=system,
+                    command=ctx.invoked_subcommand)
     if ctx.invoked_subcommand is None:
         from tui.run import run_app
 
@@ -187,6 +255,63 @@ def root(
     # Before the command parses its own arguments or reads anything: a wrong PIN,
     # a locked code or an unnamed actor on a shared database ends every command here.
     ctx.obj.sign_in()
+
+
+def start(*, db: str | None, today: str | None, store: str | None, staff: str | None, demo: bool,
+          system: bool, command: str | None) -> Context:
+    """The root command's work before any subcommand: the day, the database, who acts."""
+    if today:
+        try:
+            clock.set_today(date.fromisoformat(today))
+        except ValueError:
+            fail(f"--today {today!r} is not a date (YYYY-MM-DD)")
+    url = demo_db_url() if demo and not db else database_url(db)
+    # `--demo demo ...` builds the demo store itself, with its own options.
+    return Context(db_url=url, store_code=store, staff_code=staff, system=system,
+                   demo=demo and not db and command != "demo")
+
+
+# The root options with a value, and the environment variable each falls back to.
+ROOT_OPTIONS = {"--db": "DEALERDESK_DB", "--today": "DEALERDESK_TODAY", "--store": "DEALERDESK_STORE",
+                "--as": "DEALERDESK_STAFF"}
+
+
+def app_only_options(args: list[str]) -> dict[str, str | bool] | None:
+    """The options of a bare ``dealerdesk [--db URL] [--demo] ...``, which opens the
+    app; None when the line holds a command, ``--help`` or anything else, for the
+    full parser to read."""
+    found: dict[str, str | bool] = {}
+    i = 0
+    while i < len(args):
+        name, eq, value = args[i].partition("=")
+        if args[i] in GLOBAL_FLAGS:
+            found[args[i]] = True
+        elif name in ROOT_OPTIONS and eq:
+            found[name] = value
+        elif name in ROOT_OPTIONS and i + 1 < len(args):
+            found[name] = args[i + 1]
+            i += 1
+        else:
+            return None
+        i += 1
+    return found
+
+
+def open_app(options: dict[str, str | bool]) -> None:
+    """``dealerdesk`` with no command: the counter's start, without building the
+    command-line parser (Typer's coercion imports pydantic, a twentieth of a second
+    the sign-in screen would wait for). The same :func:`start` as the root command."""
+    from tui.run import run_app
+
+    def option(name: str) -> str | None:
+        return options.get(name) or os.environ.get(ROOT_OPTIONS[name]) or None
+
+    try:
+        obj = start(db=option("--db"), today=option("--today"), store=option("--store"), staff=option("--as"),
+                    demo=bool(options.get("--demo")), system=bool(options.get("--system")), command=None)
+        run_app(obj, demo=bool(options.get("--demo")))
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
 
 
 GLOBAL_OPTIONS = {"--db", "--today", "--store", "--as"}
@@ -221,7 +346,11 @@ def hoist_global_options(argv: list[str]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> None:
     args = hoist_global_options(list(sys.argv[1:] if argv is None else argv))
+    options = app_only_options(args)
     try:
-        app(args=args, prog_name="dealerdesk")
+        if options is not None:
+            open_app(options)
+        else:
+            app(args=args, prog_name="dealerdesk")
     except KeyboardInterrupt:  # pragma: no cover
         sys.exit(130)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import typer
 
 from store import clock
-from store.demo import generate
 from tui.cli.common import app, ctx_obj, fail
 
 
@@ -17,18 +16,15 @@ def demo(
 ) -> None:
     """Fill the database with a demo store (staff codes and PINs in the README)."""
     from store.access import require_system
+    from store.demo import generate
+    from tui.run import DEMO_PROGRESS_STEP, demo_progress
 
     require_system(ctx_obj(ctx).actor(), "building a demo store")
     engine = ctx_obj(ctx).engine(auto_upgrade=True)
-    with typer.progressbar(length=vehicles, label="demo store", file=None) as bar:
-        last = [0]
-
-        def progress(done: int, total: int) -> None:
-            bar.update(done - last[0])
-            last[0] = done
-
+    with demo_progress("demo store", vehicles) as progress:
         try:
-            summary = generate(engine, vehicles=vehicles, seed=seed, today=clock.today(), progress=progress)
+            summary = generate(engine, vehicles=vehicles, seed=seed, today=clock.today(), progress=progress,
+                               batch=max(DEMO_PROGRESS_STEP, min(5000, vehicles // 50)))
         except ValueError as exc:
             fail(str(exc))
     typer.echo(

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from store.access import AccessDenied
 from store.db import read_session
 from store.lookup import lookup as find
-from tui.cli.common import OutputFormat, app, ctx_obj, emit_json, fail
+from tui.cli.common import OutputFormat, app, ctx_obj, emit_json, fail, output_console
 
 
 @app.command("lookup")
@@ -36,9 +34,11 @@ def lookup(
     if not matches:
         typer.echo(f"no vehicle matches {query!r}")
         return
+    from rich.table import Table
+
     table = Table("plate", "model", "owner", "phone", "visits", "last visit", "class", "tier", "points")
     for m in matches:
         d = m.as_dict()
         table.add_row(d["plate"] or "", d["model"] or "", d["owner"] or "", d["phone"] or "", str(d["visits"]),
                       d["last_visit"] or "", d["class"] or "", d["tier"] or "", str(d["points"]))
-    Console().print(table)
+    output_console().print(table)

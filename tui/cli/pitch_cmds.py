@@ -6,14 +6,13 @@ from __future__ import annotations
 from datetime import date
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from store import clock
 from store.db import in_transaction, read_session
 from store.lookup import lookup as find
 from store.pitches import CHANNELS, OUTCOMES, PitchError, pitches_between, record_pitch
-from tui.cli.common import OutputFormat, app, ctx_obj, emit_json, fail
+from tui.cli.common import OutputFormat, app, ctx_obj, emit_json, fail, output_console
 
 
 def _day(value: str | None, option: str) -> date | None:
@@ -63,7 +62,7 @@ def pitches(
         table.add_row(x.pitched_at.strftime("%Y-%m-%d %H:%M"), x.staff_name or "", x.channel, x.plate or "",
                       x.customer_name or "", x.outcome, x.reason or "",
                       x.follow_up_on.isoformat() if x.follow_up_on else "")
-    Console().print(table)
+    output_console().print(table)
     counts = {o: sum(1 for x in lines if x.outcome == o) for o in OUTCOMES}
     typer.echo(f"{len(lines)} pitches: " + ", ".join(f"{o} {n}" for o, n in counts.items()))
 

@@ -11,7 +11,6 @@ from datetime import date
 from typing import TypeVar
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from store.access import AccessDenied
@@ -19,7 +18,7 @@ from store.customer_ref import AmbiguousCustomer, CustomerNotFound, resolve_cust
 from store.db import in_transaction, read_session
 from store.members import MembershipError
 from store.points import PointsError
-from tui.cli.common import OutputFormat, app, ctx_obj, emit_json, fail
+from tui.cli.common import OutputFormat, app, ctx_obj, emit_json, fail, output_console
 
 T = TypeVar("T")
 
@@ -52,7 +51,7 @@ def _print_table(columns: list[str], rows: list[list]) -> None:
     table = Table(*columns)
     for row in rows:
         table.add_row(*["" if v is None else str(v) for v in row])
-    Console().print(table)
+    output_console().print(table)
 
 
 @points_app.command("earn")

@@ -14,13 +14,16 @@ from datetime import date
 from decimal import Decimal
 from enum import Enum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from store.reports import ReportBook, ReportTable
-from tui.cli.common import Context, fail
+from tui.cli.common import Context, fail, output_console
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 class ReportFormat(str, Enum):
@@ -146,10 +149,10 @@ def emit(report: ReportTable | ReportBook, fmt: ReportFormat, out: Path | None, 
             fail(str(exc.args[0]))
     if fmt is ReportFormat.table:
         if out is None:
-            _print_tables(report, Console())
+            _print_tables(report, output_console())
             return
         buf = io.StringIO()
-        _print_tables(report, Console(file=buf, width=200))
+        _print_tables(report, output_console(file=buf))
         text = buf.getvalue()
     elif fmt is ReportFormat.csv:
         text = book_csv(report) if isinstance(report, ReportBook) else to_csv(report)

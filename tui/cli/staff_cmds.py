@@ -8,7 +8,6 @@ import json
 from datetime import date
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from store.access import AccessDenied
@@ -16,7 +15,7 @@ from store.audit_query import audit_trail
 from store.db import read_session, write_session
 from store.staff import ROLES, add_staff, disable_staff, list_staff, reset_pin
 from store.validation import FieldError
-from tui.cli.common import app, ctx_obj, emit_json, fail
+from tui.cli.common import app, ctx_obj, emit_json, fail, output_console
 
 staff_app = typer.Typer(help="Staff and their PINs (managers only; the first manager of a new database excepted).")
 app.add_typer(staff_app, name="staff")
@@ -65,7 +64,7 @@ def staff_list(ctx: typer.Context, fmt: str = typer.Option("text", "--format", h
     table = Table("code", "name", "role", "active", "locked until")
     for r in rows:
         table.add_row(r.code, r.name, r.role, "yes" if r.active else "no", str(r.locked_until or ""))
-    Console().print(table)
+    output_console().print(table)
 
 
 @staff_app.command("reset-pin")
@@ -123,7 +122,7 @@ def audit(
             table.add_row(escape(d["at"]), escape(d["staff"] or ""), escape(d["action"]),
                           escape(f"{d['entity']} {d['entity_id'] or ''}"), str(d["customer_id"] or ""),
                           escape(_detail_text(d["detail"])))
-        Console().print(table)
+        output_console().print(table)
 
 
 def _detail_text(detail) -> str:
