@@ -187,6 +187,9 @@ def calls(
     store_id = obj.store_id()
     actor = obj.actor()
     engine = obj.engine()
+    from store.access import require_customer_access
+
+    require_customer_access(actor, store_id)  # the analyst: aggregates only, before anything else
     if sa is None:
         if actor.role != "sa":
             fail("say whose list: --sa NAME")

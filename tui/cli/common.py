@@ -41,6 +41,8 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "calls": ("tui.cli.calls_cmds",),
     "club": ("tui.cli.club_cmds",),
     "export": ("tui.cli.export_cmds",),
+    "store": ("tui.cli.store_cmds",),
+    "customer": ("tui.cli.store_cmds",),
 }
 
 
