@@ -263,14 +263,17 @@ def _chunks(ids, n: int = 900):
 
 def contacts_in_period(session: Session, customer_ids, *, day: date, rules: CallRules,
                        include_day: bool = True) -> dict[int, int]:
-    """Call log rows per customer in the cap's period ending with ``day`` (all of
-    ``day`` when ``include_day``, else up to its start)."""
+    """Contacts per customer in the cap's period ending with ``day`` (all of ``day``
+    when ``include_day``, else up to its start): every call log row, except that the
+    retries of one unanswered attempt (no answer, try 2 and 3) count with its first
+    try as one contact, so the default 3 tries fit under the default cap of 2."""
     end = _day_start(day + timedelta(days=1)) if include_day else _day_start(day)
     out: dict[int, int] = {}
     for chunk in _chunks(customer_ids):
         out.update(session.execute(
             select(CallLog.customer_id, func.count()).where(
-                CallLog.customer_id.in_(chunk), CallLog.at >= rules.cap_start(day), CallLog.at < end)
+                CallLog.customer_id.in_(chunk), CallLog.at >= rules.cap_start(day), CallLog.at < end,
+                or_(CallLog.outcome != "no_answer", CallLog.attempt <= 1))
             .group_by(CallLog.customer_id)).all())
     return out
 
@@ -291,16 +294,23 @@ def require_list_access(actor: Actor, staff: Staff) -> None:
 
 def _care_reasons(session: Session, *, staff_id: int, store_id: int, day: date, rules: CallRules,
                   adopted_customers: set[int]) -> list[tuple[int, Reason, str]]:
-    """Open care tasks due (within the care calendar's catch-up days) that are this
-    SA's: of a customer adopted to them, or owned by them when nobody else holds
-    the customer. Returns (customer, reason, task kind)."""
-    from store.care import KINDS, REASON_SEP
+    """Care tasks due (each while still useful, see :func:`store.care.still_useful`)
+    that are this SA's: of a customer adopted to them, or owned by them when nobody
+    else holds the customer. As the day began: a task a call closed or put off today
+    still counts, so the day's list keeps the customers worked on it. Returns
+    (customer, reason, task kind)."""
+    from store.care import KINDS, still_useful, task_words
 
     start = day - timedelta(days=rules.care_catch_up_days)
+    day_start = _day_start(day)
+    called_today = set(session.execute(
+        select(CallLog.customer_id).where(CallLog.store_id == store_id, CallLog.at >= day_start,
+                                          CallLog.at < _day_start(day + timedelta(days=1)))).scalars())
     base = (
         select(CareTask, Vehicle.plate).join(Vehicle, Vehicle.id == CareTask.vehicle_id, isouter=True)
-        .where(CareTask.store_id == store_id, CareTask.status == "open", CareTask.due_on >= start,
-               CareTask.due_on <= day, or_(CareTask.next_attempt_on.is_(None), CareTask.next_attempt_on <= day))
+        .where(CareTask.store_id == store_id, CareTask.due_on >= start, CareTask.due_on <= day,
+               or_(CareTask.status == "open",
+                   and_(CareTask.status.in_(("done", "dismissed")), CareTask.closed_at >= day_start)))
     )
     rows = []
     for chunk in _chunks(adopted_customers):
@@ -315,7 +325,11 @@ def _care_reasons(session: Session, *, staff_id: int, store_id: int, day: date, 
         rows += [(t, p) for t, p in owned if t.customer_id not in held_elsewhere]
     out = []
     for t, plate in rows:
-        zh, _, en = t.reason.partition(REASON_SEP)
+        if t.next_attempt_on is not None and t.next_attempt_on > day and t.customer_id not in called_today:
+            continue  # put off by an earlier day's unanswered try
+        if not still_useful(t.kind, t.due_on, day, rules.care_catch_up_days):
+            continue
+        zh, en = task_words(t, day)
         if not en:
             label = KINDS.get(t.kind, (t.kind, t.kind))
             zh, en = zh or label[0], label[1]
@@ -387,7 +401,8 @@ def call_list(session: Session, *, staff_id: int, actor: Actor, day: date | None
                 (since.toordinal(),)))
 
     stale = day - timedelta(days=rules.follow_up_max_age_days)
-    for f in follow_ups(session, as_of=day, staff_id=staff_id, store_id=store_id, actor=actor):
+    for f in follow_ups(session, as_of=day, staff_id=staff_id, store_id=store_id, actor=actor,
+                        answered_before=start):
         if f.due_on < stale:
             continue
         p = f.pitch

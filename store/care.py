@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import polars as pl
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlmodel import Session
 
 from store.access import Actor, require, require_customer_access
@@ -421,8 +421,38 @@ def _split(reason: str) -> tuple[str, str]:
     return zh, en or zh
 
 
-def _line(t: CareTask, plate: str | None) -> TaskLine:
+# How many days after it fell due a reminder is still worth a call; the others stay
+# for ``care_catch_up_days``. A 3-day after-service callback made ten days later is
+# no callback: it leaves the lists after its last useful day.
+USEFUL_DAYS = {"repair_callback": 2, "problem_callback": 3, "birthday": 3}
+
+
+def still_useful(kind: str, due_on: date, day: date, catch_up: int) -> bool:
+    return due_on <= day <= due_on + timedelta(days=USEFUL_DAYS.get(kind, catch_up))
+
+
+def task_words(t: CareTask, day: date) -> tuple[str, str]:
+    """(zh, en) of a task as of ``day``: an overdue-maintenance reminder says how late
+    the car is *now* (the one count of :func:`store.maintenance.days_overdue`, as the
+    call list and the profile say it), not on the day the reminder was made."""
     zh, en = _split(t.reason)
+    if t.kind == "overdue":
+        due_text = t.key.rsplit(":", 1)[-1]
+        try:
+            due = date.fromisoformat(due_text)
+        except ValueError:
+            return zh, en
+        from store.maintenance import days_overdue
+
+        late = days_overdue(due, day)
+        label_zh, label_en = KINDS["overdue"]
+        zh = f"{label_zh}：保养应于 {due} 到期，已逾期 {late} 天"
+        en = f"{label_en}: maintenance due {due}, {late} days overdue"
+    return zh, en
+
+
+def _line(t: CareTask, plate: str | None, day: date | None = None) -> TaskLine:
+    zh, en = task_words(t, day) if day is not None else _split(t.reason)
     return TaskLine(t.id, t.kind, t.key, zh, en, t.due_on, t.status, t.customer_id, t.vehicle_id, plate,
                     t.owner_staff_id)
 
@@ -468,13 +498,14 @@ def care_tasks_for(session: Session, *, date: date, store_id: int, actor: Actor)
             task.status, task.closed_at = "void", now()
             session.add(task)
             result.voided += 1
-        elif task.next_attempt_on is None or task.next_attempt_on <= day:
+        elif (task.next_attempt_on is None or task.next_attempt_on <= day) and \
+                still_useful(task.kind, task.due_on, day, catch_up):
             keep.append((task, plate))
     session.flush()
 
     by_customer: dict[int, list[TaskLine]] = defaultdict(list)
     for task, plate in keep:
-        by_customer[task.customer_id].append(_line(task, plate))
+        by_customer[task.customer_id].append(_line(task, plate, day))
     if not by_customer:
         return result
     cids = list(by_customer)
@@ -487,7 +518,9 @@ def care_tasks_for(session: Session, *, date: date, store_id: int, actor: Actor)
         chunk = cids[i:i + 1000]
         contacted.update(session.execute(
             select(CallLog.customer_id, func.count()).where(
-                CallLog.customer_id.in_(chunk), CallLog.at >= period_start, CallLog.at < period_end)
+                CallLog.customer_id.in_(chunk), CallLog.at >= period_start, CallLog.at < period_end,
+                # the retries of one unanswered attempt are one contact (see store.calls)
+                or_(CallLog.outcome != "no_answer", CallLog.attempt <= 1))
             .group_by(CallLog.customer_id)
         ).all())
         people.update({cid: (name, phone) for cid, name, phone in session.execute(
@@ -523,12 +556,16 @@ def close_task(session: Session, task_id: int, status: str, actor: Actor, *, mer
     tasks = [task]
     if merged:
         rules = get_settings(session, store_id=task.store_id)
+        # The contact as it was listed: every open task of the customer due by today
+        # and within the catch-up days before this task (not before today: a list
+        # worked days later still closes what it showed together).
         until = max(task.due_on, today())
+        since = task.due_on - timedelta(days=int(rules["care_catch_up_days"]))
         tasks += session.execute(
             select(CareTask).where(
                 CareTask.customer_id == task.customer_id, CareTask.store_id == task.store_id,
                 CareTask.status == "open", CareTask.id != task.id, CareTask.due_on <= until,
-                CareTask.due_on >= until - timedelta(days=int(rules["care_catch_up_days"])))
+                CareTask.due_on >= since)
         ).scalars().all()
     at = now()
     for t in tasks:

@@ -9,6 +9,7 @@ them, so the sign-in screen paints without their import (a fifth of a second).""
 
 from __future__ import annotations
 
+from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select, text
@@ -158,5 +159,7 @@ class Counter:
         from store.pitches import follow_ups
 
         with read_session(self.engine) as session:
-            return follow_ups(session, as_of=clock.today(), store_id=self.store_id, actor=self.actor, within_days=within_days,
+            tomorrow = datetime.combine(clock.today() + timedelta(days=1), time.min)  # a call today answers it
+            return follow_ups(session, as_of=clock.today(), store_id=self.store_id, actor=self.actor,
+                              answered_before=tomorrow, within_days=within_days,
                               staff_id=None if everyone else self.actor.staff_id, limit=limit)

@@ -30,6 +30,13 @@ from store.frames import in_list, query_frame
 from store.settings import get_settings
 
 MAINTENANCE_TYPES = ("first_maintenance", "maintenance")
+
+
+def days_overdue(due_on: date, as_of: date) -> int:
+    """Whole days past ``due_on`` on ``as_of`` (0 when not yet due): the one count the
+    profile, the call list and the care calendar show (:func:`due_frame` computes the
+    same for a whole park in one expression)."""
+    return max(0, (as_of - due_on).days)
 MIN_RATE_SPAN_DAYS = 30
 
 

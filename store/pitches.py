@@ -248,11 +248,14 @@ def follow_ups(
     within_days: int = 0,
     unmask: bool = False,
     limit: int = 500,
+    answered_before: datetime | None = None,
 ) -> list[FollowUp]:
     """Pitches waiting for their follow-up by ``as_of + within_days``: the latest
     pitch of each customer, outcome considering or not now, the customer not an
-    active member since. ``staff_id`` None lists every pitcher's. The most recently
-    due first: today's and this week's before a backlog of years."""
+    active member since, and (with ``answered_before``) not called on or after the
+    follow-up's day before that moment: any call answers it. ``staff_id`` None lists
+    every pitcher's. The most recently due first: today's and this week's before a
+    backlog of years."""
     require(actor, "customers.read", store_id)
     require_customer_access(actor, store_id)
     later = aliased(Pitch)
@@ -279,6 +282,11 @@ def follow_ups(
         stmt = stmt.where(Pitch.staff_id == staff_id)
     if store_id is not None:
         stmt = stmt.where(Pitch.store_id == store_id)
+    if answered_before is not None:
+        from store.models import CallLog
+
+        stmt = stmt.where(~exists().where(and_(CallLog.customer_id == Pitch.customer_id,
+                                                CallLog.at >= Pitch.follow_up_on, CallLog.at < answered_before)))
     out = []
     for p, plate, name, phone in session.execute(stmt).all():
         out.append(FollowUp(

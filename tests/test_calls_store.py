@@ -200,12 +200,25 @@ def test_no_answer_retries_tomorrow_up_to_three_times_then_rests(engine, shop):
     assert row.attempt == 1
 
 
-def test_at_the_default_cap_a_third_try_waits_for_the_cap(engine, shop):
+def test_the_tries_of_one_unanswered_call_are_one_contact_for_the_cap(engine, shop):
+    """Three days, three tries, under the default cap of 2 contacts in 30 days: the
+    retries of one unanswered attempt count with its first try as one contact."""
     log(engine, shop.wang, shop, "粤A10003", "no_answer")
     on_day(D + timedelta(days=1))
+    assert [(r.name, r.attempt) for r in the_list(engine, shop, D + timedelta(days=1)).rows
+            if r.name == "丙"] == [("丙", 2)]
     log(engine, shop.wang, shop, "粤A10003", "no_answer")
+    on_day(D + timedelta(days=2))
     lst = the_list(engine, shop, D + timedelta(days=2))
-    assert "丙" not in names(lst) and [(r.name, r.attempt) for r in lst.held_back] == [("丙", 3)]
+    assert [(r.name, r.attempt) for r in lst.rows if r.name == "丙"] == [("丙", 3)] and lst.held_back == []
+    third = log(engine, shop.wang, shop, "粤A10003", "no_answer")
+    assert (third.attempt, third.callback_on) == (3, None)  # the tries are used up: quiet now
+    on_day(D + timedelta(days=3))
+    assert "丙" not in names(the_list(engine, shop, D + timedelta(days=3)))
+    # The attempt is one contact: one more call still fits under the cap of 2.
+    log(engine, shop.wang, shop, "粤A10003", "reached")
+    with pytest.raises(CapReached):
+        log(engine, shop.wang, shop, "粤A10003", "reached")
 
 
 def test_retry_count_is_a_setting(engine, shop):
@@ -339,3 +352,71 @@ def test_parse_when_and_day():
     for bad in ("", "11-32", "25:99", "next week", "11-25 9:30 extra"):
         with pytest.raises(CallError):
             parse_when(bad, today=D)
+
+
+# --- the day's list is exact: as the day began, every logged call counted -------------------
+
+
+def _pitch(engine, shop, plate, *, due: date, outcome: str = "not_now"):
+    with write_session(engine) as s:
+        s.add(Pitch(store_id=shop.store_id, customer_id=shop.customers[plate], vehicle_id=shop.cars[plate],
+                    staff_id=shop.wang.staff_id, staff_name="王伟", outcome=outcome, follow_up_on=due,
+                    pitched_at=datetime.combine(due - timedelta(days=30), time(10))))
+
+
+def _care_task(engine, shop, plate, *, kind: str, due: date, reason: str = "回访 | callback"):
+    with write_session(engine) as s:
+        s.add(CareTask(store_id=shop.store_id, customer_id=shop.customers[plate], vehicle_id=shop.cars[plate],
+                       key=f"{kind}:{plate}:{due}", kind=kind, reason=reason, due_on=due,
+                       owner_staff_id=shop.wang.staff_id))
+
+
+def test_a_call_on_a_follow_up_row_answers_it_everywhere_and_the_row_stays_counted(engine, shop):
+    from store.pitches import follow_ups
+
+    _pitch(engine, shop, "粤A10006", due=D - timedelta(days=3))  # 己: nothing else due, only the follow-up
+    before = the_list(engine, shop)
+    assert "己" in names(before)
+    total = len(before.rows)
+    log(engine, shop.wang, shop, "粤A10006", "no_answer")
+    after = the_list(engine, shop)
+    assert len(after.rows) == total and [r.done for r in after.rows if r.name == "己"] == [True]
+    assert after.done == 1
+    with read_session(engine) as s:  # F2, my follow-ups: answered by the call, gone
+        due = follow_ups(s, as_of=D, actor=SYSTEM, staff_id=shop.wang.staff_id,
+                         answered_before=datetime.combine(D + timedelta(days=1), time.min))
+    assert [f.customer_name for f in due] == []
+
+
+def test_a_care_only_customer_called_today_stays_on_the_list_as_done(engine, shop):
+    _care_task(engine, shop, "粤A10006", kind="birthday", due=D)  # 己: a birthday call only
+    total = len(the_list(engine, shop).rows)
+    for plate in ("粤A10006", "粤A10004", "粤A10003"):  # reached, booked, refused: three calls
+        extra = {"appointment_at": datetime(2026, 11, 24, 9, 0)} if plate == "粤A10004" else {}
+        outcome = {"粤A10006": "reached", "粤A10004": "booked", "粤A10003": "refused"}[plate]
+        if outcome == "refused":
+            extra["reason"] = "价格"
+        log(engine, shop.wang, shop, plate, outcome, **extra)
+    lst = the_list(engine, shop)
+    assert (lst.done, len(lst.rows)) == (3, total)  # the total never shrinks as calls are logged
+
+
+def test_overdue_days_are_counted_the_same_on_the_list_as_in_the_profile(engine, shop):
+    from store.care import task_words
+    from store.maintenance import days_overdue
+
+    with read_session(engine) as s:
+        profile = customer_profile(s, shop.cars["粤A10004"], as_of=D + timedelta(days=7))
+    task = CareTask(store_id=shop.store_id, customer_id=1, key="overdue30:v:4:2026-10-23", kind="overdue",
+                    reason="保养逾期：保养应于 2026-10-23 到期，已逾期 30 天 | x", due_on=date(2026, 11, 22))
+    zh, en = task_words(task, D + timedelta(days=7))
+    assert days_overdue(date(2026, 10, 23), D + timedelta(days=7)) == 37
+    assert "已逾期 37 天" in zh and "37 days overdue" in en
+    assert [m.text for m in profile.maintenance if "逾期" in (m.text or "")] and \
+        all("已逾期 37 天" in m.text for m in profile.maintenance if "逾期" in (m.text or ""))
+
+
+def test_an_after_service_callback_leaves_the_list_after_its_last_useful_day(engine, shop):
+    _care_task(engine, shop, "粤A10006", kind="repair_callback", due=D)
+    assert "己" in names(the_list(engine, shop, D + timedelta(days=2)))
+    assert "己" not in names(the_list(engine, shop, D + timedelta(days=3)))
