@@ -8,6 +8,7 @@ import asyncio
 from datetime import date, datetime, timedelta
 
 import pytest
+from rich.console import Console
 from sqlmodel import select
 from textual.widgets import DataTable, Static
 
@@ -195,3 +196,21 @@ async def test_an_sa_cannot_assign(shop):
         await pilot.press("m")
         await pilot.pause(0.1)
         assert app.screen.__class__.__name__ == "AdoptionScreen"
+
+
+async def test_what_1_to_7_log_is_on_the_screen_and_in_help(shop):
+    from tui.screens.help import help_table
+
+    engine, shop = shop
+    app = DealerDeskApp(engine)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await open_calls(app, pilot)
+        keys_line = text_of(app, "#call-keys")
+        for words in (" 1 已预约", " 3 无人接听", " 5 拒绝", " 7 勿扰"):
+            assert words in keys_line, keys_line
+        console = Console(width=120, record=True)
+        console.print(help_table(app, app.screen))
+        text = console.export_text()
+        for words in ("记录：已预约", "记录：已接通", "记录：无人接听", "记录：号码错误", "记录：拒绝", "记录：已卖车",
+                      "记录：勿扰"):
+            assert words in text, words

@@ -248,6 +248,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "calls.need_reason": ("请选择或填写原因", "Choose or type a reason"),
     "calls.need_car": ("请选择哪辆车", "Choose the car"),
     "calls.key.outcomes": ("结果", "Outcome"),
+    **{f"calls.outcome_key.{o}": (f"记录：{zh}", f"log: {en}") for o, (zh, en) in {
+        "booked": ("已预约（日期时间）", "booked (date and time)"), "reached": ("已接通（可约回电日）", "reached (a callback day)"),
+        "no_answer": ("无人接听（明天再打）", "no answer (again tomorrow)"), "wrong_number": ("号码错误", "wrong number"),
+        "refused": ("拒绝（选原因）", "refused (a reason)"), "sold": ("已卖车（哪辆）", "sold (which car)"),
+        "do_not_contact": ("勿扰（原因）", "do not contact (a reason)")}.items()},
     "calls.key.dial": ("显示号码", "Dial"),
     "calls.key.next_sa": ("下一位顾问", "Next SA"),
     "calls.key.day": ("前一天/后一天", "Day"),

@@ -45,6 +45,15 @@ QUICK = ("no_answer", "wrong_number")  # logged at once, no form
 WEEKDAYS_ZH = "一二三四五六日"
 
 
+def outcome_keys_line() -> Text:
+    """What 1-7 log, on one line above the footer: "1 已预约  2 已接通 …"."""
+    line = Text(no_wrap=True, overflow="ellipsis")
+    for key, outcome in OUTCOME_KEYS.items():
+        line.append(f" {key} ", style="reverse")
+        line.append(f"{label(OUTCOMES, outcome)} ")
+    return line
+
+
 def day_words(day: date) -> str:
     if language() == "en":
         return day.strftime("%a %Y-%m-%d")
@@ -218,7 +227,8 @@ class CallOutcomeScreen(ModalScreen[dict | None]):
 class CallsScreen(Screen):
     BINDINGS = [
         Binding("1", "outcome('booked')", "calls.key.outcomes", key_display="1-7"),
-        *[Binding(k, f"outcome('{o}')", show=False) for k, o in OUTCOME_KEYS.items() if k != "1"],
+        # Each outcome key with its words, so `?` explains every one (the footer shows 1-7).
+        *[Binding(k, f"outcome('{o}')", f"calls.outcome_key.{o}", show=False) for k, o in OUTCOME_KEYS.items()],
         Binding("d", "dial", "calls.key.dial"),
         Binding("enter", "open", "key.open", priority=True),
         Binding("s", "next_staff", "calls.key.next_sa"),
@@ -282,6 +292,7 @@ class CallsScreen(Screen):
         yield Static(t("loading"), id="calls-progress")
         yield DataTable(id="calls", cursor_type="row", zebra_stripes=True)
         yield Static("", id="call-detail")
+        yield Static(outcome_keys_line(), id="call-keys")
         yield Static(t("calls.arrivals_title", n=0), id="arrivals-title", classes="section-title")
         yield DataTable(id="arrivals", cursor_type="row", zebra_stripes=True)
         yield Footer()
