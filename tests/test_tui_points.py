@@ -181,3 +181,42 @@ async def test_points_spent_at_another_counter_meanwhile_are_refused_in_chinese(
     assert [r.idempotency_key for r in _redeem_rows(sqlite_engine)] == ["redeem:other"]
     with read_session(sqlite_engine) as s:
         assert points.balance(s, customer_id=club.customer_id) == 40
+
+
+async def test_tab_reaches_the_quantity_and_digits_on_a_row_set_it(sqlite_engine):
+    club = _member_with(sqlite_engine, 200)
+    app = DealerDeskApp(sqlite_engine, language="zh")
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await _open(pilot, app, PointsScreen(club.customer_id))
+        catalog = screen.query_one("#points-catalog", DataTable)
+        await _wait_for(pilot, lambda: catalog.row_count == 3)
+        await pilot.press("tab")
+        assert app.focused is screen.query_one("#points-qty", Input)
+        await pilot.press("backspace", "2")
+        assert screen.query_one("#points-qty", Input).value == "2"
+        await pilot.press("tab")
+        assert app.focused is catalog
+        await pilot.press("down", "3")  # 保温杯, three of them
+        assert screen.query_one("#points-qty", Input).value == "3"
+        await pilot.press("enter")
+        await _wait_for(pilot, lambda: isinstance(app.screen, ConfirmRedeem))
+        assert "保温杯 × 3 = 180 分" in str(app.screen.query_one("#confirm-body", Static).render())
+        await pilot.press("escape")
+        await pilot.press("shift+tab", "shift+tab")
+        assert app.focused is screen.query_one("#points-filter", Input)
+
+
+async def test_the_history_says_what_and_who_in_full_at_120_and_the_essentials_at_80(sqlite_engine):
+    club = _member_with(sqlite_engine, 100)
+    for size, shown in (((120, 36), ["开卡礼", "王伟"]), ((80, 24), ["开卡礼"])):
+        app = DealerDeskApp(sqlite_engine, language="zh")
+        async with app.run_test(size=size) as pilot:
+            screen = await _open(pilot, app, PointsScreen(club.customer_id))
+            history = screen.query_one("#points-history", DataTable)
+            await _wait_for(pilot, lambda: history.row_count == 1)
+            await pilot.pause(0.1)
+            cells = [str(c) for c in history.get_row_at(0)]
+            for words in shown:
+                assert any(words in c for c in cells), (size, cells)
+            widths = sum(col.get_render_width(history) for col in history.columns.values())
+            assert widths <= history.size.width, (size, widths, history.size.width)

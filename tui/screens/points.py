@@ -118,6 +118,21 @@ class ConfirmRedeem(ModalScreen[RedeemResult | None]):
             self.dismiss(None)
 
 
+class CatalogTable(DataTable):
+    """The catalog: digits typed on a row set how many to redeem (the quantity box)."""
+
+    def on_key(self, event) -> None:
+        if event.character and event.character.isdigit():
+            event.stop()
+            self.screen.type_quantity(event.character)
+
+
+# The history's columns: all of them where they fit, the essentials on a narrow screen.
+HISTORY_COLUMNS = ("when", "kind", "points", "balance", "what", "staff")
+HISTORY_NARROW = ("when", "points", "what")
+NARROW = 100  # terminal columns below which the history keeps its essentials
+
+
 class PointsScreen(Screen):
     CSS_PATH = "points.tcss"
     BINDINGS = [
@@ -125,7 +140,11 @@ class PointsScreen(Screen):
         Binding("down", "cursor(1)", show=False, priority=True),
         Binding("up", "cursor(-1)", show=False, priority=True),
         Binding("enter", "redeem", "club.redeem", priority=True),
+        # Filter, quantity, catalog: the three places a redemption is typed, in that order.
+        Binding("tab", "next_field(1)", show=False, priority=True),
+        Binding("shift+tab", "next_field(-1)", show=False, priority=True),
     ]
+    FIELDS = ("#points-filter", "#points-qty", "#points-catalog")
 
     class Loaded(Message):
         def __init__(self, view: PointsView) -> None:
@@ -158,7 +177,7 @@ class PointsScreen(Screen):
         with Horizontal(id="points-body"):
             with Vertical(id="points-left"):
                 yield Input(placeholder=t("points.filter"), id="points-filter")
-                yield DataTable(id="points-catalog", cursor_type="row", zebra_stripes=True)
+                yield CatalogTable(id="points-catalog", cursor_type="row", zebra_stripes=True)
                 with Horizontal(id="points-qty-row"):
                     yield Label(t("points.qty"), id="points-qty-label")
                     yield Input("1", id="points-qty", type="integer", max_length=2)
@@ -173,10 +192,26 @@ class PointsScreen(Screen):
         for key in ("code", "item", "category", "price", "stock"):
             catalog.add_column(t(f"points.col.{key}"), key=key)
         hist = self.query_one("#points-history", DataTable)
-        for key in ("when", "kind", "points", "balance", "what", "staff"):
+        hist.can_focus = False  # read, not worked: Tab skips it
+        self.history_keys = HISTORY_NARROW if self.app.size.width < NARROW else HISTORY_COLUMNS
+        for key in self.history_keys:
             hist.add_column(t(f"points.col.{key}"), key=key)
         self.query_one("#points-filter", Input).focus()
+        self.fresh_quantity = True
         self.load()
+
+    def action_next_field(self, step: int) -> None:
+        ids = [w.id for w in (self.focused,) if w is not None]
+        here = f"#{ids[0]}" if ids and f"#{ids[0]}" in self.FIELDS else self.FIELDS[0]
+        target = self.FIELDS[(self.FIELDS.index(here) + step) % len(self.FIELDS)]
+        self.fresh_quantity = True
+        self.set_focus(self.query_one(target))
+
+    def type_quantity(self, digit: str) -> None:
+        """A digit typed on a catalog row: the first replaces the quantity, a second appends."""
+        box = self.query_one("#points-qty", Input)
+        box.value = digit if self.fresh_quantity or len(box.value) >= 2 else box.value + digit
+        self.fresh_quantity = False
 
     @work(thread=True, exclusive=True, group="points-load")
     def load(self) -> None:
@@ -212,8 +247,9 @@ class PointsScreen(Screen):
         this_year = clock.today().year
         for h in v.history:
             when = h.at.strftime("%m-%d %H:%M" if h.at.year == this_year else "%Y-%m-%d")
-            hist.add_row(when, label(POINTS_KINDS, h.kind), f"{h.points:+,}",
-                         f"{h.balance_after:,}", h.description, h.staff or "", key=str(h.entry_id))
+            cells = {"when": when, "kind": label(POINTS_KINDS, h.kind), "points": f"{h.points:+,}",
+                     "balance": f"{h.balance_after:,}", "what": h.description, "staff": h.staff or ""}
+            hist.add_row(*(cells[k] for k in self.history_keys), key=str(h.entry_id))
         query = self.query_one("#points-filter", Input).value.strip()
         if query:
             self.filter_catalog(query)
@@ -258,6 +294,7 @@ class PointsScreen(Screen):
                           "-" if item.stock is None else str(item.stock), key=item.code)
 
     def action_cursor(self, step: int) -> None:
+        self.fresh_quantity = True
         table = self.query_one("#points-catalog", DataTable)
         if table.row_count:
             table.move_cursor(row=max(0, min(table.row_count - 1, table.cursor_row + step)))
