@@ -870,6 +870,9 @@ def parse_when(text: str, *, today: date, default_time: time = time(9, 0)) -> da
     return datetime.combine(day, at)
 
 
+MONTH_DAY_REACH_DAYS = 335  # about 11 months: how far ahead a day typed without its year may land
+
+
 def parse_day(text: str, *, today: date) -> date:
     """A day as typed: ``2026-11-25``, ``11-25``, ``+3``, ``明天``/``tomorrow``, ``后天``."""
     raw = (text or "").strip().lower().replace("/", "-").replace(".", "-")
@@ -883,8 +886,17 @@ def parse_day(text: str, *, today: date) -> date:
         if len(bits) == 3:
             return date(int(bits[0]), int(bits[1]), int(bits[2]))
         if len(bits) == 2:
+            # The nearest such day not in the past ("01-05" in December: next year's),
+            # and never the best part of a year away: "11-25" typed on 12-04 is refused.
             d = date(today.year, int(bits[0]), int(bits[1]))
-            return d if d >= today else date(today.year + 1, d.month, d.day)  # "01-05" in December: next year
+            if d >= today:
+                return d
+            ahead = date(today.year + 1, d.month, d.day)
+            if (ahead - today).days > MONTH_DAY_REACH_DAYS:
+                raise CallError(f"{text!r} has passed this year ({d}); write the year if you mean {ahead}")
+            return ahead
+    except CallError:
+        raise
     except ValueError:
         pass
     raise CallError(f"{text!r} is not a date (11-25, 2026-11-25, +3, 明天)")

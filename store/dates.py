@@ -36,3 +36,21 @@ def whole_years_between(start: date, end: date) -> int:
 def anniversary(day: date, year: int) -> date:
     """``day``'s anniversary in ``year`` (29 February falls on 28 February)."""
     return date(year, day.month, min(day.day, calendar.monthrange(year, day.month)[1]))
+
+
+def parse_day_word(text: str, *, today: date) -> date:
+    """A day as a command takes it: ``2026-11-22``; or, relative to ``today``,
+    ``today``/``今天``, ``yesterday``/``昨天``, ``-7`` (7 days ago), ``+3`` (in 3 days).
+    Raises ValueError with the forms it knows."""
+    from datetime import timedelta
+
+    raw = (text or "").strip().lower()
+    words = {"today": 0, "今天": 0, "yesterday": -1, "昨天": -1, "tomorrow": 1, "明天": 1}
+    if raw in words:
+        return today + timedelta(days=words[raw])
+    if raw[:1] in "+-" and raw[1:].isdigit():
+        return today + timedelta(days=int(raw))
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a day (YYYY-MM-DD, today, -7, +3)") from None

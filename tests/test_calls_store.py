@@ -349,6 +349,12 @@ def test_parse_when_and_day():
     assert parse_when("明天 10:00", today=D) == datetime(2026, 11, 23, 10, 0)
     assert parse_when("01-05", today=D) == datetime(2027, 1, 5, 9, 0)
     assert parse_day("tomorrow", today=D) == date(2026, 11, 23)
+    # A month-day that has passed means next year's only when that is near: "11-25" on
+    # 12-04 is refused (next year's would be 51 weeks away), "01-05" is next January.
+    assert parse_day("01-05", today=date(2026, 12, 4)) == date(2027, 1, 5)
+    with pytest.raises(CallError, match="has passed"):
+        parse_when("11-25 09:30", today=date(2026, 12, 4))
+    assert parse_when("2027-11-25 09:30", today=date(2026, 12, 4)) == datetime(2027, 11, 25, 9, 30)
     for bad in ("", "11-32", "25:99", "next week", "11-25 9:30 extra"):
         with pytest.raises(CallError):
             parse_when(bad, today=D)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date
 
+import pytest
 from typer.testing import CliRunner
 
 from store.db import write_session
@@ -82,3 +83,32 @@ def test_demo_flag_makes_the_demo_store_on_first_use(tmp_path, monkeypatch):
     rows = json.loads(result.output[result.output.index("["):])
     assert rows and all("A1" in r["plate"] for r in rows)
     assert (tmp_path / "demo.sqlite").exists()
+
+
+def test_days_and_months_relative_to_today_on_every_command():
+    from store.dates import parse_day_word
+    from store.reports import Month
+
+    today = date(2026, 12, 4)
+    assert parse_day_word("today", today=today) == today
+    assert parse_day_word("-30", today=today) == date(2026, 11, 4)
+    assert parse_day_word("+1", today=today) == date(2026, 12, 5)
+    assert parse_day_word("2026-11-22", today=today) == date(2026, 11, 22)
+    assert Month.parse("last", today=today) == Month(2026, 11) and Month.parse("-2", today=today) == Month(2026, 10)
+    assert Month.parse("this", today=today) == Month(2026, 12)
+    bad = run("care", "--date", "11/22", "--db", "sqlite:///:memory:")
+    assert bad.exit_code == 1 and "--date" in bad.output and "-7" in bad.output
+
+
+def test_upgrading_a_postgres_database_that_does_not_exist_is_one_line_with_the_fix():
+    from tests.conftest import IN_CI, PG_URL
+
+    if not PG_URL:
+        if IN_CI:
+            pytest.fail("CI=true but DEALERDESK_TEST_PG is not set")
+        pytest.skip("Postgres tests skipped: set DEALERDESK_TEST_PG=postgresql+psycopg://... to run them")
+    url = PG_URL.rsplit("/", 1)[0] + "/dealerdesk_no_such_database"
+    result = run("--db", url, "db", "upgrade")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "does not exist" in result.stderr and "createdb" in result.stderr

@@ -81,7 +81,13 @@ class Month:
     month: int
 
     @classmethod
-    def parse(cls, text: str) -> Month:
+    def parse(cls, text: str, *, today: date | None = None) -> Month:
+        """``2026-11``; or, relative to ``today``, ``this``, ``last`` (本月/上月) or
+        ``-N`` months back, so a script's month never rots with the calendar."""
+        words = {"this": 0, "本月": 0, "last": 1, "上月": 1}
+        raw = text.strip().lower()
+        if today is not None and (raw in words or (raw.startswith("-") and raw[1:].isdigit())):
+            return cls.of(today).back(words[raw] if raw in words else int(raw[1:]))
         try:
             y, m = text.strip().split("-")
             month = cls(int(y), int(m))

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from store.access import AccessDenied
 from store.db import in_transaction, read_session
-from tui.cli.common import OutputFormat, app, ctx_obj, emit_json, fail, output_console
+from tui.cli.common import OutputFormat, app, ctx_obj, emit_json, cli_day, fail, output_console
 from tui.cli.report_cmds import FORMAT, OUT, report_app
 from tui.cli.report_output import ReportFormat, emit, report_store_ids
 
@@ -24,12 +24,7 @@ app.add_typer(calls_app, name="calls")
 def _day(value: str | None, option: str = "--date") -> date:
     from store import clock
 
-    if not value:
-        return clock.today()
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        fail(f"{option} {value!r} is not a date (YYYY-MM-DD)")
+    return cli_day(value, option) or clock.today()
 
 
 def _yuan(fen: int) -> str:

@@ -8,7 +8,7 @@ from datetime import date
 import typer
 
 from store.db import in_transaction
-from tui.cli.common import OutputFormat, app, ctx_obj, emit_json, fail, output_console
+from tui.cli.common import OutputFormat, app, ctx_obj, emit_json, cli_day, fail, output_console
 
 care_app = typer.Typer(help="The care calendar 客户关怀: who to contact today and why.")
 app.add_typer(care_app, name="care")
@@ -27,10 +27,7 @@ def care(
     from store.care import care_tasks_for
 
     obj = ctx_obj(ctx)
-    try:
-        when = date.fromisoformat(day) if day else clock.today()
-    except ValueError:
-        fail(f"--date {day!r} is not a date (YYYY-MM-DD)")
+    when = cli_day(day, "--date") or clock.today()
     store_id = obj.store_id()
     result = in_transaction(obj.engine(), lambda s: care_tasks_for(s, date=when, store_id=store_id, actor=obj.actor()))
     if fmt is OutputFormat.json:

@@ -12,7 +12,7 @@ import typer
 from store.club_ledger import DEPARTMENTS, KINDS, ClubLedgerError, add_entry, entries
 from store.db import in_transaction, read_session
 from store.members import MembershipError, fmt_yuan, parse_yuan
-from tui.cli.common import OutputFormat, app, ctx_obj, emit_json, fail
+from tui.cli.common import OutputFormat, app, ctx_obj, emit_json, cli_day, fail
 
 club_app = typer.Typer(help="The club's own income and costs 俱乐部收支: activity gifts, rewards, other income.",
                        no_args_is_help=True)
@@ -33,12 +33,7 @@ def _add(ctx: typer.Context, kind: str, amount: str, category: str, department: 
         fen = parse_yuan(amount)
     except MembershipError as exc:
         fail(str(exc))
-    when = None
-    if day:
-        try:
-            when = date.fromisoformat(day)
-        except ValueError:
-            fail(f"--date {day!r} is not a date (YYYY-MM-DD)")
+    when = cli_day(day, "--date")
     store_id, actor = obj.store_id(), obj.actor()
     try:
         line = in_transaction(obj.engine(), lambda s: add_entry(

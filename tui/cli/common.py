@@ -200,6 +200,19 @@ class Context:
         return self._engine
 
 
+def cli_day(value: str | None, option: str) -> date | None:
+    """A day given to ``option``: a date or a day relative to today (``today``, ``-7``),
+    see :func:`store.dates.parse_day_word`; None when not given. A bad one is one line."""
+    if value is None or value == "":
+        return None
+    from store.dates import parse_day_word
+
+    try:
+        return parse_day_word(value, today=clock.today())
+    except ValueError as exc:
+        fail(f"{option}: {exc}")
+
+
 def fail(message: str, code: int = 1) -> None:
     typer.echo(f"dealerdesk: {message}", err=True)
     raise typer.Exit(code)

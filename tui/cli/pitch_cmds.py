@@ -12,16 +12,11 @@ from store import clock
 from store.db import in_transaction, read_session
 from store.lookup import lookup as find
 from store.pitches import CHANNELS, OUTCOMES, PitchError, pitches_between, record_pitch
-from tui.cli.common import OutputFormat, app, ctx_obj, emit_json, fail, output_console
+from tui.cli.common import OutputFormat, app, ctx_obj, emit_json, cli_day, fail, output_console
 
 
 def _day(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        fail(f"{option} {value!r} is not a date (YYYY-MM-DD)")
+    return cli_day(value, option)
 
 
 @app.command("pitches")

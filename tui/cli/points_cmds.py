@@ -18,7 +18,7 @@ from store.customer_ref import AmbiguousCustomer, CustomerNotFound, resolve_cust
 from store.db import in_transaction, read_session
 from store.members import MembershipError
 from store.points import PointsError
-from tui.cli.common import OutputFormat, app, ctx_obj, emit_json, fail, output_console
+from tui.cli.common import OutputFormat, app, ctx_obj, emit_json, cli_day, fail, output_console
 
 T = TypeVar("T")
 
@@ -104,10 +104,7 @@ def earn(
 
 
 def _date(text: str, option: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        fail(f"{option} {text!r} is not a date (YYYY-MM-DD)")
+    return cli_day(text, option)
 
 
 @points_app.command("redeem")

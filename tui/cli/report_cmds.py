@@ -94,9 +94,9 @@ def parse_month(value: str | None):
     if not value:
         return Month.of(clock.today())
     try:
-        return Month.parse(value)
+        return Month.parse(value, today=clock.today())
     except ValueError as exc:
-        fail(f"--month: {exc}")
+        fail(f"--month: {exc} (or this, last, -2)")
 
 
 @report_app.command("members")

@@ -184,9 +184,6 @@ def report_store_ids(obj: Context) -> list[int] | None:
 def parse_as_of(value: str | None) -> date:
     from store import clock
 
-    if not value:
-        return clock.today()
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        fail(f"--as-of {value!r} is not a date (YYYY-MM-DD)")
+    from tui.cli.common import cli_day
+
+    return cli_day(value, "--as-of") or clock.today()

@@ -15,7 +15,7 @@ from store.audit_query import audit_trail
 from store.db import read_session, write_session
 from store.staff import ROLES, add_staff, disable_staff, list_staff, reset_pin
 from store.validation import FieldError
-from tui.cli.common import app, ctx_obj, emit_json, fail, output_console
+from tui.cli.common import app, ctx_obj, emit_json, cli_day, fail, output_console
 
 staff_app = typer.Typer(help="Staff and their PINs (managers only; the first manager of a new database excepted).")
 app.add_typer(staff_app, name="staff")
@@ -97,10 +97,7 @@ def audit(
     fmt: str = typer.Option("table", "--format", help="table | csv | json"),
 ) -> None:
     """The audit trail: changes to money, points, memberships, assignments, staff, settings; unmaskings."""
-    try:
-        start, end = date.fromisoformat(date_from), date.fromisoformat(date_to)
-    except ValueError:
-        fail("--from and --to take dates as YYYY-MM-DD")
+    start, end = cli_day(date_from, "--from"), cli_day(date_to, "--to")
     c = ctx_obj(ctx)
     with read_session(c.engine()) as s:
         rows = _guarded(lambda: audit_trail(s, c.actor(), store_id=c.store_id(), date_from=start, date_to=end,
