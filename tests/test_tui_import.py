@@ -84,3 +84,39 @@ def test_a_newer_progress_message_replaces_a_queued_one():
     a = ImportScreen.Progress("a.xlsx", 0, 1, 0.1, 100)
     b = ImportScreen.Progress("a.xlsx", 0, 1, 0.2, 200)
     assert b.can_replace(a)
+
+
+async def test_f6_takes_a_folder_a_glob_and_tab_completes_a_chinese_name(sqlite_engine, tmp_path, monkeypatch):
+    with write_session(sqlite_engine) as s:
+        add_store(s)
+    exports = tmp_path / "导出"
+    exports.mkdir()
+    write_xlsx(exports / "工单十一月.xlsx", [VISIT_HEADER, visit("RO1", "粤A12345")])
+    write_xlsx(exports / "工单十二月.xlsx", [VISIT_HEADER, visit("RO2", "粤A12346")])
+    monkeypatch.chdir(tmp_path)  # paths are relative to where the app was started
+    app = DealerDeskApp(sqlite_engine, language="zh")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("f6")
+        await _wait_for(pilot, lambda: isinstance(app.screen, ImportScreen))
+        screen = app.screen
+        box = screen.query_one("#import-path", Input)
+        await pilot.press("d", "o", "c", "s")  # nothing there
+        await pilot.press("enter")
+        assert "没有与 docs 匹配的文件" in str(screen.query_one("#import-status", Static).render())
+        box.value = "导"
+        await pilot.press("tab")
+        assert box.value == "导出/"
+        await pilot.press("工", "tab")  # both files start with 工单十: completes the shared part
+        assert box.value == "导出/工单十"
+        await pilot.press("二", "tab")
+        assert box.value == "导出/工单十二月.xlsx"
+        box.value = "导出/*.xlsx"
+        await pilot.press("enter")
+        results = screen.query_one("#import-results", DataTable)
+        await _wait_for(pilot, lambda: results.row_count == 2 and not screen.running)
+        assert _visits(sqlite_engine) == 2
+        box.value = "导出"  # the folder again: every export in it, nothing new
+        await pilot.press("enter")
+        await _wait_for(pilot, lambda: not screen.running and "新增 0" in
+                        str(screen.query_one("#import-status", Static).render()))
+        assert _visits(sqlite_engine) == 2

@@ -339,8 +339,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "adoption.rcol.oil_share_before": ("之前油品%", "Oil % before"),
     "adoption.rcol.oil_share_after": ("之后油品%", "Oil % after"),
     "import.title": ("导入 DMS 导出文件（车辆/客户、工单）", "Import DMS exports (vehicles/customers, repair orders)"),
-    "import.placeholder": ("文件路径，多个用空格分开（含空格的路径加引号）；Enter 开始导入",
-                           "File paths, several separated by spaces (quote a path with spaces); Enter imports"),
+    "import.placeholder": ("文件、文件夹或 *.xlsx，多个用空格分开（含空格的加引号）；Tab 补全，Enter 导入",
+                           "Files, a folder or *.xlsx, separated by spaces (quote one with spaces); Tab completes, Enter imports"),
     "import.hint": ("类型：{kind}（ctrl+t）· xlsx、xls、CSV/TSV（UTF-8/GBK）、网页另存的 xls",
                     "Kind: {kind} (ctrl+t) · xlsx, xls, CSV/TSV (UTF-8/GBK), web-page .xls"),
     "import.kind.auto": ("自动识别", "auto"),
@@ -352,7 +352,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "import.cancelled": ("已取消：{file} 没有写入任何数据", "Cancelled: nothing from {file} was written"),
     "import.denied": ("不能导入：导入数据由店长或会员专员操作", "Not allowed: imports are for the store manager and member specialists"),
     "import.no_files": ("请输入要导入的文件路径", "Type the path of a file to import"),
-    "import.missing": ("找不到文件：{path}", "No such file: {path}"),
+    "import.missing": ("没有与 {path} 匹配的文件（路径相对于启动目录；可用文件夹或 *.xlsx）",
+                       "Nothing matches {path} (relative to where the app started; a folder or *.xlsx works)"),
     "import.saved": ("拒收清单已保存：{path}", "Rejects saved to {path}"),
     "import.no_rejects": ("没有拒收的行", "No rejected rows"),
     "import.rejects_title": ("拒收的行（修改 DMS 数据后重新导入即可，已导入的不会重复）", "Rejected rows (fix them in the DMS and import again; nothing goes in twice)"),
@@ -370,6 +371,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "key.import": ("导入", "Import"),
     "key.kind": ("类型", "Kind"),
     "key.save_rejects": ("保存拒收清单", "Save rejects"),
+    "key.complete_path": ("补全路径", "Complete path"),
     "error.db": ("数据库错误：{e}", "Database error: {e}"),
 }
 

@@ -6,13 +6,13 @@ workbook beside the first file."""
 
 from __future__ import annotations
 
-import shlex
 import time
 from pathlib import Path
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.suggester import Suggester
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, ProgressBar, Static
@@ -26,12 +26,25 @@ KINDS = ("auto", "vehicles", "visits")
 PROGRESS_EVERY_S = 0.1
 
 
+class PathSuggester(Suggester):
+    """Shows, greyed, how the last path would complete; Tab or → takes it."""
+
+    def __init__(self) -> None:
+        super().__init__(use_cache=False, case_sensitive=True)
+
+    async def get_suggestion(self, value: str) -> str | None:
+        from importers.paths import complete_path
+
+        return complete_path(value)
+
+
 class ImportScreen(Screen):
     CSS_PATH = "importer.tcss"
     BINDINGS = [
         Binding("ctrl+t", "kind", "key.kind"),
         Binding("ctrl+s", "save_rejects", "key.save_rejects"),
         Binding("escape", "back", "key.back"),
+        Binding("tab", "complete", "key.complete_path", priority=True),
     ]
 
     class Progress(Message):
@@ -71,7 +84,7 @@ class ImportScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(t("import.title"), classes="section-title")
-        yield Input(placeholder=t("import.placeholder"), id="import-path")
+        yield Input(placeholder=t("import.placeholder"), id="import-path", suggester=PathSuggester())
         yield Static(id="import-hint")
         yield ProgressBar(total=1.0, show_eta=False, id="import-progress")
         yield Static("", id="import-status")
@@ -104,16 +117,14 @@ class ImportScreen(Screen):
         if not may_import(self.app.counter.actor):  # said at once; the store refuses it anyway
             status.update(t("import.denied"))
             return
-        try:
-            paths = [Path(p).expanduser() for p in shlex.split(event.value.strip())]
-        except ValueError:
-            paths = [Path(event.value.strip()).expanduser()]
-        if not paths:
+        from importers.paths import expand_paths
+
+        if not event.value.strip():
             status.update(t("import.no_files"))
             return
-        missing = [p for p in paths if not p.exists()]
-        if missing:
-            status.update(t("import.missing", path=missing[0]))
+        paths, unmatched = expand_paths(event.value)  # files, folders (every file in one), globs
+        if unmatched:
+            status.update(t("import.missing", path=unmatched[0]))
             return
         self.running = True
         bar = self.query_one("#import-progress", ProgressBar)
@@ -211,6 +222,19 @@ class ImportScreen(Screen):
         return label(REJECT_REASONS, reject.code).format(value=reject.value)
 
     # --- keys -------------------------------------------------------------------------------
+
+    def action_complete(self) -> None:
+        """Tab in the path box completes the last path (a folder gets its /); elsewhere, next field."""
+        from importers.paths import complete_path
+
+        box = self.query_one("#import-path", Input)
+        if self.focused is box:
+            done = complete_path(box.value)
+            if done is not None:
+                box.value = done
+                box.cursor_position = len(done)
+            return
+        self.focus_next()
 
     def action_kind(self) -> None:
         self.kind = KINDS[(KINDS.index(self.kind) + 1) % len(KINDS)]
