@@ -692,6 +692,16 @@ def _replay(session: Session, done: PointsEntry, account: PointsAccount, key: st
                         replayed=True)
 
 
+def _used_for(done: PointsEntry, account: PointsAccount, item: CatalogItem | None) -> str:
+    """What a replayed key was first used for, in a refusal (the caller's account
+    or another customer's, never whose)."""
+    if done.account_id != account.id:
+        return "another redemption, for another customer"
+    if item is not None:
+        return f"{item.code} x{done.quantity or 1} ({-done.points} points)"
+    return f"{-done.points} points for money"
+
+
 def redeem(session: Session, *, customer_id: int, item_code: str, quantity: int = 1, key: str | None = None,
            actor: Actor) -> RedeemResult:
     """Spend points on a catalog item. Run it through ``in_transaction``: on Postgres the
@@ -706,8 +716,10 @@ def redeem(session: Session, *, customer_id: int, item_code: str, quantity: int 
     done = _entry_by_key(session, key)
     if done is not None:
         item = session.get(CatalogItem, done.catalog_item_id) if done.catalog_item_id else None
-        if done.account_id != account.id or item is None or item.code != item_code.strip().upper():
-            raise PointsError(f"key {user_key!r} was already used for another redemption")
+        if (done.account_id != account.id or item is None or item.code != item_code.strip().upper()
+                or (done.quantity or 1) != quantity):
+            # A key means one redemption: the same customer, item and quantity, or nothing.
+            raise PointsError(f"key {user_key!r} already used for {_used_for(done, account, item)}", code="key_used")
         return _replay(session, done, account, user_key)
     item = session.exec(
         select(CatalogItem)
@@ -752,7 +764,8 @@ def redeem_for_money(session: Session, *, customer_id: int, points: int, key: st
     done = _entry_by_key(session, key)
     if done is not None:
         if done.account_id != account.id or done.money_fen is None or -done.points != points:
-            raise PointsError(f"key {user_key!r} was already used for another redemption")
+            item = session.get(CatalogItem, done.catalog_item_id) if done.catalog_item_id else None
+            raise PointsError(f"key {user_key!r} already used for {_used_for(done, account, item)}", code="key_used")
         return _replay(session, done, account, user_key)
     _expire_overdue(session, account, clock.today())
     if account.balance < points:

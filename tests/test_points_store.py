@@ -192,8 +192,20 @@ def test_same_key_redeems_once_and_reports_the_first_result(engine):
     assert second.replayed and not first.replayed
     assert (second.entry_id, second.points, second.balance) == (first.entry_id, 30, 70)
     assert ledger(engine, club.customer_id)[0] == 70
-    with pytest.raises(PointsError, match="already used for another redemption"):
+    with pytest.raises(PointsError, match=r"key 'till1-0001' already used for WASH x1 \(30 points\)"):
         _redeem(engine, club, "MUG", key="till1-0001")
+
+
+def test_a_key_replayed_with_another_quantity_is_refused_not_reported_as_the_first(engine):
+    club = make_club(engine)
+    _member(engine, club)
+    _adjust(engine, club, 100)
+    _redeem(engine, club, "WASH", qty=1, key="till1-0002")
+    with pytest.raises(PointsError, match=r"already used for WASH x1") as refused:
+        _redeem(engine, club, "WASH", qty=3, key="till1-0002")
+    assert refused.value.code == "key_used"
+    assert _redeem(engine, club, "WASH", qty=1, key="till1-0002").replayed
+    assert ledger(engine, club.customer_id)[0] == 70
 
 
 def test_stock_is_kept_and_quantity_multiplies_the_price(engine):
