@@ -185,6 +185,7 @@ def read_session(engine: Engine, *, snapshot: bool = True) -> Iterator[Session]:
     per-keypress lookups."""
     from sqlmodel import Session  # with the models: the counter paints its first screen without them
 
+    _guard_text(Session)
     bind = _statement_reads(engine) if not snapshot else engine
     with Session(bind, expire_on_commit=False) as session:
         yield session
@@ -209,6 +210,7 @@ def write_session(engine: Engine) -> Iterator[Session]:
     SQLite (BEGIN IMMEDIATE); commits on success, rolls back on error."""
     from sqlmodel import Session
 
+    _guard_text(Session)
     bind = engine.execution_options(sqlite_begin="IMMEDIATE") if is_sqlite(engine) else engine
     with Session(bind, expire_on_commit=False) as session:
         try:
@@ -217,6 +219,16 @@ def write_session(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def _guard_text(session_class) -> None:
+    """Every write holds text to its column's length the same way on both backends
+    (:func:`store.validation.check_text`, once per process)."""
+    if not getattr(session_class, "_dealerdesk_text_guard", False):
+        from store.validation import check_text
+
+        event.listen(session_class, "before_flush", check_text)
+        session_class._dealerdesk_text_guard = True
 
 
 RETRYABLE_PG_CODES = {"40001", "40P01"}  # serialization_failure, deadlock_detected

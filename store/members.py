@@ -694,13 +694,20 @@ def reminders(session: Session, *, store_id: int, actor: Actor, renewal_within_d
     return out
 
 
+def _text(value: str | None, field: str, limit: int, *, required: bool = False) -> str | None:
+    """A field's text through the one rule (:func:`store.validation.clean_text`),
+    refused as a MembershipError naming the field."""
+    try:
+        return clean_text(value, field=field, max_len=limit, required=required)
+    except FieldError as exc:
+        raise MembershipError(str(exc)) from exc
+
+
 def use_benefit(session: Session, *, customer_id: int, benefit: str, value_fen: int, actor: Actor,
                 visit_id: int | None = None, key: str | None = None) -> int:
     """Record a free service or gift a member received (for the member bill and the club's costs)."""
     require_for_customer(session, actor, "members.serve", customer_id)
-    benefit = (benefit or "").strip()
-    if not benefit or len(benefit) > 100:
-        raise MembershipError("a benefit is named in 1-100 characters")
+    benefit = _text(benefit, "benefit", 100, required=True)
     if value_fen < 0 or value_fen > MAX_AMOUNT_FEN:
         raise MembershipError("a benefit's value is between ¥0 and ¥1,000,000")
     key = f"benefit:{_key(key)}"
@@ -724,9 +731,9 @@ def set_tier(session: Session, *, store_id: int, code: str, name: str, rank: int
              benefits: str | None = None, actor: Actor) -> TierView:
     """Add or change a store's tier (by code)."""
     require(actor, "club.settings", store_id)
-    code = code.strip().lower()
-    if not code or len(code) > 16:
-        raise MembershipError("a tier code is 1-16 characters")
+    code = _text(code, "tier code", 16, required=True).lower()
+    name = _text(name, "tier name", 32, required=True)
+    benefits = _text(benefits, "tier benefits", 1000)
     if not 1 <= discount_pct <= 100:
         raise MembershipError("discount_pct is 1-100 (95 = 9.5折)")
     if not 100 <= points_multiplier_pct <= 1000:

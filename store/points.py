@@ -427,9 +427,8 @@ def set_catalog_item(session: Session, *, store_id: int, code: str, name: str, c
                      stock: int | None = None, active: bool = True, actor: Actor) -> CatalogLine:
     """Add or change a catalog item (by code)."""
     require(actor, "club.settings", store_id)
-    code = code.strip().upper()
-    if not code or len(code) > 32:
-        raise PointsError("a catalog code is 1-32 characters")
+    code = _text(code, "catalog code", 32, missing="a catalog code is 1-32 characters").upper()
+    name = _text(name, "catalog name", 100, missing="a catalog item needs a name")
     if category not in ("service", "accessory", "gift"):
         raise PointsError(f"category {category!r}: use service, accessory or gift")
     if price_points <= 0:
