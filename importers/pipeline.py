@@ -13,6 +13,7 @@ import queue
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from sqlalchemy.exc import DBAPIError
 
 from importers.headers import Header, find_header, kind_of, spelling_table
 from importers.parse import TYPED_SCHEMA, Reject, typed
-from importers.readers import PROBE_ROWS, Source, open_sources
+from importers.readers import PROBE_ROWS, Source, is_reader_failure, open_sources
 from importers.sniff import NotATable, sniff
 from store import clock
 from store.access import Actor, require_importer
@@ -178,14 +179,37 @@ def _header_of(sources: Sequence[Source], table: dict[str, str]) -> tuple[Source
     )
 
 
+@contextmanager
+def reading(fmt: str | None):
+    """Whatever the bytes, a file that breaks its reader is a refused file, in one
+    line naming its real format and what went wrong, never a traceback: Python's
+    own errors (a bad CSV line, bad compressed data, an unknown zip compression),
+    the native readers' (calamine's, polars'), and their panics, which derive from
+    BaseException and are known by name (pyo3_runtime.PanicException)."""
+    try:
+        yield
+    except NotATable:
+        raise
+    except MemoryError:
+        raise NotATable("needs more memory to read than this machine gives it", "too_big") from None
+    except Exception as exc:
+        raise NotATable(f"is a damaged {fmt + ' file' if fmt else 'file'} ({type(exc).__name__}: {_one_line(exc)})", "damaged") from None
+    except BaseException as exc:
+        if not is_reader_failure(exc):
+            raise
+        raise NotATable(f"is a damaged {fmt + ' file' if fmt else 'file'} (its reader failed: {_one_line(exc)})", "damaged") from None
+
+
 def read_typed(path: Path, *, kind: str = "auto", today=None, header_spellings=None, repair_types=None,
                batch_rows: int = BATCH_ROWS):
     """Plan a file without touching the database: (result, header, source, iterator
     of (typed frame, rejects, skipped, rows)). Raises :class:`NotATable`."""
     result = FileResult(file=str(path))
-    sniffed = sniff(path)
+    with reading(None):
+        sniffed = sniff(path)
     result.format, result.encoding = sniffed.format, sniffed.encoding
-    source, header = _header_of(open_sources(path, sniffed), spelling_table(header_spellings))
+    with reading(sniffed.format):
+        source, header = _header_of(open_sources(path, sniffed), spelling_table(header_spellings))
     result.sheet = source.sheet
     found = kind_of(header)
     if kind == "auto":
@@ -202,7 +226,12 @@ def read_typed(path: Path, *, kind: str = "auto", today=None, header_spellings=N
     width = max(header.width, len(header.labels))
 
     def batches():
-        for raw in source.batches(header.row + 1, width, batch_rows):
+        raws = source.batches(header.row + 1, width, batch_rows)
+        while True:
+            with reading(sniffed.format):
+                raw = next(raws, None)
+            if raw is None:
+                return
             rows, rejects, skipped = typed(raw, header, kind=kind, today=day, repair_types=repair_types)
             yield rows, rejects, skipped, raw.height, source.fraction()
 
@@ -322,9 +351,9 @@ def import_file(
     return final
 
 
-def _one_line(exc: Exception) -> str:
+def _one_line(exc: BaseException) -> str:
     text = str(exc).strip()
-    return text.splitlines()[0][:200] if text else type(exc).__name__
+    return " ".join(text.splitlines()[0].split())[:200] if text else type(exc).__name__
 
 
 def import_store(engine: Engine, code: str | None = None) -> tuple[int, bool]:

@@ -10,7 +10,8 @@ the row number a person sees when opening the file.
   text exactly as fastexcel's string columns write them (a whole number without
   ".0", a date as "2012-05-06 00:00:00"), so the parser sees one spelling.
 - xls (BIFF), and an xlsx the streaming reader refuses: fastexcel (calamine) with
-  every column read as string, one sheet in memory at a time.
+  every column read as string, in a child process held to a memory bound
+  (:mod:`importers.sandbox`), one sheet in memory at a time.
 - CSV / TSV: decoded in Python in chunks cut at record boundaries, re-encoded to
   UTF-8 where needed, each chunk parsed by polars: memory stays flat in file size.
 - HTML tables ("xls" files that are web pages): the standard library's
@@ -25,14 +26,16 @@ import codecs
 import csv
 import datetime as dt
 import io
-import re
 import zipfile
+import zlib
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 
 import polars as pl
 
+from importers.limits import (MAX_CELL_CHARS, MAX_COLUMNS, MAX_LINE_BYTES, MAX_ROWS, check_dimension, check_xls, check_xlsx,
+                              sheet_head)
 from importers.sniff import NotATable, Sniffed
 
 PROBE_ROWS = 40
@@ -71,24 +74,26 @@ class Source:
 
 
 class WorkbookSheet(Source):
-    def __init__(self, reader, index: int, name: str, fmt: str) -> None:
-        self.reader = reader
+    """A sheet read whole by fastexcel in a child process (see
+    :mod:`importers.sandbox`), handed back as an Arrow file of text columns."""
+
+    def __init__(self, ipc: Path, index: int, name: str, fmt: str, keep) -> None:
+        self.ipc = ipc
         self.index = index
         self.sheet = name
         self.format = fmt
+        self._keep = keep  # the temporary directory: it lives as long as its sheets
         self._df: pl.DataFrame | None = None
         self._done = 0
 
     def _frame(self) -> pl.DataFrame:
         if self._df is None:
-            import fastexcel
-
             try:
-                # skip_rows=0 keeps leading blank rows, so row numbers match the sheet.
-                sheet = self.reader.load_sheet(self.index, header_row=None, skip_rows=0, dtypes="string")
-                df = pl.DataFrame(sheet)
-            except fastexcel.FastExcelError as exc:
-                raise NotATable(f"sheet {self.sheet!r} cannot be read ({exc})", "damaged") from None
+                df = pl.read_ipc(self.ipc)
+            except (OSError, pl.exceptions.PolarsError) as exc:
+                raise NotATable(f"sheet {self.sheet!r} cannot be read ({_first_line(exc)})", "damaged") from None
+            if df.height > MAX_ROWS:
+                raise NotATable(f"sheet {self.sheet!r} has {df.height:,} rows, past {MAX_ROWS:,}", "too_big")
             self._df = df.rename(dict(zip(df.columns, column_names(df.width))))
             self.total_rows = self._df.height
         return self._df
@@ -159,9 +164,20 @@ class StreamedSheet(Source):
         from python_calamine_plus import CalamineError
 
         try:
-            yield from self.book.stream_sheet_by_index(self.index)
+            for number, row in enumerate(self.book.stream_sheet_by_index(self.index), start=1):
+                if number > MAX_ROWS:
+                    raise NotATable(f"sheet {self.sheet!r} has more than {MAX_ROWS:,} rows", "too_big")
+                if len(row) > MAX_COLUMNS:
+                    if any(v not in (None, "") for v in row[MAX_COLUMNS:]):
+                        raise NotATable(f"sheet {self.sheet!r} has a row of more than {MAX_COLUMNS:,} cells", "too_big")
+                    row = row[:MAX_COLUMNS]  # formatted but empty cells far to the right
+                yield row
         except CalamineError as exc:
             raise NotATable(f"sheet {self.sheet!r} cannot be read ({_first_line(exc)})", "damaged") from None
+        except BaseException as exc:
+            if is_reader_failure(exc):  # a panic in the native reader
+                raise NotATable(f"sheet {self.sheet!r} cannot be read ({_first_line(exc)})", "damaged") from None
+            raise
 
     def probe(self, n: int = PROBE_ROWS) -> list[list[str | None]]:
         rows = []
@@ -200,12 +216,10 @@ class StreamedSheet(Source):
         return min(1.0, self._done / self.total_rows) if self.total_rows else 0.0
 
 
-_DIMENSION = re.compile(rb'<(?:\w+:)?dimension ref="[A-Z]+\d+(?::[A-Z]+(\d+))?"')
-
-
 def _sheet_rows(path: Path) -> list[int | None]:
     """Each sheet's last row, from the ``<dimension>`` an xlsx writer puts at the top
-    of the sheet (for the progress bar; None where it is missing)."""
+    of the sheet (for the progress bar; None where it is missing), after refusing a
+    claim past :mod:`importers.limits`."""
     import xml.etree.ElementTree as ET
 
     try:
@@ -215,51 +229,60 @@ def _sheet_rows(path: Path) -> list[int | None]:
             rels = {r.get("Id"): r.get("Target") for r in ET.fromstring(zf.read("xl/_rels/workbook.xml.rels"))}
             out: list[int | None] = []
             for sheet in ET.fromstring(zf.read("xl/workbook.xml")).iterfind("m:sheets/m:sheet", ns):
-                target = rels.get(sheet.get(f"{{{ns['r']}}}id"), "")
+                target = rels.get(sheet.get(f"{{{ns['r']}}}id"), "") or ""
                 member = target.lstrip("/") if target.startswith("/") else "xl/" + target
-                with zf.open(member) as fh:
-                    found = _DIMENSION.search(fh.read(4096))
-                out.append(int(found.group(1)) if found and found.group(1) else None)
+                out.append(check_dimension(sheet_head(zf, member), repr(sheet.get("name") or member)))
             return out
-    except (KeyError, zipfile.BadZipFile, ET.ParseError, OSError):
+    except NotATable:
+        raise
+    except (KeyError, zipfile.BadZipFile, ET.ParseError, OSError, ValueError, EOFError, zlib.error,
+            NotImplementedError):
         return []
 
 
 def _streamed_sheets(path: Path) -> list[Source] | None:
     """The sheets of an xlsx as streams, or None where the streaming reader cannot
-    take the file (then fastexcel reads it whole)."""
+    take the file (then fastexcel reads it whole, in a child process)."""
     try:
         from python_calamine_plus import CalamineError, CalamineWorkbook
     except ImportError:  # pragma: no cover - a dependency of the package
         return None
+    rows = _sheet_rows(path)
     try:
         book = CalamineWorkbook.from_path(str(path))
         names = book.sheet_names
     except (CalamineError, OSError):
         return None
+    except BaseException as exc:
+        if is_reader_failure(exc):
+            return None
+        raise
     if not names:
         return None
-    rows = _sheet_rows(path)
     return [StreamedSheet(book, i, name, rows[i] if i < len(rows) else None) for i, name in enumerate(names)]
 
 
 def workbook_sheets(path: Path, sniffed: Sniffed) -> list[Source]:
-    import fastexcel
-
     if sniffed.format == "xlsx":
+        check_xlsx(path)
         streamed = _streamed_sheets(path)
         if streamed:
             return streamed
+    else:
+        check_xls(path)
+    from importers.sandbox import read_isolated
 
-    try:
-        reader = fastexcel.read_excel(path)
-        names = reader.sheet_names
-    except fastexcel.FastExcelError as exc:
-        raise NotATable(f"is a damaged or protected {sniffed.format} workbook ({_first_line(exc)})",
-                        "damaged") from None
-    if not names:
+    keep, sheets = read_isolated(path, sniffed.format)
+    if not sheets:
+        keep.cleanup()
         raise NotATable("is a workbook without sheets", "no_rows")
-    return [WorkbookSheet(reader, i, name, sniffed.format) for i, name in enumerate(names)]
+    return [WorkbookSheet(ipc, i, name, sniffed.format, keep) for i, (name, ipc) in enumerate(sheets)]
+
+
+def is_reader_failure(exc: BaseException) -> bool:
+    """A native reader's panic: pyo3_runtime.PanicException derives from
+    BaseException (not Exception), so it is known by name."""
+    return type(exc).__name__ == "PanicException"
 
 
 def _first_line(exc: Exception) -> str:
@@ -276,6 +299,7 @@ class DelimitedText(Source):
         self.encoding = sniffed.encoding
         self.delimiter = sniffed.delimiter or ","
         self.chunk_bytes = chunk_bytes
+        self.cr_only = sniffed.cr_only
         self._size = max(1, path.stat().st_size)
         self._read = 0
 
@@ -297,11 +321,18 @@ class DelimitedText(Source):
                     first = False
                 buf = carry + data
                 if final:
+                    if self.cr_only:
+                        buf = buf.replace(b"\r", b"\n")
                     if buf.strip():
                         yield buf if buf.endswith(b"\n") else buf + b"\n"
                     return
+                if self.cr_only:  # classic Mac line ends: one CR per line
+                    buf = buf.replace(b"\r", b"\n")
                 cut = _record_boundary(buf)
                 if cut <= 0:
+                    if len(buf) > MAX_LINE_BYTES:
+                        raise NotATable(f"has a line longer than {MAX_LINE_BYTES >> 20} MiB: not a DMS export",
+                                        "too_big")
                     carry = buf
                     continue
                 carry = buf[cut:]
@@ -322,10 +353,14 @@ class DelimitedText(Source):
         for chunk in self._utf8_chunks():
             text = chunk[: 1 << 20].decode("utf-8", errors="replace")
             rows = []
-            for row in csv.reader(io.StringIO(text), delimiter=self.delimiter):
-                rows.append([c if c != "" else None for c in row])
-                if len(rows) >= n:
-                    break
+            try:
+                for row in csv.reader(io.StringIO(text, newline=""), delimiter=self.delimiter):
+                    rows.append([c if c != "" else None for c in row[:MAX_COLUMNS]])
+                    if len(rows) >= n:
+                        break
+            except csv.Error as exc:
+                raise NotATable(f"is {self.format.upper()} text that cannot be split into rows ({exc})",
+                                "damaged") from None
             self._read = 0
             return rows
         return []
@@ -337,6 +372,8 @@ class DelimitedText(Source):
         for chunk in self._utf8_chunks():
             df = _with_rows(self._parse(chunk, ncols), row)
             row += df.height
+            if row > MAX_ROWS + 1:
+                raise NotATable(f"has more than {MAX_ROWS:,} rows", "too_big")
             if skip:
                 df = df.filter(pl.col("_row") > skip)
             pending.append(df)
@@ -379,6 +416,7 @@ class _TableRows(HTMLParser):
         self._row: list[str | None] | None = None
         self._cell: list[str] | None = None
         self._span = 1
+        self._cell_chars = 0
         self.tables = 0
 
     def handle_starttag(self, tag, attrs):
@@ -390,8 +428,11 @@ class _TableRows(HTMLParser):
         elif tag in ("td", "th"):
             if self._row is None:
                 self._row = []
+            if len(self._row) > MAX_COLUMNS:
+                raise NotATable(f"has a table row of more than {MAX_COLUMNS:,} cells", "too_big")
             self._close_cell()
             self._cell = []
+            self._cell_chars = 0
             span = dict(attrs).get("colspan") or "1"
             self._span = int(span) if span.strip().isdigit() else 1
         elif tag == "br" and self._cell is not None:
@@ -406,6 +447,9 @@ class _TableRows(HTMLParser):
     def handle_data(self, data):
         if self._cell is not None:
             self._cell.append(data)
+            self._cell_chars += len(data)
+            if self._cell_chars > MAX_CELL_CHARS:
+                raise NotATable(f"has a table cell longer than {MAX_CELL_CHARS:,} characters", "too_big")
 
     def _close_cell(self):
         if self._cell is None or self._row is None:
@@ -461,6 +505,8 @@ class HtmlTable(Source):
         first = skip + 1
         for cells in self._rows():
             row += 1
+            if row > MAX_ROWS:
+                raise NotATable(f"has more than {MAX_ROWS:,} rows", "too_big")
             if row <= skip:
                 continue
             buf.append((cells + [None] * ncols)[:ncols])

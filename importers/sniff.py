@@ -33,7 +33,8 @@ class NotATable(ValueError):
     """The file is no readable table; the message says what it is instead, the code
     (for screens that word it in the user's language) which kind of refusal it is:
     missing, empty, not_table, damaged, no_rows, no_header, not_visits,
-    not_vehicles, no_date, broken (failed part-way), database."""
+    not_vehicles, no_date, too_big (claims past importers.limits), broken (failed
+    part-way), database."""
 
     def __init__(self, message: str, code: str = "not_table") -> None:
         super().__init__(message)
@@ -45,6 +46,7 @@ class Sniffed:
     format: str  # xlsx | xls | html | csv | tsv
     encoding: str | None = None  # text formats: utf-8, utf-8-sig, gbk, gb18030, utf-16
     delimiter: str | None = None  # csv "," | tsv "\t"
+    cr_only: bool = False  # lines end in a lone CR (classic Mac), read as if LF
 
 
 def sniff(path: Path) -> Sniffed:
@@ -69,7 +71,7 @@ def sniff(path: Path) -> Sniffed:
             raise NotATable(f"is {what}, not a table")
     encoding = _text_encoding(path, head)
     text = head.decode(_codec(encoding), errors="ignore")
-    if "\x00" in text:
+    if _binary(text):
         raise NotATable("holds binary data, not a table")
     lowered = text.lstrip("\ufeff \t\r\n").lower()
     if lowered.startswith("<?xml") and "urn:schemas-microsoft-com:office:spreadsheet" in lowered:
@@ -78,7 +80,20 @@ def sniff(path: Path) -> Sniffed:
         if "<table" not in text.lower() and not _has_table(path, encoding):
             raise NotATable("is a web page without a table")
         return Sniffed("html", encoding)
-    return _delimited(text, encoding)
+    cr_only = "\r" in text and "\n" not in text
+    found = _delimited(text.replace("\r", "\n") if cr_only else text, encoding)
+    return Sniffed(found.format, found.encoding, found.delimiter, cr_only) if cr_only else found
+
+
+def _binary(text: str) -> bool:
+    """Whether decoded text is really binary: more than 1% NULs, or more than 10%
+    other control characters (a stray NUL or two in a DMS export is dirt, removed
+    with the other controls when the cells are read; it is no reason to refuse)."""
+    if not text:
+        return False
+    nuls = text.count("\x00")
+    controls = sum(1 for c in text if c < " " and c not in "\t\r\n\x00")
+    return nuls * 100 > len(text) or controls * 10 > len(text)
 
 
 def _sniff_zip(path: Path) -> Sniffed:
@@ -87,6 +102,10 @@ def _sniff_zip(path: Path) -> Sniffed:
             names = set(zf.namelist())
     except zipfile.BadZipFile:
         raise NotATable("is a damaged zip/xlsx file", "damaged") from None
+    except UnicodeDecodeError:
+        raise NotATable("is a damaged zip/xlsx file (a file name in it is not valid text)", "damaged") from None
+    except (OSError, EOFError, ValueError, NotImplementedError) as exc:
+        raise NotATable(f"is a damaged zip/xlsx file ({type(exc).__name__})", "damaged") from None
     if "xl/workbook.xml" in names or any(n.startswith("xl/worksheets/") for n in names):
         return Sniffed("xlsx")
     if "content.xml" in names:
@@ -105,6 +124,10 @@ def _text_encoding(path: Path, head: bytes) -> str:
     if head.startswith(codecs.BOM_UTF8):
         candidates = ["utf-8-sig"]
     elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        where = _bad_at(path, "utf-16")
+        if where is not None:
+            raise NotATable(f"is UTF-16 text with a damaged character near byte {where:,} "
+                            "(a broken surrogate pair or a cut-off end)", "damaged")
         return "utf-16"
     else:
         candidates = ["utf-8", "gbk", "gb18030"]
@@ -118,15 +141,22 @@ def _text_encoding(path: Path, head: bytes) -> str:
 
 def _decodes(path: Path, encoding: str) -> bool:
     """Whether the whole file decodes, read in chunks so memory stays flat."""
+    return _bad_at(path, encoding) is None
+
+
+def _bad_at(path: Path, encoding: str) -> int | None:
+    """Where the file stops decoding (a byte offset), or None if it decodes whole."""
     decoder = codecs.getincrementaldecoder(encoding)()
+    done = 0
     try:
         with path.open("rb") as fh:
             while chunk := fh.read(8 << 20):
                 decoder.decode(chunk)
+                done += len(chunk)
             decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return False
-    return True
+    except UnicodeDecodeError as exc:
+        return max(0, done - len(exc.object) + exc.start) if isinstance(exc.object, bytes) else done
+    return None
 
 
 def _has_table(path: Path, encoding: str) -> bool:

@@ -394,6 +394,7 @@ REFUSALS = {
     "empty": ("是空文件", "the file is empty"),
     "not_table": ("不是可读的表格文件", "not a readable table"),
     "damaged": ("文件已损坏或受密码保护", "damaged or protected"),
+    "too_big": ("文件声称的大小超出任何 DMS 导出，未读取", "it claims to be bigger than any DMS export; not read"),
     "no_rows": ("没有数据行", "no rows"),
     "no_header": ("前 40 行里找不到表头（车牌号、VIN/车架号、工单号/结算单号等）", "no header row found"),
     "not_visits": ("没有工单号/结算单号列，不是工单导出", "no RO number column: not a visits export"),
