@@ -885,28 +885,30 @@ def write_member_bill_xlsx(bill: MemberBill, path: str | Path) -> Path:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
 
+    from store.cells import append_row
+
     path = Path(path)
     wb = Workbook()
     ws = wb.active
     ws.title = "会员服务帐单"
-    ws.append([f"会员服务帐单 Member bill {bill.year}"])
+    append_row(ws, [f"会员服务帐单 Member bill {bill.year}"])
     ws["A1"].font = Font(bold=True, size=14)
-    ws.append(["客户 Customer", bill.customer_name, "会员号 No.", bill.number or "", "等级 Tier", bill.tier_name or ""])
+    append_row(ws, ["客户 Customer", bill.customer_name, "会员号 No.", bill.number or "", "等级 Tier", bill.tier_name or ""])
     ws.append([])
     header = ["日期 Date", "项目 Kind", "说明 Description", "节省(元) Saved ¥", "积分 Points"]
-    ws.append(header)
+    append_row(ws, header)
     for cell in ws[ws.max_row]:
         cell.font = Font(bold=True)
     first = ws.max_row + 1
     for line in bill.lines:
-        ws.append([line.day, BILL_KINDS[line.kind][0], line.description, line.saved_fen / 100, line.points or None])
+        append_row(ws, [line.day, BILL_KINDS[line.kind][0], line.description, line.saved_fen / 100, line.points or None])
     last = ws.max_row
     ws.append([])
     totals = [("会员折扣 Discounts", bill.discount_fen), ("免费服务 Free services", bill.free_services_fen),
               (f"积分兑换 Points used ({bill.points_used})", bill.points_value_fen),
               ("合计节省 Total saved", bill.total_saved_fen), ("会费 Fees paid", bill.fees_paid_fen)]
     for label, fen in totals:
-        ws.append([None, None, label, fen / 100])
+        append_row(ws, [None, None, label, fen / 100])
         ws.cell(ws.max_row, 3).font = Font(bold=True)
     for row in ws.iter_rows(min_row=first, max_row=ws.max_row):
         row[0].number_format = "yyyy-mm-dd"

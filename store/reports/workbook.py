@@ -17,6 +17,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
+from store.cells import append_row, xlsx_text
 from store.reports import ChartSpec, ReportBook, ReportTable
 from store.reports.labels import COLUMNS, column_label, header
 
@@ -94,17 +95,17 @@ def _write_table(ws, table: ReportTable) -> None:
     from openpyxl.utils import get_column_letter
 
     bold = Font(bold=True)
-    ws.append([header(c) for c in table.columns])
+    append_row(ws, [header(c) for c in table.columns])
     for cell in ws[1]:
         cell.font = bold
         cell.alignment = Alignment(wrap_text=True, vertical="top")
         cell.border = Border(bottom=Side(style="thin"))
     ws.row_dimensions[1].height = 30  # two lines: the Chinese name over the code
     for row in table.rows:
-        ws.append([_cell_value(row.get(c)) for c in table.columns])
+        append_row(ws, [_cell_value(row.get(c)) for c in table.columns])
     total = total_row(table)
     if total:
-        ws.append([_cell_value(total.get(c)) for c in table.columns])
+        append_row(ws, [_cell_value(total.get(c)) for c in table.columns])
         for cell in ws[ws.max_row]:
             cell.font = bold
             cell.border = Border(top=Side(style="thin"))
@@ -179,19 +180,19 @@ def _add_charts(ws, table: ReportTable) -> None:
 def _write_notes(ws, book: ReportBook) -> None:
     from openpyxl.styles import Font
 
-    ws.append([book.title])
+    append_row(ws, [book.title])
     ws["A1"].font = Font(bold=True, size=13)
     for note in book.notes:
-        ws.append([note])
+        append_row(ws, [note])
     for table in book.sheets:
         if table.notes:
             ws.append([])
-            ws.append([table.sheet or table.title])
+            append_row(ws, [table.sheet or table.title])
             ws.cell(ws.max_row, 1).font = Font(bold=True)
             for note in table.notes:
-                ws.append([note])
+                append_row(ws, [note])
     ws.append([])
-    ws.append(["列 column", "中文", "English"])
+    append_row(ws, ["列 column", "中文", "English"])
     for cell in ws[ws.max_row]:
         cell.font = Font(bold=True)
     seen: list[str] = []
@@ -199,7 +200,7 @@ def _write_notes(ws, book: ReportBook) -> None:
         seen += [c for c in table.columns if c not in seen]
     for code in seen:
         zh, en = COLUMNS.get(code, (code, code))
-        ws.append([code, zh, en])
+        append_row(ws, [code, zh, en])
     widths = {1: 0, 2: 0, 3: 0}
     for row in ws.iter_rows(min_row=2, values_only=True):
         for i, v in enumerate(row[:3], start=1):
@@ -220,12 +221,12 @@ def write_workbook(book: ReportBook | ReportTable, path: str | Path) -> Path:
     wb.remove(wb.active)
     taken: set[str] = set()
     for table in book.sheets:
-        ws = wb.create_sheet(sheet_title(table.sheet or table.key or "report", taken))
+        ws = wb.create_sheet(sheet_title(xlsx_text(table.sheet or table.key or "report"), taken))
         _write_table(ws, table)
         _add_charts(ws, table)
     _write_notes(wb.create_sheet(sheet_title("说明 notes", taken)), book)
     wb.active = 0
-    wb.properties.title = book.title
+    wb.properties.title = xlsx_text(book.title)
     wb.properties.creator = "dealerdesk"
     from store.files import open_private
 

@@ -222,6 +222,16 @@ def fail(message: str, code: int = 1) -> None:
 NO_WIDTH_LIMIT = 1_000_000
 
 
+def shown(value: Any):
+    """Stored text as a Rich cell: printed as typed (never read as markup), without
+    control characters (an escape sequence from a file must not reach the terminal)."""
+    from rich.text import Text
+
+    from store.validation import strip_controls
+
+    return Text(strip_controls("" if value is None else str(value)))
+
+
 def output_console(**kwargs: Any):
     """The Rich console for a command's output. On a terminal, the terminal's width;
     to a pipe or a file (``--out`` included), no limit: a table keeps whole plates,
@@ -360,7 +370,18 @@ def hoist_global_options(argv: list[str]) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = hoist_global_options(list(sys.argv[1:] if argv is None else argv))
+    from store.validation import has_lone_surrogate
+
+    raw = list(sys.argv[1:] if argv is None else argv)
+    bad = next((a for a in raw if has_lone_surrogate(a)), None)
+    if bad is not None:
+        # Bytes that are not UTF-8 reach Python as lone surrogates (surrogateescape):
+        # refused here, in one line, before any command or store sees them.
+        shown_arg = bad.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        print(f"dealerdesk: argument {raw.index(bad) + 1} ({shown_arg!r}) is not valid UTF-8 text; "
+              "check the terminal's encoding (it should be UTF-8)", file=sys.stderr)
+        sys.exit(1)
+    args = hoist_global_options(raw)
     options = app_only_options(args)
     try:
         if options is not None:

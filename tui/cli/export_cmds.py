@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import typer
@@ -10,6 +9,7 @@ from openpyxl import Workbook
 
 from store import clock
 from store.access import AccessDenied
+from store.cells import append_row, dict_writer
 from store.db import write_session
 from store.exports import export_customers
 from store.files import open_private
@@ -42,16 +42,16 @@ def customers(
 def _write(out: Path, listing) -> None:
     if out.suffix.lower() == ".csv":
         with open_private(out, "w", newline="", encoding="utf-8-sig") as fh:  # the BOM lets Excel read UTF-8
-            writer = csv.DictWriter(fh, fieldnames=listing.columns)
+            writer = dict_writer(fh, listing.columns)  # formula-like names written as text
             writer.writeheader()
             writer.writerows(listing.rows)
         return
     wb = Workbook()
     ws = wb.active
     ws.title = "customers"
-    ws.append(listing.columns)
+    append_row(ws, listing.columns)
     for row in listing.rows:
-        ws.append([row[c] for c in listing.columns])
+        append_row(ws, [row[c] for c in listing.columns])
     ws.freeze_panes = "A2"
     with open_private(out) as fh:  # owner-only: it is the store's customer list
         wb.save(fh)

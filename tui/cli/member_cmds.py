@@ -11,6 +11,7 @@ import typer
 
 from store.db import read_session
 from store.members import fmt_yuan, parse_yuan
+from store.validation import strip_controls
 from tui.cli.common import OutputFormat, app, ctx_obj, emit_json, fail
 from tui.cli.points_cmds import CUSTOMER_HELP, _print_table, customer_id, write
 
@@ -220,7 +221,7 @@ def bill(
         return
     _print_table(["date", "kind", "what", "saved", "points"],
                  [[x.day, x.kind, x.description, fmt_yuan(x.saved_fen), x.points or ""] for x in result.lines])
-    typer.echo(f"{result.customer_name} {result.year}: discounts {fmt_yuan(result.discount_fen)}, free services "
+    typer.echo(f"{strip_controls(result.customer_name or '')} {result.year}: discounts {fmt_yuan(result.discount_fen)}, free services "
                f"{fmt_yuan(result.free_services_fen)}, points used {result.points_used} "
                f"({fmt_yuan(result.points_value_fen)}); saved {fmt_yuan(result.total_saved_fen)}, "
                f"fees paid {fmt_yuan(result.fees_paid_fen)}")

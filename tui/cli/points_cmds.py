@@ -18,7 +18,7 @@ from store.customer_ref import AmbiguousCustomer, CustomerNotFound, resolve_cust
 from store.db import in_transaction, read_session
 from store.members import MembershipError
 from store.points import PointsError
-from tui.cli.common import OutputFormat, app, ctx_obj, emit_json, cli_day, fail, output_console
+from tui.cli.common import OutputFormat, app, ctx_obj, emit_json, cli_day, fail, output_console, shown
 
 T = TypeVar("T")
 
@@ -50,7 +50,7 @@ def write(ctx: typer.Context, work: Callable) -> T:
 def _print_table(columns: list[str], rows: list[list]) -> None:
     table = Table(*columns)
     for row in rows:
-        table.add_row(*["" if v is None else str(v) for v in row])
+        table.add_row(*[shown(v) for v in row])
     output_console().print(table)
 
 

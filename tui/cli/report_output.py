@@ -17,10 +17,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
+from store.cells import csv_row, csv_value
 from store.reports import ReportBook, ReportTable
-from tui.cli.common import Context, fail, output_console
+from tui.cli.common import Context, fail, output_console, shown
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -51,9 +53,10 @@ def _cell(report: ReportTable, column: str, value) -> str:
 def to_csv(report: ReportTable) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(report.columns)
+    writer.writerow(csv_row(report.columns))
     for row in report.rows:
-        writer.writerow([_cell(report, c, row.get(c)) for c in report.columns])
+        # Text from the store is made safe before it is formatted; numbers stay numbers.
+        writer.writerow([_cell(report, c, csv_value(row.get(c))) for c in report.columns])
     return buf.getvalue()
 
 
@@ -85,7 +88,7 @@ def book_csv(book: ReportBook) -> str:
     parts = []
     for sheet in book.sheets:
         buf = io.StringIO()
-        csv.writer(buf, lineterminator="\n").writerow([f"{sheet.key}: {sheet.title}"])
+        csv.writer(buf, lineterminator="\n").writerow(csv_row([f"{sheet.key}: {sheet.title}"]))
         parts.append(buf.getvalue() + to_csv(sheet))
     return "\n".join(parts)
 
@@ -105,7 +108,7 @@ def rich_table(report: ReportTable) -> Table:
         table.add_column(c, justify="right" if c in numeric else "left",
                          footer=_cell(report, c, total.get(c)) if total else "")
     for row in report.rows:
-        table.add_row(*[_cell(report, c, row.get(c)) or ("-" if c not in numeric else "") for c in report.columns])
+        table.add_row(*[shown(_cell(report, c, row.get(c)) or ("-" if c not in numeric else "")) for c in report.columns])
     return table
 
 
@@ -125,7 +128,7 @@ def _print_tables(report: ReportTable | ReportBook, console: Console) -> None:
     if isinstance(report, ReportTable):
         console.print(rich_table(report))
         return
-    console.print(f"[b]{report.title}[/b]")
+    console.print(f"[b]{escape(report.title)}[/b]")
     for sheet in report.sheets:
         console.print(rich_table(sheet))
 

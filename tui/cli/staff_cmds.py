@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from datetime import date
@@ -107,7 +106,9 @@ def audit(
         emit_json(dicts)
     elif fmt == "csv":
         buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=["at", "staff", "action", "entity", "entity_id", "customer_id", "detail"])
+        from store.cells import dict_writer
+
+        writer = dict_writer(buf, ["at", "staff", "action", "entity", "entity_id", "customer_id", "detail"])
         writer.writeheader()
         writer.writerows({**d, "detail": _detail_text(d["detail"])} for d in dicts)
         typer.echo(buf.getvalue(), nl=False)
