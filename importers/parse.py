@@ -23,6 +23,7 @@ import polars as pl
 from importers.headers import TOTAL_WORDS, Header, normalize_header
 from store.plates import InvalidPlate, parse_plate
 from store.privacy import mask_id_number
+from store.validation import CONTROL_PATTERN, SPACE_PATTERN
 
 # field -> the longest text its column holds (the tables' max_length)
 MAX_LEN = {"ro_number": 40, "model": 64, "customer": 100, "phone": 32, "region": 50, "sa": 50,
@@ -214,6 +215,22 @@ def _kms(s: pl.Series) -> pl.Series:
     return _cascade(s, lambda v: v.cast(pl.Float64, strict=False).round(0), _km)
 
 
+def _without_controls(text: pl.DataFrame) -> pl.DataFrame:
+    """Text kept as the file had it passes the one rule (store.validation): a tab or
+    line break becomes a space, other control characters go. One cheap scan per
+    column; the replacing runs on the few cells that have any."""
+    for name in (*TEXT_FIELDS, "repair_type"):
+        col = text[name]
+        hit = col.str.contains(CONTROL_PATTERN).fill_null(False)
+        if not hit.any():
+            continue
+        idx = hit.arg_true()
+        fixed = text[idx].select(_clean(pl.col(name).str.replace_all(SPACE_PATTERN, " ")
+                                        .str.replace_all(CONTROL_PATTERN, "")).alias(name))[name]
+        text = text.with_columns(col.scatter(idx, fixed))
+    return text
+
+
 def _skippable(raw: pl.DataFrame, header: Header) -> pl.Series:
     """Blank rows, totals (合计) rows and one-cell notes ("制表人：..." under the
     table). Only rows without a plate and VIN can be one (or whose plate reads
@@ -261,7 +278,7 @@ def typed(raw: pl.DataFrame, header: Header, *, kind: str, today: date,
         return pl.coalesce([_clean(pl.col(f"c{i}")) for i in idx])
 
     present = set(columns)  # checks apply to the fields this file has
-    text = raw.select(pl.col("_row"), *(field(n).alias(n) for n in _SOURCE_FIELDS))
+    text = _without_controls(raw.select(pl.col("_row"), *(field(n).alias(n) for n in _SOURCE_FIELDS)))
     vin = _nfkc(_vins(text["vin"]))
     parsed = {
         "vin": vin,

@@ -23,6 +23,7 @@ from store import clock
 from store.adoption import AdoptedCar, StaffLoad
 from store.call_desk import CallDesk, StaffChoice
 from store.reports import ReportTable
+from tui.safe import esc
 from tui.i18n import short_date, t
 from tui.keys import localize
 
@@ -40,7 +41,7 @@ def cell(value) -> str:
         return f"{value:.2f}"
     if isinstance(value, int):
         return f"{value:,}"
-    return str(value)
+    return esc(value)  # stored text: shown as text
 
 
 class PickStaffScreen(ModalScreen[int | None]):
@@ -68,7 +69,7 @@ class PickStaffScreen(ModalScreen[int | None]):
         table = self.query_one("#pick", DataTable)
         table.add_columns("#", t("adoption.col.sa"), t("adoption.col.code"))
         for i, a in enumerate(self.advisors, start=1):
-            table.add_row(str(i), a.name, a.code)
+            table.add_row(str(i), esc(a.name), esc(a.code))
         table.focus()
 
     def action_digit(self, n: int) -> None:
@@ -206,7 +207,7 @@ class AdoptionScreen(Screen):
         at = table.cursor_row
         table.clear()
         for x in self.loads:
-            name = x.name if x.staff_id is not None else t("adoption.unassigned")
+            name = esc(x.name) if x.staff_id is not None else t("adoption.unassigned")
             table.add_row(name, str(x.vehicles), money(x.oil_fen), money(x.output_fen), key=str(x.staff_id))
         if self.loads:
             table.move_cursor(row=min(max(at, 0), len(self.loads) - 1))
@@ -240,7 +241,7 @@ class AdoptionScreen(Screen):
         table.clear()
         for c in self.cars:
             how = t(f"adoption.how.{c.method}") if c.method else ""
-            table.add_row(c.plate or "", c.owner or "", c.model or "", money(c.oil_fen), money(c.output_fen),
+            table.add_row(esc(c.plate), esc(c.owner), esc(c.model), money(c.oil_fen), money(c.output_fen),
                           short_date(c.started_on, clock.today()), how, key=str(c.vehicle_id))
         if self.cars:
             table.move_cursor(row=min(max(at, 0), len(self.cars) - 1))

@@ -38,6 +38,7 @@ from store.calls import (
 )
 from tui.i18n import label, language, short_date, t
 from tui.keys import ChoiceRow, TextInput, localize
+from tui.safe import esc
 
 OUTCOME_KEYS = {"1": "booked", "2": "reached", "3": "no_answer", "4": "wrong_number", "5": "refused", "6": "sold",
                 "7": "do_not_contact"}
@@ -109,8 +110,8 @@ class CallOutcomeScreen(ModalScreen[dict | None]):
     def compose(self) -> ComposeResult:
         o, row = self.outcome, self.row
         with Vertical(id="call-form"):
-            yield Static(t("calls.form_title", outcome=label(OUTCOMES, o), name=row.name,
-                           plates=" ".join(row.plates)), id="call-form-title")
+            yield Static(t("calls.form_title", outcome=label(OUTCOMES, o), name=esc(row.name),
+                           plates=esc(" ".join(row.plates))), id="call-form-title")
             if o == "booked":
                 with Horizontal(classes="field-row"):
                     yield Static(t("calls.when"), classes="field-label")
@@ -375,7 +376,7 @@ class CallsScreen(Screen):
         arrivals.clear()
         for a in message.arrivals:
             name = a.customer + (" " + t("calls.dnc_mark") if a.do_not_contact else "")
-            arrivals.add_row(f"{a.at:%H:%M}", a.plate or "", name, a.staff or "", "✓" if a.arrived else "")
+            arrivals.add_row(f"{a.at:%H:%M}", esc(a.plate), esc(name), esc(a.staff), "✓" if a.arrived else "")
         self.query_one("#arrivals-title", Static).update(
             t("calls.arrivals_title", n=len(message.arrivals)) + f" · {short_date(self.day, clock.today())}")
 
@@ -445,7 +446,7 @@ class CallsScreen(Screen):
 
     def on_calls_screen_logged(self, message: Logged) -> None:
         r = message.result
-        words = t("calls.logged", name=message.name, outcome=label(OUTCOMES, r.outcome))
+        words = t("calls.logged", name=esc(message.name), outcome=label(OUTCOMES, r.outcome))
         if r.appointment_at:
             words += " · " + t("calls.logged_appt", at=f"{r.appointment_at:%m-%d %H:%M}")
         if r.outcome == "no_answer":

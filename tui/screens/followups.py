@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from store import clock
 from store.pitches import FollowUp
+from tui.safe import esc
 from tui.i18n import OUTCOMES, label, reason_words, short_date, t
 from tui.keys import localize
 
@@ -91,9 +92,9 @@ class FollowUpsScreen(Screen):
             p = f.pitch
             cells = {
                 "due": short_date(f.due_on, today), "overdue": str(f.overdue_days) if f.overdue_days > 0 else "",
-                "plate": f.plate or "", "owner": f.customer_name, "phone": f.phone or "",
+                "plate": esc(f.plate), "owner": esc(f.customer_name), "phone": esc(f.phone),
                 "outcome": label(OUTCOMES, p.outcome), "pitched": short_date(p.pitched_at.date(), today),
-                "staff": p.staff_name or "", "reason": " · ".join(filter(None, [reason_words(p.reason), p.note])),
+                "staff": esc(p.staff_name), "reason": esc(" · ".join(filter(None, [reason_words(p.reason), p.note]))),
             }
             table.add_row(*(cells[key] for key in self.columns()))
         if self.items:

@@ -19,6 +19,7 @@ from textual.widgets import DataTable, Footer, Header, Input, ProgressBar, Stati
 from textual.worker import get_current_worker
 
 from store.access import AccessDenied, may_import
+from tui.safe import esc
 from tui.i18n import REFUSALS, REJECT_REASONS, label, language, t
 from tui.keys import localize
 
@@ -203,13 +204,13 @@ class ImportScreen(Screen):
             if r.refused:
                 why = (label(REFUSALS, r.refused_code) if language() != "en" and r.refused_code in REFUSALS
                        else r.refused.removeprefix(f"{r.file}: "))
-                lines.append(t("import.refused", file=name, why=why))
-                table.add_row(name, "", r.format or "", "", "", "", "", "")
+                lines.append(t("import.refused", file=esc(name), why=esc(why)))
+                table.add_row(esc(name), "", r.format or "", "", "", "", "", "")
                 continue
-            table.add_row(name, t(f"import.kind.{r.kind}"), r.format, str(r.rows), str(r.inserted), str(r.updated),
+            table.add_row(esc(name), t(f"import.kind.{r.kind}"), r.format, str(r.rows), str(r.inserted), str(r.updated),
                           str(r.unchanged), str(r.rejected_rows))
             for rej in r.rejected:
-                rejects.add_row(name, str(rej.row), rej.column or rej.field, self.reason(rej))
+                rejects.add_row(esc(name), str(rej.row), esc(rej.column or rej.field), esc(self.reason(rej)))
         ok = [r for r in results if not r.refused]
         lines.insert(0, t("import.done", inserted=sum(r.inserted for r in ok), updated=sum(r.updated for r in ok),
                           unchanged=sum(r.unchanged for r in ok), rejected=sum(r.rejected_rows for r in ok)))

@@ -14,6 +14,7 @@ from textual.widgets import Footer, Header, Input, OptionList, Static
 
 from store.access import AccessDenied
 from store.lookup import MAX_RESULTS, VehicleMatch
+from tui.safe import esc
 from tui.i18n import CLASS_SHORT, TIERS, label, t
 from tui.keys import TextInput, localize
 
@@ -220,7 +221,7 @@ class LookupScreen(Screen):
             n = f"{self.follow_ups_due}+" if self.follow_ups_due >= FOLLOW_UPS_HINT_MAX else self.follow_ups_due
             status.update(t("lookup.followups_due", n=n) if self.follow_ups_due else t("lookup.hint"))
         elif not matches:
-            status.update(t("lookup.none", q=query))
+            status.update(t("lookup.none", q=esc(query)))
         elif len(matches) >= MAX_RESULTS:
             status.update(t("lookup.more", n=len(matches)))
         else:

@@ -25,6 +25,7 @@ from store.club_desk import ClubDesk, PointsView
 from store.config import data_dir
 from store.members import MemberBill
 from store.points import CatalogLine, RedeemResult
+from tui.safe import esc
 from tui.i18n import BILL_KINDS, CATALOG_CATEGORIES, MEMBER_SCHEMES, POINTS_KINDS, STRINGS, label, refusal, t, yuan
 
 
@@ -230,9 +231,9 @@ class PointsScreen(Screen):
 
     def on_points_screen_loaded(self, message: Loaded) -> None:
         v = self.view = message.view
-        lines = [t("points.balance", name=v.customer_name, balance=v.balance)]
+        lines = [t("points.balance", name=esc(v.customer_name), balance=v.balance)]
         if v.card and v.card.state in ("active", "grace"):
-            tier = v.card.tier.name if v.card.tier else ""
+            tier = esc(v.card.tier.name) if v.card.tier else ""
             lines[0] += "　" + t("points.member", tier=tier, scheme=label(MEMBER_SCHEMES, v.card.scheme))
         elif v.card is None:
             lines[0] += "　" + t("points.not_member")
@@ -248,7 +249,7 @@ class PointsScreen(Screen):
         for h in v.history:
             when = h.at.strftime("%m-%d %H:%M" if h.at.year == this_year else "%Y-%m-%d")
             cells = {"when": when, "kind": label(POINTS_KINDS, h.kind), "points": f"{h.points:+,}",
-                     "balance": f"{h.balance_after:,}", "what": h.description, "staff": h.staff or ""}
+                     "balance": f"{h.balance_after:,}", "what": esc(h.description), "staff": esc(h.staff)}
             hist.add_row(*(cells[k] for k in self.history_keys), key=str(h.entry_id))
         query = self.query_one("#points-filter", Input).value.strip()
         if query:
@@ -290,7 +291,7 @@ class PointsScreen(Screen):
         table = self.query_one("#points-catalog", DataTable)
         table.clear()
         for item in items:
-            table.add_row(item.code, item.name, label(CATALOG_CATEGORIES, item.category), f"{item.price_points:,}",
+            table.add_row(esc(item.code), esc(item.name), label(CATALOG_CATEGORIES, item.category), f"{item.price_points:,}",
                           "-" if item.stock is None else str(item.stock), key=item.code)
 
     def action_cursor(self, step: int) -> None:
@@ -390,7 +391,7 @@ class MemberBillScreen(Screen):
         if b.year != self.year:
             return
         self.title = t("bill.title", year=b.year)
-        head = t("bill.head", name=b.customer_name, number=b.number or "", tier=b.tier_name or "")
+        head = t("bill.head", name=esc(b.customer_name), number=esc(b.number), tier=esc(b.tier_name))
         body = t("bill.summary", discount=yuan(b.discount_fen), free=yuan(b.free_services_fen), points=b.points_used,
                  points_value=yuan(b.points_value_fen), total=yuan(b.total_saved_fen), fees=yuan(b.fees_paid_fen))
         if not b.lines:
@@ -399,7 +400,7 @@ class MemberBillScreen(Screen):
         table = self.query_one("#bill-lines", DataTable)
         table.clear()
         for line in b.lines:
-            table.add_row(line.day.isoformat(), label(BILL_KINDS, line.kind), line.description, yuan(line.saved_fen),
+            table.add_row(line.day.isoformat(), label(BILL_KINDS, line.kind), esc(line.description), yuan(line.saved_fen),
                           f"{line.points:,}" if line.points else "")
 
     def action_year(self, step: int) -> None:

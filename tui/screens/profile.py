@@ -38,6 +38,7 @@ from tui.i18n import (
     yuan,
 )
 from tui.keys import localize
+from tui.safe import esc, strip_controls
 
 
 def action_words(action: Action, today: date) -> str:
@@ -161,7 +162,7 @@ class ProfileScreen(Screen):
         text = message.error if message.denied else t("error.db", e=message.error)
         self.notify(text, severity="error", timeout=8)
         if self.profile is None:
-            self.query_one("#action", Static).update(text.splitlines()[0][:120])
+            self.query_one("#action", Static).update(esc(text.splitlines()[0][:120]))
         self._settle()
 
     def on_profile_screen_loaded(self, message: Loaded) -> None:
@@ -179,7 +180,7 @@ class ProfileScreen(Screen):
     def render_profile(self, p: Profile, today: date) -> None:
         now = Text()
         now.append(f" {t('profile.now')} ", style="reverse bold")
-        now.append(f" {action_words(p.action, today)}", style="bold")
+        now.append(f" {strip_controls(action_words(p.action, today))}", style="bold")
         self.query_one("#action", Static).update(now)
         also = [action_words(a, today) for a in p.actions[1:4]]
         lines = []
@@ -187,18 +188,18 @@ class ProfileScreen(Screen):
             lines.append(_class_words(p))
         if also:
             lines.append(f"{t('profile.also')}: " + " · ".join(also))
-        self.query_one("#also", Static).update("\n".join(lines))
+        self.query_one("#also", Static).update(esc("\n".join(lines)))  # stored words: shown as text
 
         o = p.owner
         if o is not None:
-            owner = [f"[b]{o.name}[/b] {label(GENDERS, o.gender) if o.gender else ''}",
-                     f"{t('profile.phone')} {o.phone or '-'}"
+            owner = [f"[b]{esc(o.name)}[/b] {esc(label(GENDERS, o.gender)) if o.gender else ''}",
+                     f"{t('profile.phone')} {esc(o.phone or '-')}"
                      + (f"  [dim]{t('profile.masked_hint')}[/dim]" if o.contact_masked and o.phone else "")]
             bits = []
             if o.birthday:
                 bits.append(f"{t('profile.birthday')} {o.birthday.strftime('%m-%d')}")
             if o.region:
-                bits.append(o.region)
+                bits.append(esc(o.region))
             if bits:
                 owner.append("  ".join(bits))
             if o.do_not_contact:
@@ -208,7 +209,7 @@ class ProfileScreen(Screen):
         self.query_one("#owner", Static).update("\n".join(owner))
 
         v = p.vehicle
-        vehicle = [f"[b]{v.plate or ''}[/b] {v.model or ''} {v.colour or ''}".rstrip(), f"VIN {v.vin or '-'}"]
+        vehicle = [f"[b]{esc(v.plate)}[/b] {esc(v.model)} {esc(v.colour)}".rstrip(), f"VIN {esc(v.vin or '-')}"]
         dates = []
         if v.purchase_date:
             dates.append(f"{t('profile.purchase')} {v.purchase_date.isoformat()}")
@@ -219,13 +220,13 @@ class ProfileScreen(Screen):
         if v.mileage:
             vehicle.append(f"{t('profile.mileage')} {v.mileage:,} km")
         if v.other_plates:
-            vehicle.append(f"{t('profile.other_cars')} {' '.join(v.other_plates)}")
+            vehicle.append(f"{t('profile.other_cars')} {esc(' '.join(v.other_plates))}")
         self.query_one("#vehicle", Static).update("\n".join(vehicle))
 
         m = p.membership
         if m is not None:
             tier = m.tier_name if m.tier_name and language() != "en" else label(TIERS, m.tier_code or m.scheme)
-            member = [f"[b]{tier}[/b] {label(SCHEMES, m.scheme)}"
+            member = [f"[b]{esc(tier)}[/b] {label(SCHEMES, m.scheme)}"
                       + (f" {label(MEMBER_STATUS, m.status)}" if m.status != "active" else "")]
             if m.expires_on:
                 member.append(f"{t('profile.expires')} {m.expires_on.isoformat()}")
@@ -247,8 +248,8 @@ class ProfileScreen(Screen):
             # The DMS's own words in Chinese; the code's in English.
             kind = label(REPAIR_TYPES, x.repair_type) if language() == "en" else (
                 x.repair_type_raw or label(REPAIR_TYPES, x.repair_type))
-            visits.add_row(x.date_in.isoformat(), kind,
-                           f"{x.mileage:,}" if x.mileage else "", yuan(x.total_fen), x.sa_name or "", x.ro_number)
+            visits.add_row(x.date_in.isoformat(), esc(kind),
+                           f"{x.mileage:,}" if x.mileage else "", yuan(x.total_fen), esc(x.sa_name), esc(x.ro_number))
         title = t("profile.visits") if p.visits else t("profile.no_visits")
         self.query_one("#visits", Static).update(
             Group(Text(title, style="bold"), visits) if p.visits else Text(title, style="bold"))
@@ -262,7 +263,7 @@ class ProfileScreen(Screen):
             due = _table(t("col.due_on"), t("col.what"))
             for d in sorted(due_rows, key=lambda d: d.due_on or date.max):
                 words = (d.text_en if language() == "en" else None) or d.text or d.kind
-                due.add_row(d.due_on.isoformat() if d.due_on else "", words)
+                due.add_row(d.due_on.isoformat() if d.due_on else "", esc(words))
             due_widget.update(Group(Text(t("profile.due"), style="bold"), due) if due_rows
                               else Text(t("profile.nothing_due"), style="bold"))
 
@@ -271,7 +272,7 @@ class ProfileScreen(Screen):
         if p.complaints:
             complaints = _table(t("col.date"), t("col.what"))
             for c in p.complaints:
-                complaints.add_row(c.opened_on.isoformat(), c.summary)
+                complaints.add_row(c.opened_on.isoformat(), esc(c.summary))
             complaints_widget.update(Group(Text(t("profile.complaints"), style="bold"), complaints))
 
         if p.pitches:
@@ -279,7 +280,7 @@ class ProfileScreen(Screen):
             for x in p.pitches:
                 who = " ".join(filter(None, [x.staff_name, label(CHANNELS, x.channel)]))
                 why = " · ".join(filter(None, [reason_words(x.reason), x.note]))
-                pitches.add_row(x.pitched_at.date().isoformat(), label(OUTCOMES, x.outcome), who, why,
+                pitches.add_row(x.pitched_at.date().isoformat(), label(OUTCOMES, x.outcome), esc(who), esc(why),
                                 x.follow_up_on.isoformat() if x.follow_up_on else "")
             self.query_one("#pitches", Static).update(Group(Text(t("profile.pitches"), style="bold"), pitches))
         else:

@@ -29,6 +29,7 @@ from store.reports import Month, ReportBook, ReportTable
 from store.reports.books import REPORTS
 from store.reports.labels import column_label, value_label
 from store.reports.members import period_end
+from tui.safe import esc
 from tui.charts import CODED, render_charts
 from tui.i18n import language, t
 from tui.keys import ChoiceRow, localize
@@ -46,14 +47,14 @@ def cell(table: ReportTable, column: str, value) -> str | Text:
     if value is None:
         return ""
     if column in CODED and isinstance(value, str):
-        return value_label(value, language())
+        return esc(value_label(value, language()))
     if column in table.percent_columns and isinstance(value, (int, float)):
         return Text(f"{value:.2f}%", justify="right")
     if isinstance(value, (Decimal, float)):
         return Text(f"{value:,.2f}", justify="right")
     if isinstance(value, int) and not isinstance(value, bool):
         return Text(f"{value:,}", justify="right")
-    return str(value)
+    return esc(value)  # a name, a model, a region from the store: shown as text
 
 
 class ReportsScreen(Screen):
