@@ -103,11 +103,16 @@ def clean_text(value: str | None, *, field: str, max_len: int, required: bool = 
 
 
 def _string_limits(mapper) -> list[tuple[str, int]]:
+    """(attribute, length) of every text column with a length (String, and
+    SQLModel's AutoString, whose python_type says object)."""
+    from sqlalchemy import String
+
     out = []
     for prop in mapper.column_attrs:
         for column in prop.columns:
             length = getattr(column.type, "length", None)
-            if isinstance(length, int) and getattr(column.type, "python_type", None) is str:
+            impl = getattr(column.type, "impl", column.type)  # AutoString decorates String
+            if isinstance(length, int) and isinstance(impl if isinstance(impl, String) else column.type, String):
                 out.append((prop.key, length))
     return out
 
