@@ -6,7 +6,8 @@ write can be run, and nothing we write breaks the file.
   a CSV with a leading apostrophe, in an xlsx as a string cell (never a formula)
   with Excel's quote prefix. A number written as text ("-12.50") stays as it is:
   it cannot run.
-- Control characters are dropped (a tab or line break becomes a space): xlsx
+- Control characters are dropped (a tab or line break becomes a space; an xlsx
+  cell keeps its line breaks, which Excel wraps): xlsx
   cannot hold most of them (openpyxl refuses the whole workbook) and in a CSV
   they corrupt the terminal that prints it.
 
@@ -95,7 +96,8 @@ def xlsx_text(text: str) -> str:
     (ILLEGAL_CHARACTERS_RE) and the other controls."""
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-    return ILLEGAL_CHARACTERS_RE.sub("", strip_controls(text))
+    # A line break stays: a wrapped cell (a header's Chinese over its code) is made of them.
+    return ILLEGAL_CHARACTERS_RE.sub("", "\n".join(strip_controls(line) for line in text.split("\n")))
 
 
 def as_text_cell(cell) -> None:

@@ -58,7 +58,8 @@ def assert_workbook_safe(path: Path) -> int:
             for cell in row:
                 assert cell.data_type != "f", (path.name, ws.title, cell.coordinate, cell.value)
                 if isinstance(cell.value, str):
-                    assert not any(is_control(c) for c in cell.value), (path.name, cell.coordinate, cell.value)
+                    # (a line break is no control in a cell: Excel wraps there)
+                    assert not any(is_control(c) and c != "\n" for c in cell.value), (path.name, cell.coordinate)
                     cells += 1
     return cells
 

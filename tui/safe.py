@@ -8,11 +8,12 @@ DataTable reads a ``str`` cell as markup)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from rich.markup import escape
-
 from store.validation import strip_controls
+
+_OPEN = re.compile(r"(\\*)\[")
 
 
 def esc(value: Any) -> str:
@@ -20,3 +21,13 @@ def esc(value: Any) -> str:
     if value is None:
         return ""
     return escape(strip_controls(str(value)))
+
+
+def escape(text: str) -> str:
+    """Every "[" escaped, not only those that look like a tag (rich.markup.escape
+    leaves "[/" alone, and Textual's parser reads "[/[/b]" as a closing tag); the
+    backslashes before one doubled, and a trailing one too, so they stay literal."""
+    text = _OPEN.sub(lambda m: m.group(1) * 2 + "\\[", text)
+    if text.endswith("\\") and not text.endswith("\\\\"):
+        text += "\\"
+    return text
