@@ -197,7 +197,7 @@ class AdoptionScreen(Screen):
         self.post_message(self.ReportLoaded(report))
 
     def on_adoption_screen_failed(self, message: Failed) -> None:
-        self.notify(message.error, severity="error", timeout=8)
+        self.notify(esc(message.error), severity="error", timeout=8)
 
     def on_adoption_screen_loaded(self, message: Loaded) -> None:
         if message.seq != self.load_seq:

@@ -340,7 +340,7 @@ class CallsScreen(Screen):
         self.busy = False
         self.failed = True
         self.app.keys_may_flow()
-        self.notify(message.error, severity="error", timeout=8)
+        self.notify(esc(message.error), severity="error", timeout=8)
         if self.lst is None:
             self.query_one("#calls-progress", Static).update(message.error)
 

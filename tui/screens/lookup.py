@@ -194,7 +194,7 @@ class LookupScreen(Screen):
         if self.open_when_shown is not None:
             self.open_when_shown = None
             self.app.keys_may_flow()
-        self.notify(message.error if message.denied else t("error.db", e=message.error), severity="error", timeout=8)
+        self.notify(esc(message.error if message.denied else t("error.db", e=message.error)), severity="error", timeout=8)
 
     def on_lookup_screen_follow_ups_due(self, message: FollowUpsDue) -> None:
         self.follow_ups_due = message.count

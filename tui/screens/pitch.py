@@ -26,6 +26,7 @@ from store.pitches import CHANNELS as CHANNEL_CODES
 from store.pitches import OUTCOMES as OUTCOME_CODES
 from store.pitches import REASONS, PitchError, PitchLine, default_follow_up
 from store.profile import Profile
+from tui.safe import esc
 from tui.i18n import CHANNELS, OUTCOMES, label, language, reason_words, short_date, t
 from tui.keys import ChoiceRow, TextInput, localize
 
@@ -225,7 +226,7 @@ class PitchScreen(ModalScreen[PitchLine | None]):
     def on_pitch_screen_refused(self, message: Refused) -> None:
         self.saving = False
         self.app.keys_may_flow()
-        self.notify(message.error, severity=message.severity, timeout=8)
+        self.notify(esc(message.error), severity=message.severity, timeout=8)
 
     def on_pitch_screen_saved(self, message: Saved) -> None:
         line = message.line

@@ -227,7 +227,7 @@ class PointsScreen(Screen):
         self.load_failed = True
         self.redeem_when_shown = None
         self.app.keys_may_flow()
-        self.notify(message.error, severity="error")
+        self.notify(esc(message.error), severity="error")
 
     def on_points_screen_loaded(self, message: Loaded) -> None:
         v = self.view = message.view
@@ -384,7 +384,7 @@ class MemberBillScreen(Screen):
         self.post_message(self.Loaded(bill))
 
     def on_failed(self, message: Failed) -> None:
-        self.notify(message.error, severity="error")
+        self.notify(esc(message.error), severity="error")
 
     def on_member_bill_screen_loaded(self, message: Loaded) -> None:
         b = message.bill

@@ -160,7 +160,7 @@ class ProfileScreen(Screen):
 
     def on_profile_screen_failed(self, message: Failed) -> None:
         text = message.error if message.denied else t("error.db", e=message.error)
-        self.notify(text, severity="error", timeout=8)
+        self.notify(esc(text), severity="error", timeout=8)
         if self.profile is None:
             self.query_one("#action", Static).update(esc(text.splitlines()[0][:120]))
         self._settle()

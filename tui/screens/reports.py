@@ -146,7 +146,7 @@ class ReportsScreen(Screen):
 
     def on_reports_screen_failed(self, message: Failed) -> None:
         self.show_period(loading=False)
-        self.notify(message.error, severity="error", timeout=8)
+        self.notify(esc(message.error), severity="error", timeout=8)
 
     def on_reports_screen_loaded(self, message: Loaded) -> None:
         if (message.name, message.month) != (self.report, self.month):
