@@ -119,14 +119,21 @@ def new_by_class(session: Session, mem: pl.DataFrame, month: Month, until: date)
 
 def _pitches(session: Session, store_ids: list[int] | None, lo: date, hi: date) -> pl.DataFrame:
     clause, params = in_list("p.store_id", store_ids)
+    pg = session.get_bind().dialect.name == "postgresql"
+    pitch_day = "CAST(p.pitched_at AS DATE)" if pg else "date(p.pitched_at)"
+    # Signed up: a membership started on or after the pitch. A "joined" pitch without
+    # one is an intention, not a conversion.
+    signed = (" CASE WHEN EXISTS (SELECT 1 FROM membership m WHERE m.customer_id = p.customer_id"
+              f" AND m.started_on >= {pitch_day}) THEN 1 ELSE 0 END")
     return query_frame(
         session,
-        "SELECT " + day_of(session, "p.pitched_at") + ", p.staff_id, COALESCE(s.name, p.staff_name), s.role, p.channel, p.customer_id, p.outcome"
+        "SELECT " + day_of(session, "p.pitched_at") + ", p.staff_id, COALESCE(s.name, p.staff_name), s.role, p.channel,"
+        " p.customer_id, p.outcome," + signed +
         " FROM pitch p LEFT JOIN staff s ON s.id = p.staff_id"
         " WHERE p.pitched_at >= :lo AND p.pitched_at < :hi" + clause,
         {"lo": start_of(lo), "hi": start_of(hi)} | params,
         {"day": pl.Date, "staff_id": pl.Int64, "staff": pl.String, "role": pl.String, "channel": pl.String,
-         "customer_id": pl.Int64, "outcome": pl.String},
+         "customer_id": pl.Int64, "outcome": pl.String, "signed_up": pl.Int64},
     )
 
 
@@ -142,10 +149,12 @@ def _bookings(session: Session, store_ids: list[int] | None, lo: date, hi: date)
 
 
 def _conversion(p: pl.DataFrame) -> tuple[int, int, int]:
-    """(pitches, customers pitched, of them joined)."""
+    """(pitches, customers pitched, of them joined): joined counts a customer pitched
+    with the outcome joined whose membership really started (on or after the pitch)."""
     if p.is_empty():
         return 0, 0, 0
-    return p.height, p["customer_id"].n_unique(), p.filter(pl.col("outcome") == "joined")["customer_id"].n_unique()
+    joined = p.filter((pl.col("outcome") == "joined") & (pl.col("signed_up") == 1))
+    return p.height, p["customer_id"].n_unique(), joined["customer_id"].n_unique()
 
 
 def staff_table(session: Session, store_ids: list[int] | None, lo: date, until: date,
@@ -185,8 +194,9 @@ def staff_table(session: Session, store_ids: list[int] | None, lo: date, until: 
         key="staff", sheet="推荐 pitches",
         charts=[ChartSpec("bar", "推荐与预约 pitches and bookings per SA/CA", "staff",
                           ["pitched", "joined", "bookings"])],
-        notes=["pitched: customers pitched in the month; joined: of them, pitched with the outcome joined; "
-               "conversion = joined / pitched; bookings: calls logged as booked"],
+        notes=["pitched: customers pitched in the month; joined: of them, pitched with the outcome joined and "
+               "signed up (a membership started on or after the pitch; a joined pitch without one is not "
+               "counted); conversion = joined / pitched; bookings: calls logged as booked"],
     )
 
 

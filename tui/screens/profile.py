@@ -279,7 +279,10 @@ class ProfileScreen(Screen):
             for x in p.pitches:
                 who = " ".join(filter(None, [x.staff_name, label(CHANNELS, x.channel)]))
                 why = " · ".join(filter(None, [reason_words(x.reason), x.note]))
-                pitches.add_row(x.pitched_at.date().isoformat(), label(OUTCOMES, x.outcome), who, why,
+                outcome = label(OUTCOMES, x.outcome)
+                if x.outcome == "joined" and (p.membership is None or p.membership.started_on < x.pitched_at.date()):
+                    outcome = t("profile.joined_not_signed")  # said yes, no membership started: no conversion
+                pitches.add_row(x.pitched_at.date().isoformat(), outcome, who, why,
                                 x.follow_up_on.isoformat() if x.follow_up_on else "")
             self.query_one("#pitches", Static).update(Group(Text(t("profile.pitches"), style="bold"), pitches))
         else:
