@@ -217,7 +217,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "cmd.action": ("操作：{name}", "Action: {name}"),
     "cmd.placeholder": ("车牌、姓名、页面或操作…", "Plate, name, screen or action…"),
     "key.reveal": ("显示号码", "Show phone"),
-    "profile.masked_hint": ("(u 显示完整号码，将记录)", "(u shows it in full; logged)"),
+    "profile.masked_hint": ("u 看完整号码（记录）", "u: full number (logged)"),
     "profile.reveal_reason": ("在前台接待", "serving at the counter"),
     "signin.title": ("请登录", "Sign in"),
     "signin.code": ("工号", "Staff code"),

@@ -124,12 +124,14 @@ class ProfileScreen(Screen):
             yield Static(id="member", classes="card")
         with VerticalScroll(id="details"):
             # Stacked on a narrow terminal; side by side from WIDE columns on (see on_resize).
-            with Vertical(id="history-col", classes="details-col"):
-                yield Static(id="visits", classes="section")
+            # What to do with the customer first: the latest pitch and what is due are
+            # above the fold at 80x24; the visit history follows.
             with Vertical(id="care-col", classes="details-col"):
+                yield Static(id="pitches", classes="section")
                 yield Static(id="due", classes="section")
                 yield Static(id="complaints", classes="section")
-                yield Static(id="pitches", classes="section")
+            with Vertical(id="history-col", classes="details-col"):
+                yield Static(id="visits", classes="section")
         yield Footer()
 
     WIDE = 140
@@ -192,8 +194,9 @@ class ProfileScreen(Screen):
         o = p.owner
         if o is not None:
             owner = [f"[b]{o.name}[/b] {label(GENDERS, o.gender) if o.gender else ''}",
-                     f"{t('profile.phone')} {o.phone or '-'}"
-                     + (f"  [dim]{t('profile.masked_hint')}[/dim]" if o.contact_masked and o.phone else "")]
+                     f"{t('profile.phone')} {o.phone or '-'}"]
+            if o.contact_masked and o.phone:  # a line of its own: never wrapped mid-phrase
+                owner.append(f"[dim]{t('profile.masked_hint')}[/dim]")
             bits = []
             if o.birthday:
                 bits.append(f"{t('profile.birthday')} {o.birthday.strftime('%m-%d')}")
