@@ -10,6 +10,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "lookup.hint": ("输入车牌、手机尾号、VIN 或姓名开始查找", "Type a plate, phone digits, VIN or name to search"),
     "lookup.none": ("没有找到匹配 “{q}” 的车辆", "No vehicle matches “{q}”"),
     "lookup.count": ("{n} 辆车", "{n} vehicles"),
+    "lookup.count_one": ("1 辆车", "1 vehicle"),
     "lookup.other_store": (" ·他店", " ·other store"),
     "profile.joined_not_signed": ("已入会（未办卡）", "joined, not signed up"),
     "lookup.other_store_closed": ("他店车辆：档案由该店查看", "Another store's car: its profile is that store's"),
