@@ -347,11 +347,12 @@ def members_report(session: Session, *, month: Month, store_ids: list[int] | Non
     summary = [
         _metric("new_members", "新入会", "new members", by_class.total["members"], "人"),
         _metric("members_in_force", "在册会员", "members in force", members_in_force(mem, events, until), "人",
-                f"on {until.isoformat()}"),
-        _metric("cumulative_members", "累计入会", "cumulative members", joined_ever, "人", "customers who ever joined"),
-        _metric("renewals_due", "应续会", "due to renew", d.height, "人", "annual fees expiring in the month"),
+                f"截至 {until.isoformat()} on {until.isoformat()}"),
+        _metric("cumulative_members", "累计入会", "cumulative members", joined_ever, "人", "曾入会的客户 customers who ever joined"),
+        _metric("renewals_due", "应续会", "due to renew", d.height, "人", "本月到期的年费 annual fees expiring in the month"),
         _metric("renewed", "已续会", "renewed", renewed, "人",
-                f"grace period open until {add_months(month.last, grace).isoformat()}" if grace_open else ""),
+                f"宽限期至 {add_months(month.last, grace).isoformat()} grace period open until "
+                f"{add_months(month.last, grace).isoformat()}" if grace_open else ""),
         _metric("renewal_rate", "续会率", "renewal rate", percent(renewed, d.height), "%"),
     ]
     if insurance is None:
@@ -360,14 +361,14 @@ def members_report(session: Session, *, month: Month, store_ids: list[int] | Non
     else:
         due_i, renewed_i = insurance
         summary += [
-            _metric("insurance_due", "应续保", "insurance due", due_i, "辆", "policies expiring in the month"),
+            _metric("insurance_due", "应续保", "insurance due", due_i, "辆", "本月到期的保单 policies expiring in the month"),
             _metric("insurance_renewed", "已续保", "insurance renewed", renewed_i, "辆",
-                    "expiry on file moved a year on"),
+                    "到期日已延后一年 expiry on file moved a year on"),
             _metric("insurance_renewal_rate", "续保率", "insurance renewal rate", percent(renewed_i, due_i), "%"),
         ]
     summary += [
-        _metric("referrals", "推荐", "referrals", made, "人", "referrals recorded in the month"),
-        _metric("referral_sales", "推荐成交", "referred sales", sold, "辆", "referred friends who bought"),
+        _metric("referrals", "推荐", "referrals", made, "人", "本月登记的推荐 referrals recorded in the month"),
+        _metric("referral_sales", "推荐成交", "referred sales", sold, "辆", "被推荐人已购车 referred friends who bought"),
         _metric("member_spend_per_vehicle", "会员单车产值", "member spend per vehicle",
                 spend_rows["member"]["spend_per_vehicle"], "元"),
         _metric("non_member_spend_per_vehicle", "非会员单车产值", "non-member spend per vehicle",
