@@ -584,10 +584,14 @@ def close_task(session: Session, task_id: int, status: str, actor: Actor, *, mer
 
 
 def open_tasks_for_customer(session: Session, customer_id: int) -> list[TaskLine]:
-    """The customer's open care tasks, soonest first (the profile shows them)."""
+    """The customer's open care tasks that are still worth a call, soonest first (the
+    profile shows them, worded as of today)."""
     rows = session.execute(
         select(CareTask, Vehicle.plate).join(Vehicle, Vehicle.id == CareTask.vehicle_id, isouter=True)
         .where(CareTask.customer_id == customer_id, CareTask.status == "open")
         .order_by(CareTask.due_on, CareTask.id)
     ).all()
-    return [_line(t, plate) for t, plate in rows]
+    day = today()
+    catch_up = int(get_settings(session, store_id=rows[0][0].store_id)["care_catch_up_days"]) if rows else 0
+    return [_line(t, plate, day) for t, plate in rows
+            if t.due_on > day or still_useful(t.kind, t.due_on, day, catch_up)]

@@ -18,8 +18,8 @@ on the pitch form ``p`` opens). The app here dispatches one key at a time:
    loading, a lookup whose Enter waits for its query's results, a sign-in being
    checked). A screen that becomes ready calls :meth:`TypeAhead.keys_may_flow`.
 
-Keys that arrive meanwhile wait in order. Nothing is dropped: a marker that never
-returns (its widget removed) is given up after ``SETTLE_TIMEOUT``, and a screen
+Keys that arrive meanwhile wait in order. Nothing is dropped: a marker whose widget
+was removed is given up at once (and any marker after ``SETTLE_TIMEOUT``), and a screen
 busy for longer than ``BUSY_TIMEOUT`` lets the keys through, so a broken screen
 never swallows the keyboard.
 """
@@ -33,7 +33,7 @@ from textual import events
 from textual.message import Message
 from textual.widget import Widget
 
-SETTLE_TIMEOUT = 0.5  # seconds a marker may take to come back before it is given up
+SETTLE_TIMEOUT = 5.0  # seconds a marker may take to come back (a loaded machine) before it is given up
 BUSY_TIMEOUT = 10.0  # seconds a screen may hold keys before they go through anyway
 POLL = 0.05  # how often a held queue looks again (a screen that forgot to say it is ready)
 
@@ -66,6 +66,7 @@ class TypeAhead:
     def _init_type_ahead(self) -> None:
         self._held_keys: deque[events.Key] = deque()
         self._key_in_flight: int | None = None
+        self._key_target: Widget | None = None
         self._key_sent_at = 0.0
         self._key_token = 0
         self._busy_since: float | None = None
@@ -92,7 +93,9 @@ class TypeAhead:
     def _gate_closed(self) -> bool:
         now = monotonic()
         if self._key_in_flight is not None:
-            if now - self._key_sent_at < SETTLE_TIMEOUT:
+            target = self._key_target
+            gone = target is None or not target.is_attached or target._closing or target._closed
+            if not gone and now - self._key_sent_at < SETTLE_TIMEOUT:
                 return True
             self._key_in_flight = None  # its marker was lost with its widget
         if self._screen_ready():
@@ -148,6 +151,7 @@ class TypeAhead:
         self._key_token += 1
         if target.post_message(KeySettled(self._key_token, rounds_left, target)):
             self._key_in_flight = self._key_token
+            self._key_target = target
             self._key_sent_at = monotonic()
         else:
             self._key_in_flight = None

@@ -259,5 +259,5 @@ def class_mix_report(session: Session, *, as_of: date, by: list[str] | tuple[str
     return ReportTable(
         title=f"客户分类结构 class mix, as of {as_of.isoformat()}",
         columns=dims + ["class", "vehicles", "share", "healthy_share", "gap"], rows=rows,
-        percent_columns=("share", "healthy_share", "gap"),
+        percent_columns=("share", "healthy_share"),  # the gap is in percentage points (百分点), not a percent
     )

@@ -119,14 +119,21 @@ def new_by_class(session: Session, mem: pl.DataFrame, month: Month, until: date)
 
 def _pitches(session: Session, store_ids: list[int] | None, lo: date, hi: date) -> pl.DataFrame:
     clause, params = in_list("p.store_id", store_ids)
+    pg = session.get_bind().dialect.name == "postgresql"
+    pitch_day = "CAST(p.pitched_at AS DATE)" if pg else "date(p.pitched_at)"
+    # Signed up: a membership started on or after the pitch. A "joined" pitch without
+    # one is an intention, not a conversion.
+    signed = (" CASE WHEN EXISTS (SELECT 1 FROM membership m WHERE m.customer_id = p.customer_id"
+              f" AND m.started_on >= {pitch_day}) THEN 1 ELSE 0 END")
     return query_frame(
         session,
-        "SELECT " + day_of(session, "p.pitched_at") + ", p.staff_id, COALESCE(s.name, p.staff_name), s.role, p.channel, p.customer_id, p.outcome"
+        "SELECT " + day_of(session, "p.pitched_at") + ", p.staff_id, COALESCE(s.name, p.staff_name), s.role, p.channel,"
+        " p.customer_id, p.outcome," + signed +
         " FROM pitch p LEFT JOIN staff s ON s.id = p.staff_id"
         " WHERE p.pitched_at >= :lo AND p.pitched_at < :hi" + clause,
         {"lo": start_of(lo), "hi": start_of(hi)} | params,
         {"day": pl.Date, "staff_id": pl.Int64, "staff": pl.String, "role": pl.String, "channel": pl.String,
-         "customer_id": pl.Int64, "outcome": pl.String},
+         "customer_id": pl.Int64, "outcome": pl.String, "signed_up": pl.Int64},
     )
 
 
@@ -142,10 +149,12 @@ def _bookings(session: Session, store_ids: list[int] | None, lo: date, hi: date)
 
 
 def _conversion(p: pl.DataFrame) -> tuple[int, int, int]:
-    """(pitches, customers pitched, of them joined)."""
+    """(pitches, customers pitched, of them joined): joined counts a customer pitched
+    with the outcome joined whose membership really started (on or after the pitch)."""
     if p.is_empty():
         return 0, 0, 0
-    return p.height, p["customer_id"].n_unique(), p.filter(pl.col("outcome") == "joined")["customer_id"].n_unique()
+    joined = p.filter((pl.col("outcome") == "joined") & (pl.col("signed_up") == 1))
+    return p.height, p["customer_id"].n_unique(), joined["customer_id"].n_unique()
 
 
 def staff_table(session: Session, store_ids: list[int] | None, lo: date, until: date,
@@ -185,8 +194,9 @@ def staff_table(session: Session, store_ids: list[int] | None, lo: date, until: 
         key="staff", sheet="推荐 pitches",
         charts=[ChartSpec("bar", "推荐与预约 pitches and bookings per SA/CA", "staff",
                           ["pitched", "joined", "bookings"])],
-        notes=["pitched: customers pitched in the month; joined: of them, pitched with the outcome joined; "
-               "conversion = joined / pitched; bookings: calls logged as booked"],
+        notes=["pitched: customers pitched in the month; joined: of them, pitched with the outcome joined and "
+               "signed up (a membership started on or after the pitch; a joined pitch without one is not "
+               "counted); conversion = joined / pitched; bookings: calls logged as booked"],
     )
 
 
@@ -337,11 +347,12 @@ def members_report(session: Session, *, month: Month, store_ids: list[int] | Non
     summary = [
         _metric("new_members", "新入会", "new members", by_class.total["members"], "人"),
         _metric("members_in_force", "在册会员", "members in force", members_in_force(mem, events, until), "人",
-                f"on {until.isoformat()}"),
-        _metric("cumulative_members", "累计入会", "cumulative members", joined_ever, "人", "customers who ever joined"),
-        _metric("renewals_due", "应续会", "due to renew", d.height, "人", "annual fees expiring in the month"),
+                f"截至 {until.isoformat()} on {until.isoformat()}"),
+        _metric("cumulative_members", "累计入会", "cumulative members", joined_ever, "人", "曾入会的客户 customers who ever joined"),
+        _metric("renewals_due", "应续会", "due to renew", d.height, "人", "本月到期的年费 annual fees expiring in the month"),
         _metric("renewed", "已续会", "renewed", renewed, "人",
-                f"grace period open until {add_months(month.last, grace).isoformat()}" if grace_open else ""),
+                f"宽限期至 {add_months(month.last, grace).isoformat()} grace period open until "
+                f"{add_months(month.last, grace).isoformat()}" if grace_open else ""),
         _metric("renewal_rate", "续会率", "renewal rate", percent(renewed, d.height), "%"),
     ]
     if insurance is None:
@@ -350,14 +361,14 @@ def members_report(session: Session, *, month: Month, store_ids: list[int] | Non
     else:
         due_i, renewed_i = insurance
         summary += [
-            _metric("insurance_due", "应续保", "insurance due", due_i, "辆", "policies expiring in the month"),
+            _metric("insurance_due", "应续保", "insurance due", due_i, "辆", "本月到期的保单 policies expiring in the month"),
             _metric("insurance_renewed", "已续保", "insurance renewed", renewed_i, "辆",
-                    "expiry on file moved a year on"),
+                    "到期日已延后一年 expiry on file moved a year on"),
             _metric("insurance_renewal_rate", "续保率", "insurance renewal rate", percent(renewed_i, due_i), "%"),
         ]
     summary += [
-        _metric("referrals", "推荐", "referrals", made, "人", "referrals recorded in the month"),
-        _metric("referral_sales", "推荐成交", "referred sales", sold, "辆", "referred friends who bought"),
+        _metric("referrals", "推荐", "referrals", made, "人", "本月登记的推荐 referrals recorded in the month"),
+        _metric("referral_sales", "推荐成交", "referred sales", sold, "辆", "被推荐人已购车 referred friends who bought"),
         _metric("member_spend_per_vehicle", "会员单车产值", "member spend per vehicle",
                 spend_rows["member"]["spend_per_vehicle"], "元"),
         _metric("non_member_spend_per_vehicle", "非会员单车产值", "non-member spend per vehicle",

@@ -87,12 +87,12 @@ class PickStaffScreen(ModalScreen[int | None]):
 
 class AdoptionScreen(Screen):
     BINDINGS = [
+        Binding("escape", "back", "key.back"),
         Binding("m", "move", "adoption.key.move"),
         Binding("a", "tab('assign')", "adoption.key.assign"),
         Binding("b", "tab('results')", "adoption.key.results"),
         Binding("p", "period", "adoption.key.period"),
-        Binding("r", "reload", "key.refresh"),
-        Binding("escape", "back", "key.back"),
+        Binding("r", "reload", "key.refresh", show=False),  # in the help; the footer keeps esc and ?
     ]
 
     class Loaded(Message):

@@ -227,16 +227,16 @@ class CallOutcomeScreen(ModalScreen[dict | None]):
 
 class CallsScreen(Screen):
     BINDINGS = [
+        Binding("escape", "back", "key.back"),  # first: the footer keeps it at 80 columns
         Binding("1", "outcome('booked')", "calls.key.outcomes", key_display="1-7"),
         # Each outcome key with its words, so `?` explains every one (the footer shows 1-7).
         *[Binding(k, f"outcome('{o}')", f"calls.outcome_key.{o}", show=False) for k, o in OUTCOME_KEYS.items()],
         Binding("d", "dial", "calls.key.dial"),
         Binding("enter", "open", "key.open", priority=True),
         Binding("s", "next_staff", "calls.key.next_sa"),
-        Binding("left_square_bracket", "shift_day(-1)", "calls.key.day", key_display="[ ]"),
+        Binding("left_square_bracket", "shift_day(-1)", "calls.key.day", key_display="[ ]", show=False),
         Binding("right_square_bracket", "shift_day(1)", show=False),
-        Binding("r", "reload", "key.refresh"),
-        Binding("escape", "back", "key.back"),
+        Binding("r", "reload", "key.refresh", show=False),
     ]
 
     class Loaded(Message):
@@ -353,20 +353,29 @@ class CallsScreen(Screen):
         self.query_one("#calls-progress", Static).update(progress_words(message.lst))
         table = self.query_one("#calls", DataTable)
         at = table.cursor_row
-        table.clear()
-        # The reason gets what the other columns leave (the detail below has it in full).
-        room = max(24, self.size.width - 46)
-        for i, r in enumerate(self.rows, start=1):
+        # The status column only when a row has a status: its room goes to the reason.
+        statuses = [status_words(r) for r in self.rows]
+        keys = ["n", "customer", "reasons"] + (["status"] if any(statuses) else []) + ["phone"]
+        table.clear(columns=True)
+        for key in keys:
+            table.add_column(t(f"calls.col.{key}"), key=key)
+        # The reason gets what the other columns leave (the detail below has it in full):
+        # each column's widest cell or header, plus a cell's padding, margins and scrollbar.
+        phones = [self.revealed.get(r.customer_id) or r.phone or "" for r in self.rows]
+        others = {
+            "n": [str(len(self.rows))], "customer": [r.name for r in self.rows], "status": statuses, "phone": phones}
+        used = sum(max([cell_len(t(f"calls.col.{k}"))] + [cell_len(v) for v in others[k]]) for k in keys
+                   if k != "reasons")
+        room = max(16, self.size.width - used - 2 * len(keys) - 6)
+        for i, (r, status, phone) in enumerate(zip(self.rows, statuses, phones), start=1):
             more = f" +{len(r.reasons) - 1}" if len(r.reasons) > 1 else ""
             style = "dim" if r.done else ""
             reason = Text(r.top.text(language()), style=style)
             reason.truncate(room - cell_len(more), overflow="ellipsis")
             reason.append(more, style=style)
-            table.add_row(
-                Text(str(i), style=style), Text(r.name, style=style), reason, Text(status_words(r), style=style),
-                Text(self.revealed.get(r.customer_id) or r.phone or "", style=style),
-                key=str(r.customer_id),
-            )
+            cells = {"n": Text(str(i), style=style), "customer": Text(r.name, style=style), "reasons": reason,
+                     "status": Text(status, style=style), "phone": Text(phone, style=style)}
+            table.add_row(*(cells[k] for k in keys), key=str(r.customer_id))
         if self.rows:
             table.move_cursor(row=min(max(at, 0), len(self.rows) - 1))
         else:
@@ -377,6 +386,7 @@ class CallsScreen(Screen):
         for a in message.arrivals:
             name = a.customer + (" " + t("calls.dnc_mark") if a.do_not_contact else "")
             arrivals.add_row(f"{a.at:%H:%M}", esc(a.plate), esc(name), esc(a.staff), "✓" if a.arrived else "")
+        arrivals.display = bool(message.arrivals)  # an empty table's header is room the list can use
         self.query_one("#arrivals-title", Static).update(
             t("calls.arrivals_title", n=len(message.arrivals)) + f" · {short_date(self.day, clock.today())}")
 

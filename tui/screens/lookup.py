@@ -225,7 +225,7 @@ class LookupScreen(Screen):
         elif len(matches) >= MAX_RESULTS:
             status.update(t("lookup.more", n=len(matches)))
         else:
-            status.update(t("lookup.count", n=len(matches)))
+            status.update(t("lookup.count_one") if len(matches) == 1 else t("lookup.count", n=len(matches)))
         self.shown_query = query
 
     def action_cursor(self, step: int) -> None:

@@ -125,12 +125,14 @@ class ProfileScreen(Screen):
             yield Static(id="member", classes="card")
         with VerticalScroll(id="details"):
             # Stacked on a narrow terminal; side by side from WIDE columns on (see on_resize).
-            with Vertical(id="history-col", classes="details-col"):
-                yield Static(id="visits", classes="section")
+            # What to do with the customer first: the latest pitch and what is due are
+            # above the fold at 80x24; the visit history follows.
             with Vertical(id="care-col", classes="details-col"):
+                yield Static(id="pitches", classes="section")
                 yield Static(id="due", classes="section")
                 yield Static(id="complaints", classes="section")
-                yield Static(id="pitches", classes="section")
+            with Vertical(id="history-col", classes="details-col"):
+                yield Static(id="visits", classes="section")
         yield Footer()
 
     WIDE = 140
@@ -193,8 +195,9 @@ class ProfileScreen(Screen):
         o = p.owner
         if o is not None:
             owner = [f"[b]{esc(o.name)}[/b] {esc(label(GENDERS, o.gender)) if o.gender else ''}",
-                     f"{t('profile.phone')} {esc(o.phone or '-')}"
-                     + (f"  [dim]{t('profile.masked_hint')}[/dim]" if o.contact_masked and o.phone else "")]
+                     f"{t('profile.phone')} {esc(o.phone or '-')}"]
+            if o.contact_masked and o.phone:  # a line of its own: never wrapped mid-phrase
+                owner.append(f"[dim]{t('profile.masked_hint')}[/dim]")
             bits = []
             if o.birthday:
                 bits.append(f"{t('profile.birthday')} {o.birthday.strftime('%m-%d')}")
@@ -280,7 +283,10 @@ class ProfileScreen(Screen):
             for x in p.pitches:
                 who = " ".join(filter(None, [x.staff_name, label(CHANNELS, x.channel)]))
                 why = " · ".join(filter(None, [reason_words(x.reason), x.note]))
-                pitches.add_row(x.pitched_at.date().isoformat(), label(OUTCOMES, x.outcome), esc(who), esc(why),
+                outcome = label(OUTCOMES, x.outcome)
+                if x.outcome == "joined" and (p.membership is None or p.membership.started_on < x.pitched_at.date()):
+                    outcome = t("profile.joined_not_signed")  # said yes, no membership started: no conversion
+                pitches.add_row(x.pitched_at.date().isoformat(), outcome, esc(who), esc(why),
                                 x.follow_up_on.isoformat() if x.follow_up_on else "")
             self.query_one("#pitches", Static).update(Group(Text(t("profile.pitches"), style="bold"), pitches))
         else:

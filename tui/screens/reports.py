@@ -60,6 +60,7 @@ def cell(table: ReportTable, column: str, value) -> str | Text:
 class ReportsScreen(Screen):
     CSS_PATH = "reports.tcss"
     BINDINGS = [
+        Binding("escape", "back", "key.back"),
         Binding("1", "pick(0)", "reports.key.pick", key_display=f"1-{len(REPORTS)}"),
         *[Binding(str(i + 1), f"pick({i})", show=False) for i in range(1, len(REPORTS))],
         Binding("left_square_bracket", "month(-1)", "reports.key.month", key_display="[ ]"),
@@ -67,8 +68,7 @@ class ReportsScreen(Screen):
         Binding("s", "sheet(1)", "reports.key.sheet"),
         Binding("S", "sheet(-1)", show=False),
         Binding("x", "export", "reports.key.export"),
-        Binding("r", "reload", "key.refresh"),
-        Binding("escape", "back", "key.back"),
+        Binding("r", "reload", "key.refresh", show=False),  # in the help; the footer keeps esc and ?
     ]
 
     class Loaded(Message):

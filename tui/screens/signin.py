@@ -10,6 +10,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Label, Static
 
 from tui.i18n import t
+from tui.keys import localize
 
 
 class SignInScreen(Screen):
@@ -20,7 +21,7 @@ class SignInScreen(Screen):
     checked the screen is busy and keys typed meanwhile wait for its answer."""
 
     BINDINGS = [
-        Binding("ctrl+q", "app.quit", "Quit", priority=True),
+        Binding("ctrl+q", "app.quit", "key.quit", priority=True),
         Binding("enter", "next_field", show=False, priority=True),
     ]
 
@@ -37,6 +38,10 @@ class SignInScreen(Screen):
             self.code_entered()
         else:
             self.pin_entered()
+
+    def __init__(self) -> None:
+        super().__init__()
+        localize(self)  # the footer in the user's language
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -94,7 +99,7 @@ class FirstManagerScreen(Screen):
     """A new database has no staff: create the store's first manager."""
 
     BINDINGS = [
-        Binding("ctrl+q", "app.quit", "Quit", priority=True),
+        Binding("ctrl+q", "app.quit", "key.quit", priority=True),
         Binding("enter", "next_field", show=False, priority=True),  # see SignInScreen
     ]
 
@@ -109,6 +114,10 @@ class FirstManagerScreen(Screen):
             self.next_field(self.focused)
 
     FIELDS = ("store_name", "code", "name", "pin", "pin2")
+
+    def __init__(self) -> None:
+        super().__init__()
+        localize(self)
 
     def compose(self) -> ComposeResult:
         yield Header()
