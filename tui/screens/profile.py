@@ -190,7 +190,7 @@ class ProfileScreen(Screen):
             lines.append(_class_words(p))
         if also:
             lines.append(f"{t('profile.also')}: " + " · ".join(also))
-        self.query_one("#also", Static).update(esc("\n".join(lines)))  # stored words: shown as text
+        self.query_one("#also", Static).update("\n".join(esc(line) for line in lines))  # stored words: shown as text
 
         o = p.owner
         if o is not None:
