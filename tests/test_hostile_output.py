@@ -210,3 +210,23 @@ def test_an_argument_that_is_not_utf8_is_refused_in_one_line(tmp_path):
     err = done.stderr.decode("utf-8", "replace")
     assert done.returncode == 1 and "not valid UTF-8" in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_a_row_stored_before_the_rule_can_still_change_its_other_fields(engine):
+    from store.db import write_session
+    from store.models import Customer
+    from tests.club_helpers import make_club
+
+    club = make_club(engine)
+    with engine.begin() as conn:
+        conn.execute(text("update customer set name = :n where id = :i"), {"n": "王\x1b五", "i": club.customer_id})
+    with write_session(engine) as s:
+        customer = s.get(Customer, club.customer_id)
+        customer.do_not_contact = True
+        s.add(customer)
+    with pytest.raises(FieldError, match="^customer.name: contains a control character"):
+        with write_session(engine) as s:
+            customer = s.get(Customer, club.customer_id)
+            customer.name = "赵\x1b六"
+            s.add(customer)
+            s.flush()
