@@ -112,3 +112,12 @@ def test_upgrading_a_postgres_database_that_does_not_exist_is_one_line_with_the_
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert len(result.stderr.strip().splitlines()) == 1
     assert "does not exist" in result.stderr and "createdb" in result.stderr
+
+
+def test_lookup_table_prints_a_name_as_typed_never_as_markup(engine, db_url):
+    with write_session(engine) as s:
+        store = add_store(s)
+        add_car(s, store, plate="粤A88888", owner="[bold red]大[/", phone="13800008888")
+    result = run("lookup", "A8888", "--db", db_url)
+    assert result.exit_code == 0, result.output
+    assert "[bold red]大[/" in result.stdout

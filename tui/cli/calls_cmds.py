@@ -11,7 +11,7 @@ from rich.table import Table
 
 from store.access import AccessDenied
 from store.db import in_transaction, read_session
-from tui.cli.common import OutputFormat, app, ctx_obj, emit_json, cli_day, fail, output_console
+from tui.cli.common import OutputFormat, app, ctx_obj, emit_json, cli_day, fail, output_console, add_safe_row
 from tui.cli.report_cmds import FORMAT, OUT, report_app
 from tui.cli.report_output import ReportFormat, emit, report_store_ids
 
@@ -68,7 +68,7 @@ def adopt(
                   f"{plan.as_of}; letter plates: {plan.letter_rule}")
     table = Table("SA", "cars")
     for name, n in sorted(plan.per_staff().items()):
-        table.add_row(name, str(n))
+        add_safe_row(table, name, str(n))
     console.print(table)
     console.print(f"new {len(plan.new)} · moved {len(plan.moved)} · unchanged {len(plan.unchanged)} · "
                   f"kept (moved by hand) {len(plan.kept_by_hand)} · unassigned {len(plan.unassigned)}")
@@ -137,7 +137,7 @@ def adopt_list(
             return
         table = Table("SA", "code", "cars", "oil 12m", "output 12m", "since")
         for d in data:
-            table.add_row(d["staff"], d["staff_code"] or "", str(d["cars"]), _yuan(d["oil_fen"]),
+            add_safe_row(table, d["staff"], d["staff_code"] or "", str(d["cars"]), _yuan(d["oil_fen"]),
                           _yuan(d["output_fen"]), str(d["since"] or ""))
         output_console().print(table)
         return
@@ -148,7 +148,7 @@ def adopt_list(
         return
     table = Table("plate", "owner", "model", "since", "how", "oil 12m", "output 12m")
     for d in data:
-        table.add_row(d["plate"] or "", d["owner"] or "", d["model"] or "", str(d["since"]), d["method"] or "",
+        add_safe_row(table, d["plate"] or "", d["owner"] or "", d["model"] or "", str(d["since"]), d["method"] or "",
                       _yuan(d["oil_fen"]), _yuan(d["output_fen"]))
     output_console().print(table)
 
@@ -206,7 +206,7 @@ def calls(
     table = Table("#", "customer", "phone", "reasons", "status")
     for i, r in enumerate(result.rows, start=1):
         status = r.outcome or (f"try {r.attempt}/{r.max_tries}" if r.attempt > 1 else "")
-        table.add_row(str(i), r.name, r.phone or "", r.reason_text(), status)
+        add_safe_row(table, str(i), r.name, r.phone or "", r.reason_text(), status)
     console.print(table)
 
 
@@ -299,7 +299,7 @@ def arrivals_cmd(
         return
     table = Table("time", "plate", "customer", "phone", "model", "SA", "arrived", "note", title=f"预约到店 {when}")
     for x in lines:
-        table.add_row(f"{x.at:%H:%M}", x.plate or "", x.customer + (" (勿扰)" if x.do_not_contact else ""),
+        add_safe_row(table, f"{x.at:%H:%M}", x.plate or "", x.customer + (" (勿扰)" if x.do_not_contact else ""),
                       x.phone or "", x.model or "", x.staff or "", "✓" if x.arrived else "", x.note or "")
     output_console().print(table)
 

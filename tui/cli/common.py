@@ -232,6 +232,11 @@ def shown(value: Any):
     return Text(strip_controls("" if value is None else str(value)))
 
 
+def add_safe_row(table, *cells: Any) -> None:
+    """A table row of stored text, each cell through :func:`shown`."""
+    table.add_row(*(shown(c) for c in cells))
+
+
 def output_console(**kwargs: Any):
     """The Rich console for a command's output. On a terminal, the terminal's width;
     to a pipe or a file (``--out`` included), no limit: a table keeps whole plates,

@@ -7,7 +7,7 @@ import typer
 from store.access import AccessDenied
 from store.db import read_session
 from store.lookup import lookup as find
-from tui.cli.common import OutputFormat, app, ctx_obj, emit_json, fail, output_console
+from tui.cli.common import OutputFormat, app, ctx_obj, emit_json, fail, output_console, add_safe_row
 
 
 @app.command("lookup")
@@ -39,6 +39,6 @@ def lookup(
     table = Table("plate", "model", "owner", "phone", "visits", "last visit", "class", "tier", "points")
     for m in matches:
         d = m.as_dict()
-        table.add_row(d["plate"] or "", d["model"] or "", d["owner"] or "", d["phone"] or "", str(d["visits"]),
+        add_safe_row(table, d["plate"] or "", d["model"] or "", d["owner"] or "", d["phone"] or "", str(d["visits"]),
                       d["last_visit"] or "", d["class"] or "", d["tier"] or "", str(d["points"]))
     output_console().print(table)

@@ -12,7 +12,7 @@ from store import clock
 from store.db import in_transaction, read_session
 from store.lookup import lookup as find
 from store.pitches import CHANNELS, OUTCOMES, PitchError, pitches_between, record_pitch
-from tui.cli.common import OutputFormat, app, ctx_obj, emit_json, cli_day, fail, output_console
+from tui.cli.common import OutputFormat, app, ctx_obj, emit_json, cli_day, fail, output_console, add_safe_row
 
 
 def _day(value: str | None, option: str) -> date | None:
@@ -54,7 +54,7 @@ def pitches(
     for name in ("when", "staff", "channel", "plate", "customer", "outcome", "reason", "follow-up"):
         table.add_column(name, no_wrap=name != "reason")
     for x in lines:
-        table.add_row(x.pitched_at.strftime("%Y-%m-%d %H:%M"), x.staff_name or "", x.channel, x.plate or "",
+        add_safe_row(table, x.pitched_at.strftime("%Y-%m-%d %H:%M"), x.staff_name or "", x.channel, x.plate or "",
                       x.customer_name or "", x.outcome, x.reason or "",
                       x.follow_up_on.isoformat() if x.follow_up_on else "")
     output_console().print(table)

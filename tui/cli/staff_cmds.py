@@ -14,7 +14,7 @@ from store.audit_query import audit_trail
 from store.db import read_session, write_session
 from store.staff import ROLES, add_staff, disable_staff, list_staff, reset_pin
 from store.validation import FieldError
-from tui.cli.common import app, ctx_obj, emit_json, cli_day, fail, output_console
+from tui.cli.common import app, ctx_obj, emit_json, cli_day, fail, output_console, add_safe_row
 
 staff_app = typer.Typer(help="Staff and their PINs (managers only; the first manager of a new database excepted).")
 app.add_typer(staff_app, name="staff")
@@ -62,7 +62,7 @@ def staff_list(ctx: typer.Context, fmt: str = typer.Option("text", "--format", h
         return
     table = Table("code", "name", "role", "active", "locked until")
     for r in rows:
-        table.add_row(r.code, r.name, r.role, "yes" if r.active else "no", str(r.locked_until or ""))
+        add_safe_row(table, r.code, r.name, r.role, "yes" if r.active else "no", str(r.locked_until or ""))
     output_console().print(table)
 
 
