@@ -214,3 +214,41 @@ async def test_what_1_to_7_log_is_on_the_screen_and_in_help(shop):
         for words in ("记录：已预约", "记录：已接通", "记录：无人接听", "记录：号码错误", "记录：拒绝", "记录：已卖车",
                       "记录：勿扰"):
             assert words in text, words
+
+
+async def test_the_header_counts_the_days_calls_against_a_list_that_never_shrinks(shop):
+    """A birthday-only customer, a follow-up-only customer and the rest: each outcome
+    logged by keys leaves its row on the list, done, and F2 no longer lists the
+    answered follow-up."""
+    from datetime import time as clock_time
+
+    from store.db import write_session
+    from store.models import CareTask, Pitch
+
+    engine, shop = shop
+    with write_session(engine) as s:
+        s.add(CareTask(store_id=shop.store_id, customer_id=shop.customers["粤A10006"], key="birthday:己",
+                       vehicle_id=shop.cars["粤A10006"], kind="birthday", reason="生日关怀 | birthday", due_on=D,
+                       owner_staff_id=shop.wang.staff_id))
+        s.add(Pitch(store_id=shop.store_id, customer_id=shop.customers["粤A10002"], vehicle_id=shop.cars["粤A10002"],
+                    staff_id=shop.wang.staff_id, staff_name="王伟", outcome="not_now", follow_up_on=D,
+                    pitched_at=datetime.combine(D - timedelta(days=30), clock_time(10))))
+    app = DealerDeskApp(engine)
+    async with app.run_test(size=(120, 36)) as pilot:
+        table = await open_calls(app, pilot)
+        total = table.row_count
+        assert f"已完成 0/{total}" in text_of(app, "#calls-progress")
+        for n in range(1, 4):  # no answer on the first three rows, one key each
+            await pilot.press("3")
+            await wait_for(pilot, lambda: f"已完成 {n}/{total}" in text_of(app, "#calls-progress"))
+            assert table.row_count == total
+        for _ in range(total - 3):  # and the rest
+            await pilot.press("4")
+        await wait_for(pilot, lambda: f"已完成 {total}/{total}" in text_of(app, "#calls-progress"))
+        assert table.row_count == total
+        await pilot.press("escape", "f2")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "FollowUpsScreen")
+        await pilot.pause(0.5)
+        follow = app.screen.query_one("#followups", DataTable)
+        cells = [str(c) for i in range(follow.row_count) for c in follow.get_row_at(i)]
+        assert not any("乙" in c for c in cells), cells  # the call answered 乙's follow-up
