@@ -72,9 +72,9 @@ def key_rows(app, node) -> list[tuple[str, str]]:
 class Header(TextualHeader):
     """Textual's header, let go with its screen. It watches the app's title and
     sub-title, and Textual drops such a watcher only when the watched value next
-    changes (textual#6666): every profile opened kept its header, and the ~1,500
+    changes (textual#6666): every profile opened kept its header, and the ~1,000
     objects hanging from it, for the life of the app, each full garbage collection
-    walking more of them (50 profiles: 75,000 objects)."""
+    walking more of them (50 profiles: ~50,000 objects)."""
 
     def on_unmount(self) -> None:
         try:
@@ -97,7 +97,7 @@ class Footer(TextualFooter):
       footer whose screen is not on top waits for its screen's resume.
     - A key is made with its ``compact`` style already set: Textual's FooterKey starts
       compact and is then bound to the footer's (not compact), each change restyling
-      the key; two full restyles per key were a fifth of opening a profile. (The
+      the key; two full restyles per key were about a fifth of opening a profile (profiled). (The
       palette's key stays compact, as Textual leaves it.)
     """
 

@@ -14,7 +14,7 @@ loaded profile (the screen's ``profile`` set and its next refresh done); then
 Escape back to the lookup (its results painted again) and the next car. Floor:
 ``Counter.profile`` for the same cars alone, as the same staff member.
 
-    dealerdesk --db sqlite:////tmp/h5/big.sqlite demo --vehicles 1000000   # once, ~20 min
+    dealerdesk --db sqlite:////tmp/h5/big.sqlite demo --vehicles 1000000   # once, 8-20 min
     python bench/tui/run.py --db sqlite:////tmp/h5/big.sqlite
 
 Queries: parts of plates, phones' last 4, VINs' last 6 (drawn from the database
