@@ -16,7 +16,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Static
 
 from store import clock
 from store.access import AccessDenied
@@ -37,7 +37,7 @@ from tui.i18n import (
     t,
     yuan,
 )
-from tui.keys import localize
+from tui.keys import Footer, Header, localize
 from tui.safe import esc, strip_controls
 
 
