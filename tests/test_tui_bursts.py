@@ -242,7 +242,7 @@ async def test_j_enter_enter_on_a_members_profile_redeems_once(sqlite_engine, mo
     async with app.run_test(size=(120, 36)) as pilot:
         await wait_for(pilot, lambda: screen_name(app) == "LookupScreen" and app.screen.is_mounted)
         burst(app, "a12345", "enter", "j", "enter", "enter")
-        await wait_for(pilot, lambda: screen_name(app) == "PointsScreen"
+        await wait_for(pilot, lambda: screen_name(app) == "PointsScreen" and app.screen.view is not None
                        and "积分 70" in str(app.screen.query_one("#points-summary", Static).render()))
         await pilot.pause(0.3)
         assert screen_name(app) == "PointsScreen"

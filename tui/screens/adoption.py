@@ -17,7 +17,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 
 from store import clock
 from store.adoption import AdoptedCar, StaffLoad
@@ -25,7 +25,7 @@ from store.call_desk import CallDesk, StaffChoice
 from store.reports import ReportTable
 from tui.safe import esc
 from tui.i18n import short_date, t
-from tui.keys import localize
+from tui.keys import Header, localize
 
 PERIODS = (30, 90, 365)
 

@@ -20,7 +20,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import DataTable, Footer, Input, Static
 
 from store import clock
 from store.call_desk import CallDesk, StaffChoice
@@ -37,7 +37,7 @@ from store.calls import (
     parse_when,
 )
 from tui.i18n import label, language, short_date, t
-from tui.keys import ChoiceRow, TextInput, localize
+from tui.keys import Header, ChoiceRow, TextInput, localize
 from tui.safe import esc
 
 OUTCOME_KEYS = {"1": "booked", "2": "reached", "3": "no_answer", "4": "wrong_number", "5": "refused", "6": "sold",

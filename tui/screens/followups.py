@@ -11,13 +11,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Footer, Static
 
 from store import clock
 from store.pitches import FollowUp
 from tui.safe import esc
 from tui.i18n import OUTCOMES, label, reason_words, short_date, t
-from tui.keys import localize
+from tui.keys import Header, localize
 
 
 class FollowUpsScreen(Screen):

@@ -15,13 +15,13 @@ from textual.binding import Binding
 from textual.suggester import Suggester
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, ProgressBar, Static
+from textual.widgets import DataTable, Footer, Input, ProgressBar, Static
 from textual.worker import get_current_worker
 
 from store.access import AccessDenied, may_import
 from tui.safe import esc
 from tui.i18n import REFUSALS, REJECT_REASONS, label, language, t
-from tui.keys import localize
+from tui.keys import Header, localize
 
 KINDS = ("auto", "vehicles", "visits")
 PROGRESS_EVERY_S = 0.1

@@ -18,7 +18,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Footer, Header, Input, Label, Static
+from textual.widgets import DataTable, Footer, Input, Label, Static
 
 from store import clock
 from store.club_desk import ClubDesk, PointsView
@@ -27,6 +27,7 @@ from store.members import MemberBill
 from store.points import CatalogLine, RedeemResult
 from tui.safe import esc
 from tui.i18n import BILL_KINDS, CATALOG_CATEGORIES, MEMBER_SCHEMES, POINTS_KINDS, STRINGS, label, refusal, t, yuan
+from tui.keys import Header  # lets go of the app's title with its screen
 
 
 def localize_bindings(node) -> None:

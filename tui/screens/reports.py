@@ -20,7 +20,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Footer, Static
 
 from store import clock
 from store.config import data_dir
@@ -32,7 +32,7 @@ from store.reports.members import period_end
 from tui.safe import esc
 from tui.charts import CODED, render_charts
 from tui.i18n import language, t
-from tui.keys import ChoiceRow, localize
+from tui.keys import Header, ChoiceRow, localize
 
 
 def shown_columns(sheet: ReportTable) -> list[str]:

@@ -7,10 +7,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Label, Static
+from textual.widgets import Footer, Input, Label, Static
 
 from tui.i18n import t
-from tui.keys import localize
+from tui.keys import Header, localize
 
 
 class SignInScreen(Screen):
