@@ -6,7 +6,6 @@ surely arrive while the screen is busy."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from datetime import date, datetime
 
@@ -26,6 +25,7 @@ from tests.club_helpers import make_club, tx
 from tests.factories import add_car, add_store
 from tests.test_calls_store import CARS
 from tui.app import DealerDeskApp
+from tests.tui_helpers import wait_for
 
 CHARACTERS = {"enter": "\r", "tab": "\t", "escape": "\x1b", "space": " ", "backspace": "\x7f"}
 NAMED = {*CHARACTERS, "right", "left", "up", "down", *(f"f{n}" for n in range(1, 13))}
@@ -42,13 +42,6 @@ def burst(app, *keys: str) -> None:
             app._driver.send_message(event)
 
 
-async def wait_for(pilot, condition, timeout=10.0):
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError("condition not met in time")
-        await pilot.pause(0.02)
 
 
 def screen_name(app) -> str:

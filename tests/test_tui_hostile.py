@@ -4,7 +4,6 @@ points screen and the reports, and the app carries on."""
 
 from __future__ import annotations
 
-import asyncio
 import io
 from datetime import date
 
@@ -16,18 +15,12 @@ from textual.widgets import DataTable, Static
 from tests.calls_helpers import adopt, make_shop
 from tests.test_calls_store import CARS
 from tui.app import DealerDeskApp
+from tests.tui_helpers import wait_for
 
 MARKUP = "[bold red]大[/"
 NAMES = [MARKUP, "[link=file:///etc/passwd]点[/link]", "王\x1b[2J五", "[/]", "[b]"]
 
 
-async def wait_for(pilot, condition, timeout=30.0):
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError("condition not met in time")
-        await pilot.pause(0.02)
 
 
 def shown(app, selector) -> str:
