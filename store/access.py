@@ -97,6 +97,17 @@ def require_system(actor: "Actor", what: str) -> None:
         raise AccessDenied(f"{what} is the system's work: run it without --as (with --system on a shared database)")
 
 
+def report_scope(actor: "Actor", store_id: int | None = None) -> list[int] | None:
+    """Which stores a report covers for this reader (refused to those without the
+    right): staff their own store; the group analyst and the system ``store_id``, or
+    every store (None) when none is named."""
+    require(actor, "reports.read")
+    if actor.role in ("system", "analyst") and store_id is None:
+        return None
+    store_id = store_id if store_id is not None else actor.store_id
+    return [store_id] if store_id is not None else None
+
+
 def may(actor: "Actor", right: str) -> bool:
     return actor.role == "system" or actor.role in RIGHTS[right]
 

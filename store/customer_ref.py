@@ -82,3 +82,18 @@ def resolve_customer(session: Session, query: str, *, actor: Actor, store_id: in
         f"id:{cid} {ms[0].owner or ''} {', '.join(x.plate or '-' for x in ms)} {ms[0].phone or ''}".strip()
         for cid, ms in by_customer.items()
     ])
+
+
+def contact_card(session: Session, query: str, *, actor: Actor, store_id: int | None = None, reveal: bool = False,
+                 reason: str | None = None) -> dict:
+    """One customer's contact card as this actor may see it: the phone and ID number in
+    full where the role allows, else masked; ``reveal`` with a ``reason`` unmasks (the
+    counter's ``u``), logged. Writes an audit row on a full view: a write session."""
+    from store.access import contact_view
+    from store.models import Vehicle
+
+    person = resolve_customer(session, query, actor=actor, store_id=store_id)
+    view = contact_view(session, actor, person, reveal=reveal, reason=reason)
+    plates = session.exec(select(Vehicle.plate).where(Vehicle.customer_id == person.id).order_by(Vehicle.id)).all()
+    return {"customer_id": person.id, "name": person.name, "phone": view.phone, "id_number": view.id_number,
+            "masked": view.masked, "plates": [p for p in plates if p]}

@@ -11,14 +11,11 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
-from store.access import AccessDenied, Actor
+from store.access import AccessDenied, Actor, may, report_scope
 from store.db import read_session
 from store.reports import Month, ReportBook
 from store.reports.books import REPORTS, report_book
 from store.reports.workbook import write_workbook
-
-READERS = ("manager", "member", "analyst", "system")
-
 
 class ReportDesk:
     def __init__(self, engine: Engine, actor: Actor, store_id: int | None) -> None:
@@ -28,12 +25,10 @@ class ReportDesk:
 
     @property
     def may_read(self) -> bool:
-        return self.actor.role in READERS
+        return may(self.actor, "reports.read")
 
     def store_ids(self) -> list[int] | None:
-        if self.actor.role in ("system", "analyst") and self.store_id is None:
-            return None
-        return [self.store_id] if self.store_id is not None else None
+        return report_scope(self.actor, self.store_id)
 
     def book(self, name: str, month: Month) -> ReportBook:
         if not self.may_read:

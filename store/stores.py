@@ -18,6 +18,11 @@ class StoreNotFound(LookupError):
     pass
 
 
+def has_store(conn: Session | Connection) -> bool:
+    """Whether the database holds a store yet (plain SQL: asked before the app paints)."""
+    return conn.execute(text("SELECT id FROM store LIMIT 1")).first() is not None
+
+
 def resolve_store_id(conn: Session | Connection, code: str | None = None) -> int:
     """The id of the store with this code, or of the only store when no code is
     given (plain SQL: the counter resolves its store before its first paint)."""

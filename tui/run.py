@@ -36,10 +36,10 @@ def demo_progress(label: str, total: int) -> Iterator[Callable[[int, int], None]
 
 def ensure_demo_store(engine) -> None:
     """The demo database gets its store the first time anything opens it."""
-    from sqlalchemy import text
+    from store.stores import has_store
 
     with engine.connect() as conn:
-        empty = conn.execute(text("SELECT id FROM store LIMIT 1")).first() is None
+        empty = not has_store(conn)
     if empty:
         from store.demo import generate
 

@@ -173,15 +173,11 @@ def emit(report: ReportTable | ReportBook, fmt: ReportFormat, out: Path | None, 
 
 
 def report_store_ids(obj: Context) -> list[int] | None:
-    """Which stores a report covers, for those who may read reports: staff their own
-    store; the group analyst and the system the one named by ``--store``, else every store."""
-    from store.access import require
+    """Which stores a report covers (:func:`store.access.report_scope`): ``--store``
+    where named, else the reader's own store, or every store for the analyst and the system."""
+    from store.access import report_scope
 
-    actor = obj.actor()
-    require(actor, "reports.read")
-    if actor.role in ("system", "analyst") and not obj.store_code:
-        return None
-    return [obj.store_id()]
+    return report_scope(obj.actor(), obj.store_id() if obj.store_code else None)
 
 
 def parse_as_of(value: str | None) -> date:

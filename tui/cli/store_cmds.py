@@ -56,11 +56,7 @@ def customer(
     """One customer's contact card: the phone and ID number in full where the role
     allows (an SA's adopted customers, a member specialist's members, the manager's
     store), else masked; ``--reveal --reason`` unmasks as the app's ``u`` does."""
-    from sqlmodel import select
-
-    from store.access import contact_view
-    from store.customer_ref import AmbiguousCustomer, CustomerNotFound, resolve_customer
-    from store.models import Vehicle
+    from store.customer_ref import AmbiguousCustomer, CustomerNotFound, contact_card
 
     obj = ctx_obj(ctx)
     actor, store_id = obj.actor(), obj.store_id()
@@ -68,14 +64,9 @@ def customer(
         fail("--reveal needs --reason: say why the full details are needed")
     with write_session(obj.engine()) as session:  # a full view writes its audit row
         try:
-            person = resolve_customer(session, query, actor=actor, store_id=store_id)
+            card = contact_card(session, query, actor=actor, store_id=store_id, reveal=reveal, reason=reason)
         except (CustomerNotFound, AmbiguousCustomer) as exc:
             fail(str(exc))
-        view = contact_view(session, actor, person, reveal=reveal, reason=reason)
-        plates = session.exec(select(Vehicle.plate).where(Vehicle.customer_id == person.id)
-                              .order_by(Vehicle.id)).all()
-        card = {"customer_id": person.id, "name": person.name, "phone": view.phone, "id_number": view.id_number,
-                "masked": view.masked, "plates": [p for p in plates if p]}
     if fmt is OutputFormat.json:
         emit_json(card)
         return
