@@ -21,9 +21,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import text
 
 from store.privacy import mask_id_number, mask_phone
+from store.plain_sql import sql
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -166,14 +166,14 @@ def require_customer_access(actor: Actor, store_id: int | None = None) -> None:
 def first_service_advisor(conn: Session | Connection, store_id: int) -> Actor | None:
     """The store's first active service advisor (plain SQL, on a session or a connection)."""
     row = conn.execute(
-        text("SELECT id, name, role, store_id FROM staff WHERE store_id = :sid AND role = 'sa' AND active = :yes "
+        sql("SELECT id, name, role, store_id FROM staff WHERE store_id = :sid AND role = 'sa' AND active = :yes "
              "ORDER BY id LIMIT 1"), {"sid": store_id, "yes": True}).first()
     return Actor(staff_id=row.id, name=row.name, role=row.role, store_id=row.store_id) if row else None
 
 
 def any_staff(conn: Session | Connection) -> bool:
     """Whether the database has any staff member yet (plain SQL)."""
-    return conn.execute(text("SELECT 1 FROM staff LIMIT 1")).first() is not None
+    return conn.execute(sql("SELECT 1 FROM staff LIMIT 1")).first() is not None
 
 
 def require_for_customer(session: Session, actor: Actor, right: str, customer_id: int) -> Customer:

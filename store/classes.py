@@ -35,12 +35,13 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Date, bindparam, text
-from sqlmodel import Session
 
 from store.dates import add_months, whole_months_between
+from store.db import as_connection
 from store.settings import get_settings
 
 if TYPE_CHECKING:
+    from sqlmodel import Session
     import polars as pl
 
 # polars (and store.frames, which reads into it) is imported inside the frame
@@ -461,7 +462,7 @@ def _cached_rules(session: Session, store_id: int) -> ClassRules:
 
     from store.settings import generation
 
-    key = (str(session.get_bind().url), store_id)
+    key = (str(as_connection(session).engine.url), store_id)
     hit = _rules_cache.get(key)
     now = time.monotonic()
     if hit and now - hit[0] < _RULES_TTL_S and hit[1] == generation():
@@ -478,11 +479,11 @@ def _first_store_id(session: Session) -> int | None:
     """The first store's id, kept as long as the rules are (stores are rarely added)."""
     import time
 
-    key, now = str(session.get_bind().url), time.monotonic()
+    key, now = str(as_connection(session).engine.url), time.monotonic()
     hit = _first_store_cache.get(key)
     if hit and hit[1] is not None and now - hit[0] < _RULES_TTL_S:
         return hit[1]
-    first = session.connection().execute(text("SELECT min(id) FROM store")).scalar()
+    first = as_connection(session).execute(text("SELECT min(id) FROM store")).scalar()
     _first_store_cache[key] = (now, first)
     return first
 
@@ -529,7 +530,7 @@ def lookup_classes(session: Session, vehicle_ids: list[int], *, as_of: date | No
     if not vehicle_ids:
         return {}
     as_of = as_of or clock.today()
-    conn = session.connection()
+    conn = as_connection(session)
     out: dict[int, ClassResult] = {}
     pending = list(vehicle_ids)
     start = default_window_start(session, as_of)

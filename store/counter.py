@@ -9,35 +9,77 @@ them, so the sign-in screen paints without their import (a fifth of a second).""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select, text
-from sqlalchemy.engine import Engine
-
 from store import clock
 from store.access import NOBODY, SYSTEM, Actor, first_service_advisor
-from store.db import in_transaction, read_session, write_session
+from store.plain_sql import sql
 from store.settings import get_setting
 from store.stores import StoreNotFound, resolve_store_id
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
     from store.lookup import VehicleMatch
     from store.pitches import FollowUp, PitchLine, PitchRules
     from store.profile import Profile
 
 
+# store.db imports SQLAlchemy: these load it with the first query, not with this module.
+def in_transaction(engine, work):
+    from store.db import in_transaction
+
+    return in_transaction(engine, work)
+
+
+def read_session(engine, **options):
+    from store.db import read_session
+
+    return read_session(engine, **options)
+
+
+def write_session(engine):
+    from store.db import write_session
+
+    return write_session(engine)
+
+
 class Counter:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    """``engine``: an open engine, or a function that opens one; then the engine
+    opens on first use (:meth:`open`), which the app asks for right after its first
+    paint (see :mod:`store.startup`)."""
+
+    def __init__(self, engine: Engine | Callable[[], Engine]) -> None:
+        self._engine: Engine | None = None if callable(engine) else engine
+        self._open_engine = engine if callable(engine) else None
+        self._opening = threading.Lock()
         # Who acts at this counter and in which store; see :meth:`act_as`.
         self.actor: Actor = NOBODY  # until someone signs in (or act_as names them)
         self._group_wide: bool | None = None
         self.store_id: int | None = None
 
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self.open()
+        return self._engine
+
+    def open(self) -> None:
+        """Open the engine if it is not open yet, and load what the first queries
+        use (the models, sessions and the lookup's module), off the screen's thread."""
+        with self._opening:  # a sign-in's worker may ask while the warm-up opens it
+            if self._engine is None:
+                self._engine = self._open_engine()
+            import store.lookup  # noqa: F401
+            import store.models  # noqa: F401
+            import store.staff  # noqa: F401
+
     def store_name(self) -> str:
         with self.engine.connect() as conn:
-            names = conn.execute(text("SELECT name FROM store LIMIT 2")).scalars().all()
+            names = conn.execute(sql("SELECT name FROM store LIMIT 2")).scalars().all()
         return names[0] if len(names) == 1 else ""
 
     # --- signing in ---------------------------------------------------------
@@ -71,6 +113,8 @@ class Counter:
         from store.staff import add_staff
         from store.stores import ensure_store
         from store.validation import clean_text
+
+        from sqlalchemy import select
 
         from store.models import Store
 

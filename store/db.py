@@ -7,7 +7,6 @@ an account is debited and a retry on serialization failures and deadlocks.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -15,10 +14,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from store.config import database_url
+from store.schema import MIGRATIONS_DIR, VERSION_TABLE, head_revision  # noqa: F401 (re-exported)
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -26,8 +26,6 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-MIGRATIONS_DIR = Path(__file__).parent / "migrations"
-VERSION_TABLE = "alembic_version"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
@@ -91,32 +89,6 @@ def alembic_config(engine: Engine | None = None) -> Config:
     if engine is not None:
         cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
     return cfg
-
-
-_REVISION_LINE = re.compile(r"""^(down_revision|revision)\s*(?::[^=]*)?=\s*(?:['"]([^'"]*)['"]|None)""", re.M)
-_head: str | None = None
-
-
-def head_revision() -> str:
-    """The newest revision of store/migrations/versions, from the files' own
-    ``revision`` and ``down_revision`` lines (the one nothing revises)."""
-    global _head
-    if _head is None:
-        revisions: set[str] = set()
-        revised: set[str] = set()
-        for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
-            found = dict((m.group(1), m.group(2)) for m in _REVISION_LINE.finditer(path.read_text(encoding="utf-8")))
-            if found.get("revision"):
-                revisions.add(found["revision"])
-                if found.get("down_revision"):
-                    revised.add(found["down_revision"])
-        heads = revisions - revised
-        if len(heads) != 1:  # pragma: no cover - a branched history: ask alembic
-            from alembic.script import ScriptDirectory
-
-            return ScriptDirectory.from_config(alembic_config()).get_current_head()
-        _head = heads.pop()
-    return _head
 
 
 def current_revision(engine: Engine) -> str | None:
@@ -189,6 +161,20 @@ def read_session(engine: Engine, *, snapshot: bool = True) -> Iterator[Session]:
     bind = _statement_reads(engine) if not snapshot else engine
     with Session(bind, expire_on_commit=False) as session:
         yield session
+
+
+@contextmanager
+def read_connection(engine: Engine) -> Iterator[Connection]:
+    """A plain connection reading each statement on its own, for the read paths
+    written in SQL (the lookup): no ORM session, so a one-shot command such as
+    ``dealerdesk lookup`` never imports the ORM (a tenth of a second)."""
+    with _statement_reads(engine).connect() as conn:
+        yield conn
+
+
+def as_connection(source: Session | Connection) -> Connection:
+    """The connection under a session, or the connection itself."""
+    return source if isinstance(source, Connection) else source.connection()
 
 
 def _statement_reads(engine: Engine) -> Engine:

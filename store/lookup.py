@@ -30,10 +30,12 @@ from typing import TYPE_CHECKING
 from sqlalchemy import delete, insert, select
 
 from store.access import Actor, may_find_by_whole_phone, require_customer_access
+from store.db import as_connection
 from store.plates import fold
 from store.privacy import mask_name, mask_phone
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
     from sqlmodel import Session
 
 MAX_RESULTS = 50
@@ -190,9 +192,9 @@ def query_ranges(query: str, *, whole_phone: bool = False) -> list[tuple[str, bo
     return ranges
 
 
-def _driver(session: Session):
+def _driver(session: Session | Connection):
     """(the driver's connection, is Postgres) of the session's connection."""
-    conn = session.connection()
+    conn = as_connection(session)
     return conn.connection.driver_connection, conn.dialect.name == "postgresql"
 
 

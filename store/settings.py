@@ -15,20 +15,19 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import text
-
 from store.clock import now
 from store.config import config_file, env_rule, file_rule
+from store.plain_sql import sql
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
     from sqlmodel import Session
 
-# Reads are plain SQL on a session or a connection: the counter reads its language
-# before its first paint, without the models' import.
-_ONE_SQL = text("SELECT value FROM setting WHERE store_id IS NULL AND key = :key")
-_ONE_STORE_SQL = text("SELECT value FROM setting WHERE store_id = :sid AND key = :key")
-_ALL_SQL = text("SELECT store_id, key, value FROM setting WHERE store_id IS NULL OR store_id = :sid")
+# Reads are plain SQL on a session or a connection, made on first use: the counter
+# paints its first screen before SQLAlchemy is imported (see store/startup.py).
+GROUP_SETTING_SQL = "SELECT value FROM setting WHERE store_id IS NULL AND key = :key"
+STORE_SETTING_SQL = "SELECT value FROM setting WHERE store_id = :sid AND key = :key"
+ALL_SETTINGS_SQL = "SELECT store_id, key, value FROM setting WHERE store_id IS NULL OR store_id = :sid"
 
 DEFAULTS: dict[str, Any] = {
     # UI
@@ -132,13 +131,21 @@ def _coerce(key: str, raw: Any) -> Any:
 def get_setting(session: Session | Connection | None, key: str, *, store_id: int | None = None) -> Any:
     if key in SECURITY_SETTINGS:
         return stored_setting(session, key, store_id=store_id)
+    outside = outside_setting(key)
+    if outside is not None:
+        return outside
+    return stored_setting(session, key, store_id=store_id)
+
+
+def outside_setting(key: str) -> Any:
+    """The setting from the environment, else the config file; None when neither
+    sets it (and always for :data:`SECURITY_SETTINGS`). The database comes next."""
+    if key in SECURITY_SETTINGS:
+        return None
     env = env_rule(key)
     if env is not None:
         return _coerce(key, env)
-    from_file = file_rule(key)
-    if from_file is not None:
-        return from_file
-    return stored_setting(session, key, store_id=store_id)
+    return file_rule(key)
 
 
 def stored_setting(session: Session | Connection | None, key: str, *, store_id: int | None = None) -> Any:
@@ -147,7 +154,7 @@ def stored_setting(session: Session | Connection | None, key: str, *, store_id: 
     if session is not None:
         for sid in ([store_id] if store_id is not None else []) + [None]:
             params = {"key": key} if sid is None else {"key": key, "sid": sid}
-            value = session.execute(_ONE_SQL if sid is None else _ONE_STORE_SQL, params).scalar()
+            value = session.execute(sql(GROUP_SETTING_SQL if sid is None else STORE_SETTING_SQL), params).scalar()
             if value is not None:
                 return json.loads(value)
     if key not in DEFAULTS:
@@ -159,7 +166,7 @@ def get_settings(session: Session | Connection | None, *, store_id: int | None =
     """Every rule in force for a store, resolved in one pass."""
     stored: dict[str, Any] = {}
     if session is not None:
-        rows = session.execute(_ALL_SQL, {"sid": store_id}).all()
+        rows = session.execute(sql(ALL_SETTINGS_SQL), {"sid": store_id}).all()
         # Group-wide first so the store's own row overrides it.
         for row in sorted(rows, key=lambda r: r.store_id is not None):
             stored[row.key] = json.loads(row.value)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import text
+from store.plain_sql import sql
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -20,18 +20,18 @@ class StoreNotFound(LookupError):
 
 def has_store(conn: Session | Connection) -> bool:
     """Whether the database holds a store yet (plain SQL: asked before the app paints)."""
-    return conn.execute(text("SELECT id FROM store LIMIT 1")).first() is not None
+    return conn.execute(sql("SELECT id FROM store LIMIT 1")).first() is not None
 
 
 def resolve_store_id(conn: Session | Connection, code: str | None = None) -> int:
     """The id of the store with this code, or of the only store when no code is
     given (plain SQL: the counter resolves its store before its first paint)."""
     if code:
-        found = conn.execute(text("SELECT id FROM store WHERE code = :code"), {"code": code}).scalar()
+        found = conn.execute(sql("SELECT id FROM store WHERE code = :code"), {"code": code}).scalar()
         if found is None:
             raise StoreNotFound(f"no store with code {code!r}")
         return found
-    ids = conn.execute(text("SELECT id FROM store ORDER BY id LIMIT 2")).scalars().all()
+    ids = conn.execute(sql("SELECT id FROM store ORDER BY id LIMIT 2")).scalars().all()
     if not ids:
         raise StoreNotFound("the database has no store yet: import an export or run `dealerdesk demo`")
     if len(ids) > 1:

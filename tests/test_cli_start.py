@@ -144,25 +144,25 @@ def test_a_new_file_has_no_revision_and_upgrades_on_open(tmp_path):
     engine.dispose()
 
 
-def test_the_sign_in_screen_needs_no_model_before_it_paints(small_db):
-    """``dealerdesk`` up to the app's run (its language, store, who acts, whether a
-    manager must be made) loads neither the models nor pydantic: the first paint
-    does not wait for them."""
+def test_the_sign_in_screen_paints_before_sqlalchemy_loads(small_db):
+    """``dealerdesk`` up to the app's run (its language, store, whether a manager
+    must be made) loads neither SQLAlchemy, the models nor pydantic: the first paint
+    waits for none of them; the engine opens after it."""
     code = (
         "import sys\n"
         "import tui.app\n"
         "def run(self):\n"
-        "    assert self.counter.needs_first_manager() is True\n"
-        "    print('LANG', self.counter.language(), 'STORE', self.counter.store_name())\n"
+        "    f = self.facts\n"
+        "    print('LANG', f.language, 'STORE', f.store_name, 'FIRST', f.needs_first_manager, 'TITLE', self.sub_title)\n"
         "tui.app.DealerDeskApp.run = run\n"
         "from tui.cli import main\n"
         "main(['--db', sys.argv[1]])\n"
-        "print('LOADED', sorted({m.split('.')[0] for m in sys.modules} & {'sqlmodel', 'pydantic', 'typer._adapters'}"
-        " | {m for m in sys.modules if m.startswith('store.models')}))\n"
+        "print('LOADED', sorted({m.split('.')[0] for m in sys.modules} & {'sqlalchemy', 'sqlmodel', 'pydantic'}"
+        " | {m for m in sys.modules if m.startswith('store.models') or m == 'typer._adapters'}))\n"
     )
     done = _python(code, small_db, check=False)
     assert done.returncode == 0, done.stderr
-    assert "LANG zh STORE 测试店" in done.stdout
+    assert "LANG zh STORE 测试店 FIRST True TITLE 测试店" in done.stdout
     assert "LOADED []" in done.stdout, done.stdout
 
 

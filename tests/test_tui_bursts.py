@@ -97,6 +97,31 @@ async def test_sign_in_burst_code_enter_pin_enter_signs_in(plates):
         assert s.exec(select(Staff).where(Staff.code == "SA01")).one().failed_attempts == 0
 
 
+async def test_a_burst_at_the_first_paint_waits_for_the_database_to_open(plates):
+    """The counter's own start (store/startup.py): the sign-in screen paints from
+    facts read without SQLAlchemy and the engine opens after it. Code, PIN and a
+    lookup typed before the engine is open (its opening slowed on purpose) still
+    sign in and open the car of the query as typed."""
+    from store.startup import read_start_facts
+
+    engine, _ = plates
+    url = engine.url.render_as_string(hide_password=False)
+    facts = read_start_facts(url)
+    assert facts is not None and facts.store_name and not facts.needs_first_manager
+
+    def open_slowly():
+        time.sleep(0.5)
+        return engine
+
+    app = DealerDeskApp(open_slowly, sign_in=True, facts=facts)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: screen_name(app) == "SignInScreen" and app.screen.is_mounted)
+        burst(app, "SA01", "enter", "1111", "enter", "1756", "enter")
+        await wait_for(pilot, lambda: screen_name(app) == "ProfileScreen" and profile_plate(app))
+        assert profile_plate(app) == "粤L91756"
+        assert app.counter.actor.name == "王伟"
+
+
 async def test_code_and_enter_alone_counts_no_failed_try(plates):
     engine, _ = plates
     app = DealerDeskApp(engine, sign_in=True)

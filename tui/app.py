@@ -6,7 +6,10 @@ quits. Screens call only :class:`store.counter.Counter` (from workers)."""
 
 from __future__ import annotations
 
-from sqlalchemy.engine import Engine
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from textual import work
 from textual.actions import SkipAction
 from textual.app import App
 from textual.binding import Binding
@@ -18,8 +21,12 @@ from tui.commands import ActionCommands, ScreenCommands, VehicleCommands
 from tui.i18n import language, set_language, t
 from tui.keys import localize
 from tui.registry import SCREENS
-from tui.screens.lookup import LookupScreen
 from tui.typeahead import TypeAhead
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from store.startup import StartFacts
 
 
 class DealerDeskApp(TypeAhead, App):
@@ -32,13 +39,18 @@ class DealerDeskApp(TypeAhead, App):
         Binding("ctrl+p", "command_palette", "key.commands", show=False, priority=True),  # the footer shows it at its right
     ]
 
-    def __init__(self, engine: Engine, *, language: str | None = None, staff_code: str | None = None,
-                 store_code: str | None = None, blink: bool = True, sign_in: bool = False) -> None:
+    def __init__(self, engine: Engine | Callable[[], Engine], *, language: str | None = None,
+                 staff_code: str | None = None, store_code: str | None = None, blink: bool = True,
+                 sign_in: bool = False, facts: StartFacts | None = None) -> None:
+        """``facts`` (with ``sign_in`` and an engine still to open): what the first
+        paint needs, read without SQLAlchemy (store/startup.py); the engine opens
+        right after the sign-in screen is painted."""
         super().__init__()
         self._init_type_ahead()  # keys typed ahead of a busy screen wait for it, in order
         self.blink = blink  # False in snapshot tests: a blinking cursor is never the same twice
         self.counter = Counter(engine)
-        set_language(language or self.counter.language())
+        self.facts = facts if sign_in else None
+        set_language(language or (self.facts.language if self.facts else self.counter.language()))
         localize(self)
         for entry in SCREENS:
             if entry.key:
@@ -46,16 +58,20 @@ class DealerDeskApp(TypeAhead, App):
         # sign_in: the app opens on sign-in by staff code and PIN (a new database first
         # asks for its manager). Without it, staff_code (or the first SA) acts: tests, demos.
         self.sign_in = sign_in
-        actor = self.counter.act_as(None if sign_in else staff_code, store_code=store_code)
+        if self.facts:  # nobody acts until someone signs in; the store as read for the paint
+            self.counter.store_id = self.facts.store_id
+            actor = self.counter.actor
+        else:
+            actor = self.counter.act_as(None if sign_in else staff_code, store_code=store_code)
         if sign_in:  # nobody acts until someone signs in
             from store.access import NOBODY
 
             actor = self.counter.actor = NOBODY
         self.title = t("app.title")
-        self.show_actor(actor)
+        self.show_actor(actor, store=self.facts.store_name if self.facts else None)
 
-    def show_actor(self, actor) -> None:
-        store = self.counter.store_name()
+    def show_actor(self, actor, *, store: str | None = None) -> None:
+        store = self.counter.store_name() if store is None else store
         self.sub_title = t("app.acting", store=store, staff=actor.name) if actor.staff_id else store
 
     @staticmethod
@@ -64,12 +80,26 @@ class DealerDeskApp(TypeAhead, App):
 
     def on_mount(self) -> None:
         if not self.sign_in:
+            from tui.screens.lookup import LookupScreen
+
             self.push_screen(LookupScreen())
             return
         from tui.screens.signin import FirstManagerScreen, SignInScreen
 
-        first = self.counter.needs_first_manager()
+        first = self.facts.needs_first_manager if self.facts else self.counter.needs_first_manager()
         self.push_screen(FirstManagerScreen() if first else SignInScreen())
+        if self.facts:
+            self.call_after_refresh(self.open_store)
+
+    @work(thread=True, exclusive=True, group="open-store")
+    def open_store(self) -> None:
+        """After the first paint: the engine, the models and the lookup's screen,
+        loaded while the person at the counter types their code."""
+        try:
+            self.counter.open()
+            import tui.screens.lookup  # noqa: F401
+        except Exception as exc:  # the sign-in tries again and shows why in its own line
+            self.call_from_thread(self.notify, t("error.db", e=str(exc).splitlines()[0]), severity="error")
 
     async def signed_in(self, actor) -> None:
         """Sign-in done: this person acts from now on, with their rights. The lookup
@@ -77,6 +107,8 @@ class DealerDeskApp(TypeAhead, App):
         self.counter.actor = actor
         if actor.store_id is not None:
             self.counter.store_id = actor.store_id
+        from tui.screens.lookup import LookupScreen
+
         await self.switch_screen(LookupScreen())
         self.show_actor(actor)  # after the sign-in's header is gone: it would be told too
 
@@ -115,6 +147,8 @@ class DealerDeskApp(TypeAhead, App):
 
     def lookup_query(self, query: str) -> None:
         """Run a lookup from elsewhere (the palette): back to the home screen, query typed in."""
+        from tui.screens.lookup import LookupScreen
+
         screen = self.back_to(LookupScreen)
         if screen is None:
             screen = LookupScreen()

@@ -9,7 +9,6 @@ from contextlib import contextmanager
 import typer
 
 from store import clock
-from store.db import DatabaseError, open_engine
 
 
 # Batches of this many vehicles between progress steps: the store a seed makes is
@@ -50,6 +49,23 @@ def ensure_demo_store(engine) -> None:
 
 
 def run_app(ctx, *, demo: bool = False) -> None:
+    from store.startup import read_start_facts
+
+    # The counter's usual start (an SQLite file at the current schema, sign-in, the
+    # only store): the sign-in screen paints first and the engine opens behind it.
+    facts = None if ctx.staff_code or ctx.store_code else read_start_facts(ctx.db_url)
+    if facts is not None and (facts.has_store or not demo):
+        from tui.app import DealerDeskApp
+
+        def open_engine_after_paint():
+            from store.db import open_engine
+
+            return open_engine(ctx.db_url)
+
+        DealerDeskApp(open_engine_after_paint, sign_in=True, facts=facts).run()
+        return
+    from store.db import DatabaseError, open_engine
+
     try:
         engine = open_engine(ctx.db_url)
     except DatabaseError as exc:

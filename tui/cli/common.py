@@ -9,16 +9,17 @@ import sys
 from dataclasses import dataclass, field
 from datetime import date
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 import typer.main
 from typer.core import TyperGroup
-from sqlalchemy.engine import Engine
 
 from store import clock
 from store.config import database_url, demo_db_url
-from store.db import DatabaseError, open_engine
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 # Which modules register each command on :data:`app`. A command's module (and what
 # it imports: polars, openpyxl, the importers...) loads when that command runs, or
@@ -189,6 +190,8 @@ class Context:
 
     def engine(self, *, auto_upgrade: bool | None = None) -> Engine:
         if self._engine is None:
+            from store.db import DatabaseError, open_engine
+
             try:
                 self._engine = open_engine(self.db_url, auto_upgrade=auto_upgrade)
             except DatabaseError as exc:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from store.access import AccessDenied
-from store.db import read_session
+from store.db import read_connection
 from store.lookup import lookup as find
 from tui.cli.common import OutputFormat, app, ctx_obj, emit_json, fail, output_console, add_safe_row
 
@@ -20,7 +20,7 @@ def lookup(
     """Find vehicles the way the counter does."""
     c = ctx_obj(ctx)
     actor = c.actor()
-    with read_session(c.engine()) as session:
+    with read_connection(c.engine()) as session:
         try:
             from store.settings import stored_setting
 
