@@ -67,6 +67,10 @@ class Counter:
             self.open()
         return self._engine
 
+    @engine.setter
+    def engine(self, engine: Engine) -> None:
+        self._engine = engine
+
     def open(self) -> None:
         """Open the engine if it is not open yet, and load what the first queries
         use (the models, sessions and the lookup's module), off the screen's thread."""

@@ -208,6 +208,34 @@ async def test_p2_enter_on_a_profile_saves_considering_with_its_follow_up(plates
     assert pitch.follow_up_on is not None and pitch.follow_up_on > date(2026, 11, 22)
 
 
+async def test_the_second_car_opens_on_the_kept_screen_and_its_keys_act_on_it(plates, monkeypatch):
+    """The app keeps one profile screen: the second car is drawn into it before it is
+    shown. Escape, a new plate, Enter and p2Enter in one burst (the profile load
+    slowed) pitch the second car's owner, never the first's; and a load of the first
+    car that comes back late is never drawn over the second."""
+    from tui.screens.profile import ProfileScreen
+
+    engine, ids = plates
+    app = DealerDeskApp(engine, staff_code="SA01")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: screen_name(app) == "LookupScreen" and app.screen.is_mounted)
+        burst(app, "62175", "enter")
+        await wait_for(pilot, lambda: profile_plate(app) == "粤M62175")
+        first_screen, first_id = app.screen, app.screen.vehicle_id
+        slow(monkeypatch, Counter, "profile", 0.3)
+        burst(app, "escape", *["backspace"] * 5, "1756", "enter", "p", "2", "enter")
+        await wait_for(pilot, lambda: pitches(engine))
+        await wait_for(pilot, lambda: screen_name(app) == "ProfileScreen" and profile_plate(app) == "粤L91756")
+        assert app.screen is first_screen  # the same screen, drawn again
+        stale = app.counter.profile(first_id)
+        app.screen.post_message(ProfileScreen.Loaded(first_id, stale))
+        await pilot.pause(0.2)
+        assert profile_plate(app) == "粤L91756"
+        assert "粤M62175" not in str(app.screen.query_one("#vehicle", Static).render())
+    (pitch,) = pitches(engine)
+    assert pitch.customer_id == ids["target_customer"]
+
+
 def pitches(engine):
     with read_session(engine) as s:
         return s.exec(select(Pitch)).all()

@@ -115,9 +115,49 @@ class DealerDeskApp(TypeAhead, App):
     # --- moving between screens -------------------------------------------------
 
     def open_vehicle(self, vehicle_id: int) -> None:
+        """The car's profile: loaded first, then its screen opens drawn, so it is
+        laid out and painted once (loading inside a just-painted screen costs a
+        second layout and paint, and the load competes with the first). Keys typed
+        meanwhile wait (:attr:`holding_keys`) and go to the profile."""
+        self.opening_vehicle = vehicle_id
+        self._load_vehicle(vehicle_id)
+
+    @property
+    def holding_keys(self) -> bool:
+        return self.opening_vehicle is not None
+
+    opening_vehicle: int | None = None
+
+    @work(thread=True, exclusive=True, group="open-vehicle")
+    def _load_vehicle(self, vehicle_id: int) -> None:
         from tui.screens.profile import ProfileScreen
 
-        self.push_screen(ProfileScreen(vehicle_id))
+        try:
+            profile = self.counter.profile(vehicle_id)
+        except Exception:  # the screen loads it again and says why, as it always has
+            profile = ProfileScreen.NOT_LOADED
+        self.call_from_thread(self._show_vehicle, vehicle_id, profile)
+
+    PROFILE_SCREEN = "profile"
+
+    def _show_vehicle(self, vehicle_id: int, profile) -> None:
+        from tui.screens.profile import ProfileScreen
+
+        if vehicle_id != self.opening_vehicle:
+            return  # another car was asked for meanwhile (the palette): that one opens
+        self.opening_vehicle = None
+        kept = self._installed_screens.get(self.PROFILE_SCREEN)
+        if profile is ProfileScreen.NOT_LOADED:  # it failed: a screen of its own loads it and says why
+            screen = ProfileScreen(vehicle_id)
+        elif kept is not None and kept.is_mounted and not any(kept is s for s in self.screen_stack):
+            kept.show_vehicle(vehicle_id, profile)
+            screen = kept
+        else:
+            screen = ProfileScreen(vehicle_id, profile)
+            if kept is None:  # the first profile of the session: kept for the next car
+                self.install_screen(screen, self.PROFILE_SCREEN)
+        self.push_screen(screen)
+        self.keys_may_flow()
 
     def back_to(self, screen_class) -> object | None:
         """Pop back to the nearest screen of this class in the stack, if any."""

@@ -13,8 +13,8 @@ on the pitch form ``p`` opens). The app here dispatches one key at a time:
    lets messages the binding posted there (a choice's Changed) be handled too. A
    priority binding runs at once, in the app; a marker then goes through whatever is
    focused after it, so what it set off (a dismissed form's callback) happens first.
-2. A key goes out only when the screen on top is ready for keys: mounted, and not
-   busy by its own account (:class:`KeyReady`'s ``ready_for_keys``: a profile still
+2. A key goes out only when the screen on top is ready for keys (and the app is not
+   opening the next one, its ``holding_keys``): mounted, and not busy by its own account (:class:`KeyReady`'s ``ready_for_keys``: a profile still
    loading, a lookup whose Enter waits for its query's results, a sign-in being
    checked). A screen that becomes ready calls :meth:`TypeAhead.keys_may_flow`.
 
@@ -85,6 +85,8 @@ class TypeAhead:
     # --- the gate -------------------------------------------------------------
 
     def _screen_ready(self) -> bool:
+        if getattr(self, "holding_keys", False):  # the app itself is opening a screen
+            return False
         screen = self.screen
         if not screen.is_mounted:
             return False

@@ -147,7 +147,7 @@ async def drive(engine, queries: dict[str, list[str]], cars: list[tuple[int, str
     profile_painted: dict[int, float] = {}
     arrived = asyncio.Event()
     real_show = LookupScreen.show
-    real_loaded = ProfileScreen.on_profile_screen_loaded
+    real_loaded = ProfileScreen.show_loaded
 
     def mark(query: str) -> None:
         painted[query] = time.perf_counter()
@@ -162,14 +162,14 @@ async def drive(engine, queries: dict[str, list[str]], cars: list[tuple[int, str
         profile_painted[vehicle_id] = time.perf_counter()
         arrived.set()
 
-    def loaded(self, message):
-        real_loaded(self, message)
+    def loaded(self, profile):
+        real_loaded(self, profile)
         if self.profile is not None:
             # The profile is drawn into the screen's widgets: it counts once they are painted.
             self.call_after_refresh(mark_profile, self.vehicle_id)
 
     LookupScreen.show = show
-    ProfileScreen.on_profile_screen_loaded = loaded
+    ProfileScreen.show_loaded = loaded
     app = DealerDeskApp(engine, blink=False)
     results: dict[str, list[float]] = {}
     cpu_results: dict[str, list[float]] = {}
@@ -242,7 +242,7 @@ async def drive(engine, queries: dict[str, list[str]], cars: list[tuple[int, str
                                f"results for {typed!r} after Escape")
     finally:
         LookupScreen.show = real_show
-        ProfileScreen.on_profile_screen_loaded = real_loaded
+        ProfileScreen.show_loaded = real_loaded
     return results, cpu_results, first_key_ms, opened, opened_cpu, first_open_ms
 
 

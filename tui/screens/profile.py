@@ -88,22 +88,44 @@ class ProfileScreen(Screen):
     ]
 
     class Loaded(Message):
-        def __init__(self, profile: Profile | None) -> None:
+        def __init__(self, vehicle_id: int, profile: Profile | None) -> None:
             super().__init__()
+            self.vehicle_id = vehicle_id
             self.profile = profile
 
     class Failed(Message):
-        def __init__(self, error: str, *, denied: bool = False) -> None:
+        def __init__(self, vehicle_id: int, error: str, *, denied: bool = False) -> None:
             super().__init__()
+            self.vehicle_id = vehicle_id
             self.error = error
             self.denied = denied
 
-    def __init__(self, vehicle_id: int) -> None:
+    NOT_LOADED = object()
+
+    def __init__(self, vehicle_id: int, profile: Profile | None | object = NOT_LOADED) -> None:
+        """``profile``: already loaded (:meth:`DealerDeskApp.open_vehicle` loads it
+        before the screen opens), so the screen is laid out and painted once, with
+        the profile in it; without it the screen loads it itself."""
         super().__init__()
         localize(self)
         self.vehicle_id = vehicle_id
         self.profile: Profile | None = None
+        self._preloaded = profile
+        self._opening = True  # its first resume is the screen opening, not a return to it
         self.settled = False  # loaded or failed: keys typed ahead (p, j, b) may act
+
+    def show_vehicle(self, vehicle_id: int, profile: Profile | None) -> None:
+        """The screen again, for another car whose profile is loaded: drawn here,
+        before the screen is back on top, so no frame shows the car before it. The
+        app keeps one profile screen this way: opening it again costs a layout and
+        a paint, not a new screen's widgets and styles (half of opening a profile)."""
+        self.vehicle_id = vehicle_id
+        self.profile = None
+        self.settled = False
+        self._opening = True
+        self.query_one("#details").scroll_home(animate=False)
+        self.query_one("#details").focus()
+        self.show_loaded(profile)
 
     @property
     def ready_for_keys(self) -> bool:
@@ -146,21 +168,27 @@ class ProfileScreen(Screen):
         self.query_one("#vehicle").border_title = t("profile.vehicle")
         self.query_one("#member").border_title = t("profile.membership")
         self.query_one("#details").focus()
-        self.load()
+        if self._preloaded is self.NOT_LOADED:
+            self.load()
+        else:
+            self.show_loaded(self._preloaded)
 
     @work(thread=True, exclusive=True, group="profile")
     def load(self, reveal_reason: str | None = None) -> None:
+        vehicle_id = self.vehicle_id
         try:
-            profile = self.app.counter.profile(self.vehicle_id, reveal_reason=reveal_reason)
+            profile = self.app.counter.profile(vehicle_id, reveal_reason=reveal_reason)
         except AccessDenied as exc:  # the role may not see customers: say so, plainly
-            self.post_message(self.Failed(str(exc), denied=True))
+            self.post_message(self.Failed(vehicle_id, str(exc), denied=True))
             return
         except Exception as exc:  # a database error is a message, not a crash
-            self.post_message(self.Failed(str(exc)))
+            self.post_message(self.Failed(vehicle_id, str(exc)))
             return
-        self.post_message(self.Loaded(profile))
+        self.post_message(self.Loaded(vehicle_id, profile))
 
     def on_profile_screen_failed(self, message: Failed) -> None:
+        if message.vehicle_id != self.vehicle_id:
+            return  # the screen shows another car now
         text = message.error if message.denied else t("error.db", e=message.error)
         self.notify(esc(text), severity="error", timeout=8)
         if self.profile is None:
@@ -168,7 +196,12 @@ class ProfileScreen(Screen):
         self._settle()
 
     def on_profile_screen_loaded(self, message: Loaded) -> None:
-        p = message.profile
+        # The kept screen may show another car by the time a load of the one before
+        # comes back: that profile is never drawn over this car's.
+        if message.vehicle_id == self.vehicle_id:
+            self.show_loaded(message.profile)
+
+    def show_loaded(self, p: Profile | None) -> None:
         if p is None:
             self.query_one("#action", Static).update(t("profile.not_found"))
             self._settle()
@@ -339,5 +372,6 @@ class ProfileScreen(Screen):
 
     def on_screen_resume(self) -> None:
         # Back from points, a bill or a sign-up: balances and actions may have moved.
-        if self.profile is not None:
+        if not self._opening and self.profile is not None:
             self.load()
+        self._opening = False
