@@ -38,6 +38,7 @@ from tui.i18n import (
     yuan,
 )
 from tui.keys import Footer, Header, localize
+from tui.rendered import RenderedOnce
 from tui.safe import esc, strip_controls
 
 
@@ -288,7 +289,7 @@ class ProfileScreen(Screen):
                            f"{x.mileage:,}" if x.mileage else "", yuan(x.total_fen), esc(x.sa_name), esc(x.ro_number))
         title = t("profile.visits") if p.visits else t("profile.no_visits")
         self.query_one("#visits", Static).update(
-            Group(Text(title, style="bold"), visits) if p.visits else Text(title, style="bold"))
+            RenderedOnce(Group(Text(title, style="bold"), visits)) if p.visits else Text(title, style="bold"))
 
         due_rows = (p.maintenance or []) + (p.tasks or [])
         due_widget = self.query_one("#due", Static)
@@ -300,7 +301,7 @@ class ProfileScreen(Screen):
             for d in sorted(due_rows, key=lambda d: d.due_on or date.max):
                 words = (d.text_en if language() == "en" else None) or d.text or d.kind
                 due.add_row(d.due_on.isoformat() if d.due_on else "", esc(words))
-            due_widget.update(Group(Text(t("profile.due"), style="bold"), due) if due_rows
+            due_widget.update(RenderedOnce(Group(Text(t("profile.due"), style="bold"), due)) if due_rows
                               else Text(t("profile.nothing_due"), style="bold"))
 
         complaints_widget = self.query_one("#complaints", Static)
@@ -309,7 +310,7 @@ class ProfileScreen(Screen):
             complaints = _table(t("col.date"), t("col.what"))
             for c in p.complaints:
                 complaints.add_row(c.opened_on.isoformat(), esc(c.summary))
-            complaints_widget.update(Group(Text(t("profile.complaints"), style="bold"), complaints))
+            complaints_widget.update(RenderedOnce(Group(Text(t("profile.complaints"), style="bold"), complaints)))
 
         if p.pitches:
             pitches = _table(t("col.pitched"), t("col.outcome"), t("col.staff"), t("col.reason"), t("col.due"))
@@ -321,7 +322,8 @@ class ProfileScreen(Screen):
                     outcome = t("profile.joined_not_signed")  # said yes, no membership started: no conversion
                 pitches.add_row(x.pitched_at.date().isoformat(), outcome, esc(who), esc(why),
                                 x.follow_up_on.isoformat() if x.follow_up_on else "")
-            self.query_one("#pitches", Static).update(Group(Text(t("profile.pitches"), style="bold"), pitches))
+            self.query_one("#pitches", Static).update(
+                RenderedOnce(Group(Text(t("profile.pitches"), style="bold"), pitches)))
         else:
             self.query_one("#pitches", Static).update(Text(t("profile.no_pitches"), style="bold"))
 
