@@ -65,6 +65,25 @@ def test_the_app_and_a_lookup_import_no_heavy_library(small_db):
     assert "HEAVY []" in done.stderr, done.stderr
 
 
+def test_the_lookup_command_reads_without_the_orm_or_pydantic(small_db):
+    """``dealerdesk lookup`` reads on a plain connection: neither the ORM, the models
+    nor pydantic (through sqlmodel or the command-line parser) is imported."""
+    code = (
+        "import sys\n"
+        "from tui.cli import main\n"
+        "try:\n"
+        "    main(['--db', sys.argv[1], 'lookup', 'A123', '--format', 'json'])\n"
+        "except SystemExit as exc:\n"
+        "    assert not exc.code, exc.code\n"
+        "print('LOADED', sorted(m for m in sys.modules if m in ('pydantic', 'sqlmodel', 'sqlalchemy.orm')"
+        " or m.startswith('store.models')), file=sys.stderr)\n"
+    )
+    done = _python(code, small_db, check=False)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)[0]["model"] == LONG_MODEL
+    assert "LOADED []" in done.stderr, done.stderr
+
+
 def test_the_lookup_command_loads_only_its_own_module(small_db):
     code = (
         "import sys\n"
