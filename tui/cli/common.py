@@ -92,6 +92,12 @@ class DomainErrorsGroup(LazyGroup):
         except (FieldError, AccessDenied) as exc:
             typer.echo(f"dealerdesk: {exc}", err=True)
             raise typer.Exit(1) from None
+        except ValueError as exc:
+            # A path holding a NUL character: the parser's existence check meets it first.
+            if "null byte" not in str(exc):
+                raise
+            typer.echo("dealerdesk: an argument holds a NUL character (\\x00); no file or value has one", err=True)
+            raise typer.Exit(2) from None
 
 
 app = typer.Typer(
