@@ -31,7 +31,7 @@ from sqlalchemy import delete, insert, select
 
 from store.access import Actor, may_find_by_whole_phone, require_customer_access
 from store.db import as_connection
-from store.plates import fold
+from store.plates import fold, is_valid_plate, normalize_plate, query_forms
 from store.privacy import mask_name, mask_phone
 
 if TYPE_CHECKING:
@@ -177,7 +177,13 @@ def query_ranges(query: str, *, whole_phone: bool = False) -> list[tuple[str, bo
         return []
     ranges: list[tuple[str, bool]] = []
     if len(folded) >= 2 or not folded.isascii():
-        ranges.append(("P" + folded, True))
+        # As typed; with O and I read as the 0 and 1 a serial holds; and a whole plate
+        # in its canonical order (224578使 is stored as 使224578).
+        forms = query_forms(folded)
+        whole = normalize_plate(folded)
+        if whole not in forms and is_valid_plate(whole):
+            forms.append(whole)
+        ranges.extend(("P" + form, True) for form in forms)
     if folded.isdigit() and len(folded) == 4:
         ranges.append(("T" + folded, False))
     elif folded.isdigit() and len(folded) >= 7 and whole_phone:
@@ -312,13 +318,14 @@ def match_rank(query: str, *, plate: str | None, vin: str | None, phone: str | N
     if not folded:
         return 2
     plate = fold(plate or "")
-    if plate and folded in (plate, plate[1:]):
-        return 0
+    if plate and (folded in (plate, plate[1:]) or plate in (normalize_plate(folded),
+                                                            normalize_plate(plate[0] + folded))):
+        return 0  # the whole plate, with or without its province, however typed
     if vin and folded == vin.upper():
         return 0
     if folded.isdigit() and len(folded) >= 7 and folded == re.sub(r"\D", "", phone or ""):
         return 0
-    return 1 if plate.endswith(folded) else 2
+    return 1 if any(plate.endswith(form) for form in query_forms(folded)) else 2
 
 
 def lookup(session: Session, query: str, *, actor: Actor, limit: int = MAX_RESULTS,

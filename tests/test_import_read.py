@@ -256,7 +256,7 @@ def test_each_bad_row_says_row_field_and_why(tmp_path):
     assert got == [
         (4, "date_in", "进厂日期", "'2026-02-30' is not a date"),
         (5, "plate", "车牌号", "the plate is missing"),
-        (6, "plate", "车牌号", "'粤A1234': 6 characters, a plate has 7 (or 8 for new energy)"),
+        (6, "plate", "车牌号", "'粤A1234': 6 characters, a plate has 7 (or 8 for new energy and 应急)"),
         (7, "labour", "工时费", "'二百' is not an amount"),
         (8, "date_in", "进厂日期", "'2027-01-01' is after today (2026-11-22)"),
         (9, "vin", "VIN", "'LGBH52E01CY00000' is not a VIN (17 letters and digits, no I, O or Q)"),
@@ -264,7 +264,7 @@ def test_each_bad_row_says_row_field_and_why(tmp_path):
         (11, "date_in", "进厂日期", "the date in is missing"),
         (12, "phone", "联系电话", "'1.38123E+10' lost its digits: the phone was saved as a number in scientific notation"),
         (13, "mileage", "行驶里程", "'一万' is not a mileage in km"),
-        (14, "plate", "车牌号", "'XX12345': does not start with a province character"),
+        (14, "plate", "车牌号", "'XX12345': does not start with a province character (nor is it an army, armed police, embassy or civil aviation plate)"),
         (14, "total", "结算金额", "'abc' is not an amount"),
     ]
     assert result.rows == 12 and result.rejected_rows == 11
