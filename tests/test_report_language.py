@@ -270,3 +270,22 @@ def test_dates_and_codes_are_neutral_words_are_not():
     assert foreign("churn, as of 2026-10-31 (¥, %)", "en") == []
     assert foreign("churn 流失", "en") == ["流", "失"]
     assert date(2026, 10, 31) == OCT.last
+
+
+def test_the_customer_export_speaks_the_language_and_keeps_its_csv_codes(sqlite_engine, tmp_path):
+    make_month(sqlite_engine)
+    db = sqlite_engine.url.render_as_string(hide_password=False)
+    for language in LANGUAGES:
+        env = {"DEALERDESK_LANGUAGE": language}
+        xlsx, csv_path = tmp_path / f"c-{language}.xlsx", tmp_path / f"c-{language}.csv"
+        for out in (xlsx, csv_path):
+            result = run("--db", db, "--store", "S01", "export", "customers", "--out", str(out), env=env)
+            assert result.exit_code == 0, result.output
+        ws = load_workbook(xlsx).active
+        rows = list(ws.iter_rows(values_only=True))
+        reasons = [r[5] for r in rows[1:] if r[5]]
+        assert reasons and mixed([ws.title, *rows[0], *reasons], language) == []
+        assert (ws.title, rows[0][0]) == (("客户名单", "车牌") if language == "zh" else ("customers", "plate"))
+        listed = list(csv.DictReader(io.StringIO(csv_path.read_text(encoding="utf-8-sig"))))
+        assert list(listed[0])[:6] == ["plate", "model", "owner", "phone", "class", "class_reason"]
+        assert mixed([r["class_reason"] for r in listed if r["class_reason"]], language) == []
