@@ -152,6 +152,13 @@ def test_every_workbook_speaks_one_language(month_books, language, tmp_path):
         assert [c.value for c in wb.worksheets[0][1]] == [column_label(c, language) for c in first.columns]
         pairs = list(wb["说明" if language == "zh" else "notes"].iter_rows(values_only=True))
         assert all((column_label(c, language), c) in pairs for c in first.columns)
+    # A code without words beside it is written in words (and charted so); one beside its words stays a code.
+    churn = load_workbook(tmp_path / f"churn-{language}.xlsx")
+    warranty = [r[0] for r in list(churn.worksheets[1].iter_rows(values_only=True))[1:]]
+    assert warranty == (["保修内", "保修外", "合计"] if language == "zh" else ["in warranty", "out of warranty", "total"])
+    classes = load_workbook(tmp_path / f"classes-{language}.xlsx").worksheets[0]
+    assert [r[1:3] for r in classes.iter_rows(min_row=2, max_row=2, values_only=True)] == [
+        ("loyal", "忠诚客户" if language == "zh" else "loyal")]
     members = load_workbook(tmp_path / f"members-{language}.xlsx")
     assert members.sheetnames[:2] == (["概要", "新会员分类"] if language == "zh" else ["summary", "new by class"])
     (pie,) = members.worksheets[1]._charts

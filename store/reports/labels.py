@@ -151,6 +151,12 @@ def shown_columns(table: ReportTable) -> list[str]:
             and not (c in ("class", "group") and "label" in cols)]
 
 
+def in_words(table: ReportTable, column: str) -> bool:
+    """Whether a column's codes are shown as words: a coded column with no words
+    beside it (warranty in/out reads 保修内/保修外; a class beside its label keeps its code)."""
+    return column in CODED and column in shown_columns(table)
+
+
 def figure_text(table: ReportTable, column: str, value, language: str = "zh") -> str:
     """A figure as a reader sees it: a percentage 42.86%, percentage points
     -1.80 百分点 / -1.80 pp, money and decimals 1,234.50, counts 1,234, a date

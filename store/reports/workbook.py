@@ -4,8 +4,9 @@ text, native charts (openpyxl.chart: they open in Excel and LibreOffice alike), 
 a last sheet 说明 (notes) with the notes and what each column means.
 
 The whole workbook speaks the reader's language (``language``: zh, the default, or
-en): sheet names, headers, the total row, chart titles and legends, units and the
-notes sheet. A header is the column's name alone; the notes sheet pairs each name
+en): sheet names, headers, a code with no words beside it (warranty in/out reads
+保修内/保修外, and so do the chart's categories), the total row, chart titles and
+legends, units and the notes sheet. A header is the column's name alone; the notes sheet pairs each name
 with the column's code, the one CSV and JSON use. A percentage is stored as the
 number shown (42.86) with the format ``0.00"%"``, so the cell reads 42.86% and a
 formula sees 42.86, the same figure the CSV has; percentage points (a gap between
@@ -22,7 +23,16 @@ from pathlib import Path
 
 from store.cells import append_row, xlsx_text
 from store.reports import ChartSpec, ReportBook, ReportTable, Words, localized
-from store.reports.labels import NOTES_COLUMNS, NOTES_SHEET, POINTS, TOTAL, column_label, figure_text
+from store.reports.labels import (
+    NOTES_COLUMNS,
+    NOTES_SHEET,
+    POINTS,
+    TOTAL,
+    column_label,
+    figure_text,
+    in_words,
+    value_label,
+)
 
 PERCENT_FORMAT = '0.00"%"'
 MONEY_FORMAT = "#,##0.00"
@@ -93,8 +103,10 @@ def _write_table(ws, table: ReportTable, language: str) -> None:
         cell.font = bold
         cell.alignment = Alignment(wrap_text=True, vertical="top")
         cell.border = Border(bottom=Side(style="thin"))
+    worded = {c for c in table.columns if in_words(table, c)}
     for row in table.rows:
-        append_row(ws, [_cell_value(row.get(c)) for c in table.columns])
+        append_row(ws, [value_label(row.get(c), language) if c in worded and isinstance(row.get(c), str)
+                        else _cell_value(row.get(c)) for c in table.columns])
     total = total_row(table, language)
     if total:
         append_row(ws, [_cell_value(total.get(c)) for c in table.columns])
@@ -103,7 +115,8 @@ def _write_table(ws, table: ReportTable, language: str) -> None:
             cell.border = Border(top=Side(style="thin"))
     body = table.rows + ([total] if total else [])
     for idx, column in enumerate(table.columns, start=1):
-        values = [r.get(column) for r in body]
+        values = [value_label(v, language) if column in worded and isinstance(v, str) else v
+                  for v in (r.get(column) for r in body)]
         for (cell,) in ws.iter_rows(min_row=2, max_row=1 + len(body), min_col=idx, max_col=idx):
             fmt = _number_format(table, column, cell.value, language)
             if fmt:
