@@ -71,7 +71,8 @@ def export_customers(session: Session, actor: Actor, *, store_id: int, class_cod
                 phone, masked = mask_phone(phone), True
             rows.append({
                 "plate": m.plate, "model": m.model, "owner": m.owner, "phone": phone,
-                "class": cls.code if cls else None, "class_reason": (cls.reason_en if language == "en" else cls.reason_zh) if cls else None,
+                "class": cls.code if cls else None,
+                "class_reason": (cls.reason_en if language == "en" else cls.reason_zh) if cls else None,
                 "visits": m.visits, "last_visit": m.last_visit, "tier": m.tier, "points": m.points,
             })
     record(session, actor, "export.customers", "store", store_id, store_id=store_id,
