@@ -17,8 +17,17 @@ from store.classes import CLASSES, lookup_classes
 from store.lookup import describe_vehicles
 from store.models import Customer, Vehicle
 from store.privacy import mask_phone
+from store.words import Words
 
 COLUMNS = ["plate", "model", "owner", "phone", "class", "class_reason", "visits", "last_visit", "tier", "points"]
+# A workbook's headers and sheet, in the reader's language (a CSV keeps the codes above).
+HEADERS = {
+    "plate": Words("车牌", "plate"), "model": Words("车型", "model"), "owner": Words("车主", "owner"),
+    "phone": Words("电话", "phone"), "class": Words("客户分类", "class"), "class_reason": Words("分类依据", "why"),
+    "visits": Words("来店次数", "visits"), "last_visit": Words("最近来店", "last visit"),
+    "tier": Words("会员等级", "tier"), "points": Words("积分", "points"),
+}
+SHEET = Words("客户名单", "customers")
 PAGE = 500
 
 
@@ -30,8 +39,9 @@ class CustomerList:
 
 
 def export_customers(session: Session, actor: Actor, *, store_id: int, class_code: str | None = None,
-                     as_of: date) -> CustomerList:
-    """Every in-park vehicle of the store with its owner, optionally of one class.
+                     as_of: date, language: str = "zh") -> CustomerList:
+    """Every in-park vehicle of the store with its owner, optionally of one class;
+    why each car is in its class in ``language``.
 
     Only the store's manager (or the system) may; the export writes an audit row
     with its filter and size. Phones are full only where the role may see them."""
@@ -61,7 +71,8 @@ def export_customers(session: Session, actor: Actor, *, store_id: int, class_cod
                 phone, masked = mask_phone(phone), True
             rows.append({
                 "plate": m.plate, "model": m.model, "owner": m.owner, "phone": phone,
-                "class": cls.code if cls else None, "class_reason": cls.reason_zh if cls else None,
+                "class": cls.code if cls else None,
+                "class_reason": (cls.reason_en if language == "en" else cls.reason_zh) if cls else None,
                 "visits": m.visits, "last_visit": m.last_visit, "tier": m.tier, "points": m.points,
             })
     record(session, actor, "export.customers", "store", store_id, store_id=store_id,

@@ -39,5 +39,6 @@ class ReportDesk:
             return report_book(session, name, month=month, store_ids=self.store_ids())
 
     @staticmethod
-    def export(book: ReportBook, path: Path) -> Path:
-        return write_workbook(book, path)
+    def export(book: ReportBook, path: Path, *, language: str = "zh") -> Path:
+        """The book's workbook, in the reader's language."""
+        return write_workbook(book, path, language=language)

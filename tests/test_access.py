@@ -176,9 +176,9 @@ def test_customer_exports_are_a_managers_privilege_and_logged(shop, tmp_path):
                                                     "customers", "--out", str(out)]), env={"DEALERDESK_PIN": "8888"})
     assert done.exit_code == 0, done.output
     ws = load_workbook(out).active
-    header = [c.value for c in ws[1]]
+    header = [c.value for c in ws[1]]  # the columns' names in the reader's language: 车牌, 电话...
     row = dict(zip(header, [c.value for c in ws[2]]))
-    assert row["plate"] == "粤A12345" and row["phone"] == "13812345678"  # the manager sees the store
+    assert row["车牌"] == "粤A12345" and row["电话"] == "13812345678"  # the manager sees the store
     with read_session(engine) as s:
         (log,) = s.exec(select(AuditLog).where(AuditLog.action == "export.customers")).all()
         assert json.loads(log.detail)["rows"] == 1

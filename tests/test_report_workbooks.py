@@ -56,11 +56,10 @@ def test_members_workbook(month_db, tmp_path):
                  "--db", db)
     assert result.exit_code == 0, result.output
     wb = load_workbook(out)
-    assert wb.sheetnames == ["概要 summary", "新会员分类 new by class", "推荐 pitches", "客单 spend", "趋势 trend",
-                             "说明 notes"]
-    summary = wb["概要 summary"]
+    assert wb.sheetnames == ["概要", "新会员分类", "推荐", "客单", "趋势", "说明"]
+    summary = wb["概要"]
     assert summary.freeze_panes == "A2"
-    assert summary["A1"].value == "代码\nkey" and summary["C1"].value == "数值\nvalue"
+    assert summary["A1"].value == "代码" and summary["C1"].value == "数值"
     rows = {r[0]: r[2] for r in values(summary)[1:]}
     assert rows["new_members"] == 4 and rows["renewal_rate"] == 50 and rows["insurance_renewal_rate"] == 50
     assert rows["member_spend_per_vehicle"] == 4166.67
@@ -68,37 +67,38 @@ def test_members_workbook(month_db, tmp_path):
     formats = {r[0].value: r[2].number_format for r in summary.iter_rows(min_row=2)}
     assert (formats["new_members"], formats["renewal_rate"], formats["member_spend_per_vehicle"]) == (
         "#,##0", "0.00", "#,##0.00")
-    # Column B's widest text, "非会员单车产值 non-member spend per vehicle": 7 wide characters
-    # (2 cells each), 29 narrow ones, 2 of margin; len() would say 36 and cut it.
-    assert summary.column_dimensions["B"].width == 7 * 2 + 29 + 2
+    assert summary["B2"].value == "新入会" and summary["D2"].value == "人"
+    # Column B's widest text, "非会员单车产值": 7 wide characters (2 cells each) and 2 of
+    # margin; len() would say 7 and cut it in half.
+    assert summary.column_dimensions["B"].width == 7 * 2 + 2
 
-    by_class = wb["新会员分类 new by class"]
+    by_class = wb["新会员分类"]
     assert values(by_class)[1:] == [("loyal", "忠诚客户", 1, 25), ("general", "一般客户", 1, 25),
                                     ("at_risk", "将流失客户", 1, 25), ("churned", "流失客户", 0, 0),
                                     ("unknown", "未知", 1, 25), ("合计", None, 4, 100)]
     assert by_class["D2"].number_format == '0.00"%"' and by_class["C2"].number_format == "#,##0"
-    assert charts(by_class) == [("PieChart", ["'新会员分类 new by class'!$C$2:$C$6"],
-                                 ["'新会员分类 new by class'!$B$2:$B$6"])]
+    assert charts(by_class) == [("PieChart", ["'新会员分类'!$C$2:$C$6"], ["'新会员分类'!$B$2:$B$6"])]
 
-    staff = wb["推荐 pitches"]
+    staff = wb["推荐"]
     assert [r[2] for r in values(staff)[1:]] == ["李娜", "王伟", "黄磊", None]
     assert values(staff)[-1][0] == "合计" and values(staff)[-1][3:] == (6, 5, 3, 60, 3)
     (bar,) = staff._charts
     assert isinstance(bar, BarChart) and bar.type == "bar"
-    assert charts(staff)[0][1] == ["'推荐 pitches'!$E$2:$E$4", "'推荐 pitches'!$F$2:$F$4", "'推荐 pitches'!$H$2:$H$4"]
+    assert charts(staff)[0][1] == ["'推荐'!$E$2:$E$4", "'推荐'!$F$2:$F$4", "'推荐'!$H$2:$H$4"]
     assert [s.tx.v for s in bar.series] == ["推荐客户", "入会", "邀约预约"]
 
-    spend = wb["客单 spend"]
+    spend = wb["客单"]
     assert spend["F2"].value == 4166.67 and spend["F2"].number_format == "#,##0.00"
-    trend = wb["趋势 trend"]
+    trend = wb["趋势"]
     assert [r[0] for r in values(trend)[1:]][:2] == ["2025-11", "2025-12"] and values(trend)[-1][0] == "2026-10"
     assert charts(trend) == [
-        ("LineChart", ["'趋势 trend'!$C$2:$C$13"], ["'趋势 trend'!$A$2:$A$13"]),
-        ("BarChart", ["'趋势 trend'!$B$2:$B$13", "'趋势 trend'!$E$2:$E$13"], ["'趋势 trend'!$A$2:$A$13"] * 2),
+        ("LineChart", ["'趋势'!$C$2:$C$13"], ["'趋势'!$A$2:$A$13"]),
+        ("BarChart", ["'趋势'!$B$2:$B$13", "'趋势'!$E$2:$E$13"], ["'趋势'!$A$2:$A$13"] * 2),
     ]
-    notes = [r[0] for r in values(wb["说明 notes"])]
-    assert notes[0] == "会员成效月报 club KPIs 2026-10" and "insurance_renewal_rate" not in notes
-    assert ("conversion", "成交率%", "conversion %") in values(wb["说明 notes"])
+    notes = [r[0] for r in values(wb["说明"])]
+    assert notes[0] == "会员成效月报 2026-10" and "insurance_renewal_rate" not in notes
+    # Each header's name beside the column's code, the name CSV and JSON give it.
+    assert ("列名", "代码") in values(wb["说明"]) and ("成交率%", "conversion") in values(wb["说明"])
 
 
 def test_costs_workbook_and_the_other_formats(month_db, tmp_path):
@@ -108,14 +108,15 @@ def test_costs_workbook_and_the_other_formats(month_db, tmp_path):
                  "--db", db)
     assert result.exit_code == 0, result.output
     wb = load_workbook(out)
-    assert wb.sheetnames == ["余额 balance", "收支明细 lines", "部门 departments", "趋势 trend", "说明 notes"]
-    assert values(wb["余额 balance"])[1] == ("2026-10", 1200, 2500, 1248, 2452)
-    lines = wb["收支明细 lines"]
+    assert wb.sheetnames == ["余额", "收支明细", "部门", "趋势", "说明"]
+    assert values(wb["余额"])[1] == ("2026-10", 1200, 2500, 1248, 2452)
+    lines = wb["收支明细"]
     assert values(lines)[-1][0] == "合计" and values(lines)[-1][4:] == (2500, 1248)
+    assert values(lines)[1][1:4] == ("收入", "fees", "会费收入")
     # The chart of costs leaves out the two income lines above them.
-    assert charts(lines) == [("BarChart", ["'收支明细 lines'!$F$4:$F$14"], ["'收支明细 lines'!$D$4:$D$14"])]
-    assert charts(wb["部门 departments"])[0][0] == "PieChart"
-    trend = wb["趋势 trend"]
+    assert charts(lines) == [("BarChart", ["'收支明细'!$F$4:$F$14"], ["'收支明细'!$D$4:$D$14"])]
+    assert charts(wb["部门"])[0][0] == "PieChart"
+    trend = wb["趋势"]
     kinds = [type(c).__name__ for c in trend._charts]
     assert kinds == ["LineChart", "BarChart"] and trend._charts[1].grouping == "stacked"
     assert values(trend)[-1] == ("2026-10", 1200, 2500, 1248, 2452, 558, 430, 260)
@@ -133,7 +134,7 @@ def test_costs_workbook_and_the_other_formats(month_db, tmp_path):
     kpi = {r["key"]: r["value"] for r in doc["sheets"]["summary"]["rows"]}
     assert kpi["member_spend_per_vehicle"] == 4166.67 and kpi["conversion"] == 60.0
     table = run("report", "members", "--month", "2026-10", "--store", "S01", "--db", db)
-    assert table.exit_code == 0 and "新会员分类" in table.output and "4166.67" in table.output
+    assert table.exit_code == 0 and "新会员分类" in table.output and "4,166.67" in table.output
     assert run("report", "costs", "--month", "2026-13", "--db", db).exit_code == 1
     bad = run("report", "members", "--sheet", "nope", "--format", "csv", "--db", db)
     assert bad.exit_code == 1 and "no sheet 'nope'" in bad.output
@@ -145,9 +146,8 @@ def test_churn_classes_and_calls_workbooks(month_db, tmp_path):
     assert run("report", "churn", "--as-of", "2026-10-31", "--store", "S01", "--format", "xlsx", "--out", str(churn),
                "--db", db).exit_code == 0
     wb = load_workbook(churn)
-    assert wb.sheetnames == ["流失 总计", "流失 保修", "流失 车型", "流失 车龄(年)", "流失 区域", "流失 服务顾问",
-                             "说明 notes"]
-    assert values(wb["流失 总计"])[0][:3] == ("车辆数\nvehicles", "流失\nchurned", "将流失\nat_risk")
+    assert wb.sheetnames == ["流失 总计", "流失 保修", "流失 车型", "流失 车龄(年)", "流失 区域", "流失 服务顾问", "说明"]
+    assert values(wb["流失 总计"])[0][:3] == ("车辆数", "流失", "将流失")
     for title in ("流失 车型", "流失 车龄(年)"):
         ws = wb[title]
         n = ws.max_row - 1  # the rows above the total
@@ -161,7 +161,7 @@ def test_churn_classes_and_calls_workbooks(month_db, tmp_path):
     assert run("report", "classes", "--as-of", "2026-10-31", "--by", "model", "--format", "xlsx", "--out",
                str(classes), "--db", db).exit_code == 0
     wb = load_workbook(classes)
-    assert wb.sheetnames == ["客户分类 车型", "分类占比 车型", "客户分类 总计", "说明 notes"]
+    assert wb.sheetnames == ["客户分类 车型", "分类占比 车型", "客户分类 总计", "说明"]
     assert isinstance(wb["客户分类 总计"]._charts[0], PieChart)
     shares = wb["分类占比 车型"]
     assert shares._charts[0].grouping == "stacked" and shares._charts[0].type == "bar"
@@ -170,11 +170,11 @@ def test_churn_classes_and_calls_workbooks(month_db, tmp_path):
     assert run("report", "calls", "--from", "2026-10-01", "--to", "2026-10-31", "--store", "S01", "--format", "xlsx",
                "--out", str(calls), "--db", db).exit_code == 0
     wb = load_workbook(calls)
-    assert wb.sheetnames == ["回访 总计", "回访 服务顾问", "推荐 pitches", "说明 notes"]
+    assert wb.sheetnames == ["回访 总计", "回访 服务顾问", "推荐", "说明"]
     per_sa = wb["回访 服务顾问"]
     assert [s.val.numRef.f for s in per_sa._charts[0].series][1] == "'回访 服务顾问'!$E$2:$E$3"  # booked
     assert {r[0]: r[4] for r in values(per_sa)[1:-1]} == {"王伟": 1, "李娜": 2}
-    assert [r[2] for r in values(wb["推荐 pitches"])[1:-1]] == ["李娜", "王伟", "黄磊"]
+    assert [r[2] for r in values(wb["推荐"])[1:-1]] == ["李娜", "王伟", "黄磊"]
 
 
 def test_libreoffice_opens_a_workbook_with_its_charts(month_db, tmp_path):
@@ -196,7 +196,7 @@ def test_libreoffice_opens_a_workbook_with_its_charts(month_db, tmp_path):
         charts_xml = [ods.read(n).decode() for n in chart_parts]
     # Calc read every chart (5 across the sheets) with its data ranges.
     assert len([x for x in charts_xml if "<chart:chart" in x]) == 5
-    assert "新会员分类 new by class" in content and "4166.67" in content
+    assert "新会员分类" in content and "4166.67" in content
     assert any("推荐客户" in x for x in charts_xml)
 
 
@@ -214,4 +214,4 @@ def test_a_single_table_still_writes_one_sheet(tmp_path):
                         percent_columns=("rate",), charts=[ChartSpec("line", "x", "model", ["vehicles"])])
     wb = load_workbook(write_workbook(table, tmp_path / "t.xlsx"))
     ws = wb.active
-    assert ws.title == "report" and ws["C2"].number_format == '0.00"%"' and isinstance(ws._charts[0], LineChart)
+    assert ws.title == "报表" and ws["C2"].number_format == '0.00"%"' and isinstance(ws._charts[0], LineChart)

@@ -9,19 +9,16 @@ add plotext and a widget for what a few lines do here)."""
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
 from store.reports import ChartSpec, ReportTable
-from store.reports.labels import column_label, value_label
+from store.reports.labels import CODED, column_label, figure_text, value_label
 
 EIGHTHS = " ▏▎▍▌▋▊▉"
 SHADES = ("█", "▓", "▒", "░")  # stacked series, first to last
 SPARK = "▁▂▃▄▅▆▇█"
-CODED = ("class", "warranty", "group", "department", "role")
 
 
 def _num(value) -> float:
@@ -40,16 +37,8 @@ def bar(value: float, maximum: float, width: int, block: str = "█") -> str:
     return block * full + (EIGHTHS[part] if part and block == "█" else "")
 
 
-def _fmt(value, code: str, table: ReportTable) -> str:
-    if value is None:
-        return ""
-    if code in table.percent_columns:
-        return f"{_num(value):.2f}%"
-    if isinstance(value, (Decimal, float)):
-        return f"{_num(value):,.2f}"
-    if isinstance(value, int):
-        return f"{value:,}"
-    return str(value)
+def _fmt(value, code: str, table: ReportTable, language: str = "zh") -> str:
+    return figure_text(table, code, value, language)
 
 
 def category_label(row: dict, spec: ChartSpec, language: str) -> str:
@@ -79,7 +68,7 @@ def render_chart(table: ReportTable, spec: ChartSpec, *, width: int = 30, langua
         for code, name in zip(spec.values, names):
             values = [_num(r.get(code)) for r in rows]
             last = rows[-1].get(code) if rows else None
-            grid.add_row(name, sparkline(values), _fmt(last, code, table))
+            grid.add_row(name, sparkline(values), _fmt(last, code, table, language))
         first = category_label(rows[0], spec, language) if rows else ""
         end = category_label(rows[-1], spec, language) if rows else ""
         return Group(title, grid, Text(f"{first} … {end}", style="dim"))
@@ -102,7 +91,7 @@ def render_chart(table: ReportTable, spec: ChartSpec, *, width: int = 30, langua
             for i, code in enumerate(spec.values):
                 text.append(bar(_num(r.get(code)), maximum, width, SHADES[i % len(SHADES)]))
             grid.add_row(category_label(r, spec, language), text,
-                         " + ".join(_fmt(r.get(c), c, table) for c in spec.values))
+                         " + ".join(_fmt(r.get(c), c, table, language) for c in spec.values))
         legend = "  ".join(f"{SHADES[i % len(SHADES)]} {name}" for i, name in enumerate(names))
         return Group(title, grid, Text(legend, style="dim"))
     maximum = max((_num(r.get(c)) for r in rows for c in spec.values), default=0)
@@ -115,7 +104,7 @@ def render_chart(table: ReportTable, spec: ChartSpec, *, width: int = 30, langua
         for i, (code, name) in enumerate(zip(spec.values, names)):
             label = category_label(r, spec, language) if i == 0 else ""
             cells = [label] + ([name] if several else [])
-            grid.add_row(*cells, bar(_num(r.get(code)), maximum, width), _fmt(r.get(code), code, table))
+            grid.add_row(*cells, bar(_num(r.get(code)), maximum, width), _fmt(r.get(code), code, table, language))
     return Group(title, grid)
 
 

@@ -1,6 +1,13 @@
 """Reports 报表: each a plain function returning a :class:`ReportTable`, which the
 CLI and the screens render as a table, CSV, JSON or an Excel workbook.
 
+A report speaks both languages and renders in one: every human text it carries (a
+title, a note, a sheet's or a chart's title, a unit, a metric's name, a value's
+label in a row) is a :class:`Words` pair, and :func:`localized` turns a report into
+plain text in the viewer's language (``zh`` or ``en``) in one pass. Every renderer
+(the Reports screen, ``dealerdesk report``, :mod:`store.reports.workbook`) reads a
+localized report; codes (column names, JSON keys, ``--sheet``) never change.
+
 | module | report |
 | --- | --- |
 | :mod:`store.reports.churn` | churn 流失分析 and the class mix 客户分类结构 |
@@ -13,28 +20,33 @@ CLI and the screens render as a table, CSV, JSON or an Excel workbook.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+
+from store.words import LANGUAGES, Words, say  # noqa: F401  (the reports' words, from here too)
 
 
 @dataclass
 class ReportTable:
     """Rows as dicts, in ``columns`` order. ``total`` is an optional summary row a
-    table or workbook shows under the rows (CSV and JSON carry the rows only)."""
+    table or workbook shows under the rows (CSV and JSON carry the rows only).
+    A text cell meant for people (a label, a metric's name, a note) is :class:`Words`."""
 
-    title: str
+    title: str | Words
     columns: list[str]
     rows: list[dict]
     total: dict | None = None
-    notes: list[str] = field(default_factory=list)
+    notes: list[str | Words] = field(default_factory=list)
     # Columns holding percentages (shown with 2 decimals).
     percent_columns: tuple[str, ...] = ()
     # Columns holding yuan as Decimal with 2 places (money is fen everywhere else).
     money_columns: tuple[str, ...] = ()
+    # Columns holding percentage points 百分点 (pp: a difference of two percentages).
+    point_columns: tuple[str, ...] = ()
     # In a workbook: a stable code (JSON key, ``--sheet``), the sheet's title, its charts.
     key: str | None = None
-    sheet: str | None = None
+    sheet: str | Words | None = None
     charts: list[ChartSpec] = field(default_factory=list)
 
 
@@ -45,10 +57,10 @@ class ChartSpec:
     (horizontal), column, line, pie."""
 
     kind: str
-    title: str
+    title: str | Words
     category: str
     values: list[str]
-    y_title: str | None = None
+    y_title: str | Words | None = None
     stacked: bool = False
     skip: int = 0  # rows left out at the top (e.g. income lines above a chart of costs)
 
@@ -57,15 +69,33 @@ class ChartSpec:
 class ReportBook:
     """A report with several cuts: one :class:`ReportTable` per sheet."""
 
-    title: str
+    title: str | Words
     sheets: list[ReportTable]
-    notes: list[str] = field(default_factory=list)
+    notes: list[str | Words] = field(default_factory=list)
 
     def sheet(self, key: str) -> ReportTable:
         for s in self.sheets:
             if s.key == key:
                 return s
         raise KeyError(f"no sheet {key!r}: choose from {', '.join(str(s.key) for s in self.sheets)}")
+
+
+def localized(report: ReportTable | ReportBook, language: str) -> ReportTable | ReportBook:
+    """The report with every :class:`Words` in it (titles, notes, sheet and chart
+    titles, text cells) said in ``language``: what every renderer shows. Figures,
+    codes and data from the store are left as they are."""
+    if isinstance(report, ReportBook):
+        return replace(report, title=say(report.title, language), notes=[say(n, language) for n in report.notes],
+                       sheets=[localized(s, language) for s in report.sheets])
+
+    def row(r: dict | None) -> dict | None:
+        return None if r is None else {k: say(v, language) for k, v in r.items()}
+
+    return replace(
+        report, title=say(report.title, language), notes=[say(n, language) for n in report.notes],
+        sheet=say(report.sheet, language), rows=[row(r) for r in report.rows], total=row(report.total),
+        charts=[replace(c, title=say(c.title, language), y_title=say(c.y_title, language)) for c in report.charts],
+    )
 
 
 def yuan(fen: int | None) -> Decimal | None:

@@ -19,15 +19,18 @@ from datetime import date
 from sqlmodel import Session
 
 from store.classes import CLASS_ORDER
-from store.reports import ChartSpec, Month, ReportBook, ReportTable
-from store.reports.labels import column_label, value_label
+from store.reports import ChartSpec, Month, ReportBook, ReportTable, Words
+from store.reports.labels import column_label, value_words
 
 REPORTS = ("members", "costs", "churn", "classes", "calls")
 CHURN_CUTS = ("warranty", "model", "vehicle_age", "region", "sa")
 
 
-def _cut_words(dims: list[str]) -> str:
-    return " ".join(column_label(d) for d in dims) if dims else "总计"
+def _cut_words(dims: list[str]) -> Words:
+    """A cut's name: 保修 / by warranty, 车型 区域 / by model, region, 总计 / total."""
+    if not dims:
+        return Words("总计", "total")
+    return Words(" ".join(column_label(d, "zh") for d in dims), "by " + ", ".join(column_label(d, "en") for d in dims))
 
 
 def _cut_key(dims: list[str]) -> str:
@@ -49,23 +52,26 @@ def churn_book(session: Session, *, as_of: date, by: list[str] | tuple[str, ...]
         else:
             t = churn_report(session, as_of=as_of, by=dims, store_ids=store_ids)
         charts = []
+        cut = _cut_words(dims)
         if len(dims) == 1:
-            charts = [ChartSpec("column", f"流失率 churn by {column_label(dims[0])} (%)", dims[0],
+            charts = [ChartSpec("column", Words(f"流失率（按{cut.zh}）(%)", f"churn {cut.en} (%)"), dims[0],
                                 ["churn_rate", "at_risk_rate"], y_title="%", stacked=True)]
-        return replace(t, key=_cut_key(dims), sheet=f"流失 {_cut_words(dims)}", charts=charts)
+        return replace(t, key=_cut_key(dims), sheet=Words(f"流失 {cut.zh}", f"churn {cut.en}"), charts=charts)
 
     sheets = [sheet(asked)] + [sheet([d]) for d in CHURN_CUTS if [d] != asked]
     return ReportBook(
-        title=f"流失分析 churn, as of {as_of.isoformat()}", sheets=sheets,
-        notes=["churn rate = churned / vehicles; at-risk rate = at risk / vehicles; their sum is the maximum "
-               "possible churn rate", "vehicle age 1 = the first year since purchase"],
+        title=Words(f"流失分析，截至 {as_of.isoformat()}", f"churn, as of {as_of.isoformat()}"), sheets=sheets,
+        notes=[Words("流失率 = 流失 / 车辆数；准流失率 = 将流失 / 车辆数；两者之和为最大可能流失率",
+                     "churn rate = churned / vehicles; at-risk rate = at risk / vehicles; their sum is the maximum "
+                     "possible churn rate"),
+               Words("车龄 1 = 购车后第一年", "vehicle age 1 = the first year since purchase")],
     )
 
 
 def _with_labels(t: ReportTable) -> ReportTable:
     """The class mix with each class's name beside its code (chart labels)."""
     i = t.columns.index("class") + 1
-    rows = [r | {"label": value_label(r.get("class"))} for r in t.rows]
+    rows = [r | {"label": value_words(r.get("class"))} for r in t.rows]
     return replace(t, columns=t.columns[:i] + ["label"] + t.columns[i:], rows=rows)
 
 
@@ -75,17 +81,20 @@ def classes_book(session: Session, *, as_of: date, by: list[str] | tuple[str, ..
 
     dims = list(by)
     whole = _with_labels(class_mix_report(session, as_of=as_of, by=[], store_ids=store_ids))
-    whole = replace(whole, key="total", sheet="客户分类 总计",
-                    charts=[ChartSpec("pie", "客户分类结构 class mix", "label", ["vehicles"])])
+    whole = replace(whole, key="total", sheet=Words("客户分类 总计", "classes total"),
+                    charts=[ChartSpec("pie", Words("客户分类结构", "class mix"), "label", ["vehicles"])])
     sheets = [whole]
     if dims:
+        words = _cut_words(dims)
         cut = _with_labels(class_mix_report(session, as_of=as_of, by=dims, store_ids=store_ids))
-        cut = replace(cut, key=_cut_key(dims), sheet=f"客户分类 {_cut_words(dims)}")
+        cut = replace(cut, key=_cut_key(dims), sheet=Words(f"客户分类 {words.zh}", f"classes {words.en}"))
         sheets = [cut, _mix_pivot(cut, dims), whole]
     return ReportBook(
-        title=f"客户分类结构 class mix, as of {as_of.isoformat()}", sheets=sheets,
-        notes=["share: of the group's vehicles in the park; healthy share: the store's class_healthy_mix; "
-               "gap in percentage points"],
+        title=Words(f"客户分类结构，截至 {as_of.isoformat()}", f"class mix, as of {as_of.isoformat()}"), sheets=sheets,
+        notes=[Words("占比：占该组在册车辆的百分比；健康占比：门店设置 class_healthy_mix；差距：占比减健康占比，"
+                     "单位为百分点",
+                     "share: of the group's vehicles in the park; healthy share: the store's class_healthy_mix; "
+                     "gap: share less healthy share, in percentage points (pp)")],
     )
 
 
@@ -101,11 +110,15 @@ def _mix_pivot(cut: ReportTable, dims: list[str]) -> ReportTable:
         g["vehicles"] += r["vehicles"] or 0
     columns = dims + ["group", "vehicles"] + classes if len(dims) > 1 else dims + ["vehicles"] + classes
     category = "group" if len(dims) > 1 else dims[0]
+    words = _cut_words(dims)
+    title = cut.title if isinstance(cut.title, Words) else Words(cut.title, cut.title)
     return ReportTable(
-        title=f"{cut.title}: shares", columns=columns, rows=[{c: g.get(c) for c in columns} for g in groups.values()],
-        percent_columns=tuple(classes), key=_cut_key(dims) + "_shares", sheet=f"分类占比 {_cut_words(dims)}",
-        charts=[ChartSpec("bar", f"客户分类占比 class shares by {_cut_words(dims)} (%)", category, classes,
-                          y_title="%", stacked=True)],
+        title=Words(f"{title.zh}：各类占比", f"{title.en}: shares"), columns=columns,
+        rows=[{c: g.get(c) for c in columns} for g in groups.values()],
+        percent_columns=tuple(classes), key=_cut_key(dims) + "_shares",
+        sheet=Words(f"分类占比 {words.zh}", f"class shares {words.en}"),
+        charts=[ChartSpec("bar", Words(f"客户分类占比（按{words.zh}）(%)", f"class shares {words.en} (%)"), category,
+                          classes, y_title="%", stacked=True)],
     )
 
 
@@ -115,16 +128,19 @@ def calls_book(session: Session, *, date_from: date, date_to: date, by: list[str
     from store.reports.members import staff_table
 
     dims = list(by)
-    bar = ChartSpec("bar", "电话、预约与到店 calls, bookings and shows per SA", "sa", ["calls", "booked", "showed"])
+    bar = ChartSpec("bar", Words("各服务顾问电话、预约与到店", "calls, bookings and shows per SA"), "sa",
+                    ["calls", "booked", "showed"])
     asked = calls_report(session, date_from=date_from, date_to=date_to, by=dims, store_ids=store_ids)
-    asked = replace(asked, key=_cut_key(dims), sheet=f"回访 {_cut_words(dims)}",
+    words = _cut_words(dims)
+    asked = replace(asked, key=_cut_key(dims), sheet=Words(f"回访 {words.zh}", f"calls {words.en}"),
                     charts=[bar] if "sa" in dims else [])
     sheets = [asked]
     if "sa" not in dims:
         per_sa = calls_report(session, date_from=date_from, date_to=date_to, by=["sa"], store_ids=store_ids)
-        sheets.append(replace(per_sa, key="by_sa", sheet="回访 服务顾问", charts=[bar]))
+        sheets.append(replace(per_sa, key="by_sa", sheet=Words("回访 服务顾问", "calls by SA"), charts=[bar]))
     sheets.append(staff_table(session, store_ids, date_from, date_to))
-    return ReportBook(title=f"回访/邀约效果 calls {date_from.isoformat()} – {date_to.isoformat()}", sheets=sheets,
+    period = f"{date_from.isoformat()} – {date_to.isoformat()}"
+    return ReportBook(title=Words(f"回访/邀约效果 {period}", f"calls and bookings {period}"), sheets=sheets,
                       notes=list(asked.notes))
 
 

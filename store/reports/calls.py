@@ -32,7 +32,7 @@ from sqlmodel import Session
 from store import clock
 from store.calls import REACHED, CallRules
 from store.models import Adoption, Appointment, CallLog, Staff, Store, Vehicle, Visit
-from store.reports import ReportTable, percent
+from store.reports import ReportTable, Words, percent
 
 DIMENSIONS = ("store", "sa")
 COUNTS = ("calls", "reached", "booked", "showed")
@@ -217,9 +217,11 @@ def calls_report(session: Session, *, date_from: date, date_to: date, by: list[s
         for k in list(r):
             if k not in columns:
                 r.pop(k)
-    title = f"回访/邀约效果 calls {date_from} – {date_to}"
-    notes = ["output in yuan; oil share = oil and care products / output, in percent",
-             "before/after: the same number of days before and after each SA's first adoption"]
+    title = Words(f"回访/邀约效果 {date_from} – {date_to}", f"calls and bookings {date_from} – {date_to}")
+    notes = [Words("产值单位为元；油品占比 = 油品及养护用品 / 产值，为百分比",
+                   "output in yuan; oil share = oil and care products / output, in percent"),
+             Words("之前/之后：各服务顾问首次领养前后相同的天数",
+                   "before/after: the same number of days before and after each SA's first adoption")]
     return ReportTable(title=title, columns=columns, rows=rows,
                        total={k: v for k, v in total.items() if k in columns} if by else None, notes=notes,
                        percent_columns=("reach_rate", "book_rate", "show_rate", "oil_share_before",

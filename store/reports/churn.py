@@ -34,7 +34,7 @@ from sqlmodel import Session
 
 from store.classes import CLASS_ORDER, classified, classified_active
 from store.frames import in_list, query_frame
-from store.reports import ReportTable, percent
+from store.reports import ReportTable, Words, percent
 from store.settings import get_settings
 
 DIMENSIONS = ("warranty", "region", "vehicle_age", "model", "sa", "store", "class")
@@ -219,7 +219,7 @@ def churn_report(session: Session, *, as_of: date, by: list[str] | tuple[str, ..
         total = _with_rates({"vehicles": sum(r["vehicles"] for r in rows), "churned": sum(r["churned"] for r in rows),
                              "at_risk": sum(r["at_risk"] for r in rows)})
     return ReportTable(
-        title=f"流失分析 churn, as of {as_of.isoformat()}",
+        title=Words(f"流失分析，截至 {as_of.isoformat()}", f"churn, as of {as_of.isoformat()}"),
         columns=dims + COUNT_COLUMNS, rows=rows, total=total,
         percent_columns=("churn_rate", "at_risk_rate", "max_churn_rate"),
     )
@@ -257,7 +257,7 @@ def class_mix_report(session: Session, *, as_of: date, by: list[str] | tuple[str
                                                    "healthy_share": float(ideal) if ideal is not None else None,
                                                    "gap": gap})
     return ReportTable(
-        title=f"客户分类结构 class mix, as of {as_of.isoformat()}",
+        title=Words(f"客户分类结构，截至 {as_of.isoformat()}", f"class mix, as of {as_of.isoformat()}"),
         columns=dims + ["class", "vehicles", "share", "healthy_share", "gap"], rows=rows,
-        percent_columns=("share", "healthy_share"),  # the gap is in percentage points (百分点), not a percent
+        percent_columns=("share", "healthy_share"), point_columns=("gap",),  # 百分点, not a percent
     )

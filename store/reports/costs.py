@@ -30,7 +30,7 @@ import polars as pl
 from sqlmodel import Session
 
 from store.frames import in_list, query_frame
-from store.reports import ChartSpec, Month, ReportBook, ReportTable, percent, yuan
+from store.reports import ChartSpec, Month, ReportBook, ReportTable, Words, percent, yuan
 from store.reports.club_frames import (
     day_of,
     member_discounts,
@@ -39,7 +39,7 @@ from store.reports.club_frames import (
     start_of,
     store_rules,
 )
-from store.reports.members import TREND_MONTHS, period_end
+from store.reports.members import TREND_MONTHS, YUAN, period_end, scope_words
 
 DEPARTMENTS = ("aftersales", "accessories", "club")
 # (department, line, Chinese, English), in the order the accounts list them.
@@ -223,54 +223,61 @@ def costs_report(session: Session, *, month: Month, store_ids: list[int] | None 
     current = balances[-1]
 
     balance = ReportTable(
-        title=f"会员服务费用核算 the club's accounts, {month} (to {until.isoformat()})",
+        title=Words(f"会员服务费用核算，{month}（截至 {until.isoformat()}）",
+                    f"the club's accounts, {month} (to {until.isoformat()})"),
         columns=["month", "opening", "income", "costs", "closing"],
         rows=[{k: current[k] for k in ("month", "opening", "income", "costs", "closing")}],
-        money_columns=("opening", "income", "costs", "closing"), key="balance", sheet="余额 balance",
-        notes=["closing = opening + income - costs; the opening is the closing of the month before"],
+        money_columns=("opening", "income", "costs", "closing"), key="balance", sheet=Words("余额", "balance"),
+        notes=[Words("期末余额 = 期初余额 + 收入 - 支出；期初余额即上月的期末余额",
+                     "closing = opening + income - costs; the opening is the closing of the month before")],
     )
     lines = []
     for dept, line, zh, en in LINES:
         fen = this.get((dept, line), 0)
-        lines.append({"department": dept, "department_label": DEPARTMENT_WORDS[dept][0], "line": line,
-                      "name": f"{zh} {en}", "income": yuan(fen) if dept == "income" else None,
+        lines.append({"department": dept, "department_label": Words(*DEPARTMENT_WORDS[dept]), "line": line,
+                      "name": Words(zh, en), "income": yuan(fen) if dept == "income" else None,
                       "cost": yuan(fen) if dept != "income" else None})
     income, costs = _totals(this)
     detail = ReportTable(
-        title=f"收支明细 income and costs, {month}",
+        title=Words(f"收支明细，{month}", f"income and costs, {month}"),
         columns=["department", "department_label", "line", "name", "income", "cost"], rows=lines,
         total={"income": yuan(income), "cost": yuan(costs)}, money_columns=("income", "cost"), key="lines",
-        sheet="收支明细 lines",
-        charts=[ChartSpec("bar", "支出明细 costs by line (¥)", "name", ["cost"], y_title="元",
+        sheet=Words("收支明细", "lines"),
+        charts=[ChartSpec("bar", Words("支出明细(元)", "costs by line (¥)"), "name", ["cost"], y_title=YUAN,
                           skip=sum(1 for d, *_ in LINES if d == "income"))],
     )
     dept_rows = []
     for dept in DEPARTMENTS:
         fen = sum(v for (d, _), v in this.items() if d == dept)
-        dept_rows.append({"department": dept, "department_label": DEPARTMENT_WORDS[dept][0], "costs": yuan(fen),
+        dept_rows.append({"department": dept, "department_label": Words(*DEPARTMENT_WORDS[dept]), "costs": yuan(fen),
                           "share": percent(fen, costs)})
     departments = ReportTable(
-        title=f"部门费用 costs by department, {month}", columns=["department", "department_label", "costs", "share"],
+        title=Words(f"部门费用，{month}", f"costs by department, {month}"),
+        columns=["department", "department_label", "costs", "share"],
         rows=dept_rows, total={"costs": yuan(costs), "share": percent(costs, costs)}, money_columns=("costs",),
-        percent_columns=("share",), key="departments", sheet="部门 departments",
-        charts=[ChartSpec("pie", "各部门费用 costs by department", "department_label", ["costs"])],
+        percent_columns=("share",), key="departments", sheet=Words("部门", "departments"),
+        charts=[ChartSpec("pie", Words("各部门费用", "costs by department"), "department_label", ["costs"])],
     )
     trend = ReportTable(
-        title=f"收支趋势 the last {TREND_MONTHS} months, to {month}",
+        title=Words(f"收支趋势：截至 {month} 的 {TREND_MONTHS} 个月", f"the last {TREND_MONTHS} months, to {month}"),
         columns=["month", "opening", "income", "costs", "closing", *DEPARTMENTS],
         rows=balances[-TREND_MONTHS:],
-        money_columns=("opening", "income", "costs", "closing", *DEPARTMENTS), key="trend", sheet="趋势 trend",
-        charts=[ChartSpec("line", "收入、支出与余额 income, costs and balance (¥)", "month",
-                          ["income", "costs", "closing"], y_title="元"),
-                ChartSpec("column", "各部门费用 costs by department (¥)", "month", list(DEPARTMENTS), y_title="元",
-                          stacked=True)],
+        money_columns=("opening", "income", "costs", "closing", *DEPARTMENTS), key="trend",
+        sheet=Words("趋势", "trend"),
+        charts=[ChartSpec("line", Words("收入、支出与余额(元)", "income, costs and balance (¥)"), "month",
+                          ["income", "costs", "closing"], y_title=YUAN),
+                ChartSpec("column", Words("各部门费用(元)", "costs by department (¥)"), "month", list(DEPARTMENTS),
+                          y_title=YUAN, stacked=True)],
     )
-    scope = "all stores" if store_ids is None else "store " + ", ".join(str(s) for s in store_ids)
+    scope = scope_words(store_ids)
     return ReportBook(
-        title=f"会员服务费用核算 what the club costs, {month}",
+        title=Words(f"会员服务费用核算，{month}", f"what the club costs, {month}"),
         sheets=[balance, detail, departments, trend],
-        notes=[f"month {month}, figures to {until.isoformat()}; {scope}; amounts in yuan",
-               "points valued at the store's points_fen_per_point; a reversed redemption is taken back in the "
-               "month of its reversal",
-               "the balance starts at 0 in the first month with any entry and carries over month to month"],
+        notes=[Words(f"月份 {month}，数据截至 {until.isoformat()}；{scope.zh}；金额单位为元",
+                     f"month {month}, figures to {until.isoformat()}; {scope.en}; amounts in yuan"),
+               Words("积分按门店设置 points_fen_per_point 折算；冲销的兑换在冲销当月扣回",
+                     "points valued at the store's points_fen_per_point; a reversed redemption is taken back in the "
+                     "month of its reversal"),
+               Words("余额自有收支的第一个月从 0 起算，逐月结转",
+                     "the balance starts at 0 in the first month with any entry and carries over month to month")],
     )

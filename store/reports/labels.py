@@ -1,8 +1,15 @@
 """What each report column and code is called, in Chinese and English: workbook
-headers, chart legends and the Reports screen read these. A column without an
-entry shows its code."""
+headers, chart legends, the command line's tables and the Reports screen read
+these, in the viewer's language. A column without an entry shows its code. Also
+the few words every renderer shares (the total row, the notes sheet, the unit of
+percentage points) and how a figure is shown as text."""
 
 from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from store.reports import ReportTable, Words
 
 COLUMNS: dict[str, tuple[str, str]] = {
     # cuts
@@ -22,7 +29,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "max_churn_rate": ("最大可能流失率%", "max churn rate %"),
     "share": ("占比%", "share %"),
     "healthy_share": ("健康占比%", "healthy share %"),
-    "gap": ("差距(百分点)", "gap (points)"),
+    "gap": ("差距(百分点)", "gap (pp)"),
     "loyal": ("忠诚客户", "loyal"),
     "relatively_loyal": ("相对忠诚", "relatively loyal"),
     "general": ("一般客户", "general"),
@@ -47,8 +54,8 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "metric": ("指标", "metric"),
     "note": ("说明", "note"),
     "label": ("名称", "label"),
-    "role_label": ("岗位名称", "role"),
-    "department_label": ("部门名称", "department"),
+    "role_label": ("岗位", "role"),
+    "department_label": ("部门", "department"),
     "line": ("代码", "line"),
     "name": ("项目", "item"),
     "value": ("数值", "value"),
@@ -60,7 +67,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "renewals_due": ("应续会", "due to renew"),
     "renewed": ("已续会", "renewed"),
     "renewal_rate": ("续会率%", "renewal rate %"),
-    "role": ("岗位", "role"),
+    "role": ("岗位代码", "role code"),
     "staff": ("员工", "staff"),
     "pitches": ("推荐次数", "pitches"),
     "pitched": ("推荐客户", "customers pitched"),
@@ -73,7 +80,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "spend_per_vehicle": ("单车产值(元)", "spend per vehicle ¥"),
     "spend_per_visit": ("单次产值(元)", "spend per visit ¥"),
     # costs 会员服务费用核算
-    "department": ("部门", "department"),
+    "department": ("部门代码", "department code"),
     "item": ("项目", "item"),
     "income": ("收入(元)", "income ¥"),
     "cost": ("支出(元)", "costs ¥"),
@@ -108,19 +115,62 @@ VALUES: dict[str, tuple[str, str]] = {
 }
 
 
+# Columns holding a code shown in words (:data:`VALUES`) on a screen or a printed table.
+CODED = ("class", "warranty", "group", "department", "role")
+
+TOTAL = Words("合计", "total")
+NOTES_SHEET = Words("说明", "notes")
+POINTS = Words("百分点", "pp")  # percentage points: never "%"
+# The notes sheet's table of columns: what a header says, and the column's code in CSV and JSON.
+NOTES_COLUMNS = (Words("列名", "column"), Words("代码", "code"))
+
+
 def column_label(code: str, language: str = "zh") -> str:
     zh, en = COLUMNS.get(code, (code, code))
     return en if language == "en" else zh
 
 
-def header(code: str) -> str:
-    """A workbook header: the Chinese name over the code (the CSV/JSON name)."""
-    zh, _ = COLUMNS.get(code, (code, code))
-    return code if zh == code else f"{zh}\n{code}"
+def value_words(code) -> Words | None:
+    """A code's words in both languages (the code itself where none are known)."""
+    if code is None:
+        return None
+    zh, en = VALUES.get(str(code), (str(code), str(code)))
+    return Words(zh, en)
 
 
 def value_label(code, language: str = "zh") -> str:
-    if code is None:
+    words = value_words(code)
+    return "" if words is None else words.in_(language)
+
+
+def shown_columns(table: ReportTable) -> list[str]:
+    """The columns worth a reader's width on a screen or a printed table: a code
+    beside its words (kept for CSV and JSON) is left out."""
+    cols = table.columns
+    return [c for c in cols if c not in ("key", "line") and f"{c}_label" not in cols
+            and not (c in ("class", "group") and "label" in cols)]
+
+
+def in_words(table: ReportTable, column: str) -> bool:
+    """Whether a column's codes are shown as words: a coded column with no words
+    beside it (warranty in/out reads 保修内/保修外; a class beside its label keeps its code)."""
+    return column in CODED and column in shown_columns(table)
+
+
+def figure_text(table: ReportTable, column: str, value, language: str = "zh") -> str:
+    """A figure as a reader sees it: a percentage 42.86%, percentage points
+    -1.80 百分点 / -1.80 pp, money and decimals 1,234.50, counts 1,234, a date
+    2026-10-31; text as it is."""
+    if value is None:
         return ""
-    zh, en = VALUES.get(str(code), (str(code), str(code)))
-    return en if language == "en" else zh
+    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+        if column in table.percent_columns:
+            return f"{value:.2f}%"
+        if column in table.point_columns:
+            return f"{value:.2f} {POINTS.in_(language)}"
+        if column in table.money_columns or isinstance(value, (Decimal, float)):
+            return f"{value:,.2f}"
+        return f"{value:,}"
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()[:10]
+    return str(value)

@@ -40,10 +40,10 @@ import polars as pl
 from sqlmodel import Session
 
 from store import clock
-from store.classes import CLASS_ORDER, CLASSES, UNKNOWN, classified
+from store.classes import CLASS_ORDER, CLASSES, UNKNOWN, UNKNOWN_LABELS, classified
 from store.dates import add_months
 from store.frames import in_list, query_frame
-from store.reports import ChartSpec, Month, ReportBook, ReportTable, percent, yuan
+from store.reports import ChartSpec, Month, ReportBook, ReportTable, Words, percent, yuan
 from store.reports.club_frames import (
     in_force,
     members_in_force,
@@ -56,10 +56,20 @@ from store.reports.club_frames import (
     store_rules,
     with_expiry_asof,
 )
-from store.reports.labels import value_label
+from store.reports.labels import value_words
 
 TREND_MONTHS = 12
 ROLE_ORDER = {"sa": 0, "ca": 1, "member": 2, "manager": 3}
+# A KPI's unit 单位: people 人, vehicles 辆, yuan 元, percent.
+PEOPLE, VEHICLES, YUAN = Words("人", "people"), Words("辆", "vehicles"), Words("元", "¥")
+
+
+def scope_words(store_ids: list[int] | None) -> Words:
+    """Which stores a report covers: every store, or the ids asked for."""
+    if store_ids is None:
+        return Words("全部门店", "all stores")
+    ids = ", ".join(str(s) for s in store_ids)
+    return Words(f"门店 {ids}", f"store {ids}")
 
 
 def period_end(month: Month) -> date:
@@ -103,14 +113,16 @@ def new_by_class(session: Session, mem: pl.DataFrame, month: Month, until: date)
     n = sum(counts.values())
     order = [c for c in CLASS_ORDER if c != "relatively_loyal" or counts.get(c)] + (
         [UNKNOWN] if counts.get(UNKNOWN) else [])
-    rows = [{"class": c, "label": CLASSES.get(c, ("未知", "unknown"))[0], "members": counts.get(c, 0),
+    rows = [{"class": c, "label": Words(*CLASSES.get(c, UNKNOWN_LABELS)), "members": counts.get(c, 0),
              "share": percent(counts.get(c, 0), n)} for c in order]
     return ReportTable(
-        title=f"新会员分类 new members by class, {month}", columns=["class", "label", "members", "share"], rows=rows,
+        title=Words(f"新会员分类，{month}", f"new members by class, {month}"),
+        columns=["class", "label", "members", "share"], rows=rows,
         total={"members": n, "share": percent(n, n)}, percent_columns=("share",), key="new_by_class",
-        sheet="新会员分类 new by class",
-        charts=[ChartSpec("pie", "新会员客户分类 new members by class", "label", ["members"])],
-        notes=["class: the customer's best class over their cars in the park on the day they joined"],
+        sheet=Words("新会员分类", "new by class"),
+        charts=[ChartSpec("pie", Words("新会员客户分类", "new members by class"), "label", ["members"])],
+        notes=[Words("分类：入会当天其名下在册车辆中最好的客户分类",
+                     "class: the customer's best class over their cars in the park on the day they joined")],
     )
 
 
@@ -183,20 +195,22 @@ def staff_table(session: Session, store_ids: list[int] | None, lo: date, until: 
     rows = sorted(people.values(), key=lambda r: (ROLE_ORDER.get(r["role"], 9), r["staff"]))
     for r in rows:
         r["conversion"] = percent(r["joined"], r["pitched"])
-        r["role_label"] = value_label(r["role"]) if r["role"] else "-"
+        r["role_label"] = value_words(r["role"]) if r["role"] else "-"
     total_p, total_c, total_j = _conversion(p)
     total = {"pitches": total_p, "pitched": total_c, "joined": total_j, "conversion": percent(total_j, total_c),
              "bookings": sum(r["bookings"] for r in rows)}
     columns = ["role", "role_label", "staff", "pitches", "pitched", "joined", "conversion", "bookings"]
     return ReportTable(
-        title=f"会员推荐与邀约 pitches and bookings per SA/CA, {period}", columns=columns,
-        rows=[{c: r.get(c) for c in columns} for r in rows], total=total, percent_columns=("conversion",),
-        key="staff", sheet="推荐 pitches",
-        charts=[ChartSpec("bar", "推荐与预约 pitches and bookings per SA/CA", "staff",
+        title=Words(f"服务顾问/销售顾问的会员推荐与邀约，{period}", f"pitches and bookings per SA/CA, {period}"),
+        columns=columns, rows=[{c: r.get(c) for c in columns} for r in rows], total=total,
+        percent_columns=("conversion",), key="staff", sheet=Words("推荐", "pitches"),
+        charts=[ChartSpec("bar", Words("推荐与预约", "pitches and bookings per SA/CA"), "staff",
                           ["pitched", "joined", "bookings"])],
-        notes=["pitched: customers pitched in the month; joined: of them, pitched with the outcome joined and "
-               "signed up (a membership started on or after the pitch; a joined pitch without one is not "
-               "counted); conversion = joined / pitched; bookings: calls logged as booked"],
+        notes=[Words("推荐客户：期内被推荐的客户；入会：其中推荐结果为已入会且已开卡（会籍在推荐当天或之后开始；"
+                     "没有会籍的已入会推荐不计）；成交率 = 入会 / 推荐客户；邀约预约：结果记为已预约的电话",
+                     "pitched: customers pitched in the period; joined: of them, pitched with the outcome joined and "
+                     "signed up (a membership started on or after the pitch; a joined pitch without one is not "
+                     "counted); conversion = joined / pitched; bookings: calls logged as booked")],
     )
 
 
@@ -223,21 +237,23 @@ def spend_table(session: Session, store_ids: list[int] | None, mem: pl.DataFrame
     for group in ("member", "non_member"):
         g = visits.filter(pl.col("group") == group)
         cars, n, fen = g["vehicle_id"].n_unique(), g.height, int(g["total_fen"].sum() or 0)
-        rows.append({"group": group, "label": value_label(group), "vehicles": cars, "visits": n, "spend": yuan(fen),
+        rows.append({"group": group, "label": value_words(group), "vehicles": cars, "visits": n, "spend": yuan(fen),
                      "spend_per_vehicle": yuan(_per(fen, cars)), "spend_per_visit": yuan(_per(fen, n)),
                      "_fen": fen})
     cars, n, fen = visits["vehicle_id"].n_unique(), visits.height, int(visits["total_fen"].sum() or 0)
     for r in rows:
         r.pop("_fen")
     return ReportTable(
-        title=f"会员与非会员单车产值 spend per vehicle, {month}",
+        title=Words(f"会员与非会员单车产值，{month}", f"spend per vehicle, members and non-members, {month}"),
         columns=["group", "label", "vehicles", "visits", "spend", "spend_per_vehicle", "spend_per_visit"], rows=rows,
         total={"vehicles": cars, "visits": n, "spend": yuan(fen), "spend_per_vehicle": yuan(_per(fen, cars)),
                "spend_per_visit": yuan(_per(fen, n))},
-        money_columns=("spend", "spend_per_vehicle", "spend_per_visit"), key="spend", sheet="客单 spend",
-        charts=[ChartSpec("column", "单车产值 spend per vehicle (¥)", "label", ["spend_per_vehicle"], y_title="元")],
-        notes=["repair orders in the month; a member's when the owner's membership was in force that day "
-               "(a car that joined mid-month counts on both sides, so the total counts it once)"],
+        money_columns=("spend", "spend_per_vehicle", "spend_per_visit"), key="spend", sheet=Words("客单", "spend"),
+        charts=[ChartSpec("column", Words("单车产值(元)", "spend per vehicle (¥)"), "label", ["spend_per_vehicle"],
+                          y_title=YUAN)],
+        notes=[Words("当月工单（未作废）；来店当天车主会籍有效的算会员工单（月中入会的车两边都计，合计只计一次）",
+                     "repair orders in the month; a member's when the owner's membership was in force that day "
+                     "(a car that joined mid-month counts on both sides, so the total counts it once)")],
     )
 
 
@@ -302,21 +318,23 @@ def trend_table(mem: pl.DataFrame, events: pl.DataFrame, due: pl.DataFrame, pitc
                      "renewals_due": d.height, "renewed": renewed, "renewal_rate": percent(renewed, d.height),
                      "pitched": pitched, "joined": joined, "conversion": percent(joined, pitched)})
     return ReportTable(
-        title=f"会员趋势 the last {TREND_MONTHS} months, to {month}",
+        title=Words(f"会员趋势：截至 {month} 的 {TREND_MONTHS} 个月", f"the last {TREND_MONTHS} months, to {month}"),
         columns=["month", "new_members", "members_in_force", "renewals_due", "renewed", "renewal_rate", "pitched",
                  "joined", "conversion"],
-        rows=rows, percent_columns=("renewal_rate", "conversion"), key="trend", sheet="趋势 trend",
-        charts=[ChartSpec("line", "在册会员 members in force", "month", ["members_in_force"], y_title="人"),
-                ChartSpec("column", "新入会与续会 new members and renewals", "month", ["new_members", "renewed"],
-                          y_title="人")],
+        rows=rows, percent_columns=("renewal_rate", "conversion"), key="trend", sheet=Words("趋势", "trend"),
+        charts=[ChartSpec("line", Words("在册会员", "members in force"), "month", ["members_in_force"],
+                          y_title=PEOPLE),
+                ChartSpec("column", Words("新入会与续会", "new members and renewals"), "month",
+                          ["new_members", "renewed"], y_title=PEOPLE)],
     )
 
 
 # --- the report -----------------------------------------------------------------------------------
 
 
-def _metric(key: str, zh: str, en: str, value, unit: str = "", note: str = "") -> dict:
-    return {"key": key, "metric": f"{zh} {en}", "value": value, "unit": unit, "note": note}
+def _metric(key: str, zh: str, en: str, value, unit: Words | str = "", note: Words | str = "") -> dict:
+    """A KPI row: its code, its name, the figure, its unit and a note."""
+    return {"key": key, "metric": Words(zh, en), "value": value, "unit": unit, "note": note}
 
 
 def members_report(session: Session, *, month: Month, store_ids: list[int] | None = None) -> ReportBook:
@@ -344,49 +362,57 @@ def members_report(session: Session, *, month: Month, store_ids: list[int] | Non
     joined_ever = mem.filter(pl.col("started_on") <= until)["customer_id"].n_unique()
     spend_rows = {r["group"]: r for r in spend.rows}
     t = staff.total
+    grace_until = add_months(month.last, grace).isoformat()
     summary = [
-        _metric("new_members", "新入会", "new members", by_class.total["members"], "人"),
-        _metric("members_in_force", "在册会员", "members in force", members_in_force(mem, events, until), "人",
-                f"截至 {until.isoformat()} on {until.isoformat()}"),
-        _metric("cumulative_members", "累计入会", "cumulative members", joined_ever, "人", "曾入会的客户 customers who ever joined"),
-        _metric("renewals_due", "应续会", "due to renew", d.height, "人", "本月到期的年费 annual fees expiring in the month"),
-        _metric("renewed", "已续会", "renewed", renewed, "人",
-                f"宽限期至 {add_months(month.last, grace).isoformat()} grace period open until "
-                f"{add_months(month.last, grace).isoformat()}" if grace_open else ""),
+        _metric("new_members", "新入会", "new members", by_class.total["members"], PEOPLE),
+        _metric("members_in_force", "在册会员", "members in force", members_in_force(mem, events, until), PEOPLE,
+                Words(f"截至 {until.isoformat()}", f"on {until.isoformat()}")),
+        _metric("cumulative_members", "累计入会", "cumulative members", joined_ever, PEOPLE,
+                Words("曾入会的客户", "customers who ever joined")),
+        _metric("renewals_due", "应续会", "due to renew", d.height, PEOPLE,
+                Words("本月到期的年费", "annual fees expiring in the month")),
+        _metric("renewed", "已续会", "renewed", renewed, PEOPLE,
+                Words(f"宽限期至 {grace_until}", f"grace period open until {grace_until}") if grace_open else ""),
         _metric("renewal_rate", "续会率", "renewal rate", percent(renewed, d.height), "%"),
     ]
     if insurance is None:
         summary += [_metric("insurance_renewal_rate", "续保率", "insurance renewal rate", "n/a", "%",
-                            "no insurance expiry dates on file 未导入保险到期日")]
+                            Words("未导入保险到期日", "no insurance expiry dates on file"))]
     else:
         due_i, renewed_i = insurance
         summary += [
-            _metric("insurance_due", "应续保", "insurance due", due_i, "辆", "本月到期的保单 policies expiring in the month"),
-            _metric("insurance_renewed", "已续保", "insurance renewed", renewed_i, "辆",
-                    "到期日已延后一年 expiry on file moved a year on"),
+            _metric("insurance_due", "应续保", "insurance due", due_i, VEHICLES,
+                    Words("本月到期的保单", "policies expiring in the month")),
+            _metric("insurance_renewed", "已续保", "insurance renewed", renewed_i, VEHICLES,
+                    Words("到期日已延后一年", "expiry on file moved a year on")),
             _metric("insurance_renewal_rate", "续保率", "insurance renewal rate", percent(renewed_i, due_i), "%"),
         ]
     summary += [
-        _metric("referrals", "推荐", "referrals", made, "人", "本月登记的推荐 referrals recorded in the month"),
-        _metric("referral_sales", "推荐成交", "referred sales", sold, "辆", "被推荐人已购车 referred friends who bought"),
+        _metric("referrals", "推荐", "referrals", made, PEOPLE, Words("本月登记的推荐", "referrals recorded in the month")),
+        _metric("referral_sales", "推荐成交", "referred sales", sold, VEHICLES,
+                Words("被推荐人已购车", "referred friends who bought")),
         _metric("member_spend_per_vehicle", "会员单车产值", "member spend per vehicle",
-                spend_rows["member"]["spend_per_vehicle"], "元"),
+                spend_rows["member"]["spend_per_vehicle"], YUAN),
         _metric("non_member_spend_per_vehicle", "非会员单车产值", "non-member spend per vehicle",
-                spend_rows["non_member"]["spend_per_vehicle"], "元"),
-        _metric("pitched", "推荐客户", "customers pitched", t["pitched"], "人"),
-        _metric("pitch_joined", "推荐入会", "pitched and joined", t["joined"], "人"),
+                spend_rows["non_member"]["spend_per_vehicle"], YUAN),
+        _metric("pitched", "推荐客户", "customers pitched", t["pitched"], PEOPLE),
+        _metric("pitch_joined", "推荐入会", "pitched and joined", t["joined"], PEOPLE),
         _metric("conversion", "推荐成交率", "pitch conversion", t["conversion"], "%"),
     ]
-    scope = "all stores" if store_ids is None else "store " + ", ".join(str(s) for s in store_ids)
     summary_table = ReportTable(
-        title=f"会员成效 club KPIs, {month} (to {until.isoformat()})", columns=["key", "metric", "value", "unit", "note"],
-        rows=summary, key="summary", sheet="概要 summary",
+        title=Words(f"会员成效，{month}（截至 {until.isoformat()}）", f"club KPIs, {month} (to {until.isoformat()})"),
+        columns=["key", "metric", "value", "unit", "note"], rows=summary, key="summary",
+        sheet=Words("概要", "summary"),
     )
+    scope = scope_words(store_ids)
     return ReportBook(
-        title=f"会员成效月报 club KPIs {month}",
+        title=Words(f"会员成效月报 {month}", f"club KPIs {month}"),
         sheets=[summary_table, by_class, staff, spend, trend],
-        notes=[f"month {month}, figures to {until.isoformat()}; {scope}",
-               "renewal rate: annual fees expiring in the month that were renewed (before or after expiry)",
-               "insurance renewal rate: from the insurance expiry dates on file; a renewed policy's expiry "
-               "moved a year on; n/a when none are on file"],
+        notes=[Words(f"月份 {month}，数据截至 {until.isoformat()}；{scope.zh}",
+                     f"month {month}, figures to {until.isoformat()}; {scope.en}"),
+               Words("续会率：当月到期的年费中已续会的比例（到期前或到期后续会均计）",
+                     "renewal rate: annual fees expiring in the month that were renewed (before or after expiry)"),
+               Words("续保率：依据已导入的保险到期日，续保的保单到期日延后一年；未导入时为 n/a",
+                     "insurance renewal rate: from the insurance expiry dates on file; a renewed policy's expiry "
+                     "moved a year on; n/a when none are on file")],
     )

@@ -1,12 +1,16 @@
 """A report as an Excel workbook, for a store manager: a sheet per cut, the header
 frozen, numbers, money and percentages formatted, columns as wide as their Chinese
 text, native charts (openpyxl.chart: they open in Excel and LibreOffice alike), and
-a last sheet 说明 with the notes and what each column means.
+a last sheet 说明 (notes) with the notes and what each column means.
 
-Header cells carry the Chinese name over the column's code (the code is what CSV
-and JSON call the column). A percentage is stored as the number shown (42.86) with
-the format ``0.00"%"``, so the cell reads 42.86% and a formula sees 42.86, the
-same figure the CSV has.
+The whole workbook speaks the reader's language (``language``: zh, the default, or
+en): sheet names, headers, a code with no words beside it (warranty in/out reads
+保修内/保修外, and so do the chart's categories), the total row, chart titles and
+legends, units and the notes sheet. A header is the column's name alone; the notes sheet pairs each name
+with the column's code, the one CSV and JSON use. A percentage is stored as the
+number shown (42.86) with the format ``0.00"%"``, so the cell reads 42.86% and a
+formula sees 42.86, the same figure the CSV has; percentage points (a gap between
+two percentages) read -1.80 百分点 / -1.80 pp, never %.
 """
 
 from __future__ import annotations
@@ -18,10 +22,18 @@ from decimal import Decimal
 from pathlib import Path
 
 from store.cells import append_row, xlsx_text
-from store.reports import ChartSpec, ReportBook, ReportTable
-from store.reports.labels import COLUMNS, column_label, header
+from store.reports import ChartSpec, ReportBook, ReportTable, Words, localized
+from store.reports.labels import (
+    NOTES_COLUMNS,
+    NOTES_SHEET,
+    POINTS,
+    TOTAL,
+    column_label,
+    figure_text,
+    in_words,
+    value_label,
+)
 
-TOTAL_LABEL = "合计"
 PERCENT_FORMAT = '0.00"%"'
 MONEY_FORMAT = "#,##0.00"
 INT_FORMAT = "#,##0"
@@ -36,21 +48,9 @@ def display_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
 
 
-def _shown(value, column: str, table: ReportTable) -> str:
-    """The text a cell shows, for sizing its column."""
-    if value is None:
-        return ""
-    if column in table.percent_columns and isinstance(value, (int, float, Decimal)):
-        return f"{value:.2f}%"
-    if column in table.money_columns and isinstance(value, (int, float, Decimal)):
-        return f"{value:,.2f}"
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()[:10]
-    return str(value)
+def points_format(language: str) -> str:
+    """Percentage points: -1.80 百分点 / -1.80 pp."""
+    return f'0.00" {POINTS.in_(language)}"'
 
 
 def sheet_title(text: str, taken: set[str]) -> str:
@@ -64,14 +64,14 @@ def sheet_title(text: str, taken: set[str]) -> str:
     return title
 
 
-def total_row(table: ReportTable) -> dict | None:
+def total_row(table: ReportTable, language: str = "zh") -> dict | None:
     if not table.total:
         return None
     first = table.columns[0]
-    return {first: TOTAL_LABEL} | {k: v for k, v in table.total.items() if k in table.columns and k != first}
+    return {first: TOTAL.in_(language)} | {k: v for k, v in table.total.items() if k in table.columns and k != first}
 
 
-def _number_format(table: ReportTable, column: str, value) -> str | None:
+def _number_format(table: ReportTable, column: str, value, language: str) -> str | None:
     """Per cell, so a column of mixed figures (the KPI summary) shows each as itself."""
     if isinstance(value, bool) or not isinstance(value, (int, float, Decimal, date, datetime)):
         return None
@@ -79,6 +79,8 @@ def _number_format(table: ReportTable, column: str, value) -> str | None:
         return DATE_FORMAT
     if column in table.percent_columns:
         return PERCENT_FORMAT
+    if column in table.point_columns:
+        return points_format(language)
     if column in table.money_columns or isinstance(value, Decimal):
         return MONEY_FORMAT
     return "0.00" if isinstance(value, float) else INT_FORMAT
@@ -90,20 +92,22 @@ def _cell_value(value):
     return value
 
 
-def _write_table(ws, table: ReportTable) -> None:
+def _write_table(ws, table: ReportTable, language: str) -> None:
     from openpyxl.styles import Alignment, Border, Font, Side
     from openpyxl.utils import get_column_letter
 
     bold = Font(bold=True)
-    append_row(ws, [header(c) for c in table.columns])
+    headers = [column_label(c, language) for c in table.columns]
+    append_row(ws, headers)
     for cell in ws[1]:
         cell.font = bold
         cell.alignment = Alignment(wrap_text=True, vertical="top")
         cell.border = Border(bottom=Side(style="thin"))
-    ws.row_dimensions[1].height = 30  # two lines: the Chinese name over the code
+    worded = {c for c in table.columns if in_words(table, c)}
     for row in table.rows:
-        append_row(ws, [_cell_value(row.get(c)) for c in table.columns])
-    total = total_row(table)
+        append_row(ws, [value_label(row.get(c), language) if c in worded and isinstance(row.get(c), str)
+                        else _cell_value(row.get(c)) for c in table.columns])
+    total = total_row(table, language)
     if total:
         append_row(ws, [_cell_value(total.get(c)) for c in table.columns])
         for cell in ws[ws.max_row]:
@@ -111,22 +115,19 @@ def _write_table(ws, table: ReportTable) -> None:
             cell.border = Border(top=Side(style="thin"))
     body = table.rows + ([total] if total else [])
     for idx, column in enumerate(table.columns, start=1):
-        values = [r.get(column) for r in body]
+        values = [value_label(v, language) if column in worded and isinstance(v, str) else v
+                  for v in (r.get(column) for r in body)]
         for (cell,) in ws.iter_rows(min_row=2, max_row=1 + len(body), min_col=idx, max_col=idx):
-            fmt = _number_format(table, column, cell.value)
+            fmt = _number_format(table, column, cell.value, language)
             if fmt:
                 cell.number_format = fmt
-        lines = header(column).split("\n") + [_shown(v, column, table) for v in values]
+        lines = [headers[idx - 1]] + [figure_text(table, column, v, language) for v in values]
         width = max(display_width(text) for text in lines) + 2
         ws.column_dimensions[get_column_letter(idx)].width = min(max(width, 6), MAX_WIDTH)
     ws.freeze_panes = "A2"
 
 
-def _series_label(code: str) -> str:
-    return column_label(code, "zh")
-
-
-def _chart(ws, table: ReportTable, spec: ChartSpec):
+def _chart(ws, table: ReportTable, spec: ChartSpec, language: str):
     from openpyxl.chart import BarChart, LineChart, PieChart, Reference, Series
 
     n = len(table.rows)
@@ -148,13 +149,13 @@ def _chart(ws, table: ReportTable, spec: ChartSpec):
     for code in spec.values:
         col = table.columns.index(code) + 1
         ref = Reference(ws, min_col=col, min_row=first, max_row=1 + n)
-        series = Series(ref, title=_series_label(code))
+        series = Series(ref, title=column_label(code, language))
         if spec.kind == "line":
             series.smooth = False
         chart.series.append(series)
     chart.set_categories(cats)
     if spec.kind != "pie":
-        chart.x_axis.title = column_label(spec.category, "zh")
+        chart.x_axis.title = column_label(spec.category, language)
         if spec.y_title:
             chart.y_axis.title = spec.y_title
         # openpyxl hides the axes unless told (delete=True by default in 3.1).
@@ -167,17 +168,17 @@ def _chart(ws, table: ReportTable, spec: ChartSpec):
     return chart
 
 
-def _add_charts(ws, table: ReportTable) -> None:
+def _add_charts(ws, table: ReportTable, language: str) -> None:
     from openpyxl.utils import get_column_letter
 
     if not table.rows:
         return
     anchor_col = get_column_letter(len(table.columns) + 2)
     for i, spec in enumerate(c for c in table.charts if len(table.rows) > c.skip):
-        ws.add_chart(_chart(ws, table, spec), f"{anchor_col}{2 + i * CHART_ROWS}")
+        ws.add_chart(_chart(ws, table, spec, language), f"{anchor_col}{2 + i * CHART_ROWS}")
 
 
-def _write_notes(ws, book: ReportBook) -> None:
+def _write_notes(ws, book: ReportBook, language: str) -> None:
     from openpyxl.styles import Font
 
     append_row(ws, [book.title])
@@ -192,39 +193,43 @@ def _write_notes(ws, book: ReportBook) -> None:
             for note in table.notes:
                 append_row(ws, [note])
     ws.append([])
-    append_row(ws, ["列 column", "中文", "English"])
+    append_row(ws, [w.in_(language) for w in NOTES_COLUMNS])
     for cell in ws[ws.max_row]:
         cell.font = Font(bold=True)
     seen: list[str] = []
     for table in book.sheets:
         seen += [c for c in table.columns if c not in seen]
     for code in seen:
-        zh, en = COLUMNS.get(code, (code, code))
-        append_row(ws, [code, zh, en])
-    widths = {1: 0, 2: 0, 3: 0}
+        append_row(ws, [column_label(code, language), code])
+    widths = {1: 0, 2: 0}
     for row in ws.iter_rows(min_row=2, values_only=True):
-        for i, v in enumerate(row[:3], start=1):
+        for i, v in enumerate(row[:2], start=1):
             if v is not None and not (i == 1 and len(row) == 1):
                 widths[i] = max(widths[i], display_width(str(v)))
-    for i, letter in enumerate("ABC", start=1):
+    for i, letter in enumerate("AB", start=1):
         ws.column_dimensions[letter].width = min(max(widths[i] + 2, 10), MAX_WIDTH)
 
 
-def write_workbook(book: ReportBook | ReportTable, path: str | Path) -> Path:
-    """Write the book (or one table) to ``path``: one sheet per table, in order, then 说明."""
+REPORT_SHEET = Words("报表", "report")
+
+
+def write_workbook(book: ReportBook | ReportTable, path: str | Path, *, language: str = "zh") -> Path:
+    """Write the book (or one table) to ``path`` in ``language``: one sheet per table,
+    in order, then the notes sheet 说明."""
     from openpyxl import Workbook
 
     if isinstance(book, ReportTable):
         book = ReportBook(title=book.title, sheets=[book], notes=[])
+    book = localized(book, language)
     path = Path(path)
     wb = Workbook()
     wb.remove(wb.active)
     taken: set[str] = set()
     for table in book.sheets:
-        ws = wb.create_sheet(sheet_title(xlsx_text(table.sheet or table.key or "report"), taken))
-        _write_table(ws, table)
-        _add_charts(ws, table)
-    _write_notes(wb.create_sheet(sheet_title("说明 notes", taken)), book)
+        ws = wb.create_sheet(sheet_title(xlsx_text(table.sheet or REPORT_SHEET.in_(language)), taken))
+        _write_table(ws, table, language)
+        _add_charts(ws, table, language)
+    _write_notes(wb.create_sheet(sheet_title(NOTES_SHEET.in_(language), taken)), book, language)
     wb.active = 0
     wb.properties.title = xlsx_text(book.title)
     wb.properties.creator = "dealerdesk"

@@ -335,4 +335,4 @@ def report_calls(
         with read_session(obj.engine()) as session:
             return calls_book(session, date_from=lo, date_to=hi, by=dims, store_ids=report_store_ids(obj))
 
-    emit(report, fmt, out, book=book)
+    emit(report, fmt, out, language=obj.language(), book=book)

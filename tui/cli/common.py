@@ -194,6 +194,15 @@ class Context:
                 fail(str(refusal))
         return self._actor
 
+    def language(self) -> str:
+        """The language of what a command writes for people to read (a report's titles,
+        headers, notes): the ``language`` setting (``DEALERDESK_LANGUAGE``, the config
+        file, the database), the one the app speaks. ``zh`` unless it says ``en``."""
+        from store.settings import get_setting
+
+        with self.engine().connect() as conn:
+            return "en" if get_setting(conn, "language") == "en" else "zh"
+
     def engine(self, *, auto_upgrade: bool | None = None) -> Engine:
         if self._engine is None:
             from store.db import DatabaseError, open_engine

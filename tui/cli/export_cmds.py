@@ -1,4 +1,6 @@
-"""``dealerdesk export customers``: the store's customer list, for managers only."""
+"""``dealerdesk export customers``: the store's customer list, for managers only. Its
+words (why a car is in its class; a workbook's sheet and headers) are in the command
+line's language; a CSV's headers are the columns' codes in both."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from store import clock
 from store.access import AccessDenied
 from store.cells import append_row, dict_writer
 from store.db import write_session
-from store.exports import export_customers
+from store.exports import HEADERS, SHEET, export_customers
 from store.files import open_private
 from tui.cli.common import app, ctx_obj, fail
 
@@ -29,17 +31,18 @@ def customers(
     if out.suffix.lower() not in (".xlsx", ".csv"):
         fail(f"{out}: write a .xlsx or .csv file")
     c = ctx_obj(ctx)
-    engine, store_id, actor = c.engine(), c.store_id(), c.actor()
+    engine, store_id, actor, language = c.engine(), c.store_id(), c.actor(), c.language()
     try:
         with write_session(engine) as s:  # the audit row commits with the export, or neither
-            listing = export_customers(s, actor, store_id=store_id, class_code=class_code, as_of=clock.today())
-            _write(out, listing)
+            listing = export_customers(s, actor, store_id=store_id, class_code=class_code, as_of=clock.today(),
+                                       language=language)
+            _write(out, listing, language)
     except (AccessDenied, ValueError) as exc:
         fail(str(exc))
     typer.echo(f"{out}: {len(listing.rows)} customers{' (phones masked)' if listing.masked else ''}")
 
 
-def _write(out: Path, listing) -> None:
+def _write(out: Path, listing, language: str) -> None:
     if out.suffix.lower() == ".csv":
         with open_private(out, "w", newline="", encoding="utf-8-sig") as fh:  # the BOM lets Excel read UTF-8
             writer = dict_writer(fh, listing.columns)  # formula-like names written as text
@@ -48,8 +51,8 @@ def _write(out: Path, listing) -> None:
         return
     wb = Workbook()
     ws = wb.active
-    ws.title = "customers"
-    append_row(ws, listing.columns)
+    ws.title = SHEET.in_(language)
+    append_row(ws, [HEADERS[c].in_(language) if c in HEADERS else c for c in listing.columns])
     for row in listing.rows:
         append_row(ws, [row[c] for c in listing.columns])
     ws.freeze_panes = "A2"

@@ -49,7 +49,8 @@ def churn(
     store_ids = report_store_ids(obj)
     with read_session(obj.engine()) as session:
         report = churn_report(session, as_of=day, by=dims, store_ids=store_ids)
-    emit(report, fmt, out, book=lambda: _book(obj, "churn_book", as_of=day, by=dims, store_ids=store_ids))
+    emit(report, fmt, out, language=obj.language(),
+         book=lambda: _book(obj, "churn_book", as_of=day, by=dims, store_ids=store_ids))
 
 
 @report_app.command("classes")
@@ -72,7 +73,8 @@ def classes(
     store_ids = report_store_ids(obj)
     with read_session(obj.engine()) as session:
         report = class_mix_report(session, as_of=day, by=dims, store_ids=store_ids)
-    emit(report, fmt, out, book=lambda: _book(obj, "classes_book", as_of=day, by=dims, store_ids=store_ids))
+    emit(report, fmt, out, language=obj.language(),
+         book=lambda: _book(obj, "classes_book", as_of=day, by=dims, store_ids=store_ids))
 
 
 def _book(obj, name: str, **kwargs):
@@ -118,7 +120,7 @@ def members(
     m = parse_month(month)
     with read_session(obj.engine()) as session:
         book = members_report(session, month=m, store_ids=report_store_ids(obj))
-    emit(book, fmt, out, sheet=sheet)
+    emit(book, fmt, out, language=obj.language(), sheet=sheet)
 
 
 @report_app.command("costs")
@@ -139,4 +141,4 @@ def costs(
     m = parse_month(month)
     with read_session(obj.engine()) as session:
         book = costs_report(session, month=m, store_ids=report_store_ids(obj))
-    emit(book, fmt, out, sheet=sheet)
+    emit(book, fmt, out, language=obj.language(), sheet=sheet)

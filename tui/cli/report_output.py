@@ -2,7 +2,12 @@
 an Excel workbook, from a :class:`store.reports.ReportTable` (rows as dicts and
 the column order) or a :class:`store.reports.ReportBook` (several such tables).
 Every ``dealerdesk report ...`` command uses these; the workbook writer itself is
-:mod:`store.reports.workbook`, shared with the Reports screen."""
+:mod:`store.reports.workbook`, shared with the Reports screen.
+
+Everything meant for people (titles, notes, the table's headers and coded values,
+the total row, the workbook) is in the language the command line speaks
+(:meth:`tui.cli.common.Context.language`); CSV headers and JSON keys are the
+columns' codes in both."""
 
 from __future__ import annotations
 
@@ -21,7 +26,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from store.cells import csv_row, csv_value
-from store.reports import ReportBook, ReportTable
+from store.reports import ReportBook, ReportTable, localized
+from store.reports.labels import CODED, TOTAL, column_label, figure_text, shown_columns, value_label
 from tui.cli.common import Context, fail, output_console, shown
 
 if TYPE_CHECKING:
@@ -33,9 +39,6 @@ class ReportFormat(str, Enum):
     csv = "csv"
     json = "json"
     xlsx = "xlsx"
-
-
-TOTAL_LABEL = "合计"
 
 
 def _cell(report: ReportTable, column: str, value) -> str:
@@ -93,56 +96,70 @@ def book_csv(book: ReportBook) -> str:
     return "\n".join(parts)
 
 
-def _total_row(report: ReportTable) -> dict | None:
-    if not report.total:
-        return None
-    first = report.columns[0]
-    return {first: TOTAL_LABEL} | {k: v for k, v in report.total.items() if k in report.columns}
+def _shown_cell(report: ReportTable, column: str, value, language: str) -> str:
+    """A cell as the printed table shows it: a code in words, a figure with its unit."""
+    if column in CODED and isinstance(value, str):
+        return value_label(value, language)
+    return figure_text(report, column, value, language)
 
 
-def rich_table(report: ReportTable) -> Table:
-    numeric = {c for c in report.columns if any(isinstance(r.get(c), (int, float, Decimal)) for r in report.rows)}
+def rich_table(report: ReportTable, language: str = "zh") -> Table:
+    """A localized table for people: headers in words, codes in words, the total
+    row under the rows (a code beside its words is left out, as on the screen)."""
+    columns = shown_columns(report)
+    numeric = {c for c in columns if any(isinstance(r.get(c), (int, float, Decimal)) for r in report.rows)}
     table = Table(title=report.title, show_footer=bool(report.total))
-    total = _total_row(report) or {}
-    for c in report.columns:
-        table.add_column(c, justify="right" if c in numeric else "left",
-                         footer=_cell(report, c, total.get(c)) if total else "")
+    total = report.total or {}
+    for i, c in enumerate(columns):
+        footer = ""
+        if total:
+            footer = TOTAL.in_(language) if i == 0 else _shown_cell(report, c, total.get(c), language)
+        table.add_column(column_label(c, language), justify="right" if c in numeric else "left", footer=footer)
     for row in report.rows:
-        table.add_row(*[shown(_cell(report, c, row.get(c)) or ("-" if c not in numeric else "")) for c in report.columns])
+        table.add_row(*[shown(_shown_cell(report, c, row.get(c), language) or ("-" if c not in numeric else ""))
+                        for c in columns])
     return table
 
 
-def write_xlsx(report: ReportTable | ReportBook, path: Path) -> None:
+def write_xlsx(report: ReportTable | ReportBook, path: Path, language: str = "zh") -> None:
     """A workbook: a sheet per table (header frozen, formats, widths, charts), see
     :func:`store.reports.workbook.write_workbook`."""
     from store.reports.workbook import write_workbook
 
-    write_workbook(report, path)
+    write_workbook(report, path, language=language)
 
 
 def _rows(report: ReportTable | ReportBook) -> int:
     return sum(len(s.rows) for s in report.sheets) if isinstance(report, ReportBook) else len(report.rows)
 
 
-def _print_tables(report: ReportTable | ReportBook, console: Console) -> None:
+def _print_notes(notes: list[str], console: Console) -> None:
+    for note in notes:
+        console.print(f"  · {escape(note)}", style="dim")
+
+
+def _print_tables(report: ReportTable | ReportBook, console: Console, language: str) -> None:
     if isinstance(report, ReportTable):
-        console.print(rich_table(report))
+        console.print(rich_table(report, language))
+        _print_notes(report.notes, console)
         return
     console.print(f"[b]{escape(report.title)}[/b]")
     for sheet in report.sheets:
-        console.print(rich_table(sheet))
+        console.print(rich_table(sheet, language))
+        _print_notes(sheet.notes, console)
+    _print_notes(report.notes, console)
 
 
-def emit(report: ReportTable | ReportBook, fmt: ReportFormat, out: Path | None, *,
+def emit(report: ReportTable | ReportBook, fmt: ReportFormat, out: Path | None, *, language: str = "zh",
          book: Callable[[], ReportBook] | None = None, sheet: str | None = None) -> None:
-    """Print the report, or write it to ``out`` (xlsx needs ``out``). ``book`` builds
-    the workbook (every cut, with charts) when xlsx is asked for; ``sheet`` picks one
-    table of a book for the other formats."""
+    """Print the report, or write it to ``out`` (xlsx needs ``out``), in ``language``.
+    ``book`` builds the workbook (every cut, with charts) when xlsx is asked for;
+    ``sheet`` picks one table of a book for the other formats."""
     if fmt is ReportFormat.xlsx:
         if out is None:
             fail("--format xlsx needs --out FILE.xlsx")
         whole = book() if book is not None else report
-        write_xlsx(whole, out)
+        write_xlsx(whole, out, language)
         typer.echo(f"wrote {_rows(whole)} rows to {out}", err=True)
         return
     if sheet is not None and isinstance(report, ReportBook):
@@ -150,12 +167,13 @@ def emit(report: ReportTable | ReportBook, fmt: ReportFormat, out: Path | None, 
             report = report.sheet(sheet)
         except KeyError as exc:
             fail(str(exc.args[0]))
+    report = localized(report, language)
     if fmt is ReportFormat.table:
         if out is None:
-            _print_tables(report, output_console())
+            _print_tables(report, output_console(), language)
             return
         buf = io.StringIO()
-        _print_tables(report, output_console(file=buf))
+        _print_tables(report, output_console(file=buf), language)
         text = buf.getvalue()
     elif fmt is ReportFormat.csv:
         text = book_csv(report) if isinstance(report, ReportBook) else to_csv(report)

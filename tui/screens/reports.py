@@ -6,7 +6,10 @@ Keys: 1-5 pick the report; [ and ] the month before / after (churn and the class
 are as of the month's last day, or today); s / S the next / previous sheet; x writes
 the workbook (the same one ``dealerdesk report ... --format xlsx`` writes) under the
 data directory's ``exports``; r reloads; Escape back. Queries and the export run in
-workers; a month's figures that arrive after the user moved on are dropped."""
+workers; a month's figures that arrive after the user moved on are dropped.
+
+A book arrives in both languages and is shown, charted and written in the app's
+(:func:`store.reports.localized`)."""
 
 from __future__ import annotations
 
@@ -25,35 +28,25 @@ from textual.widgets import DataTable, Footer, Static
 from store import clock
 from store.config import data_dir
 from store.report_desk import ReportDesk
-from store.reports import Month, ReportBook, ReportTable
+from store.reports import Month, ReportBook, ReportTable, localized
 from store.reports.books import REPORTS
-from store.reports.labels import column_label, value_label
+from store.reports.labels import CODED, column_label, figure_text, shown_columns, value_label
 from store.reports.members import period_end
 from tui.safe import esc
-from tui.charts import CODED, render_charts
+from tui.charts import render_charts
 from tui.i18n import language, t
 from tui.keys import Header, ChoiceRow, localize
 
 
-def shown_columns(sheet: ReportTable) -> list[str]:
-    """The columns worth a screen's width: a code beside its words (kept for CSV and
-    JSON) is left out."""
-    cols = sheet.columns
-    return [c for c in cols if c not in ("key", "line") and f"{c}_label" not in cols
-            and not (c in ("class", "group") and "label" in cols)]
-
-
 def cell(table: ReportTable, column: str, value) -> str | Text:
+    """A localized sheet's cell: a code in words, a figure right-aligned with its
+    unit (%, 百分点 / pp), text from the store escaped."""
     if value is None:
         return ""
     if column in CODED and isinstance(value, str):
         return esc(value_label(value, language()))
-    if column in table.percent_columns and isinstance(value, (int, float)):
-        return Text(f"{value:.2f}%", justify="right")
-    if isinstance(value, (Decimal, float)):
-        return Text(f"{value:,.2f}", justify="right")
-    if isinstance(value, int) and not isinstance(value, bool):
-        return Text(f"{value:,}", justify="right")
+    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+        return Text(figure_text(table, column, value, language()), justify="right")
     return esc(value)  # a name, a model, a region from the store: shown as text
 
 
@@ -152,7 +145,7 @@ class ReportsScreen(Screen):
         if (message.name, message.month) != (self.report, self.month):
             return  # the user picked another report or month meanwhile
         keep = self.book.sheets[self.sheet_index].key if self.book and self.sheet_index < len(self.book.sheets) else None
-        self.book = message.book
+        self.book = localized(message.book, language())
         keys = [s.key for s in self.book.sheets]
         self.sheet_index = keys.index(keep) if keep in keys else 0
         self.query_one("#sheet-choice", ChoiceRow).set_options(
@@ -226,7 +219,7 @@ class ReportsScreen(Screen):
     @work(thread=True, exclusive=True, group="report-export")
     def export(self, book: ReportBook, path: Path) -> None:
         try:
-            written = ReportDesk.export(book, path)
+            written = ReportDesk.export(book, path, language=language())
         except Exception as exc:
             self.post_message(self.Failed(str(exc)))
             return
