@@ -64,6 +64,7 @@ STAFF = frozenset({"sa", "ca", "member", "manager"})  # everyone who serves cust
 RIGHTS: dict[str, frozenset[str]] = {
     "customers.read": STAFF,  # a customer's rows: lookup, profile, bill, history, lists
     "pitches.record": STAFF,  # 推荐入会
+    "complaints.log": STAFF,  # 投诉: log one, see and handle one's own (owner rules in store.complaints)
     "points.refer": STAFF,  # a friend referred
     "members.join": STAFF,  # 入会 at the counter or at delivery
     "care.work": frozenset({"sa", "member", "manager"}),  # close care tasks, log calls

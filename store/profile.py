@@ -270,7 +270,9 @@ def next_actions(facts: Facts, *, as_of: date, rules: ActionRules) -> list[Actio
             months = months_between(facts.last_return, as_of)
         actions.append(Action(facts.class_code, {"months": months, "last_return": facts.last_return}))
 
-    if not facts.is_member and not any(a.code in ("finish_join", "follow_up", "renew") for a in actions):
+    # No membership pitch while a complaint is open: it is answered first.
+    if not facts.is_member and not facts.open_complaints \
+            and not any(a.code in ("finish_join", "follow_up", "renew") for a in actions):
         warning = pitch_warning(last, as_of=as_of, rules=rules.pitch)
         if last is None:
             actions.append(Action("pitch"))
@@ -449,7 +451,7 @@ def customer_profile(
         complaints = [
             ComplaintLine(x.opened_on, x.summary, x.status)
             for x in session.execute(
-                select(Complaint).where(Complaint.customer_id == c.id, Complaint.status == "open")
+                select(Complaint).where(Complaint.customer_id == c.id, Complaint.status.in_(("new", "handling")))
                 .order_by(Complaint.opened_on)
             ).scalars()
         ]

@@ -83,6 +83,9 @@ DEFAULTS: dict[str, Any] = {
     "pitch_recent_days": 30,
     "pitch_declined_quiet_days": 90,
     "pitch_follow_up_days": {"considering": 7, "not_now": 30, "declined": 90},
+    # complaints 投诉: answer within N hours of logging, resolve within N days (修后7日解决)
+    "complaint_respond_hours": 24,
+    "complaint_resolve_days": 7,
     # points 积分
     "points_per_100_yuan": 1,
     "points_rate_by_category": {},

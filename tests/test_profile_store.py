@@ -71,9 +71,10 @@ def test_birthday_within_the_week_including_the_new_year():
     assert late[0].code == "birthday" and late[0].params["on"] == date(2027, 1, 2)
 
 
-def test_an_open_complaint_comes_before_selling_anything():
-    facts = Facts(open_complaints=[ComplaintLine(date(2026, 10, 20), "漆面划伤", "open")], birthday=date(1990, 11, 23))
-    assert codes(facts) == ["complaint", "pitch", "birthday"]
+def test_an_open_complaint_comes_first_and_no_pitch_while_it_is_open():
+    facts = Facts(open_complaints=[ComplaintLine(date(2026, 10, 20), "漆面划伤", "new")], birthday=date(1990, 11, 23))
+    assert codes(facts) == ["complaint", "birthday"]
+    assert codes(Facts(birthday=date(1990, 11, 23))) == ["pitch", "birthday"]
 
 
 def test_membership_ending_soon_or_lapsed_within_grace_is_renewed():

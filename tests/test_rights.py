@@ -59,6 +59,8 @@ COMMANDS = [
     (["club", "income", "add", "100", "--category", "sponsor"], CLUB),
     (["club", "list"], CLUB),
     (["pitch", "粤B22222", "considering"], STAFF),
+    (["complaint", "add", "粤A12345", "--category", "price", "--text", "结算比报价高"], STAFF),
+    (["complaint", "list"], STAFF),
     (["pitches", "--from", "2026-11-01", "--to", "2026-11-30"], STAFF),
     (["calls", "log", "粤B22222", "--outcome", "no_answer"], SERVE),
     (["care"], STAFF),

@@ -36,6 +36,7 @@ from store.models.care import (  # noqa: F401
     CallLog,
     CareTask,
     Complaint,
+    ComplaintStep,
 )
 
 metadata = SQLModel.metadata

@@ -88,6 +88,8 @@ class Appointment(SQLModel, table=True):
 
 
 class Complaint(SQLModel, table=True):
+    """A complaint 投诉 and where its handling stands (see :mod:`store.complaints`)."""
+
     id: int | None = Field(default=None, primary_key=True)
     store_id: int = Field(foreign_key="store.id")
     customer_id: int = Field(foreign_key="customer.id", index=True)
@@ -95,4 +97,26 @@ class Complaint(SQLModel, table=True):
     opened_on: date
     closed_on: date | None = None
     summary: str = Field(max_length=500)
-    status: str = Field(default="open", max_length=16)
+    status: str = Field(default="new", max_length=16)  # new | handling | resolved | closed
+    ro_number: str | None = Field(default=None, max_length=40)
+    category: str = Field(default="other", max_length=16)
+    severity: str = Field(default="normal", max_length=8)  # normal 一般 | severe 严重
+    channel: str = Field(default="counter", max_length=16)
+    received_by_id: int | None = Field(default=None, foreign_key="staff.id")
+    owner_id: int | None = Field(default=None, foreign_key="staff.id", index=True)
+    opened_at: NaiveDatetime | None = None
+    respond_by: NaiveDatetime | None = None
+    resolve_by: date | None = None
+    first_response_at: NaiveDatetime | None = None
+    resolved_at: NaiveDatetime | None = None
+
+
+class ComplaintStep(SQLModel, table=True):
+    """One step of a complaint's handling: who did what, when (every step a row)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    complaint_id: int = Field(foreign_key="complaint.id", index=True)
+    at: NaiveDatetime
+    staff_id: int | None = Field(default=None, foreign_key="staff.id")
+    step: str = Field(max_length=16)  # opened | handling | note | resolved | reopened | closed
+    note: str = Field(default="", max_length=500)

@@ -30,6 +30,7 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "audit": ("tui.cli.staff_cmds",),
     "pitches": ("tui.cli.pitch_cmds",),
     "pitch": ("tui.cli.pitch_cmds",),
+    "complaint": ("tui.cli.complaint_cmds",),
     "arrivals": ("tui.cli.calls_cmds",),
     "import": ("tui.cli.import_cmds",),
     "db": ("tui.cli.db_cmds",),
