@@ -202,6 +202,13 @@ class Counter:
         return in_transaction(self.engine, lambda session: record_pitch(
             session, actor=self.actor, store_id=self.store_id, customer_id=customer_id, outcome=outcome, **details))
 
+    def log_complaint(self, *, customer_id: int, **details):
+        """Log a complaint received by the acting staff member (see :func:`store.complaints.log_complaint`)."""
+        from store.complaints import log_complaint
+
+        return in_transaction(self.engine, lambda session: log_complaint(
+            session, actor=self.actor, customer_id=customer_id, **details))
+
     def follow_ups(self, *, everyone: bool = False, within_days: int = 0, limit: int = 500) -> list[FollowUp]:
         """The acting staff member's pitch follow-ups due (``everyone``: all pitchers')."""
         from store.pitches import follow_ups

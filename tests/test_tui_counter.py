@@ -221,7 +221,7 @@ async def test_profile_shows_who_what_and_the_one_thing_to_do(shop):
         assert visits.index("2026-09-01") < visits.index("2026-03-01")
         assert "还没有推荐记录" in text_of(app, "#pitches")
         footer = footer_words(app)
-        for words in ("推荐入会", "积分", "会员账单", "返回"):
+        for words in ("推荐入会", "投诉", "积分", "账单", "返回", "帮助"):
             assert words in footer
 
 
@@ -472,7 +472,7 @@ async def test_question_mark_shows_every_key_of_the_screen_and_the_app(shop):
         await pilot.press("question_mark")
         await wait_for(pilot, lambda: screen_name(app) == "HelpScreen")
         keys = text_of(app, "#help-keys")
-        for words in ("推荐入会", "积分", "会员账单", "返回", "退出", "命令面板", "我的跟进", "f2"):
+        for words in ("推荐入会", "投诉", "积分", "账单", "返回", "退出", "命令面板", "我的跟进", "f2"):
             assert words in keys, words
         await pilot.press("escape")
         await wait_for(pilot, lambda: screen_name(app) == "ProfileScreen")

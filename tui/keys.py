@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.binding import Binding, BindingsMap
 from textual.message import Message
@@ -171,10 +172,13 @@ class ChoiceRow(Widget, can_focus=True):
             return self.row
 
     def __init__(self, options: list[tuple[str, str]], *, selected: str | None = None, numbered: bool = False,
-                 id: str | None = None) -> None:
+                 id: str | None = None, wrap: bool = False) -> None:
+        """``wrap``: the choices go on as many lines as they need (give the row
+        ``height: auto``) rather than being cut at a narrow terminal."""
         super().__init__(id=id)
         self.options = options
         self.numbered = numbered
+        self.wrap = wrap
         self.set_reactive(ChoiceRow.selected, selected)
 
     def set_options(self, options: list[tuple[str, str]], selected: str | None = None) -> None:
@@ -185,13 +189,18 @@ class ChoiceRow(Widget, can_focus=True):
     def render(self) -> Text:
         text = Text(no_wrap=True, overflow="ellipsis")
         focus = self.has_focus
+        width, used = self.size.width, 0
         for i, (value, words) in enumerate(self.options):
             label = f" {i + 1} {words} " if self.numbered else f" {words} "
+            if self.wrap and used and width and used + cell_len(label) > width:
+                text.append("\n")  # a choice is never cut in two: it starts the next line
+                used = 0
             if value == self.selected:
                 text.append(label, style=self.get_component_rich_style("choice--on" if focus else "choice--on-blur"))
             else:
                 text.append(label)
             text.append(" ")
+            used += cell_len(label) + 1
         return text
 
     COMPONENT_CLASSES = {"choice--on", "choice--on-blur"}

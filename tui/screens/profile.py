@@ -1,6 +1,6 @@
 """The customer profile 客户档案: the one thing to do now, then owner, vehicle and
 membership, then visits, what is due, complaints and pitches. Keys: p pitch,
-j points, b member bill, Escape back to lookup (the query kept)."""
+c log a complaint, j points, b member bill, Escape back to lookup (the query kept)."""
 
 from __future__ import annotations
 
@@ -80,6 +80,7 @@ class ProfileScreen(Screen):
     BINDINGS = [
         Binding("escape", "back", "key.back"),
         Binding("p", "pitch", "key.pitch"),
+        Binding("c", "complaint", "key.complaint"),
         Binding("j", "points", "key.points"),
         Binding("b", "bill", "key.bill"),
         Binding("u", "reveal", "key.reveal"),
@@ -350,6 +351,17 @@ class ProfileScreen(Screen):
         from tui.screens.pitch import PitchScreen
 
         self.app.push_screen(PitchScreen(p))  # coming back reloads (on_screen_resume)
+
+    def action_complaint(self) -> None:
+        p = self.profile
+        if p is None:
+            return
+        if p.owner is None:
+            self.notify(t("complaint.no_customer"), severity="warning")
+            return
+        from tui.screens.complaint import ComplaintScreen
+
+        self.app.push_screen(ComplaintScreen(p))  # coming back reloads: the complaint is the thing to do
 
     def _open_club_screen(self, name: str, missing: str) -> None:
         if self.profile is None or self.profile.owner is None:

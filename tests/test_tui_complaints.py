@@ -1,0 +1,71 @@
+"""Logging a complaint from the profile: c, a digit, the words, Enter, in one burst;
+the profile then puts the complaint first. Refusals change nothing."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlmodel import select
+
+from store.access import SYSTEM
+from store.db import read_session, write_session
+from store.models import Adoption, Complaint, Staff
+from store.staff import add_staff
+from tests.factories import add_car, add_store
+from tests.test_tui_bursts import burst, screen_name
+from tests.tui_helpers import wait_for
+from tui.app import DealerDeskApp
+
+
+@pytest.fixture(autouse=True)
+def key_file(tmp_path, monkeypatch):
+    monkeypatch.setenv("DEALERDESK_KEY_FILE", str(tmp_path / "pii.key"))
+
+
+@pytest.fixture
+def shop(sqlite_engine):
+    with write_session(sqlite_engine) as s:
+        store = add_store(s)
+        add_staff(s, SYSTEM, store_id=store.id, code="M01", name="周建国", role="manager", pin="8888")
+        sa = add_staff(s, SYSTEM, store_id=store.id, code="SA01", name="王伟", role="sa", pin="1111")
+        car = add_car(s, store, plate="粤A12345", owner="张伟", phone="13812345678",
+                      visits=[("RO1", date(2026, 11, 1), 800)])
+        s.add(Adoption(store_id=store.id, vehicle_id=car.id, staff_id=sa.id, started_on=date(2026, 1, 1)))
+    return sqlite_engine
+
+
+def complaints(engine):
+    with read_session(engine) as s:
+        return s.exec(select(Complaint)).all()
+
+
+async def test_c_a_digit_the_words_and_enter_log_it_and_the_profile_puts_it_first(shop):
+    app = DealerDeskApp(shop, staff_code="SA01")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: screen_name(app) == "LookupScreen" and app.screen.is_mounted)
+        burst(app, "12345", "enter", "c", "2", "前台态度差", "enter")
+        await wait_for(pilot, lambda: complaints(shop))
+        await wait_for(pilot, lambda: screen_name(app) == "ProfileScreen" and app.screen.profile is not None
+                       and app.screen.profile.action.code == "complaint")
+        assert "pitch" not in [a.code for a in app.screen.profile.actions]
+    (c,) = complaints(shop)
+    assert (c.category, c.summary, c.severity, c.channel, c.status) == ("attitude", "前台态度差", "normal", "counter",
+                                                                        "new")
+    with read_session(shop) as s:
+        assert s.get(Staff, c.owner_id).code == "SA01"
+
+
+async def test_enter_without_a_category_or_words_saves_nothing(shop):
+    app = DealerDeskApp(shop, staff_code="SA01")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: screen_name(app) == "LookupScreen" and app.screen.is_mounted)
+        burst(app, "12345", "enter", "c", "enter")
+        await wait_for(pilot, lambda: screen_name(app) == "ComplaintScreen" and app.screen.is_mounted)
+        await pilot.pause(0.2)
+        burst(app, "1", "enter")  # a category, no words: still nothing
+        await pilot.pause(0.3)
+        assert screen_name(app) == "ComplaintScreen"
+        burst(app, "escape")
+        await wait_for(pilot, lambda: screen_name(app) == "ProfileScreen")
+    assert complaints(shop) == []
