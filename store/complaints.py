@@ -71,6 +71,7 @@ class ComplaintLine:
     id: int
     customer_id: int
     customer: str
+    vehicle_id: int | None
     plate: str | None
     ro_number: str | None
     category: str
@@ -235,7 +236,7 @@ def _lines(session: Session, ids: list[int], *, at: datetime | None = None) -> l
             (c.first_response_at is None and c.respond_by is not None and at > c.respond_by)
             or (c.resolve_by is not None and at.date() > c.resolve_by))
         by_id[c.id] = ComplaintLine(
-            id=c.id, customer_id=c.customer_id, customer=customer, plate=plate_, ro_number=c.ro_number,
+            id=c.id, customer_id=c.customer_id, customer=customer, vehicle_id=c.vehicle_id, plate=plate_, ro_number=c.ro_number,
             category=c.category, severity=c.severity, channel=c.channel, status=c.status, summary=c.summary,
             opened_at=c.opened_at or datetime.combine(c.opened_on, datetime.min.time()), owner=owner_,
             owner_id=c.owner_id, respond_by=c.respond_by, resolve_by=c.resolve_by,

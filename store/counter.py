@@ -209,6 +209,14 @@ class Counter:
         return in_transaction(self.engine, lambda session: log_complaint(
             session, actor=self.actor, customer_id=customer_id, **details))
 
+    def complaints(self, *, status: str = "open", overdue_only: bool = False):
+        """The store's complaints by due time, as the acting staff member may see them."""
+        from store.complaints import list_complaints
+
+        with read_session(self.engine) as session:
+            return list_complaints(session, actor=self.actor, store_id=self.store_id, status=status,
+                                   overdue_only=overdue_only)
+
     def follow_ups(self, *, everyone: bool = False, within_days: int = 0, limit: int = 500) -> list[FollowUp]:
         """The acting staff member's pitch follow-ups due (``everyone``: all pitchers')."""
         from store.pitches import follow_ups

@@ -69,3 +69,27 @@ async def test_enter_without_a_category_or_words_saves_nothing(shop):
         burst(app, "escape")
         await wait_for(pilot, lambda: screen_name(app) == "ProfileScreen")
     assert complaints(shop) == []
+
+
+async def test_f3_lists_the_complaints_by_due_time_for_who_may_see_them(shop):
+    from store.access import Actor
+    from store.complaints import log_complaint
+    from store.db import in_transaction
+    from store.models import Vehicle
+
+    with read_session(shop) as s:
+        sa = s.exec(select(Staff).where(Staff.code == "SA01")).one()
+        sa_actor = Actor(sa.id, sa.name, sa.role, sa.store_id)
+        car = s.exec(select(Vehicle)).one()
+    in_transaction(shop, lambda s: log_complaint(s, actor=sa_actor, customer_id=car.customer_id, category="price",
+                                                 text="结算比报价高"))
+    app = DealerDeskApp(shop, staff_code="M01")
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_for(pilot, lambda: screen_name(app) == "LookupScreen" and app.screen.is_mounted)
+        burst(app, "f3")
+        await wait_for(pilot, lambda: screen_name(app) == "ComplaintsScreen" and app.screen.items)
+        (item,) = app.screen.items
+        assert (item.plate, item.owner, item.category) == ("粤A12345", "王伟", "price")
+        burst(app, "enter")
+        await wait_for(pilot, lambda: screen_name(app) == "ProfileScreen" and app.screen.profile is not None)
+        assert app.screen.profile.action.code == "complaint"
