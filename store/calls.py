@@ -149,6 +149,7 @@ class CallRow:
     attempt: int = 1  # the try this call will be (no answer before: 2, 3)
     max_tries: int = 3
     contacts_in_period: int = 0
+    complaint_ids: list[int] = field(default_factory=list)  # resolved complaints this call confirms
     task_ids: list[int] = field(default_factory=list)  # every care task the call covers
     done: bool = False
     outcome: str | None = None  # today's last outcome
@@ -172,7 +173,7 @@ class CallRow:
             "priority": self.priority, "reason_codes": [r.code for r in self.reasons],
             "reasons": [r.as_dict() for r in self.reasons], "vehicle_id": self.vehicle_id, "plates": self.plates,
             "value_fen": self.value_fen, "attempt": self.attempt, "max_tries": self.max_tries,
-            "contacts_in_period": self.contacts_in_period, "task_ids": self.task_ids, "done": self.done,
+            "contacts_in_period": self.contacts_in_period, "task_ids": self.task_ids, "complaint_ids": self.complaint_ids, "done": self.done,
             "outcome": self.outcome, "outcome_by": self.outcome_by,
             "appointment_at": self.appointment_at.isoformat(timespec="minutes") if self.appointment_at else None,
         }
@@ -461,11 +462,13 @@ def call_list(session: Session, *, staff_id: int, actor: Actor, day: date | None
                                   f"callback promised for {last.callback_on} (call of {last.at.date()})",
                                   last.vehicle_id, None, last.callback_on, (last.callback_on.toordinal(),)))
         said = {(r.vehicle_id, r.code) for r in mine}
-        task_ids = []
+        task_ids, confirming = [], []
         for reason, kind in care_kinds.get(cid, []):
             if reason.vehicle_id in sold:
                 continue
             task_ids.append(reason.task_id)
+            if kind == "complaint_confirm":
+                confirming.append(reason.task_id)
             if any((reason.vehicle_id, code) in said for code in CARE_KINDS_SAID.get(kind, ())):
                 continue  # the list already says it; the task still closes with the call
             mine.append(reason)
@@ -473,7 +476,8 @@ def call_list(session: Session, *, staff_id: int, actor: Actor, day: date | None
             continue
         if cid in pending:
             continue
-        if not eligible_after(last, rules, day):
+        # A resolved complaint's confirmation is not held off by the quiet days after a call.
+        if not eligible_after(last, rules, day) and not confirming:
             continue
         mine.sort(key=lambda r: (r.priority, r.sort))
         vehicles = [r.vehicle_id for r in mine if r.vehicle_id is not None]
@@ -482,14 +486,14 @@ def call_list(session: Session, *, staff_id: int, actor: Actor, day: date | None
             vehicle_id=vehicles[0] if vehicles else None,
             plates=list(dict.fromkeys(r.plate for r in mine if r.plate)),
             value_fen=value.get(cid, 0), max_tries=rules.max_tries, contacts_in_period=contacts.get(cid, 0),
-            task_ids=sorted(set(task_ids)),
+            task_ids=sorted(set(task_ids)), complaint_ids=complaint_ids_of(session, confirming),
         )
         if last is not None and last.outcome == "no_answer" and last.callback_on is not None:
             row.attempt = last.attempt + 1
         done = today_calls.get(cid)
         if done is not None:
             row.done, row.outcome, row.outcome_by = True, done.outcome, staff_names.get(done.staff_id)
-        if not row.done and row.contacts_in_period >= rules.cap:
+        if not row.done and row.contacts_in_period >= rules.cap and not row.complaint_ids:
             held.append(row)
             continue
         rows.append(row)
@@ -622,9 +626,15 @@ def log_call(
     channel: str = "phone",
     task_ids: list[int] | tuple[int, ...] = (),
     staff_id: int | None = None,
+    satisfied: bool | None = None,
 ) -> CallResult:
     """Log one call by ``actor`` (or, for a manager or the system, on behalf of
-    ``staff_id``) and do what its outcome asks (see the module's docstring)."""
+    ``staff_id``) and do what its outcome asks (see the module's docstring).
+
+    A call that confirms a resolved complaint (its ``complaint_confirm`` task among
+    ``task_ids``) is never held back by the contact cap; reached, it must say whether
+    the customer is ``satisfied`` with the handling: yes closes the complaint, no
+    reopens it (store.complaints)."""
     if outcome not in OUTCOMES:
         raise CallError(f"unknown outcome {outcome!r}: one of {', '.join(OUTCOMES)}")
     if channel not in CHANNELS:
@@ -675,8 +685,13 @@ def log_call(
         if callback_on <= today:
             raise CallError(f"the callback date {callback_on} must be after today")
 
+    confirming = complaint_ids_of(session, task_ids)
+    if outcome == "reached" and confirming and satisfied is None:
+        raise CallError("this call confirms a resolved complaint: say whether the customer is satisfied")
+    if satisfied is not None and not confirming:
+        raise CallError("satisfied: only a call confirming a resolved complaint records it")
     n = contacts_in_period(session, [customer_id], day=today, rules=rules).get(customer_id, 0)
-    if n >= rules.cap:
+    if n >= rules.cap and not confirming:
         raise CapReached(f"{customer.name} was contacted {n} times in the last {rules.cap_days} days "
                          f"(the store's cap is {rules.cap})")
 
@@ -729,8 +744,26 @@ def log_call(
                store_id=store_id, detail={"reason": reason, "call_id": call.id})
 
     result.closed_tasks = _close_tasks(session, actor, list(task_ids), outcome, attempt, rules, callback_on, note)
+    if outcome == "reached" and confirming:
+        from store.complaints import complaint_step
+
+        for complaint_id in confirming:
+            words = note or ("客户对处理满意" if satisfied else "客户对处理不满意")
+            complaint_step(session, actor=actor, complaint_id=complaint_id, step="close" if satisfied else "reopen",
+                           note=words)
     session.flush()
     return result
+
+
+def complaint_ids_of(session: Session, task_ids) -> list[int]:
+    """The complaints whose confirmation calls these care tasks are (keys
+    ``complaint_confirm:<complaint id>:<n>``, made when a complaint is resolved)."""
+    ids = [t for t in task_ids if t is not None]
+    if not ids:
+        return []
+    keys = session.execute(select(CareTask.key).where(CareTask.id.in_(ids), CareTask.kind == "complaint_confirm",
+                                                      CareTask.status == "open")).scalars()
+    return sorted({int(k.split(":")[1]) for k in keys})
 
 
 def _close_tasks(session: Session, actor: Actor, task_ids: list[int], outcome: str, attempt: int,

@@ -14,6 +14,7 @@ Triggers (every number a store setting, ``care_*`` unless named):
 | insurance | 续保提醒 | ``insurance_expiry`` - 30 days |
 | inspection | 年检提醒 | inspection date - 30 days: ``inspection_due`` if recorded, else from the purchase date by the rule for private cars (非营运小微型客车): on-site inspection at 6, 8 and 10 years, then every year (``inspection_*`` settings) |
 | warranty | 保修到期提醒 | warranty end (recorded, else purchase + the model's or store's warranty months) - 30 days |
+| complaint_confirm | 投诉处理回访 | the day a complaint is resolved (made by :mod:`store.complaints`, not by a trigger here); never held back by the contact cap |
 
 Holiday greetings are not generated (they go out as bulk messages, not calls).
 
@@ -66,9 +67,13 @@ KINDS: dict[str, tuple[str, str]] = {
     "insurance": ("续保提醒", "insurance renewal"),
     "inspection": ("年检提醒", "annual inspection"),
     "warranty": ("保修到期提醒", "warranty expiry"),
+    "complaint_confirm": ("投诉处理回访", "complaint follow-up"),
 }
+# Kinds the contact cap never holds back: a customer who complained is called to
+# confirm the handling however often the store has called them.
+CAP_EXEMPT = frozenset({"complaint_confirm"})
 KIND_ORDER = {k: i for i, k in enumerate(
-    ["problem_callback", "repair_callback", "overdue", "first_maintenance", "not_returned", "new_car",
+    ["complaint_confirm", "problem_callback", "repair_callback", "overdue", "first_maintenance", "not_returned", "new_car",
      "insurance", "inspection", "warranty", "birthday"])}
 REASON_SEP = " | "
 CLOSED = {"done", "dismissed", "void"}
@@ -531,7 +536,7 @@ def care_tasks_for(session: Session, *, date: date, store_id: int, actor: Actor)
         name, phone = people[cid]
         n = contacted.get(cid, 0)
         contact = CareContact(cid, name, mask_phone(phone), owner_id, owner_name, tasks, n,
-                              held_back=n >= result.cap)
+                              held_back=n >= result.cap and not any(t.kind in CAP_EXEMPT for t in tasks))
         (result.held_back if contact.held_back else result.contacts).append(contact)
     order = lambda c: (c.owner_name or "\uffff", min(t.due_on for t in c.tasks), c.customer_id)  # noqa: E731
     result.contacts.sort(key=order)

@@ -23,6 +23,9 @@ Steps: ``handle`` (new → handling, the first answer), ``note`` (any time befor
 is closed), ``resolve`` (what was done), ``reopen`` (resolved → handling: the
 customer is not satisfied), ``close`` (resolved only: an unresolved complaint is
 never closed). Each writes a :class:`~store.models.ComplaintStep` and an audit row.
+Resolving puts a confirmation call on the owner's call list (``complaint_confirm``,
+see :func:`store.calls.log_call`): reached, satisfied closes it, not satisfied
+reopens it.
 """
 
 from __future__ import annotations
@@ -210,6 +213,7 @@ def complaint_step(session: Session, *, actor: Actor, complaint_id: int, step: s
         complaint.status = after
     if step == "resolve":
         complaint.resolved_at = at
+        _schedule_confirmation(session, complaint, at.date())
     if step == "reopen":
         complaint.resolved_at = None
     if step == "close":
@@ -221,6 +225,24 @@ def complaint_step(session: Session, *, actor: Actor, complaint_id: int, step: s
                  store_id=complaint.store_id)
     session.flush()
     return _lines(session, [complaint.id])[0]
+
+
+def _schedule_confirmation(session: Session, complaint: Complaint, day: date) -> None:
+    """A resolved complaint gets its confirmation call 投诉处理回访 on the owner's call
+    list from today (a care task merged into the customer's one contact, never held
+    back by the contact cap; do-not-contact still holds). Each resolution its own."""
+    from store.care import REASON_SEP
+    from store.models import CareTask
+
+    n = session.execute(select(func.count()).select_from(ComplaintStep).where(
+        ComplaintStep.complaint_id == complaint.id, ComplaintStep.step == "resolved")).scalar_one()
+    words = complaint.summary[:60]
+    session.add(CareTask(
+        store_id=complaint.store_id, customer_id=complaint.customer_id, vehicle_id=complaint.vehicle_id,
+        key=f"complaint_confirm:{complaint.id}:{n + 1}", kind="complaint_confirm",
+        reason=(f"投诉处理回访：{words}，客户满意吗？" + REASON_SEP
+                + f"complaint follow-up: is the customer satisfied with how “{words}” was handled?")[:255],
+        due_on=day, owner_staff_id=complaint.owner_id, status="open"))
 
 
 def _lines(session: Session, ids: list[int], *, at: datetime | None = None) -> list[ComplaintLine]:

@@ -173,3 +173,46 @@ def test_the_command_line_logs_and_closes_one(shop, db_url):
     assert data["status"] == "closed" and [x["step"] for x in data["steps"]] == ["opened", "resolved", "closed"]
     bad = run("SA01", "1111", "complaint", "add", "粤A12345", "--category", "noise", "--text", "x")
     assert bad.exit_code == 1 and "category" in bad.stderr
+
+
+def test_resolving_puts_a_confirmation_on_the_owners_list_past_the_cap(shop):
+    """Resolved, the complaint is on its owner's call list the same day even when the
+    customer was called twice this month; reached and not satisfied reopens it, a
+    later confirmation that is satisfied closes it."""
+    from store.calls import CallError, call_list, log_call
+    from store.models import CallLog
+
+    engine, actors, ids = shop
+    c = log(engine, actors["SA02"], ids["customer"])
+    with write_session(engine) as s:  # two contacts this month: the cap (2) is reached
+        for day in (3, 10):
+            s.add(CallLog(store_id=ids["store"], customer_id=ids["customer"], staff_id=actors["SA01"].staff_id,
+                          at=datetime(2026, 11, day, 10, 0), channel="phone", outcome="reached"))
+    step(engine, actors["SA01"], c.id, "resolve", "更换冷凝器")
+
+    def my_row():
+        with read_session(engine) as s:
+            lst = call_list(s, staff_id=actors["SA01"].staff_id, actor=actors["SA01"])
+        rows = [r for r in lst.rows if r.customer_id == ids["customer"]]
+        held = [r for r in lst.held_back if r.customer_id == ids["customer"]]
+        return rows, held
+
+    rows, held = my_row()
+    assert held == [] and len(rows) == 1 and rows[0].complaint_ids == [c.id]
+    row = rows[0]
+    with pytest.raises(CallError, match="satisfied"):
+        in_transaction(engine, lambda s: log_call(s, actors["SA01"], customer_id=ids["customer"], outcome="reached",
+                                                  task_ids=row.task_ids))
+    in_transaction(engine, lambda s: log_call(s, actors["SA01"], customer_id=ids["customer"], outcome="reached",
+                                              task_ids=row.task_ids, satisfied=False, note="还是不凉"))
+    with read_session(engine) as s:
+        assert s.get(Complaint, c.id).status == "handling"  # reopened
+    step(engine, actors["SA01"], c.id, "resolve", "补加冷媒")
+    clock.set_today(date(2026, 11, 23))
+    rows, _ = my_row()
+    in_transaction(engine, lambda s: log_call(s, actors["SA01"], customer_id=ids["customer"], outcome="reached",
+                                              task_ids=rows[0].task_ids, satisfied=True))
+    with read_session(engine) as s:
+        assert s.get(Complaint, c.id).status == "closed"
+        _, steps = complaint_steps(s, actor=actors["M01"], complaint_id=c.id)
+    assert [x.step for x in steps] == ["opened", "resolved", "reopened", "resolved", "closed"]

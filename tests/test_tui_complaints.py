@@ -93,3 +93,34 @@ async def test_f3_lists_the_complaints_by_due_time_for_who_may_see_them(shop):
         burst(app, "enter")
         await wait_for(pilot, lambda: screen_name(app) == "ProfileScreen" and app.screen.profile is not None)
         assert app.screen.profile.action.code == "complaint"
+
+
+async def test_the_call_list_confirms_a_resolved_complaint_in_three_keys(shop):
+    """F7, then 2 (reached), → (satisfied), Enter: the complaint is closed. Enter alone
+    on the form says the question must be answered and saves nothing."""
+    from store.access import Actor
+    from store.complaints import complaint_step, log_complaint
+    from store.db import in_transaction
+    from store.models import Vehicle
+
+    with read_session(shop) as s:
+        sa = s.exec(select(Staff).where(Staff.code == "SA01")).one()
+        sa_actor = Actor(sa.id, sa.name, sa.role, sa.store_id)
+        car = s.exec(select(Vehicle)).one()
+    c = in_transaction(shop, lambda s: log_complaint(s, actor=sa_actor, customer_id=car.customer_id,
+                                                     category="repair_quality", text="异响没修好"))
+    in_transaction(shop, lambda s: complaint_step(s, actor=sa_actor, complaint_id=c.id, step="resolve",
+                                                  note="更换减震器"))
+    app = DealerDeskApp(shop, staff_code="SA01")
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_for(pilot, lambda: screen_name(app) == "LookupScreen" and app.screen.is_mounted)
+        burst(app, "f7")
+        await wait_for(pilot, lambda: screen_name(app) == "CallsScreen" and app.screen.lst is not None
+                       and app.screen.lst.rows)
+        assert app.screen.lst.rows[0].complaint_ids == [c.id]
+        burst(app, "2", "enter")
+        await wait_for(pilot, lambda: screen_name(app) == "CallOutcomeScreen")
+        await pilot.pause(0.3)
+        assert screen_name(app) == "CallOutcomeScreen"  # not saved: satisfied or not must be said
+        burst(app, "right", "enter")
+        await wait_for(pilot, lambda: complaints(shop)[0].status == "closed")

@@ -221,6 +221,8 @@ def calls_log(
     reason: str | None = typer.Option(None, "--reason", help="refused / do_not_contact: why."),
     note: str | None = typer.Option(None, "--note"),
     sa: str | None = typer.Option(None, "--sa", help="Who called (a manager logging for an SA)."),
+    satisfied: str | None = typer.Option(None, "--satisfied",
+                                         help="reached, confirming a resolved complaint: yes closes it, no reopens it."),
 ) -> None:
     """Log the outcome of a call; the next attempt is scheduled by the store's rules."""
     from store import clock
@@ -246,12 +248,18 @@ def calls_log(
             staff_id = owner.id
     if v.customer_id is None:
         fail(f"{plate}: no owner on record")
+    pleased = None
+    if satisfied is not None:
+        words = {"yes": True, "y": True, "满意": True, "no": False, "n": False, "不满意": False}
+        if satisfied.strip().lower() not in words:
+            fail(f"--satisfied {satisfied!r}: yes or no")
+        pleased = words[satisfied.strip().lower()]
     try:
         when = parse_when(at, today=clock.today()) if at else None
         cb = parse_day(callback, today=clock.today()) if callback else None
         result = in_transaction(engine, lambda s: log_call(
             s, actor, customer_id=v.customer_id, vehicle_id=v.id, outcome=outcome, appointment_at=when,
-            callback_on=cb, reason=reason, note=note, staff_id=staff_id,
+            callback_on=cb, reason=reason, note=note, staff_id=staff_id, satisfied=pleased,
             task_ids=_open_task_ids(s, v.customer_id)))
     except (CallError, AccessDenied) as exc:
         fail(str(exc))

@@ -117,6 +117,11 @@ class CallOutcomeScreen(ModalScreen[dict | None]):
                     yield Static(t("calls.when"), classes="field-label")
                     yield TextInput(value=suggested_time(row, self.today), id="when", compact=True, max_length=24)
                     yield Static("", id="when-echo")
+            if o == "reached" and row.complaint_ids:
+                with Horizontal(classes="field-row"):
+                    yield Static(t("calls.satisfied"), classes="field-label")
+                    yield ChoiceRow([("yes", t("calls.satisfied_yes")), ("no", t("calls.satisfied_no"))],
+                                    id="satisfied")
             if o == "reached":
                 with Horizontal(classes="field-row"):
                     yield Static(t("calls.callback"), classes="field-label")
@@ -152,7 +157,7 @@ class CallOutcomeScreen(ModalScreen[dict | None]):
         return list(seen.items())
 
     def on_mount(self) -> None:
-        first = self.query("#when, #callback, #reason, #car, #note").first()
+        first = self.query("#when, #satisfied, #callback, #reason, #car, #note").first()
         first.focus()
         if self.outcome == "booked":
             self.echo_when(self.query_one("#when", Input).value)
@@ -194,6 +199,13 @@ class CallOutcomeScreen(ModalScreen[dict | None]):
                     self.error(t("calls.past"))
                     return
                 out["appointment_at"] = at
+            if o == "reached" and self.row.complaint_ids:
+                chosen = self.query_one("#satisfied", ChoiceRow).selected
+                if chosen is None:
+                    self.error(t("calls.need_satisfied"))
+                    self.query_one("#satisfied").focus()
+                    return
+                out["satisfied"] = chosen == "yes"
             if o == "reached":
                 text = self.query_one("#callback", Input).value
                 if text.strip():
