@@ -22,7 +22,7 @@ from store.classes import CLASS_ORDER
 from store.reports import ChartSpec, Month, ReportBook, ReportTable, Words
 from store.reports.labels import column_label, value_words
 
-REPORTS = ("members", "costs", "churn", "classes", "calls")
+REPORTS = ("members", "costs", "churn", "classes", "calls", "complaints")
 CHURN_CUTS = ("warranty", "model", "vehicle_age", "region", "sa")
 
 
@@ -153,6 +153,10 @@ def report_book(session: Session, name: str, *, month: Month, store_ids: list[in
     until = period_end(month)
     if name == "members":
         return members_report(session, month=month, store_ids=store_ids)
+    if name == "complaints":
+        from store.reports.complaints import complaints_report
+
+        return complaints_report(session, month=month, store_ids=store_ids)
     if name == "costs":
         return costs_report(session, month=month, store_ids=store_ids)
     if name == "churn":

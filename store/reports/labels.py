@@ -79,6 +79,17 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "spend": ("产值(元)", "spend ¥"),
     "spend_per_vehicle": ("单车产值(元)", "spend per vehicle ¥"),
     "spend_per_visit": ("单次产值(元)", "spend per visit ¥"),
+    # complaints 投诉
+    "complaints": ("投诉数", "complaints"),
+    "severe": ("严重", "severe"),
+    "open": ("未结", "open"),
+    "resolved": ("已解决", "resolved"),
+    "overdue": ("逾期", "overdue"),
+    "reopened": ("重开", "reopened"),
+    "reopened_share": ("重开占比%", "reopened share %"),
+    "response_hours": ("首次回复(小时)", "response (hours)"),
+    "resolution_days": ("解决(天)", "resolution (days)"),
+    "category": ("类别", "category"),
     # costs 会员服务费用核算
     "department": ("部门代码", "department code"),
     "item": ("项目", "item"),

@@ -15,7 +15,7 @@ from store.reports import parse_dimensions
 from tui.cli.common import app, ctx_obj, fail
 from tui.cli.report_output import ReportFormat, emit, parse_as_of, report_store_ids
 
-report_app = typer.Typer(help="Reports: churn, class mix, calls, club KPIs, what the club costs.",
+report_app = typer.Typer(help="Reports: churn, class mix, calls, club KPIs, complaints, what the club costs.",
                          no_args_is_help=True)
 app.add_typer(report_app, name="report")
 
@@ -120,6 +120,27 @@ def members(
     m = parse_month(month)
     with read_session(obj.engine()) as session:
         book = members_report(session, month=m, store_ids=report_store_ids(obj))
+    emit(book, fmt, out, language=obj.language(), sheet=sheet)
+
+
+@report_app.command("complaints")
+def complaints(
+    ctx: typer.Context,
+    month: str | None = MONTH,
+    fmt: ReportFormat = FORMAT,
+    out: Path | None = OUT,
+    sheet: str | None = SHEET,
+) -> None:
+    """Complaints 投诉 of the month and their handling: counts, overdue, reopened share,
+    hours to the first answer and days to resolution; by category, owner and month.
+
+    Sheets: summary, category, owner, trend."""
+    from store.reports.complaints import complaints_report
+
+    obj = ctx_obj(ctx)
+    m = parse_month(month)
+    with read_session(obj.engine()) as session:
+        book = complaints_report(session, month=m, store_ids=report_store_ids(obj))
     emit(book, fmt, out, language=obj.language(), sheet=sheet)
 
 
