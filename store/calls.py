@@ -150,6 +150,7 @@ class CallRow:
     max_tries: int = 3
     contacts_in_period: int = 0
     complaint_ids: list[int] = field(default_factory=list)  # resolved complaints this call confirms
+    asks_scores: bool = False  # an after-service callback: reached, it records the customer's scores
     task_ids: list[int] = field(default_factory=list)  # every care task the call covers
     done: bool = False
     outcome: str | None = None  # today's last outcome
@@ -173,7 +174,8 @@ class CallRow:
             "priority": self.priority, "reason_codes": [r.code for r in self.reasons],
             "reasons": [r.as_dict() for r in self.reasons], "vehicle_id": self.vehicle_id, "plates": self.plates,
             "value_fen": self.value_fen, "attempt": self.attempt, "max_tries": self.max_tries,
-            "contacts_in_period": self.contacts_in_period, "task_ids": self.task_ids, "complaint_ids": self.complaint_ids, "done": self.done,
+            "contacts_in_period": self.contacts_in_period, "task_ids": self.task_ids, "complaint_ids": self.complaint_ids, "asks_scores": self.asks_scores,
+            "done": self.done,
             "outcome": self.outcome, "outcome_by": self.outcome_by,
             "appointment_at": self.appointment_at.isoformat(timespec="minutes") if self.appointment_at else None,
         }
@@ -462,13 +464,15 @@ def call_list(session: Session, *, staff_id: int, actor: Actor, day: date | None
                                   f"callback promised for {last.callback_on} (call of {last.at.date()})",
                                   last.vehicle_id, None, last.callback_on, (last.callback_on.toordinal(),)))
         said = {(r.vehicle_id, r.code) for r in mine}
-        task_ids, confirming = [], []
+        task_ids, confirming, scoring = [], [], False
         for reason, kind in care_kinds.get(cid, []):
             if reason.vehicle_id in sold:
                 continue
             task_ids.append(reason.task_id)
             if kind == "complaint_confirm":
                 confirming.append(reason.task_id)
+            if kind in ("repair_callback", "problem_callback"):
+                scoring = True
             if any((reason.vehicle_id, code) in said for code in CARE_KINDS_SAID.get(kind, ())):
                 continue  # the list already says it; the task still closes with the call
             mine.append(reason)
@@ -486,7 +490,7 @@ def call_list(session: Session, *, staff_id: int, actor: Actor, day: date | None
             vehicle_id=vehicles[0] if vehicles else None,
             plates=list(dict.fromkeys(r.plate for r in mine if r.plate)),
             value_fen=value.get(cid, 0), max_tries=rules.max_tries, contacts_in_period=contacts.get(cid, 0),
-            task_ids=sorted(set(task_ids)), complaint_ids=complaint_ids_of(session, confirming),
+            task_ids=sorted(set(task_ids)), complaint_ids=complaint_ids_of(session, confirming), asks_scores=scoring,
         )
         if last is not None and last.outcome == "no_answer" and last.callback_on is not None:
             row.attempt = last.attempt + 1
@@ -593,6 +597,7 @@ class CallResult:
     appointment_id: int | None = None
     appointment_at: datetime | None = None
     closed_tasks: list[int] = field(default_factory=list)
+    complaint_opened: int | None = None  # a low satisfaction score opened this complaint
     adoption_ended: bool = False
 
     def as_dict(self) -> dict[str, Any]:
@@ -627,6 +632,7 @@ def log_call(
     task_ids: list[int] | tuple[int, ...] = (),
     staff_id: int | None = None,
     satisfied: bool | None = None,
+    scores: str | None = None,
 ) -> CallResult:
     """Log one call by ``actor`` (or, for a manager or the system, on behalf of
     ``staff_id``) and do what its outcome asks (see the module's docstring).
@@ -634,7 +640,9 @@ def log_call(
     A call that confirms a resolved complaint (its ``complaint_confirm`` task among
     ``task_ids``) is never held back by the contact cap; reached, it must say whether
     the customer is ``satisfied`` with the handling: yes closes the complaint, no
-    reopens it (store.complaints)."""
+    reopens it (store.complaints). A reached after-service callback may carry the
+    customer's ``scores`` (store.satisfaction: ``5`` for all top marks, or one per
+    question); a low one opens a complaint."""
     if outcome not in OUTCOMES:
         raise CallError(f"unknown outcome {outcome!r}: one of {', '.join(OUTCOMES)}")
     if channel not in CHANNELS:
@@ -685,6 +693,15 @@ def log_call(
         if callback_on <= today:
             raise CallError(f"the callback date {callback_on} must be after today")
 
+    parsed_scores, visit_id = None, None
+    if scores is not None and str(scores).strip():
+        from store.satisfaction import ScoreRules, callback_visit, parse_scores
+
+        visit_id, is_callback = callback_visit(session, task_ids)
+        if outcome != "reached" or not is_callback:
+            raise CallError("scores: only a reached after-service callback records them")
+        score_rules = ScoreRules.load(session, customer.store_id)
+        parsed_scores = parse_scores(str(scores), score_rules)
     confirming = complaint_ids_of(session, task_ids)
     if outcome == "reached" and confirming and satisfied is None:
         raise CallError("this call confirms a resolved complaint: say whether the customer is satisfied")
@@ -744,6 +761,11 @@ def log_call(
                store_id=store_id, detail={"reason": reason, "call_id": call.id})
 
     result.closed_tasks = _close_tasks(session, actor, list(task_ids), outcome, attempt, rules, callback_on, note)
+    if parsed_scores:
+        from store.satisfaction import record_scores
+
+        result.complaint_opened = record_scores(session, actor, call=call, visit_id=visit_id, scores=parsed_scores,
+                                                rules=score_rules, note=note)
     if outcome == "reached" and confirming:
         from store.complaints import complaint_step
 

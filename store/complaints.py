@@ -135,7 +135,8 @@ def _owner(session: Session, *, store_id: int, customer_id: int, vehicle_id: int
 
 def log_complaint(session: Session, *, actor: Actor, customer_id: int, category: str, text: str,
                   severity: str = "normal", channel: str = "counter", vehicle_id: int | None = None,
-                  ro_number: str | None = None, plate: str | None = None) -> ComplaintLine:
+                  ro_number: str | None = None, plate: str | None = None,
+                  owner_id: int | None = None) -> ComplaintLine:
     """Log a complaint as the acting staff member received it; its owner and deadlines
     are set here. Refused with one line naming the field: empty text, an unknown
     category, severity or channel, a car or RO of someone else."""
@@ -168,8 +169,8 @@ def log_complaint(session: Session, *, actor: Actor, customer_id: int, category:
         store_id=customer.store_id, customer_id=customer.id, vehicle_id=vehicle_id, ro_number=ro,
         opened_on=at.date(), opened_at=at, summary=summary, status="new", category=category, severity=severity,
         channel=channel, received_by_id=actor.staff_id,
-        owner_id=_owner(session, store_id=customer.store_id, customer_id=customer.id, vehicle_id=vehicle_id,
-                        severity=severity, received_by=actor),
+        owner_id=owner_id or _owner(session, store_id=customer.store_id, customer_id=customer.id,
+                                    vehicle_id=vehicle_id, severity=severity, received_by=actor),
         respond_by=at + timedelta(hours=hours), resolve_by=at.date() + timedelta(days=days))
     session.add(complaint)
     session.flush()

@@ -162,6 +162,7 @@ class Profile:
     pitch_warning: PitchWarning | None
     actions: list[Action]
     pitch_rules: PitchRules | None = None  # the store's, for the pitch form's defaults
+    scores: list = field(default_factory=list)  # the latest callbacks' satisfaction (store.satisfaction.ScoreLine)
 
     @property
     def action(self) -> Action:
@@ -424,6 +425,7 @@ def customer_profile(
     tasks: list[DueLine] | None = None
     complaints: list[ComplaintLine] = []
     pitches: list[PitchLine] = []
+    scores: list = []
     store_id = c.store_id if c is not None else v.store_id
     if c is not None:
         m = session.execute(
@@ -456,6 +458,9 @@ def customer_profile(
             ).scalars()
         ]
         pitches = pitch_history(session, c.id)
+        from store.satisfaction import last_scores
+
+        scores = last_scores(session, c.id)
         booked = optional("store.calls:appointments_for_customer")
         if booked is not None:  # appointments 预约 made from the call list show with what is due
             tasks = (tasks or []) + [
@@ -485,5 +490,5 @@ def customer_profile(
         owner=owner, vehicle=vehicle, class_=class_, membership=membership, points=points, last_return=last_return,
         visits=visits, maintenance=maintenance, tasks=tasks, complaints=complaints, pitches=pitches,
         pitch_warning=pitch_warning(pitches[0] if pitches else None, as_of=as_of, rules=rules.pitch),
-        actions=actions, pitch_rules=rules.pitch,
+        actions=actions, pitch_rules=rules.pitch, scores=scores,
     )

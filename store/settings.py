@@ -86,6 +86,12 @@ DEFAULTS: dict[str, Any] = {
     # complaints 投诉: answer within N hours of logging, resolve within N days (修后7日解决)
     "complaint_respond_hours": 24,
     "complaint_resolve_days": 7,
+    # satisfaction 满意度 asked on the after-service callbacks: the questions (codes;
+    # store.satisfaction has their words), the scale's top, and a score at or below
+    # which a complaint is opened with the call's notes
+    "satisfaction_questions": ["repair_quality", "attitude", "on_time", "price_clarity", "overall"],
+    "satisfaction_scale": 5,
+    "satisfaction_low_score": 2,
     # points 积分
     "points_per_100_yuan": 1,
     "points_rate_by_category": {},

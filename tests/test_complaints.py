@@ -216,3 +216,87 @@ def test_resolving_puts_a_confirmation_on_the_owners_list_past_the_cap(shop):
         assert s.get(Complaint, c.id).status == "closed"
         _, steps = complaint_steps(s, actor=actors["M01"], complaint_id=c.id)
     assert [x.step for x in steps] == ["opened", "resolved", "reopened", "resolved", "closed"]
+
+
+def _callback_task(engine, ids, day=date(2026, 11, 22)):
+    from store.models import CareTask, Visit
+
+    with write_session(engine) as s:
+        visit = s.execute(select(Visit).where(Visit.ro_number == "RO1")).scalars().one()
+        task = CareTask(store_id=ids["store"], customer_id=ids["customer"], vehicle_id=ids["car"],
+                        key=f"repair_callback:visit:{visit.id}", kind="repair_callback",
+                        reason="修后3日回访 | after-service callback", due_on=day, status="open")
+        s.add(task)
+        s.flush()
+        return task.id
+
+
+def test_an_after_service_callback_records_scores_and_a_low_one_opens_a_complaint(shop):
+    from store.calls import CallError, call_list, log_call
+    from store.models import SatisfactionScore
+
+    engine, actors, ids = shop
+    task_id = _callback_task(engine, ids)
+    with read_session(engine) as s:
+        (row,) = [r for r in call_list(s, staff_id=actors["SA01"].staff_id, actor=actors["SA01"]).rows
+                  if r.customer_id == ids["customer"]]
+    assert row.asks_scores and task_id in row.task_ids
+
+    def call(**kw):
+        return in_transaction(engine, lambda s: log_call(s, actors["SA01"], customer_id=ids["customer"],
+                                                         task_ids=row.task_ids, **kw))
+
+    before = (rows(engine, SatisfactionScore), rows(engine, Complaint))
+    for bad, message in (("6", "out of range"), ("45", "2 scores for 5 questions"), ("好", "one digit")):
+        with pytest.raises(FieldError, match=message):
+            call(outcome="reached", scores=bad)
+    with pytest.raises(CallError, match="reached after-service callback"):
+        call(outcome="no_answer", scores="5")
+    assert (rows(engine, SatisfactionScore), rows(engine, Complaint)) == before  # refused: nothing written
+    result = call(outcome="reached", scores="45155", note="说交车晚了两小时")
+    with read_session(engine) as s:
+        got = dict(s.execute(select(SatisfactionScore.question, SatisfactionScore.score)).all())
+        complaint = s.get(Complaint, result.complaint_opened)
+        profile = customer_profile(s, ids["car"], as_of=NOW.date())
+    assert got == {"repair_quality": 4, "attitude": 5, "on_time": 1, "price_clarity": 5, "overall": 5}
+    assert (complaint.category, complaint.channel, complaint.owner_id) == ("waiting", "callback",
+                                                                          actors["M01"].staff_id)
+    assert "按时交车 1 分" in complaint.summary and "晚了两小时" in complaint.summary
+    assert profile.scores[0].scores["on_time"] == 1 and profile.action.code == "complaint"
+
+
+def test_all_top_marks_in_three_keys_from_the_call_list(shop):
+    """F7, 2 (reached), 5, Enter: every question 5, no complaint."""
+    import asyncio
+
+    from store.models import SatisfactionScore
+    from tests.test_tui_bursts import burst
+    from tui.app import DealerDeskApp
+
+    engine, actors, ids = shop
+    _callback_task(engine, ids)
+
+    async def run():
+        app = DealerDeskApp(engine, staff_code="SA01")
+        async with app.run_test(size=(120, 30)) as pilot:
+            for _ in range(100):
+                if type(app.screen).__name__ == "LookupScreen" and app.screen.is_mounted:
+                    break
+                await pilot.pause(0.05)
+            burst(app, "f7")
+            for _ in range(200):
+                if type(app.screen).__name__ == "CallsScreen" and app.screen.lst is not None and app.screen.lst.rows:
+                    break
+                await pilot.pause(0.05)
+            burst(app, "2", "5", "enter")
+            for _ in range(200):
+                if rows(engine, SatisfactionScore) == 5:
+                    break
+                await pilot.pause(0.05)
+
+    if engine.dialect.name != "sqlite":
+        pytest.skip("the screen test runs on the embedded database")
+    asyncio.run(run())
+    with read_session(engine) as s:
+        assert set(s.execute(select(SatisfactionScore.score)).scalars()) == {5}
+    assert rows(engine, Complaint) == 0

@@ -37,6 +37,7 @@ from store.models.care import (  # noqa: F401
     CareTask,
     Complaint,
     ComplaintStep,
+    SatisfactionScore,
 )
 
 metadata = SQLModel.metadata

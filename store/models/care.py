@@ -111,6 +111,21 @@ class Complaint(SQLModel, table=True):
     resolved_at: NaiveDatetime | None = None
 
 
+class SatisfactionScore(SQLModel, table=True):
+    """One answer of an after-service callback 满意度回访: a question and its score."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    store_id: int = Field(foreign_key="store.id")
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    vehicle_id: int | None = Field(default=None, foreign_key="vehicle.id")
+    visit_id: int | None = Field(default=None, foreign_key="visit.id")
+    call_id: int = Field(foreign_key="calllog.id", index=True)
+    sa_name: str | None = Field(default=None, max_length=50)  # who served the RO (the DMS's SA column)
+    at: NaiveDatetime = Field(index=True)
+    question: str = Field(max_length=24)
+    score: int
+
+
 class ComplaintStep(SQLModel, table=True):
     """One step of a complaint's handling: who did what, when (every step a row)."""
 

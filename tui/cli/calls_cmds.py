@@ -223,11 +223,14 @@ def calls_log(
     sa: str | None = typer.Option(None, "--sa", help="Who called (a manager logging for an SA)."),
     satisfied: str | None = typer.Option(None, "--satisfied",
                                          help="reached, confirming a resolved complaint: yes closes it, no reopens it."),
+    scores: str | None = typer.Option(None, "--scores", help="reached, an after-service callback: the customer's "
+                                      "satisfaction, 5 (every question) or one digit per question (45455)."),
 ) -> None:
     """Log the outcome of a call; the next attempt is scheduled by the store's rules."""
     from store import clock
     from store.adoption import AdoptionError, find_vehicle
     from store.calls import CallError, log_call, parse_day, parse_when
+    from store.validation import FieldError
 
     obj = ctx_obj(ctx)
     store_id = obj.store_id()
@@ -259,9 +262,9 @@ def calls_log(
         cb = parse_day(callback, today=clock.today()) if callback else None
         result = in_transaction(engine, lambda s: log_call(
             s, actor, customer_id=v.customer_id, vehicle_id=v.id, outcome=outcome, appointment_at=when,
-            callback_on=cb, reason=reason, note=note, staff_id=staff_id, satisfied=pleased,
+            callback_on=cb, reason=reason, note=note, staff_id=staff_id, satisfied=pleased, scores=scores,
             task_ids=_open_task_ids(s, v.customer_id)))
-    except (CallError, AccessDenied) as exc:
+    except (CallError, AccessDenied, FieldError) as exc:
         fail(str(exc))
     msg = f"{v.plate}: {outcome}"
     if result.appointment_at:
@@ -270,6 +273,8 @@ def calls_log(
         msg += f", next call {result.callback_on}"
     if outcome == "no_answer":
         msg += f" (try {result.attempt})" + ("" if result.callback_on else ", no more tries")
+    if result.complaint_opened:
+        msg += f"; a low score opened complaint {result.complaint_opened} (the manager's)"
     typer.echo(msg)
 
 

@@ -122,6 +122,10 @@ class CallOutcomeScreen(ModalScreen[dict | None]):
                     yield Static(t("calls.satisfied"), classes="field-label")
                     yield ChoiceRow([("yes", t("calls.satisfied_yes")), ("no", t("calls.satisfied_no"))],
                                     id="satisfied")
+            if o == "reached" and row.asks_scores:
+                with Horizontal(classes="field-row"):
+                    yield Static(t("calls.scores"), classes="field-label")
+                    yield TextInput(placeholder=t("calls.scores_hint"), id="scores", compact=True, max_length=20)
             if o == "reached":
                 with Horizontal(classes="field-row"):
                     yield Static(t("calls.callback"), classes="field-label")
@@ -157,7 +161,7 @@ class CallOutcomeScreen(ModalScreen[dict | None]):
         return list(seen.items())
 
     def on_mount(self) -> None:
-        first = self.query("#when, #satisfied, #callback, #reason, #car, #note").first()
+        first = self.query("#when, #satisfied, #scores, #callback, #reason, #car, #note").first()
         first.focus()
         if self.outcome == "booked":
             self.echo_when(self.query_one("#when", Input).value)
@@ -206,6 +210,8 @@ class CallOutcomeScreen(ModalScreen[dict | None]):
                     self.query_one("#satisfied").focus()
                     return
                 out["satisfied"] = chosen == "yes"
+            if o == "reached" and self.row.asks_scores:
+                out["scores"] = self.query_one("#scores", Input).value.strip() or None
             if o == "reached":
                 text = self.query_one("#callback", Input).value
                 if text.strip():
@@ -474,6 +480,8 @@ class CallsScreen(Screen):
         if r.outcome == "no_answer":
             words += " · " + (t("calls.retry", on=short_date(r.callback_on, clock.today()))
                               if r.callback_on else t("calls.no_more_tries", n=r.attempt))
+        if r.complaint_opened:
+            words += " · " + t("calls.low_score", id=r.complaint_opened)
         self.notify(words)
         self.load()
 

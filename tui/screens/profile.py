@@ -306,12 +306,23 @@ class ProfileScreen(Screen):
                               else Text(t("profile.nothing_due"), style="bold"))
 
         complaints_widget = self.query_one("#complaints", Static)
-        complaints_widget.display = bool(p.complaints)
+        complaints_widget.display = bool(p.complaints or p.scores)
+        parts = []
         if p.complaints:
             complaints = _table(t("col.date"), t("col.what"))
             for c in p.complaints:
                 complaints.add_row(c.opened_on.isoformat(), esc(c.summary))
-            complaints_widget.update(RenderedOnce(Group(Text(t("profile.complaints"), style="bold"), complaints)))
+            parts += [Text(t("profile.complaints"), style="bold"), complaints]
+        if p.scores:
+            from store.satisfaction import QUESTIONS
+
+            lines = Text(t("profile.scores"), style="bold")
+            for line in p.scores:
+                answers = "  ".join(f"{label(QUESTIONS, q)} {s}" for q, s in line.scores.items())
+                lines.append(f"\n{line.at.date().isoformat()}  {answers}")
+            parts.append(lines)
+        if parts:
+            complaints_widget.update(RenderedOnce(Group(*parts)))
 
         if p.pitches:
             pitches = _table(t("col.pitched"), t("col.outcome"), t("col.staff"), t("col.reason"), t("col.due"))
