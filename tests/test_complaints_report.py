@@ -38,3 +38,30 @@ def test_counts_times_and_reopened_share_add_up_on_every_sheet(shop):  # noqa: F
     assert by_owner == {"王伟": 1, "周建国": 1, "李娜": 1}
     trend = book.sheet("trend").rows
     assert trend[-1]["month"] == "2026-11" and trend[-1]["complaints"] == 3 and trend[0]["complaints"] == 0
+
+
+def test_satisfaction_averages_per_question_and_sa_and_the_response_rate(shop):  # noqa: F811
+    from store.calls import log_call
+    from store.db import in_transaction
+    from store.reports.satisfaction import satisfaction_report
+    from tests.test_complaints import _callback_task
+
+    from sqlalchemy import update
+
+    from store.db import write_session
+    from store.models import Visit
+
+    engine, actors, ids = shop
+    with write_session(engine) as s:
+        s.execute(update(Visit).where(Visit.ro_number == "RO1").values(sa_name="王伟"))
+    task = _callback_task(engine, ids)
+    in_transaction(engine, lambda s: log_call(s, actors["SA01"], customer_id=ids["customer"], outcome="reached",
+                                              task_ids=[task], scores="45345"))
+    with read_session(engine) as s:
+        book = satisfaction_report(s, month=Month(2026, 11), store_ids=[ids["store"]])
+    summary = book.sheet("summary").rows[0]
+    assert (summary["callbacks"], summary["answered"], summary["response_rate"]) == (1, 1, 100.0)
+    assert (summary["repair_quality"], summary["on_time"], summary["overall"], summary["low"]) == (4.0, 3.0, 5.0, 0)
+    (sa,) = book.sheet("sa").rows
+    assert sa["sa"] == "王伟" and sa["responses"] == 1  # the SA who served the RO
+    assert book.sheet("trend").rows[-1]["responses"] == 1

@@ -24,6 +24,7 @@ from store.reports.books import calls_book, churn_book, classes_book
 from store.reports.costs import costs_report
 from store.reports.labels import COLUMNS, NOTES_COLUMNS, VALUES, column_label
 from store.reports.complaints import complaints_report
+from store.reports.satisfaction import satisfaction_report
 from store.reports.members import members_report
 from store.reports.workbook import write_workbook
 from store.settings import set_setting
@@ -49,6 +50,7 @@ def books(session, store_id: int) -> dict[str, ReportBook]:
         "members": members_report(session, month=OCT, store_ids=[store_id]),
         "costs": costs_report(session, month=OCT, store_ids=[store_id]),
         "complaints": complaints_report(session, month=OCT, store_ids=[store_id]),
+        "satisfaction": satisfaction_report(session, month=OCT, store_ids=[store_id]),
     }
 
 

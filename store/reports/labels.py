@@ -90,6 +90,17 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "response_hours": ("首次回复(小时)", "response (hours)"),
     "resolution_days": ("解决(天)", "resolution (days)"),
     "category": ("类别", "category"),
+    # satisfaction 满意度 (the questions' words: store.satisfaction.QUESTIONS)
+    "callbacks": ("回访数", "callbacks"),
+    "answered": ("有评分", "answered"),
+    "response_rate": ("回访率%", "response rate %"),
+    "responses": ("评分次数", "responses"),
+    "low": ("低分", "low scores"),
+    "repair_quality": ("维修质量", "repair quality"),
+    "attitude": ("服务态度", "attitude"),
+    "on_time": ("按时交车", "on-time delivery"),
+    "price_clarity": ("价格透明", "price clarity"),
+    "overall": ("总体满意", "overall"),
     # costs 会员服务费用核算
     "department": ("部门代码", "department code"),
     "item": ("项目", "item"),

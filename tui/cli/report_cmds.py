@@ -15,7 +15,7 @@ from store.reports import parse_dimensions
 from tui.cli.common import app, ctx_obj, fail
 from tui.cli.report_output import ReportFormat, emit, parse_as_of, report_store_ids
 
-report_app = typer.Typer(help="Reports: churn, class mix, calls, club KPIs, complaints, what the club costs.",
+report_app = typer.Typer(help="Reports: churn, class mix, calls, club KPIs, complaints, satisfaction, what the club costs.",
                          no_args_is_help=True)
 app.add_typer(report_app, name="report")
 
@@ -141,6 +141,27 @@ def complaints(
     m = parse_month(month)
     with read_session(obj.engine()) as session:
         book = complaints_report(session, month=m, store_ids=report_store_ids(obj))
+    emit(book, fmt, out, language=obj.language(), sheet=sheet)
+
+
+@report_app.command("satisfaction")
+def satisfaction(
+    ctx: typer.Context,
+    month: str | None = MONTH,
+    fmt: ReportFormat = FORMAT,
+    out: Path | None = OUT,
+    sheet: str | None = SHEET,
+) -> None:
+    """Satisfaction 满意度 from the after-service callbacks: the average per question,
+    per SA and month, and the callbacks' response rate.
+
+    Sheets: summary, sa, trend."""
+    from store.reports.satisfaction import satisfaction_report
+
+    obj = ctx_obj(ctx)
+    m = parse_month(month)
+    with read_session(obj.engine()) as session:
+        book = satisfaction_report(session, month=m, store_ids=report_store_ids(obj))
     emit(book, fmt, out, language=obj.language(), sheet=sheet)
 
 
