@@ -188,9 +188,16 @@ def _may_handle(actor: Actor, complaint: Complaint) -> None:
     raise AccessDenied("only the complaint's owner, a member specialist or the manager may handle it")
 
 
-def complaint_step(session: Session, *, actor: Actor, complaint_id: int, step: str, note: str = "") -> ComplaintLine:
+def complaint_step(session: Session, *, actor: Actor, complaint_id: int, step: str, note: str = "",
+                   points: int = 0, money_fen: int = 0) -> ComplaintLine:
     """Take one step of the handling (see the module's table); ``resolve`` needs a
-    note of what was done. A step the status does not allow is one line, nothing written."""
+    note of what was done. A step the status does not allow is one line, nothing written.
+
+    Compensation goes with ``resolve``, through the rules of where it lands: ``points``
+    an adjustment on the customer's points ledger (store.points, a member specialist's
+    or manager's right), ``money_fen`` a cost of the club's accounts under after-sales
+    (store.club_ledger, the same rights); both keyed by the complaint's step, so a
+    retried transaction never pays twice."""
     complaint = session.get(Complaint, complaint_id, with_for_update=True)
     if complaint is None:
         raise FieldError("complaint", f"no complaint {complaint_id}")
@@ -207,6 +214,10 @@ def complaint_step(session: Session, *, actor: Actor, complaint_id: int, step: s
     if step in ("resolve", "note", "reopen") and not text:
         raise FieldError("note", {"resolve": "say what was done", "reopen": "say why the customer is not satisfied",
                                   "note": "is empty"}[step])
+    if (points or money_fen) and step != "resolve":
+        raise FieldError("compensation", "goes with resolve")
+    if money_fen < 0:
+        raise FieldError("money", "is not negative")
     at = clock.now()
     if complaint.first_response_at is None and step != "close":
         complaint.first_response_at = at
@@ -219,9 +230,28 @@ def complaint_step(session: Session, *, actor: Actor, complaint_id: int, step: s
         complaint.resolved_at = None
     if step == "close":
         complaint.closed_on = at.date()
+    paid = []
+    if points or money_fen:
+        n = session.execute(select(func.count()).select_from(ComplaintStep).where(
+            ComplaintStep.complaint_id == complaint.id)).scalar_one()
+        key = f"complaint:{complaint.id}:{n}"
+        if points:
+            from store.points import adjust
+
+            adjust(session, customer_id=complaint.customer_id, points=points, actor=actor, key=key,
+                   reason=f"投诉补偿 #{complaint.id}")
+            paid.append(f"积分 {points:+d}")
+        if money_fen:
+            from store.club_ledger import add_entry
+
+            add_entry(session, store_id=complaint.store_id, kind="cost", category="other", amount_fen=money_fen,
+                      actor=actor, department="aftersales", note=f"投诉补偿 #{complaint.id}", key=key)
+            paid.append(f"¥{money_fen / 100:,.2f}")
+    if paid:
+        text = (text + "；" if text else "") + "补偿：" + "，".join(paid)
     session.add(ComplaintStep(complaint_id=complaint.id, at=at, staff_id=actor.staff_id,
                               step={"handle": "handling", "resolve": "resolved", "reopen": "reopened",
-                                    "close": "closed"}.get(step, step), note=text))
+                                    "close": "closed"}.get(step, step), note=text[:TEXT_MAX]))
     audit.record(session, actor, f"complaint.{step}", "complaint", complaint.id, customer_id=complaint.customer_id,
                  store_id=complaint.store_id)
     session.flush()

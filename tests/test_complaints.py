@@ -300,3 +300,28 @@ def test_all_top_marks_in_three_keys_from_the_call_list(shop):
     with read_session(engine) as s:
         assert set(s.execute(select(SatisfactionScore.score)).scalars()) == {5}
     assert rows(engine, Complaint) == 0
+
+
+def test_compensation_goes_through_the_ledgers_rules_and_is_paid_once(shop):
+    from store.models import ClubEntry, PointsEntry
+    from store.points import balance
+
+    engine, actors, ids = shop
+    c = log(engine, actors["SA01"], ids["customer"])
+    before = (rows(engine, PointsEntry), rows(engine, ClubEntry), rows(engine, ComplaintStep))
+    with pytest.raises(AccessDenied, match="points.adjust"):  # an SA does not credit points
+        step_paid(engine, actors["SA01"], c.id, points=100)
+    assert (rows(engine, PointsEntry), rows(engine, ClubEntry), rows(engine, ComplaintStep)) == before
+    line = step_paid(engine, actors["M01"], c.id, points=100, money_fen=5000)
+    assert line.status == "resolved"
+    with read_session(engine) as s:
+        assert balance(s, customer_id=ids["customer"]) == 100
+        (cost,) = s.execute(select(ClubEntry)).scalars().all()
+        assert (cost.kind, cost.department, cost.amount_fen) == ("cost", "aftersales", 5000)
+        _, steps = complaint_steps(s, actor=actors["M01"], complaint_id=c.id)
+    assert "补偿：积分 +100，¥50.00" in steps[-1].note
+
+
+def step_paid(engine, actor, complaint_id, **paid):
+    return in_transaction(engine, lambda s: complaint_step(s, actor=actor, complaint_id=complaint_id, step="resolve",
+                                                          note="返修并补偿", **paid))

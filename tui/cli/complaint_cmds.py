@@ -61,11 +61,14 @@ def add(
                f"answer by {_when(line.respond_by)}, resolve by {line.resolve_by}")
 
 
-def _step(ctx: typer.Context, complaint_id: int, step: str, note: str, fmt: OutputFormat) -> None:
+def _step(ctx: typer.Context, complaint_id: int, step: str, note: str, fmt: OutputFormat, **paid) -> None:
     c = ctx_obj(ctx)
     actor = c.actor()
-    line = in_transaction(c.engine(), lambda s: complaint_step(s, actor=actor, complaint_id=complaint_id, step=step,
-                                                              note=note))
+    try:
+        line = in_transaction(c.engine(), lambda s: complaint_step(s, actor=actor, complaint_id=complaint_id,
+                                                                  step=step, note=note, **paid))
+    except ValueError as exc:  # the points ledger's and the club accounts' refusals
+        fail(str(exc))
     if fmt is OutputFormat.json:
         emit_json(line.as_dict())
         return
@@ -91,9 +94,15 @@ def note(ctx: typer.Context, complaint_id: int = typer.Argument(...),
 @complaint_app.command("resolve")
 def resolve(ctx: typer.Context, complaint_id: int = typer.Argument(...),
             note: str = typer.Option(..., "--note", help="What was done."),
+            points: int = typer.Option(0, "--points", help="Compensation: points credited to the customer."),
+            yuan: float = typer.Option(0, "--yuan", help="Compensation: money paid, a cost of the club under "
+                                       "after-sales."),
             fmt: OutputFormat = typer.Option(OutputFormat.text, "--format")) -> None:
-    """Resolved: say what was done."""
-    _step(ctx, complaint_id, "resolve", note, fmt)
+    """Resolved: say what was done (and any compensation); the confirmation call goes on the owner's list."""
+    from decimal import Decimal
+
+    _step(ctx, complaint_id, "resolve", note, fmt, points=points,
+          money_fen=int((Decimal(str(yuan)) * 100).to_integral_value()))
 
 
 @complaint_app.command("reopen")
