@@ -1,7 +1,7 @@
 """complaint handling: category, severity, channel, owner, deadlines, and its steps
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-04 12:45:00
 
 A complaint 投诉 was a summary and an open/closed status. It now carries what the
@@ -16,8 +16,8 @@ import sqlalchemy as sa
 import sqlmodel.sql.sqltypes  # noqa: F401
 
 
-revision: str = '0003'
-down_revision: Union[str, None] = '0002'
+revision: str = '0006'
+down_revision: Union[str, None] = '0005'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -1,7 +1,7 @@
 """satisfaction scores of the after-service callbacks
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-04 13:00:00
 
 One row per question answered on a call (满意度回访): the call, the RO it was about,
@@ -14,8 +14,8 @@ import sqlalchemy as sa
 import sqlmodel.sql.sqltypes  # noqa: F401
 
 
-revision: str = '0004'
-down_revision: Union[str, None] = '0003'
+revision: str = '0007'
+down_revision: Union[str, None] = '0006'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
