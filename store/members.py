@@ -193,19 +193,38 @@ def _tier(session: Session, store_id: int, code: str | None) -> Tier | None:
     return session.exec(select(Tier).where(Tier.store_id == store_id, Tier.code == code)).first()
 
 
-def tier_of(session: Session, membership: Membership, *, on: date | None = None) -> Tier | None:
-    """The tier in force on a day: the last tier change up to that day, else the current tier."""
-    code = membership.tier_code
-    if on is not None:
-        ev = session.exec(
-            select(MembershipEvent.tier_code)
-            .where(MembershipEvent.membership_id == membership.id, MembershipEvent.happened_on <= on,
-                   MembershipEvent.tier_code.is_not(None))
-            .order_by(MembershipEvent.happened_on.desc(), MembershipEvent.id.desc())
-        ).first()
-        if ev:
-            code = ev
-    return _tier(session, membership.store_id, code)
+def ro_day(visit: Visit) -> date:
+    """The day an RO counts on: its settlement 结算日期, else the day the car came in."""
+    return visit.settled_on or visit.date_in
+
+
+def _tier_code_through(session: Session, membership: Membership, day: date, visit_id: int, *,
+                       inclusive: bool) -> str | None:
+    """The tier code the last change before the moment (``day``, ``visit_id``) left
+    (``inclusive``: up to and including it). A change not caused by an RO (a join, a
+    renewal) stands at (its day, 0); one caused by an RO at (that RO's day, its id)."""
+    order = func.coalesce(MembershipEvent.visit_id, 0)
+    same_day = order <= visit_id if inclusive else order < visit_id
+    return session.exec(
+        select(MembershipEvent.tier_code)
+        .where(MembershipEvent.membership_id == membership.id, MembershipEvent.tier_code.is_not(None),
+               (MembershipEvent.happened_on < day) | ((MembershipEvent.happened_on == day) & same_day))
+        .order_by(MembershipEvent.happened_on.desc(), order.desc(), MembershipEvent.id.desc())
+    ).first()
+
+
+def tier_for_ro(session: Session, membership: Membership, visit: Visit) -> Tier | None:
+    """The tier in force when this RO was settled: what it is priced at (the member
+    bill's and the club's accounts' discount) and what its points are multiplied by.
+
+    The one rule: ROs are ordered by settlement day (:func:`ro_day`), then by RO (the
+    visit's id); a tier change not caused by an RO (joining, a renewal's downgrade)
+    counts from the start of its day; a change an RO caused (an upgrade) counts from
+    the RO after it. So the RO that lifts 普卡 to 金卡 is priced and credited as 普卡,
+    the next one as 金卡. Without any change on record: the membership's tier.
+    ``store.reports.club_frames.member_discounts`` is the same rule for many ROs at once."""
+    code = _tier_code_through(session, membership, ro_day(visit), visit.id, inclusive=False)
+    return _tier(session, membership.store_id, code or membership.tier_code)
 
 
 def customer_spend(session: Session, *, customer_id: int, since: date, until: date) -> tuple[int, int]:
@@ -484,20 +503,55 @@ def renew(session: Session, *, customer_id: int, actor: Actor, fee_fen: int | No
     return RenewResult(member_card(session, customer_id=customer_id, actor=actor), old, m.expires_on, fee_fen, change)
 
 
+def _spend_through(session: Session, *, customer_id: int, visit: Visit, window_months: int) -> tuple[int, int]:
+    """(largest single RO, total) in fen over the customer's ROs up to and including
+    ``visit`` (in the order of :func:`tier_for_ro`) within the tier window before its day."""
+    day = ro_day(visit)
+    settled = func.coalesce(Visit.settled_on, Visit.date_in)
+    row = session.exec(
+        select(func.coalesce(func.max(Visit.total_fen), 0), func.coalesce(func.sum(Visit.total_fen), 0))
+        .join(Vehicle, Vehicle.id == Visit.vehicle_id)
+        .where(Vehicle.customer_id == customer_id, Visit.status != "cancelled",
+               settled > add_months(day, -window_months),
+               (settled < day) | ((settled == day) & (Visit.id <= visit.id)))
+    ).one()
+    return int(row[0]), int(row[1])
+
+
 def review_tier_after_visit(session: Session, *, membership: Membership, visit: Visit, actor: Actor) -> str | None:
-    """Upgrade at once when a settled visit (alone or with the window's spend) qualifies
-    for a higher tier. Returns the new tier code, if any."""
-    q = qualifying_tier(session, store_id=membership.store_id, customer_id=membership.customer_id)
+    """Upgrade when a settled RO (alone or with the window's spend up to it) qualifies
+    for a higher tier than the one in force after it. The change is dated on the RO's
+    day and names the RO, so it applies from the next RO on (:func:`tier_for_ro`),
+    however late the RO is credited. Returns the new tier code, if any."""
+    window = int(_rules(session, membership.store_id)["tier_window_months"])
+    single, total = _spend_through(session, customer_id=membership.customer_id, visit=visit, window_months=window)
+    q = None
+    for t in session.exec(select(Tier).where(Tier.store_id == membership.store_id).order_by(Tier.rank.desc())).all():
+        if (t.min_single_spend_fen is not None and single >= t.min_single_spend_fen) or (
+                t.min_cumulative_spend_fen is not None and total >= t.min_cumulative_spend_fen):
+            q = t
+            break
     if q is None:
         return None
-    current = _tier(session, membership.store_id, membership.tier_code)
+    day = ro_day(visit)
+    before = _tier_code_through(session, membership, day, visit.id, inclusive=True) or membership.tier_code
+    current = _tier(session, membership.store_id, before)
     if current is not None and q.rank <= current.rank:
         return None
-    before = membership.tier_code
-    membership.tier_code = q.code
-    session.add(membership)
-    _event(session, membership, "upgrade", f"upgrade:{membership.id}:{visit.id}", actor,
-           note=f"{before} -> {q.code} after {visit.ro_number}")
+    ev = MembershipEvent(membership_id=membership.id, customer_id=membership.customer_id, kind="upgrade",
+                         happened_on=day, tier_code=q.code, visit_id=visit.id, expires_on=membership.expires_on,
+                         idempotency_key=f"upgrade:{membership.id}:{visit.id}", staff_id=actor.staff_id,
+                         note=f"{before} -> {q.code} after {visit.ro_number}")
+    session.add(ev)
+    session.flush()
+    # A change recorded later for a later RO (credited out of order) keeps its word on the current tier.
+    order = func.coalesce(MembershipEvent.visit_id, 0)
+    later = session.exec(select(MembershipEvent.id).where(
+        MembershipEvent.membership_id == membership.id, MembershipEvent.tier_code.is_not(None),
+        (MembershipEvent.happened_on > day) | ((MembershipEvent.happened_on == day) & (order > visit.id)))).first()
+    if later is None:
+        membership.tier_code = q.code
+        session.add(membership)
     audit.record(session, actor, "membership.upgrade", "membership", membership.id, customer_id=membership.customer_id,
                  store_id=membership.store_id, detail={"from": before, "to": q.code, "ro": visit.ro_number})
     return q.code
@@ -841,9 +895,9 @@ def member_bill(session: Session, *, customer_id: int, year: int, actor: Actor) 
                Visit.date_in <= end).order_by(Visit.date_in, Visit.id)
     ).all()
     for v in visits:
-        day = v.settled_on or v.date_in
+        day = ro_day(v)
         m = next((m for m in reversed(memberships) if _in_force(m, day, rules)), None)
-        tier = tier_of(session, m, on=day) if m else None
+        tier = tier_for_ro(session, m, v) if m else None
         if tier is None or tier.discount_pct >= 100 or v.total_fen <= 0:
             continue
         saved = int((Decimal(v.total_fen) * (100 - tier.discount_pct) / 100).quantize(Decimal(1), ROUND_HALF_UP))

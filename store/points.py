@@ -502,13 +502,13 @@ def earn_for_visit(session: Session, *, visit_id: int, actor: Actor) -> EarnResu
     key = _earn_key(visit.id)
     existing = _entry_by_key(session, key)
     if existing is None:
-        day = visit.settled_on or visit.date_in
+        day = members.ro_day(visit)
         membership = members.membership_in_force(session, customer_id=customer_id, on=day)
         members_only = get_setting(session, "points_members_only", store_id=visit.store_id)
         if membership is None and members_only:
             result.reason = f"not a member on {day.isoformat()}"
             return result
-        tier = members.tier_of(session, membership, on=day) if membership else None
+        tier = members.tier_for_ro(session, membership, visit) if membership else None
         points = visit_points(session, visit, store_id=visit.store_id,
                               multiplier_pct=tier.points_multiplier_pct if tier else 100)
         if points <= 0:
@@ -600,7 +600,9 @@ def sync_visits(session: Session, *, store_id: int, since: date | None = None, a
         stmt = stmt.where(Visit.date_in >= since)
     credited = select(PointsEntry.visit_id).where(PointsEntry.kind == "earn", PointsEntry.visit_id.is_not(None))
     reversed_ = select(PointsEntry.visit_id).where(PointsEntry.kind == "reverse", PointsEntry.visit_id.is_not(None))
-    to_earn = session.exec(stmt.where(Visit.status != "cancelled", Visit.id.not_in(credited)).order_by(Visit.id)).all()
+    # In the order tiers follow (store.members.tier_for_ro): by settlement day, then RO.
+    to_earn = session.exec(stmt.where(Visit.status != "cancelled", Visit.id.not_in(credited))
+                           .order_by(func.coalesce(Visit.settled_on, Visit.date_in), Visit.id)).all()
     to_reverse = session.exec(stmt.where(Visit.status == "cancelled", Visit.id.in_(credited),
                                          Visit.id.not_in(reversed_)).order_by(Visit.id)).all()
     results = [earn_for_visit(session, visit_id=v, actor=actor) for v in to_earn]

@@ -6,7 +6,7 @@ Customers (store S01; tiers regular 9.8折, gold 9.5折; 1 point = ¥1):
 
 | who | car (bought) | visits (yuan) | club |
 | --- | --- | --- | --- |
-| c1 甲 | 2024-01-01 | 08-15 1000, 09-20 2000, 10-05 1500, 10-08 8000, 10-10 600 | joins 10-05 regular (class loyal: 3 visits, ¥4500); 10-08 upgraded to gold; +500 points, redeems WASH 30 (service), MAT 400 (accessory), MUG 60 (gift, reversed 11-02) |
+| c1 甲 | 2024-01-01 | 08-15 1000, 09-20 2000, 10-05 1500, 10-08 8000, 10-10 600 | joins 10-05 regular (class loyal: 3 visits, ¥4500); 10-08's RO lifts it to gold (priced at regular, the next RO at gold); +500 points, redeems WASH 30 (service), MAT 400 (accessory), MUG 60 (gift, reversed 11-02) |
 | c2 乙 | 2025-06-01 | 09-01 500, 11-03 1000 | joins 10-12 regular (general) |
 | c3 丙 | 2023-01-01 | 05-20 800, 10-28 400 | joins 10-20 stored, regular, tops up ¥1000 (at risk) |
 | c4 丁 | - | - | joins 10-25 annual (unknown: no car) |
@@ -21,11 +21,12 @@ October: new members 4 (loyal, general, at risk, unknown); in force on 10-31: c1
 c4 c5 c8 = 6; joined ever 8; renewals due c5 c6 = 2, renewed 1 (50%); insurance due
 4, renewed 2 (50%); referrals 1 made, 2 sold (one referred in September).
 Fees: 2025-09 300; 2025-10 900; 2026-10 c1 c2 c4 300 each + renewals c5 c8 300 each = 1500.
-Discounts in October: c1 1500x2% = 30, 8000x5% = 400, 600x5% = 30; c5 (regular since
-the renewal) 2000x2% = 40; c3 400x2% = 8: 508. Costs in October: after-sales 508 + 50 =
-558, accessories 30 + 400 = 430, club 60 + gift ¥200 = 260: 1248. Income 1500 + sponsor
-1000 = 2500. Opening 1200 (the 2025 fees), closing 1200 + 2500 - 1248 = 2452. November
-to the 22nd: c2's 1000x2% = 20, the MUG reversal -60: costs -40, closing 2492.
+Discounts in October: c1 1500x2% = 30, 8000x2% = 160 (the RO that lifted the tier, at
+the tier it found), 600x5% = 30; c5 (regular since the renewal) 2000x2% = 40; c3 400x2%
+= 8: 268. Costs in October: after-sales 268 + 50 = 318, accessories 30 + 400 = 430, club
+60 + gift ¥200 = 260: 1008. Income 1500 + sponsor 1000 = 2500. Opening 1200 (the 2025
+fees), closing 1200 + 2500 - 1008 = 2692. November to the 22nd: c2's 1000x2% = 20, the
+MUG reversal -60: costs -40, closing 2732.
 """
 
 from __future__ import annotations

@@ -109,21 +109,21 @@ def test_costs_workbook_and_the_other_formats(month_db, tmp_path):
     assert result.exit_code == 0, result.output
     wb = load_workbook(out)
     assert wb.sheetnames == ["余额 balance", "收支明细 lines", "部门 departments", "趋势 trend", "说明 notes"]
-    assert values(wb["余额 balance"])[1] == ("2026-10", 1200, 2500, 1248, 2452)
+    assert values(wb["余额 balance"])[1] == ("2026-10", 1200, 2500, 1008, 2692)
     lines = wb["收支明细 lines"]
-    assert values(lines)[-1][0] == "合计" and values(lines)[-1][4:] == (2500, 1248)
+    assert values(lines)[-1][0] == "合计" and values(lines)[-1][4:] == (2500, 1008)
     # The chart of costs leaves out the two income lines above them.
     assert charts(lines) == [("BarChart", ["'收支明细 lines'!$F$4:$F$14"], ["'收支明细 lines'!$D$4:$D$14"])]
     assert charts(wb["部门 departments"])[0][0] == "PieChart"
     trend = wb["趋势 trend"]
     kinds = [type(c).__name__ for c in trend._charts]
     assert kinds == ["LineChart", "BarChart"] and trend._charts[1].grouping == "stacked"
-    assert values(trend)[-1] == ("2026-10", 1200, 2500, 1248, 2452, 558, 430, 260)
+    assert values(trend)[-1] == ("2026-10", 1200, 2500, 1008, 2692, 318, 430, 260)
 
     csv_out = run("report", "costs", "--month", "2026-10", "--store", "S01", "--format", "csv", "--sheet", "balance",
                   "--db", db)
     assert csv_out.output.splitlines() == ["month,opening,income,costs,closing",
-                                          "2026-10,1200.00,2500.00,1248.00,2452.00"]
+                                          "2026-10,1200.00,2500.00,1008.00,2692.00"]
     whole = run("report", "costs", "--month", "2026-10", "--store", "S01", "--format", "csv", "--db", db).output
     titles = [row[0] for row in csv.reader(io.StringIO(whole)) if len(row) == 1]
     assert [t.split(":")[0] for t in titles] == ["balance", "lines", "departments", "trend"]

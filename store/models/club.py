@@ -115,6 +115,9 @@ class MembershipEvent(SQLModel, table=True):
     kind: str = Field(max_length=16)  # join | renew | upgrade | downgrade | lapse | leave
     happened_on: date
     tier_code: str | None = Field(default=None, max_length=16)  # the tier from this day on
+    # The RO whose settlement caused the change (an upgrade): the tier it leaves
+    # applies from the RO after that one (store.members.tier_for_ro).
+    visit_id: int | None = Field(default=None, foreign_key="visit.id")
     expires_on: date | None = None  # the expiry after this event
     fee_fen: int = 0
     idempotency_key: str = Field(max_length=120, unique=True)
