@@ -610,40 +610,103 @@ def sync_visits(session: Session, *, store_id: int, since: date | None = None, a
     return [r for r in results if r.status in ("earned", "reversed")]
 
 
+@dataclass
+class ReferralResult:
+    """What became of a referral whose friend bought: ``rewarded`` (points credited
+    now), ``already_rewarded`` (credited before; nothing new), or ``matched`` (the
+    sale is recorded, no points: ``reason`` says why, e.g. the referrer was not a
+    member in force on the day of the sale)."""
+
+    referral_id: int
+    customer_id: int
+    status: str
+    points: int = 0
+    balance: int | None = None
+    entry_id: int | None = None
+    sold_on: date | None = None
+    vehicle_id: int | None = None
+    reason: str = ""
+
+    @property
+    def replayed(self) -> bool:
+        return self.status == "already_rewarded"
+
+    def as_dict(self) -> dict:
+        return {"referral_id": self.referral_id, "customer_id": self.customer_id, "status": self.status,
+                "points": self.points, "balance": self.balance, "entry_id": self.entry_id,
+                "sold_on": self.sold_on.isoformat() if self.sold_on else None, "vehicle_id": self.vehicle_id,
+                "reason": self.reason}
+
+
 def reward_referral(session: Session, *, referral_id: int, sold_on: date | None = None, vehicle_id: int | None = None,
-                    actor: Actor) -> EntryResult:
-    """A referred friend bought a car: record the sale and credit the referrer once."""
-    require(actor, "points.referral_sold")
-    ref = session.get(Referral, referral_id)
+                    actor: Actor) -> ReferralResult:
+    """A referred friend bought a car: record the sale (its day, the car when known)
+    and credit the referrer once (``referral:<id>``). Where ``points_members_only`` is
+    on (the default), only a referrer whose membership was in force on the day of the
+    sale earns; otherwise the sale is recorded as matched, without points."""
+    from store import members
+
+    ref = session.exec(select(Referral).where(Referral.id == referral_id).with_for_update()
+                       .execution_options(populate_existing=True)).first()
     if ref is None:
         raise PointsNotFound(f"no referral with id {referral_id}")
+    require(actor, "points.referral_sold", ref.store_id)
     key = f"referral:{ref.id}"
-    account = lock_account(session, ref.referrer_customer_id)
     done = _entry_by_key(session, key)
     if done is not None:
-        return EntryResult(done.id, ref.referrer_customer_id, "referral", done.points, account.balance, replayed=True)
-    points = int(get_setting(session, "points_referral_reward", store_id=ref.store_id))
-    if points <= 0:
-        raise PointsError("this store gives no points for referrals (points_referral_reward is 0)")
+        return ReferralResult(ref.id, ref.referrer_customer_id, "already_rewarded", done.points,
+                              balance(session, customer_id=ref.referrer_customer_id), done.id, ref.sold_on,
+                              ref.vehicle_id, "this referral was rewarded before")
+    if vehicle_id is not None:
+        car = session.get(Vehicle, vehicle_id)
+        if car is None or car.store_id != ref.store_id:
+            raise PointsNotFound(f"no car {vehicle_id} in this store")
     ref.sold_on = sold_on or ref.sold_on or clock.today()
     ref.vehicle_id = vehicle_id or ref.vehicle_id
+    session.add(ref)
+    detail = {"referral": ref.id, "sold_on": ref.sold_on, "vehicle_id": ref.vehicle_id}
+    result = ReferralResult(ref.id, ref.referrer_customer_id, "matched", sold_on=ref.sold_on,
+                            vehicle_id=ref.vehicle_id)
+    rules = get_settings(session, store_id=ref.store_id)
+    points = int(rules["points_referral_reward"])
+    member = members.membership_in_force(session, customer_id=ref.referrer_customer_id, on=ref.sold_on)
+    if rules["points_members_only"] and member is None:
+        result.reason = f"the referrer was not a member on {ref.sold_on.isoformat()} (points_members_only)"
+    elif points <= 0:
+        result.reason = "this store gives no points for referrals (points_referral_reward is 0)"
+    if result.reason:
+        session.flush()
+        audit.record(session, actor, "referral.matched", "referral", ref.id, customer_id=ref.referrer_customer_id,
+                     store_id=ref.store_id, detail={**detail, "points": 0, "reason": result.reason})
+        return result
+    account = lock_account(session, ref.referrer_customer_id)
     ref.rewarded = True
     session.add(ref)
     row, _ = _credit(session, account, store_id=ref.store_id, kind="referral", points=points, key=key, actor=actor,
                      reason=f"referred {ref.friend_name}"[:255])
     audit.record(session, actor, "points.referral", "pointsentry", row.id, customer_id=ref.referrer_customer_id,
-                 store_id=ref.store_id, detail={"referral": ref.id, "points": points})
-    return EntryResult(row.id, ref.referrer_customer_id, "referral", points, account.balance)
+                 store_id=ref.store_id, detail={**detail, "points": points})
+    result.status, result.points, result.balance, result.entry_id = "rewarded", points, account.balance, row.id
+    return result
 
 
 def record_referral(session: Session, *, referrer_customer_id: int, friend_name: str, friend_phone: str | None = None,
                     referred_on: date | None = None, actor: Actor) -> Referral:
-    """A member 推荐 a friend; rewarded by :func:`reward_referral` when the friend buys."""
+    """A customer 推荐 a friend; the referral is matched to the friend's car when an
+    import (or a sale by hand) brings one bought by that phone
+    (:func:`store.referrals.match_referrals`), and rewarded by :func:`reward_referral`."""
+    from store.referrals import normalize_phone
+
     require_for_customer(session, actor, "points.refer", referrer_customer_id)
     customer = _customer(session, referrer_customer_id)
     friend_name = _text(friend_name, "friend's name", 100, missing="the friend's name is 1-100 characters")
+    phone = None
+    if friend_phone is not None and friend_phone.strip():
+        phone = normalize_phone(friend_phone)
+        if phone is None:
+            raise PointsError(f"the friend's phone {friend_phone!r} is not a phone number")
     ref = Referral(store_id=customer.store_id, referrer_customer_id=customer.id, friend_name=friend_name,
-                   friend_phone=(friend_phone or None), referred_on=referred_on or clock.today())
+                   friend_phone=phone, referred_on=referred_on or clock.today())
     session.add(ref)
     session.flush()
     audit.record(session, actor, "referral.add", "referral", ref.id, customer_id=customer.id, store_id=customer.store_id,
@@ -861,7 +924,7 @@ def check_ledger(session: Session, *, actor: Actor, store_id: int | None = None)
 
 __all__ = [
     "CatalogLine", "EarnResult", "EntryResult", "ExpiringLot", "HistoryLine", "LedgerCheck", "LedgerDifference",
-    "PointsError", "PointsNotFound", "RedeemResult", "accounts_with_overdue_points", "adjust",
+    "PointsError", "PointsNotFound", "RedeemResult", "ReferralResult", "accounts_with_overdue_points", "adjust",
     "balance", "catalog", "check_ledger", "earn_for_visit", "expire_account", "expiring_soon", "history",
     "lock_account", "record_referral", "redeem", "redeem_for_money", "reverse_entry", "reverse_visit",
     "reward_referral", "set_catalog_item", "sync_visits", "visit_points",

@@ -54,6 +54,7 @@ COMMANDS = [
     (["points", "catalog-set", "CUP", "杯子", "--category", "gift", "--points", "5"], MANAGER),
     (["points", "refer", "粤A12345", "--friend", "王小明"], STAFF),
     (["points", "referral-sold", "1"], {"ca", "member", "manager"}),
+    (["points", "referrals", "--open"], STAFF),
     (["points", "history", "粤A12345"], STAFF),
     (["club", "cost", "add", "100", "--category", "gift"], CLUB),
     (["club", "income", "add", "100", "--category", "sponsor"], CLUB),

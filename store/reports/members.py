@@ -28,8 +28,9 @@ Summary rows:
   year before the month's end (a newer car's first policy is not a renewal). "n/a"
   when no car of the store has an insurance expiry on file. Insurance repair orders
   (``repair_type`` insurance) are accident work, not policies, and are not used.
-- referrals 推荐购车: referrals recorded in the month, and referred friends who bought
-  in the month.
+- referrals 推荐购车: referrals recorded in the month, and referrals matched to a sale
+  in the month (the friend bought: matched by an import or entered by hand, rewarded
+  or not; :mod:`store.referrals`).
 """
 
 from __future__ import annotations
@@ -368,7 +369,7 @@ def members_report(session: Session, *, month: Month, store_ids: list[int] | Non
         ]
     summary += [
         _metric("referrals", "推荐", "referrals", made, "人", "本月登记的推荐 referrals recorded in the month"),
-        _metric("referral_sales", "推荐成交", "referred sales", sold, "辆", "被推荐人已购车 referred friends who bought"),
+        _metric("referral_sales", "推荐成交", "referred sales", sold, "辆", "被推荐人已购车(已匹配) referrals matched to a sale in the month"),
         _metric("member_spend_per_vehicle", "会员单车产值", "member spend per vehicle",
                 spend_rows["member"]["spend_per_vehicle"], "元"),
         _metric("non_member_spend_per_vehicle", "非会员单车产值", "non-member spend per vehicle",
