@@ -558,6 +558,26 @@ def reverse_visit(session: Session, *, visit_id: int, actor: Actor, reason: str 
     return result
 
 
+def cancel_ro(session: Session, *, store_id: int, ro_number: str, reason: str, actor: Actor) -> EarnResult:
+    """An RO cancelled by hand 工单作废 (as an import's status column does): the visit is
+    marked cancelled and what it earned is taken back through :func:`reverse_visit`,
+    once. Both are audited (``visit.cancel``, ``points.reverse``)."""
+    require(actor, "points.reverse", store_id)
+    reason = _text(reason, "reason", 200, missing="cancelling an RO needs a reason")
+    ro = _text(ro_number, "RO number", 40, missing="give the RO number")
+    visit = session.exec(select(Visit).where(Visit.store_id == store_id, Visit.ro_number == ro).with_for_update()
+                         .execution_options(populate_existing=True)).first()
+    if visit is None:
+        raise PointsNotFound(f"no RO {ro!r} in this store")
+    if visit.status != "cancelled":
+        visit.status = "cancelled"
+        session.add(visit)
+        session.flush()
+        audit.record(session, actor, "visit.cancel", "visit", visit.id, customer_id=_visit_owner(session, visit),
+                     store_id=store_id, detail={"ro": visit.ro_number, "reason": reason})
+    return reverse_visit(session, visit_id=visit.id, actor=actor, reason=f"RO cancelled: {reason}")
+
+
 def _reverse_credit(session: Session, account: PointsAccount, credit: PointsEntry, *, actor: Actor, reason: str,
                     store_id: int | None) -> EntryResult:
     key = f"reverse:{credit.id}"
@@ -925,7 +945,7 @@ def check_ledger(session: Session, *, actor: Actor, store_id: int | None = None)
 __all__ = [
     "CatalogLine", "EarnResult", "EntryResult", "ExpiringLot", "HistoryLine", "LedgerCheck", "LedgerDifference",
     "PointsError", "PointsNotFound", "RedeemResult", "ReferralResult", "accounts_with_overdue_points", "adjust",
-    "balance", "catalog", "check_ledger", "earn_for_visit", "expire_account", "expiring_soon", "history",
+    "balance", "cancel_ro", "catalog", "check_ledger", "earn_for_visit", "expire_account", "expiring_soon", "history",
     "lock_account", "record_referral", "redeem", "redeem_for_money", "reverse_entry", "reverse_visit",
     "reward_referral", "set_catalog_item", "sync_visits", "visit_points",
 ]

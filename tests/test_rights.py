@@ -49,6 +49,7 @@ COMMANDS = [
     (["points", "redeem", "粤A12345", "WASH"], SERVE),
     (["points", "adjust", "粤A12345", "--points", "5", "--reason", "补录"], CLUB),
     (["points", "reverse", "1", "--reason", "录错"], CLUB),
+    (["points", "reverse-ro", "RO1", "--reason", "客户退单"], CLUB),
     (["points", "expire"], CLUB),
     (["points", "check"], CLUB),
     (["points", "catalog-set", "CUP", "杯子", "--category", "gift", "--points", "5"], MANAGER),

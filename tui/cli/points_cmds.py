@@ -245,6 +245,32 @@ def reverse(
                f"balance {result.balance}{owed}")
 
 
+@points_app.command("reverse-ro")
+def reverse_ro(
+    ctx: typer.Context,
+    ro_number: str = typer.Argument(..., help="The cancelled RO 作废工单."),
+    reason: str = typer.Option(..., "--reason", help="Why (kept in the ledger and the audit trail)."),
+    fmt: OutputFormat = typer.Option(OutputFormat.text, "--format"),
+) -> None:
+    """An RO cancelled in the DMS: mark it cancelled and take back the points it earned (once)."""
+    from store import points
+
+    obj = ctx_obj(ctx)
+    store_id, actor = obj.store_id(), obj.actor()
+    result = write(ctx, lambda s: points.cancel_ro(s, store_id=store_id, ro_number=ro_number, reason=reason,
+                                                   actor=actor))
+    if fmt is OutputFormat.json:
+        emit_json(result.as_dict())
+        return
+    r = result
+    typer.echo({
+        "reversed": f"{r.ro_number}: cancelled, {-r.points} points taken back, balance {r.balance}"
+                    + (f"; {r.owed} points owed (already spent)" if r.owed else ""),
+        "already_reversed": f"{r.ro_number}: cancelled; its points were already taken back, nothing changed",
+        "skipped": f"{r.ro_number}: cancelled; it had earned no points",
+    }[r.status])
+
+
 @points_app.command("catalog")
 def catalog(
     ctx: typer.Context,
