@@ -82,10 +82,10 @@ def test_members_workbook(month_db, tmp_path):
 
     staff = wb["推荐 pitches"]
     assert [r[2] for r in values(staff)[1:]] == ["李娜", "王伟", "黄磊", None]
-    assert values(staff)[-1][0] == "合计" and values(staff)[-1][3:] == (6, 5, 3, 60, 3)
+    assert values(staff)[-1][0] == "合计" and values(staff)[-1][3:] == (6, 5, 3, 0, 60, 3)
     (bar,) = staff._charts
     assert isinstance(bar, BarChart) and bar.type == "bar"
-    assert charts(staff)[0][1] == ["'推荐 pitches'!$E$2:$E$4", "'推荐 pitches'!$F$2:$F$4", "'推荐 pitches'!$H$2:$H$4"]
+    assert charts(staff)[0][1] == ["'推荐 pitches'!$E$2:$E$4", "'推荐 pitches'!$F$2:$F$4", "'推荐 pitches'!$I$2:$I$4"]
     assert [s.tx.v for s in bar.series] == ["推荐客户", "入会", "邀约预约"]
 
     spend = wb["客单 spend"]

@@ -52,7 +52,8 @@ def test_monthly_kpis_worked_out_by_hand(shop):
              for r in book.sheet("staff").rows]
     assert staff == [("sa", "李娜", 2, 2, 1, 50.0, 2), ("sa", "王伟", 3, 2, 1, 50.0, 1),
                      ("ca", "黄磊", 1, 1, 1, 100.0, 0)]
-    assert book.sheet("staff").total == {"pitches": 6, "pitched": 5, "joined": 3, "conversion": 60.0, "bookings": 3}
+    assert book.sheet("staff").total == {"pitches": 6, "pitched": 5, "joined": 3, "not_signed": 0, "conversion": 60.0,
+                                         "bookings": 3}
 
     spend = {r["group"]: (r["vehicles"], r["visits"], r["spend"], r["spend_per_visit"])
              for r in book.sheet("spend").rows}

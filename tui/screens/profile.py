@@ -284,7 +284,7 @@ class ProfileScreen(Screen):
                 who = " ".join(filter(None, [x.staff_name, label(CHANNELS, x.channel)]))
                 why = " · ".join(filter(None, [reason_words(x.reason), x.note]))
                 outcome = label(OUTCOMES, x.outcome)
-                if x.outcome == "joined" and (p.membership is None or p.membership.started_on < x.pitched_at.date()):
+                if x.outcome == "joined" and not x.signed_up:
                     outcome = t("profile.joined_not_signed")  # said yes, no membership started: no conversion
                 pitches.add_row(x.pitched_at.date().isoformat(), outcome, esc(who), esc(why),
                                 x.follow_up_on.isoformat() if x.follow_up_on else "")
