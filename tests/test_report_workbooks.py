@@ -131,7 +131,7 @@ def test_costs_workbook_and_the_other_formats(month_db, tmp_path):
                          "--db", db).output)
     assert list(doc["sheets"]) == ["summary", "new_by_class", "staff", "spend", "trend"]
     kpi = {r["key"]: r["value"] for r in doc["sheets"]["summary"]["rows"]}
-    assert kpi["member_spend_per_vehicle"] == 4166.67 and kpi["conversion"] == 60.0
+    assert kpi["member_spend_per_vehicle"] == "4166.67" and kpi["conversion"] == 60.0  # money: an exact string
     table = run("report", "members", "--month", "2026-10", "--store", "S01", "--db", db)
     assert table.exit_code == 0 and "新会员分类" in table.output and "4166.67" in table.output
     assert run("report", "costs", "--month", "2026-13", "--db", db).exit_code == 1
