@@ -17,7 +17,8 @@ benefits. Upgrades happen as soon as a settled visit qualifies; downgrades only 
 renewal, by at most ``tier_downgrade_max_steps``, and never below the lowest tier.
 
 The member bill 会员服务帐单 adds up what membership saved a customer in a year: the
-tier discount on each visit's amount, free services (``BenefitUse``) and points used.
+tier discount on each visit's amount, free services and gifts (``BenefitUse``, the
+tier's benefits 会员权益 at their list price, :mod:`store.benefits`) and points used.
 """
 
 from __future__ import annotations
@@ -121,11 +122,13 @@ class MemberCard:
     points: int
     points_owed: int
     expiring: list = field(default_factory=list)  # list[ExpiringLot] within 30 days
+    benefits: list = field(default_factory=list)  # list[store.benefits.BenefitLine], this membership year
 
     def as_dict(self) -> dict:
         d = dict(self.__dict__)
         d["tier"] = self.tier.as_dict() if self.tier else None
         d["expiring"] = [{"expires_on": e.expires_on, "points": e.points} for e in self.expiring]
+        d["benefits"] = [b.as_dict() for b in self.benefits]
         return d
 
 
@@ -263,6 +266,11 @@ def member_card(session: Session, *, customer_id: int, actor: Actor) -> MemberCa
     acct = session.exec(select(PointsAccount).where(PointsAccount.customer_id == customer_id)).first()
     low = int(rules["stored_value_low_balance_yuan"]) * 100
     state = state_of(m, rules)
+    left = []
+    if m.tier_code and _in_force(m, clock.today(), rules):
+        from store.benefits import _with_usage, tier_benefits
+
+        left = _with_usage(session, m, tier_benefits(session, store_id=m.store_id, tier_code=m.tier_code), clock.today())
     return MemberCard(
         membership_id=m.id, customer_id=customer_id, customer_name=customer.name if customer else "",
         number=m.number, scheme=m.scheme, state=state, tier=TierView.of(tier) if tier else None,
@@ -271,7 +279,7 @@ def member_card(session: Session, *, customer_id: int, actor: Actor) -> MemberCa
         low_balance=m.scheme in ("stored", "both") and state in ("active", "grace") and m.stored_value_fen < low,
         zero_balance_since=m.zero_balance_since, stored_lapses_on=_stored_lapse_day(m, rules), ended_on=m.ended_on,
         fee_fen=m.fee_fen, points=acct.balance if acct else 0, points_owed=acct.owed if acct else 0,
-        expiring=points.expiring_soon(session, customer_id=customer_id),
+        expiring=points.expiring_soon(session, customer_id=customer_id), benefits=left,
     )
 
 
@@ -755,29 +763,6 @@ def _text(value: str | None, field: str, limit: int, *, required: bool = False) 
         return clean_text(value, field=field, max_len=limit, required=required)
     except FieldError as exc:
         raise MembershipError(str(exc)) from exc
-
-
-def use_benefit(session: Session, *, customer_id: int, benefit: str, value_fen: int, actor: Actor,
-                visit_id: int | None = None, key: str | None = None) -> int:
-    """Record a free service or gift a member received (for the member bill and the club's costs)."""
-    require_for_customer(session, actor, "members.serve", customer_id)
-    benefit = _text(benefit, "benefit", 100, required=True)
-    if value_fen < 0 or value_fen > MAX_AMOUNT_FEN:
-        raise MembershipError("a benefit's value is between ¥0 and ¥1,000,000")
-    key = f"benefit:{_key(key)}"
-    done = session.exec(select(BenefitUse).where(BenefitUse.idempotency_key == key)).first()
-    if done is not None:
-        return done.id
-    m = membership_in_force(session, customer_id=customer_id, on=clock.today())
-    if m is None:
-        raise MembershipError("no membership in force today")
-    row = BenefitUse(membership_id=m.id, customer_id=customer_id, benefit=benefit, value_fen=value_fen,
-                     used_on=clock.today(), visit_id=visit_id, idempotency_key=key, staff_id=actor.staff_id)
-    session.add(row)
-    session.flush()
-    audit.record(session, actor, "membership.benefit", "benefituse", row.id, customer_id=customer_id,
-                 store_id=m.store_id, detail={"benefit": benefit, "value_fen": value_fen})
-    return row.id
 
 
 def set_tier(session: Session, *, store_id: int, code: str, name: str, rank: int, min_single_spend_fen: int | None,

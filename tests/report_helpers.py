@@ -36,11 +36,11 @@ from datetime import date, datetime
 
 from sqlmodel import select
 
-from store import clock, members, points
+from store import benefits, clock, members, points
 from store.access import SYSTEM, Actor
 from store.club_ledger import add_entry
 from store.db import in_transaction, write_session
-from store.models import CallLog, CatalogItem, Customer, Pitch, Staff, Store, Tier, Vehicle, Visit
+from store.models import CallLog, CatalogItem, Customer, Pitch, Staff, Store, Tier, TierBenefit, Vehicle, Visit
 from store.staff import hash_pin
 
 TODAY = date(2026, 11, 22)
@@ -98,6 +98,9 @@ def make_month(engine) -> Shop:
                    discount_pct=98))
         s.add(Tier(store_id=store.id, code="gold", name="金卡", rank=2, min_single_spend_fen=800_000,
                    min_cumulative_spend_fen=800_000, discount_pct=95, points_multiplier_pct=120))
+        for tier in ("regular", "gold"):  # a free wash 免费洗车 at ¥50, four a membership year
+            s.add(TierBenefit(store_id=store.id, tier_code=tier, code="WASH", name="免费洗车", kind="service", quota=4,
+                              price_fen=5_000))
         for code, name, cat, pts in [("WASH", "精致洗车", "service", 30), ("MAT", "原厂脚垫", "accessory", 400),
                                      ("MUG", "保温杯", "gift", 60)]:
             s.add(CatalogItem(store_id=store.id, code=code, name=name, category=cat, price_points=pts))
@@ -160,8 +163,8 @@ def make_month(engine) -> Shop:
     on("2026-10-12", engine, join("c2"))
     on("2026-10-15", engine, lambda s: add_entry(s, store_id=shop.store_id, kind="cost", category="gift",
                                                  amount_fen=20_000, actor=m, note="车主讲堂礼品", key="e1"))
-    on("2026-10-18", engine, lambda s: members.use_benefit(s, customer_id=c["c5"], benefit="免费洗车", value_fen=5_000,
-                                                           actor=m, key="b1"))
+    on("2026-10-18", engine, lambda s: benefits.use_benefit(s, customer_id=c["c5"], benefit="WASH", actor=m,
+                                                            key="b1"))
     on("2026-10-20", engine, join("c3", scheme="stored", topup_fen=100_000))
     on("2026-10-20", engine, lambda s: members.renew(s, customer_id=c["c8"], actor=m, key="r8"))
     on("2026-10-20", engine, lambda s: add_entry(s, store_id=shop.store_id, kind="income", category="sponsor",

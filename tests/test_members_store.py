@@ -9,7 +9,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlmodel import select
 
-from store import members, points
+from store import benefits, members, points
 from store.access import SYSTEM, Actor
 from store.customer_ref import AmbiguousCustomer, CustomerNotFound, resolve_customer
 from store.db import read_session, write_session
@@ -231,7 +231,7 @@ def test_member_bill_adds_discounts_free_services_and_points_used(engine, tmp_pa
                               idempotency_key="test:upgrade"))
         s.get(Membership, _card(engine, club).membership_id).tier_code = "gold"
     add_visit(engine, club, "RO2", date(2026, 7, 1), total=2001)  # gold 9.5折: 100.05 -> 100.05 yuan
-    tx(engine, lambda s: members.use_benefit(s, customer_id=club.customer_id, benefit="免费四轮定位", value_fen=200_00, actor=SYSTEM))
+    tx(engine, lambda s: benefits.use_benefit(s, customer_id=club.customer_id, benefit="ALIGN", actor=SYSTEM))  # gold
     staff = Actor(club.staff_id, "王伟", "member", club.store_id)
     tx(engine, lambda s: points.adjust(s, customer_id=club.customer_id, points=200, reason="t", actor=staff))
     tx(engine, lambda s: points.redeem(s, customer_id=club.customer_id, item_code="WASH", actor=SYSTEM))
@@ -249,7 +249,7 @@ def test_member_bill_adds_discounts_free_services_and_points_used(engine, tmp_pa
     values = [[c for c in row] for row in ws.iter_rows(values_only=True)]
     assert ws.title == "会员服务帐单"
     assert ["合计节省 Total saved", 350.05] == [v for v in values[-2] if v is not None]
-    assert any(row[2] == "免费四轮定位" and row[3] == 200 for row in values)
+    assert any(row[2] == "四轮定位" and row[3] == 200 for row in values)
 
 
 # --- which customer -------------------------------------------------------------------------

@@ -12,6 +12,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "lookup.count": ("{n} 辆车", "{n} vehicles"),
     "lookup.count_one": ("1 辆车", "1 vehicle"),
     "lookup.other_store": (" ·他店", " ·other store"),
+    "profile.benefits_left": ("本年剩余", "left this year:"),
     "profile.joined_not_signed": ("已入会（未办卡）", "joined, not signed up"),
     "lookup.other_store_closed": ("他店车辆：档案由该店查看", "Another store's car: its profile is that store's"),
     "lookup.more": ("{n}+ 辆车，请多输入几位", "{n}+ vehicles, type more to narrow"),

@@ -10,6 +10,7 @@ pitches and referrals.
 | PointsEntry | 积分流水 | earn, redeem, adjust, expire, reverse, referral; append-only |
 | CatalogItem | 积分兑换目录 | what points buy |
 | MembershipEvent | 会员变动 | join 入会, renew 续会, upgrade 升级, downgrade 降级, lapse 失效, leave 退会 |
+| TierBenefit | 会员权益 | a tier's free service or gift: quota per membership year (or unlimited), list price |
 | BenefitUse | 会员权益使用 | a free service or gift a member received, at its value |
 | Pitch | 会员推荐记录 | outcome joined 已入会 / considering 考虑中 / declined 拒绝 / not_now |
 | Referral | 推荐购车 | a member brings a friend who buys |
@@ -126,13 +127,34 @@ class MembershipEvent(SQLModel, table=True):
     created_at: NaiveDatetime = Field(default_factory=now)
 
 
+class TierBenefit(SQLModel, table=True):
+    """What a tier gives its members 会员权益: a service 服务 (free wash 洗车, wheel
+    alignment 四轮定位, towing 道路救援) or a gift 礼品 (birthday gift 生日礼品), so many
+    times per membership year (``quota`` None: unlimited), at a list price in fen (what
+    a use is worth in the member bill and the club's accounts)."""
+
+    __table_args__ = (UniqueConstraint("store_id", "tier_code", "code"),)
+    id: int | None = Field(default=None, primary_key=True)
+    store_id: int = Field(foreign_key="store.id")
+    tier_code: str = Field(max_length=16)
+    code: str = Field(max_length=16)  # WASH, ALIGN, BIRTHDAY, TOW
+    name: str = Field(max_length=50)
+    kind: str = Field(default="service", max_length=16)  # service | gift
+    quota: int | None = None  # per membership year; None: unlimited
+    price_fen: int = 0
+    active: bool = True
+
+
 class BenefitUse(SQLModel, table=True):
     """A tier benefit a member received (free wash, birthday gift), at its value in fen."""
 
+    __table_args__ = (Index("ix_benefituse_membership_code_day", "membership_id", "benefit_code", "used_on"),)
     id: int | None = Field(default=None, primary_key=True)
     membership_id: int = Field(foreign_key="membership.id", index=True)
     customer_id: int = Field(foreign_key="customer.id", index=True)
     benefit: str = Field(max_length=100)
+    # The TierBenefit's code (its quota counts these); None on rows recorded as free text before.
+    benefit_code: str | None = Field(default=None, max_length=16)
     value_fen: int = 0
     used_on: date
     visit_id: int | None = Field(default=None, foreign_key="visit.id")

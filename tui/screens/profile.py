@@ -234,6 +234,8 @@ class ProfileScreen(Screen):
             if m.expires_on:
                 member.append(f"{t('profile.expires')} {m.expires_on.isoformat()}")
             member.append(f"{t('profile.points')} {p.points.balance:,}  {t('profile.stored_value')} {yuan(m.stored_value_fen)}")
+            if m.benefits:  # 本年剩余 洗车 2/4: what the tier still gives this membership year
+                member.append(f"{t('profile.benefits_left')} " + "  ".join(esc(b.left_words()) for b in m.benefits))
         else:
             member = [f"[b]{t('profile.not_member')}[/b]"]
             if p.points.balance:
