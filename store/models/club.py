@@ -23,7 +23,7 @@ from datetime import date
 
 from pydantic import NaiveDatetime
 
-from sqlalchemy import Index, UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from store.clock import now
@@ -88,7 +88,13 @@ class PointsEntry(SQLModel, table=True):
     """One ledger row. ``points`` is signed. Earn rows keep ``remaining`` so expiry
     and redemption can spend the oldest points first."""
 
-    __table_args__ = (Index("ix_pointsentry_account_created", "account_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_pointsentry_account_created", "account_id", "created_at"),
+        # The unspent lots of an account, oldest first: what a redemption, an expiry and
+        # a reversal read, without walking the account's spent rows.
+        Index("ix_pointsentry_lots", "account_id", "id", sqlite_where=text("remaining > 0"),
+              postgresql_where=text("remaining > 0")),
+    )
     id: int | None = Field(default=None, primary_key=True)
     account_id: int = Field(foreign_key="pointsaccount.id")
     kind: str = Field(max_length=16)  # earn | redeem | adjust | expire | reverse | referral

@@ -1,0 +1,200 @@
+"""A redemption as lean as its SQL 积分兑换: the usual redemption, with nothing but the
+driver's statements between taking the account lock and the commit.
+
+:func:`store.points.redeem` tries this first. Everything Python has to decide is
+decided before the lock (the right to redeem, the key, the parameters); the rules
+that need the database are in the statements themselves:
+
+| # | SQLite | Postgres |
+| --- | --- | --- |
+| 1 | ``BEGIN IMMEDIATE`` (the write lock) | ``BEGIN`` |
+| 2 | debit the account: one ``UPDATE ... RETURNING`` that finds the item (active, in the customer's store, in stock), checks the balance covers it, that the key is new and that no points are overdue, and returns what the next statements need | the same, as ``WITH item ... UPDATE`` (it takes the account's row lock) |
+| 3 | the ledger row (``INSERT``) | one statement after the lock (so it sees what the transaction before it committed): the ledger row (``ON CONFLICT DO NOTHING``: a key used meanwhile), the lots spent oldest first, the stock, the audit row |
+| 4 | the lots spent oldest first (one ``UPDATE ... FROM`` a running sum) | ``COMMIT`` |
+| 5 | the audit row | |
+| (6) | the stock, for an item that keeps one | |
+| 6 / 7 | ``COMMIT`` | |
+
+When statement 2 changes nothing (an unknown item or customer, another store, a
+balance or stock short, a key used before, points past their last day waiting to be
+expired, no account yet) nothing has been written, and the caller runs the full
+rules (:func:`store.points.redeem`'s own path) in the same transaction, which refuses
+with the reason, replays the key, or expires first. On Postgres, a key used by
+another till between statements 2 and 3, or stock taken meanwhile, rolls the attempt
+back and the full rules run in a new transaction. Statements are prepared once per
+connection (psycopg's ``prepare=True``; sqlite3 keeps its own statement cache).
+
+The same SQL is what ``bench/points`` runs as its floor, on the bare driver.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlmodel import Session
+
+# Parameters are written :name; Postgres gets them as %(name)s (see _pg).
+SQLITE_DEBIT = """
+WITH item AS (
+  SELECT ci.id, ci.price_points * :qty AS cost, ci.name, ci.stock IS NOT NULL AS stocked, c.store_id
+  FROM customer c JOIN catalogitem ci ON ci.store_id = c.store_id
+  WHERE c.id = :cid AND ci.code = :code AND ci.active AND (ci.stock IS NULL OR ci.stock >= :qty)
+    AND (:store IS NULL OR c.store_id = :store))
+UPDATE pointsaccount SET balance = balance - (SELECT cost FROM item), updated_at = :now
+WHERE customer_id = :cid AND balance >= (SELECT cost FROM item)
+  AND NOT EXISTS (SELECT 1 FROM pointsentry WHERE idempotency_key = :key)
+  AND NOT EXISTS (SELECT 1 FROM pointsentry e WHERE e.account_id = pointsaccount.id AND e.remaining > 0
+                  AND e.expires_on < :today)
+RETURNING id, balance, (SELECT id FROM item), (SELECT cost FROM item), (SELECT name FROM item),
+          (SELECT stocked FROM item), (SELECT store_id FROM item)
+"""
+
+SQLITE_ENTRY = """
+INSERT INTO pointsentry (account_id, kind, points, remaining, idempotency_key, catalog_item_id, quantity, staff_id,
+                         reason, created_at)
+VALUES (:acct, 'redeem', :points, 0, :key, :item, :qty, :staff, :name, :now)
+"""
+
+SQLITE_LOTS = """
+UPDATE pointsentry SET remaining = remaining - min(remaining, :cost - (w.run - remaining))
+FROM (SELECT id AS lot, sum(remaining) OVER (ORDER BY id) AS run FROM pointsentry
+      WHERE account_id = :acct AND remaining > 0) AS w
+WHERE pointsentry.id = w.lot AND w.run - pointsentry.remaining < :cost
+"""
+
+SQLITE_AUDIT = """
+INSERT INTO auditlog (at, store_id, staff_id, action, entity, entity_id, customer_id, detail)
+VALUES (:at, :audit_store, :staff, 'points.redeem', 'pointsentry', :entry, :cid, :detail)
+"""
+
+SQLITE_STOCK = "UPDATE catalogitem SET stock = stock - :qty WHERE id = :item"
+
+PG_DEBIT = """
+WITH item AS (
+  SELECT ci.id, ci.price_points * CAST(:qty AS INTEGER) AS cost, ci.name, ci.stock IS NOT NULL AS stocked, c.store_id
+  FROM customer c JOIN catalogitem ci ON ci.store_id = c.store_id
+  WHERE c.id = :cid AND ci.code = :code AND ci.active AND (ci.stock IS NULL OR ci.stock >= :qty)
+    AND (CAST(:store AS INTEGER) IS NULL OR c.store_id = :store))
+UPDATE pointsaccount a SET balance = a.balance - item.cost, updated_at = :now
+FROM item
+WHERE a.customer_id = :cid AND a.balance >= item.cost
+  AND NOT EXISTS (SELECT 1 FROM pointsentry WHERE idempotency_key = :key)
+  AND NOT EXISTS (SELECT 1 FROM pointsentry e WHERE e.account_id = a.id AND e.remaining > 0
+                  AND e.expires_on < :today)
+RETURNING a.id, a.balance, item.id, item.cost, item.name, item.stocked, item.store_id
+"""
+
+# After the lock: a fresh snapshot, so the lots and the key are as the last till left them.
+PG_WRITE = """
+WITH entry AS (
+  INSERT INTO pointsentry (account_id, kind, points, remaining, idempotency_key, catalog_item_id, quantity, staff_id,
+                           reason, created_at)
+  VALUES (:acct, 'redeem', :points, 0, :key, :item, :qty, :staff, :name, :now)
+  ON CONFLICT (idempotency_key) DO NOTHING
+  RETURNING id),
+lots AS (
+  UPDATE pointsentry p SET remaining = p.remaining - LEAST(p.remaining, CAST(:cost AS INTEGER) - (w.run - p.remaining))
+  FROM (SELECT id, SUM(remaining) OVER (ORDER BY id) AS run FROM pointsentry
+        WHERE account_id = :acct AND remaining > 0) w
+  WHERE p.id = w.id AND w.run - p.remaining < :cost
+  RETURNING p.id),
+stock AS (
+  UPDATE catalogitem SET stock = stock - :qty WHERE id = :item AND CAST(:stocked AS BOOLEAN)
+    AND stock IS NOT NULL AND stock >= :qty
+  RETURNING id),
+audit AS (
+  INSERT INTO auditlog (at, store_id, staff_id, action, entity, entity_id, customer_id, detail)
+  SELECT :at, :audit_store, :staff, 'points.redeem', 'pointsentry', entry.id, :cid, :detail FROM entry
+  RETURNING id)
+SELECT (SELECT id FROM entry), (SELECT count(*) FROM stock), (SELECT count(*) FROM lots), (SELECT count(*) FROM audit)
+"""
+
+_PARAM = re.compile(r"(?<!:):([a-z_]+)")
+
+
+def _pg(sql: str) -> str:
+    return _PARAM.sub(r"%(\1)s", sql)
+
+
+PG_DEBIT, PG_WRITE = _pg(PG_DEBIT), _pg(PG_WRITE)
+
+
+@dataclass
+class LeanRedemption:
+    entry_id: int
+    account_id: int
+    balance: int
+    cost: int
+    item_name: str
+
+
+class Retry(Exception):
+    """Postgres: another till used the key or took the stock between the statements;
+    the attempt was rolled back and the full rules decide."""
+
+
+def sqlite_stamp(value: datetime | date) -> str:
+    """A value as SQLAlchemy keeps it in SQLite (dates ISO, times with microseconds)."""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+    return value.isoformat()
+
+
+def redeem_params(*, customer_id: int, code: str, qty: int, key: str, staff_id: int | None, store_id: int | None,
+                  now: datetime, today: date, at: datetime, detail_extra: str, sqlite: bool) -> dict:
+    """Everything the statements need, made before the lock. ``detail_extra`` is the
+    audit detail's tail after ``"points": N`` (e.g. the system's origin), as JSON text."""
+    stamp = sqlite_stamp if sqlite else (lambda v: v)
+    return {"cid": customer_id, "code": code, "qty": qty, "key": key, "staff": staff_id, "store": store_id,
+            "now": stamp(now), "today": stamp(today), "at": stamp(at),
+            "detail_head": json.dumps({"item": code, "quantity": qty}, ensure_ascii=False)[:-1],
+            "detail_tail": detail_extra + "}"}
+
+
+def run_sqlite(cur, p: dict) -> LeanRedemption | None:
+    """The SQLite statements on a sqlite3 cursor whose connection holds BEGIN IMMEDIATE."""
+    row = cur.execute(SQLITE_DEBIT, p).fetchone()
+    if row is None:
+        return None
+    acct, balance, item, cost, name, stocked, store = row
+    p.update(acct=acct, item=item, cost=cost, points=-cost, name=name, audit_store=store,
+             detail=f'{p["detail_head"]}, "points": {cost}{p["detail_tail"]}')
+    entry = cur.execute(SQLITE_ENTRY + " RETURNING id", p).fetchone()[0]
+    p["entry"] = entry
+    cur.execute(SQLITE_LOTS, p)
+    cur.execute(SQLITE_AUDIT, p)
+    if stocked:
+        cur.execute(SQLITE_STOCK, p)
+    return LeanRedemption(entry, acct, balance, cost, name)
+
+
+def run_pg(cur, p: dict) -> LeanRedemption | None:
+    """The Postgres statements on a psycopg cursor in a transaction. Raises
+    :class:`Retry` when the write found the key used or the stock gone (roll back)."""
+    row = cur.execute(PG_DEBIT, p, prepare=True).fetchone()
+    if row is None:
+        return None
+    acct, balance, item, cost, name, stocked, store = row
+    p.update(acct=acct, item=item, cost=cost, points=-cost, name=name, audit_store=store, stocked=stocked,
+             detail=f'{p["detail_head"]}, "points": {cost}{p["detail_tail"]}')
+    entry, stock_rows, _, _ = cur.execute(PG_WRITE, p, prepare=True).fetchone()
+    if entry is None or (stocked and stock_rows != 1):
+        raise Retry()
+    return LeanRedemption(entry, acct, balance, cost, name)
+
+
+def redeem(session: Session, p: dict) -> LeanRedemption | None:
+    """Run the redemption's statements in ``session``'s transaction (it must have none
+    yet: a Retry rolls it back whole). None: nothing was written, use the full rules."""
+    conn = session.connection()  # SQLite: BEGIN IMMEDIATE, the write lock, from here
+    driver = conn.connection.driver_connection
+    cur = driver.cursor()
+    try:
+        if conn.dialect.name == "sqlite":
+            return run_sqlite(cur, p)
+        return run_pg(cur, p)
+    finally:
+        cur.close()
