@@ -799,6 +799,18 @@ def _system_detail(actor: Actor) -> str:
     return _ORIGIN[0]
 
 
+def redeem_now(engine, *, customer_id: int, item_code: str, quantity: int = 1, key: str | None = None,
+               actor: Actor) -> RedeemResult:
+    """A redemption in a transaction of its own, as the counter and the command line make
+    one: its statements, then COMMIT, with nothing in between (:mod:`store.points_lean`);
+    what they do not settle goes through the full rules, retried as ``in_transaction``
+    retries. The same outcome as :func:`redeem`."""
+    from store.db import in_transaction
+
+    return in_transaction(engine, lambda s: _redeem(s, customer_id=customer_id, item_code=item_code,
+                                                    quantity=quantity, key=key, actor=actor, commit=True))
+
+
 def redeem(session: Session, *, customer_id: int, item_code: str, quantity: int = 1, key: str | None = None,
            actor: Actor) -> RedeemResult:
     """Spend points on a catalog item. Run it through ``in_transaction``: on Postgres the
@@ -808,6 +820,12 @@ def redeem(session: Session, *, customer_id: int, item_code: str, quantity: int 
     (:mod:`store.points_lean`: 6 statements with BEGIN and COMMIT on SQLite, 4 round
     trips on Postgres); whatever it does not settle (a refusal, a replayed key, points
     to expire first) goes through the full rules below, with the same outcome."""
+    return _redeem(session, customer_id=customer_id, item_code=item_code, quantity=quantity, key=key, actor=actor,
+                   commit=False)
+
+
+def _redeem(session: Session, *, customer_id: int, item_code: str, quantity: int, key: str | None, actor: Actor,
+            commit: bool) -> RedeemResult:
     from store import points_lean
 
     require(actor, "points.redeem")
@@ -821,13 +839,20 @@ def redeem(session: Session, *, customer_id: int, item_code: str, quantity: int 
             store_id=None if actor.role == "system" else actor.store_id, now=clock.now(), today=clock.today(),
             at=clock.real_now(), detail_extra=_system_detail(actor), sqlite=_dialect(session) == "sqlite")
         try:
-            done = points_lean.redeem(session, params)
+            done = points_lean.redeem(session, params, commit=commit)
         except points_lean.Retry:
             session.rollback()  # another till got there first: the full rules, in a new transaction
             done = None
-        if done is not None:
+        if isinstance(done, points_lean.LeanRedemption):
             return RedeemResult(done.entry_id, customer_id, user_key, done.cost, done.balance, code, done.item_name,
                                 quantity)
+        if done is not None and done.replay is not None:
+            entry, spent, after, item_code, name = done.replay
+            return RedeemResult(entry, customer_id, user_key, spent, after, item_code, name, quantity, replayed=True)
+        if done is not None and done.short is not None:
+            balance, cost = done.short
+            raise PointsError(f"not enough points: balance {balance}, needs {cost}", code="not_enough",
+                              balance=balance, needs=cost)
     return _redeem_by_the_rules(session, customer_id=customer_id, item_code=code, quantity=quantity,
                                 user_key=user_key, actor=actor)
 
@@ -987,6 +1012,6 @@ __all__ = [
     "CatalogLine", "EarnResult", "EntryResult", "ExpiringLot", "HistoryLine", "LedgerCheck", "LedgerDifference",
     "PointsError", "PointsNotFound", "RedeemResult", "ReferralResult", "accounts_with_overdue_points", "adjust",
     "balance", "cancel_ro", "catalog", "check_ledger", "earn_for_visit", "expire_account", "expiring_soon", "history",
-    "lock_account", "record_referral", "redeem", "redeem_for_money", "reverse_entry", "reverse_visit",
+    "lock_account", "record_referral", "redeem", "redeem_for_money", "redeem_now", "reverse_entry", "reverse_visit",
     "reward_referral", "set_catalog_item", "sync_visits", "visit_points",
 ]

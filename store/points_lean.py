@@ -186,15 +186,69 @@ def run_pg(cur, p: dict) -> LeanRedemption | None:
     return LeanRedemption(entry, acct, balance, cost, name)
 
 
-def redeem(session: Session, p: dict) -> LeanRedemption | None:
+SETTLE = """
+SELECT a.id, a.balance, c.store_id,
+       (SELECT ci.price_points * :qty FROM catalogitem ci WHERE ci.store_id = c.store_id AND ci.code = :code
+          AND ci.active AND (ci.stock IS NULL OR ci.stock >= :qty)),
+       EXISTS (SELECT 1 FROM pointsentry o WHERE o.account_id = a.id AND o.remaining > 0 AND o.expires_on < :today),
+       e.id, e.account_id, e.quantity, e.points, done.code, done.name,
+       (SELECT SUM(s.points) FROM pointsentry s WHERE s.account_id = e.account_id AND s.id <= e.id)
+FROM customer c
+LEFT JOIN pointsaccount a ON a.customer_id = c.id
+LEFT JOIN pointsentry e ON e.idempotency_key = :key
+LEFT JOIN catalogitem done ON done.id = e.catalog_item_id
+WHERE c.id = :cid
+"""
+PG_SETTLE = _pg(SETTLE)
+
+
+@dataclass
+class Settled:
+    """What the debit did not do, settled by one read: the key's first redemption
+    (``replay``), or a balance short (``short``: balance, cost). None of them: the full
+    rules decide (an unknown item or customer, another store, stock, expiry, a key
+    used otherwise)."""
+
+    replay: tuple[int, int, int, str, str] | None = None  # entry, points spent, balance after, code, name
+    short: tuple[int, int] | None = None
+
+
+def settle(cur, p: dict, *, sqlite: bool) -> Settled | None:
+    row = (cur.execute(SETTLE, p) if sqlite else cur.execute(PG_SETTLE, p, prepare=True)).fetchone()
+    if row is None:
+        return None
+    acct, balance, store, cost, overdue, entry, entry_acct, qty, points, code, name, after = row
+    if p["store"] is not None and store != p["store"]:
+        return None
+    if entry is not None:
+        if acct is not None and entry_acct == acct and code == p["code"] and (qty or 1) == p["qty"]:
+            return Settled(replay=(entry, -points, int(after), code, name))
+        return None
+    if acct is None or overdue or cost is None or balance >= cost:
+        return None
+    return Settled(short=(balance, cost))
+
+
+def redeem(session: Session, p: dict, *, commit: bool = False) -> LeanRedemption | Settled | None:
     """Run the redemption's statements in ``session``'s transaction (it must have none
-    yet: a Retry rolls it back whole). None: nothing was written, use the full rules."""
-    conn = session.connection()  # SQLite: BEGIN IMMEDIATE, the write lock, from here
-    driver = conn.connection.driver_connection
-    cur = driver.cursor()
+    yet: a Retry rolls it back whole). A :class:`Settled` when the debit wrote nothing
+    and one read says why; None: nothing was written, use the full rules. With
+    ``commit`` a redemption made commits at once, its COMMIT the statement after the
+    last (the session's own commit then finds nothing left to do)."""
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    # SQLite: the statements' own BEGIN IMMEDIATE, the write lock, just before the first of them.
+    conn = session.connection(execution_options={"sqlite_begin": None} if sqlite else None)
+    cur = conn.connection.driver_connection.cursor()
     try:
-        if conn.dialect.name == "sqlite":
-            return run_sqlite(cur, p)
-        return run_pg(cur, p)
+        if sqlite:
+            cur.execute("BEGIN IMMEDIATE")
+            done = run_sqlite(cur, p)
+        else:
+            done = run_pg(cur, p)
+        if done is None:
+            return settle(cur, p, sqlite=sqlite)
+        if commit:
+            cur.execute("COMMIT") if sqlite else cur.connection.commit()
+        return done
     finally:
         cur.close()

@@ -89,3 +89,26 @@ def test_what_the_statements_do_not_settle_the_full_rules_do(engine):
     assert ledger(engine, club.customer_id)[0] == 70  # every refusal left the balance as it was
     with read_session(engine) as s:
         assert points.check_ledger(s, actor=SYSTEM).ok
+
+
+def test_the_counters_redemption_commits_right_after_its_statements(engine):
+    """points.redeem_now, as the command line and the points screen redeem: its own
+    transaction, COMMIT the statement after the last; the same outcomes as redeem."""
+    club, advisor = _club(engine, balance=100)
+
+    def now(code="WASH", key=None):
+        return points.redeem_now(engine, customer_id=club.customer_id, item_code=code, key=key, actor=advisor)
+
+    now(key="warm")
+    with counted(engine) as sent:
+        first = now(key="k1")
+    if engine.dialect.name == "sqlite":
+        assert [" ".join(sql.split()[:3]) for sql in sent] == [
+            "BEGIN IMMEDIATE", "WITH item AS", "INSERT INTO pointsentry", "UPDATE pointsentry SET",
+            "INSERT INTO auditlog", "COMMIT"]
+    else:
+        assert sent == ["Query", "Sync", "Sync", "Query"]
+    assert (first.balance, now(key="k1").entry_id, now(key="k1").replayed) == (40, first.entry_id, True)
+    with pytest.raises(PointsError, match="not enough points: balance 40, needs 120"):
+        now("ALIGN")
+    assert ledger(engine, club.customer_id)[0] == 40

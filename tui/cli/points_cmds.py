@@ -127,8 +127,11 @@ def redeem(
     if money is not None:
         result = write(ctx, lambda s: points.redeem_for_money(s, customer_id=cid, points=money, key=key, actor=actor))
     else:
-        result = write(ctx, lambda s: points.redeem(s, customer_id=cid, item_code=item, quantity=qty, key=key,
-                                                    actor=actor))
+        try:
+            result = points.redeem_now(ctx_obj(ctx).engine(), customer_id=cid, item_code=item, quantity=qty, key=key,
+                                       actor=actor)
+        except PointsError as exc:
+            fail(str(exc))
     if fmt is OutputFormat.json:
         emit_json(result.as_dict())
         return
