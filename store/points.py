@@ -802,13 +802,51 @@ def _system_detail(actor: Actor) -> str:
 def redeem_now(engine, *, customer_id: int, item_code: str, quantity: int = 1, key: str | None = None,
                actor: Actor) -> RedeemResult:
     """A redemption in a transaction of its own, as the counter and the command line make
-    one: its statements, then COMMIT, with nothing in between (:mod:`store.points_lean`);
-    what they do not settle goes through the full rules, retried as ``in_transaction``
-    retries. The same outcome as :func:`redeem`."""
+    one: on a pooled connection, no session, BEGIN, its statements and COMMIT with
+    nothing in between (:func:`store.points_lean.redeem_on`); what they do not settle
+    goes through the full rules in ``in_transaction``. The same outcome as :func:`redeem`."""
+    from store import points_lean
     from store.db import in_transaction
 
-    return in_transaction(engine, lambda s: _redeem(s, customer_id=customer_id, item_code=item_code,
-                                                    quantity=quantity, key=key, actor=actor, commit=True))
+    require(actor, "points.redeem")
+    if not 1 <= quantity <= MAX_QUANTITY:
+        raise PointsError(f"quantity must be 1-{MAX_QUANTITY}", code="quantity", most=MAX_QUANTITY)
+    user_key = _check_key(key)
+    code = item_code.strip().upper()
+    sqlite = engine.dialect.name == "sqlite"
+    params = points_lean.redeem_params(
+        customer_id=customer_id, code=code, qty=quantity, key=f"redeem:{user_key}", staff_id=actor.staff_id,
+        store_id=None if actor.role == "system" else actor.store_id, now=clock.now(), today=clock.today(),
+        at=clock.real_now(), detail_extra=_system_detail(actor), sqlite=sqlite)
+    raw = engine.raw_connection()  # a pooled connection, no session: the statements are all there is to it
+    try:
+        done = points_lean.redeem_on(raw.driver_connection, params, sqlite=sqlite)
+    except Exception as exc:  # noqa: BLE001 - a lock timeout, a lost connection: the full rules retry it
+        if not is_retryable_error(exc):
+            raise
+        done = None
+    finally:
+        raw.close()
+    if isinstance(done, points_lean.LeanRedemption):
+        return RedeemResult(done.entry_id, customer_id, user_key, done.cost, done.balance, code, done.item_name,
+                            quantity)
+    if done is not None and done.replay is not None:
+        entry, spent, after, item_code_, name = done.replay
+        return RedeemResult(entry, customer_id, user_key, spent, after, item_code_, name, quantity, replayed=True)
+    if done is not None and done.short is not None:
+        balance_, cost = done.short
+        raise PointsError(f"not enough points: balance {balance_}, needs {cost}", code="not_enough",
+                          balance=balance_, needs=cost)
+    # The same key: whatever the statements did (nothing, or a rolled-back attempt), this is one redemption.
+    return in_transaction(engine, lambda s: _redeem_by_the_rules(s, customer_id=customer_id, item_code=code,
+                                                                 quantity=quantity, user_key=user_key, actor=actor))
+
+
+def is_retryable_error(exc: BaseException) -> bool:
+    """A driver error the full rules' retrying transaction would retry: SQLite's lock
+    timeout, Postgres's serialization failure or deadlock."""
+    code = getattr(exc, "sqlstate", None)
+    return code in ("40001", "40P01") or "database is locked" in str(exc)
 
 
 def redeem(session: Session, *, customer_id: int, item_code: str, quantity: int = 1, key: str | None = None,
@@ -820,12 +858,6 @@ def redeem(session: Session, *, customer_id: int, item_code: str, quantity: int 
     (:mod:`store.points_lean`: 6 statements with BEGIN and COMMIT on SQLite, 4 round
     trips on Postgres); whatever it does not settle (a refusal, a replayed key, points
     to expire first) goes through the full rules below, with the same outcome."""
-    return _redeem(session, customer_id=customer_id, item_code=item_code, quantity=quantity, key=key, actor=actor,
-                   commit=False)
-
-
-def _redeem(session: Session, *, customer_id: int, item_code: str, quantity: int, key: str | None, actor: Actor,
-            commit: bool) -> RedeemResult:
     from store import points_lean
 
     require(actor, "points.redeem")
@@ -839,7 +871,7 @@ def _redeem(session: Session, *, customer_id: int, item_code: str, quantity: int
             store_id=None if actor.role == "system" else actor.store_id, now=clock.now(), today=clock.today(),
             at=clock.real_now(), detail_extra=_system_detail(actor), sqlite=_dialect(session) == "sqlite")
         try:
-            done = points_lean.redeem(session, params, commit=commit)
+            done = points_lean.redeem(session, params)
         except points_lean.Retry:
             session.rollback()  # another till got there first: the full rules, in a new transaction
             done = None

@@ -229,12 +229,44 @@ def settle(cur, p: dict, *, sqlite: bool) -> Settled | None:
     return Settled(short=(balance, cost))
 
 
-def redeem(session: Session, p: dict, *, commit: bool = False) -> LeanRedemption | Settled | None:
+def redeem_on(driver, p: dict, *, sqlite: bool) -> LeanRedemption | Settled | None:
+    """The redemption in a transaction of its own on a bare driver connection (from the
+    engine's pool): BEGIN, the statements, COMMIT; or, when they do not settle it, one
+    read and ROLLBACK (nothing was written). None: rolled back, the full rules decide."""
+    cur = driver.cursor()
+    try:
+        if sqlite:
+            cur.execute("BEGIN IMMEDIATE")
+        try:
+            done = run_sqlite(cur, p) if sqlite else run_pg(cur, p)
+        except Retry:
+            done = settled = None
+        else:
+            if done is not None:
+                cur.execute("COMMIT") if sqlite else driver.commit()
+                return done
+            settled = settle(cur, p, sqlite=sqlite)
+        _rollback(driver, sqlite)
+        return settled
+    except BaseException:
+        _rollback(driver, sqlite)
+        raise
+    finally:
+        cur.close()
+
+
+def _rollback(driver, sqlite: bool) -> None:
+    if not sqlite:
+        driver.rollback()
+    elif driver.in_transaction:
+        driver.execute("ROLLBACK")
+
+
+def redeem(session: Session, p: dict) -> LeanRedemption | Settled | None:
     """Run the redemption's statements in ``session``'s transaction (it must have none
-    yet: a Retry rolls it back whole). A :class:`Settled` when the debit wrote nothing
-    and one read says why; None: nothing was written, use the full rules. With
-    ``commit`` a redemption made commits at once, its COMMIT the statement after the
-    last (the session's own commit then finds nothing left to do)."""
+    yet: a Retry rolls it back whole), which its caller commits. A :class:`Settled` when
+    the debit wrote nothing and one read says why; None: nothing was written, use the
+    full rules."""
     sqlite = session.get_bind().dialect.name == "sqlite"
     # SQLite: the statements' own BEGIN IMMEDIATE, the write lock, just before the first of them.
     conn = session.connection(execution_options={"sqlite_begin": None} if sqlite else None)
@@ -245,10 +277,6 @@ def redeem(session: Session, p: dict, *, commit: bool = False) -> LeanRedemption
             done = run_sqlite(cur, p)
         else:
             done = run_pg(cur, p)
-        if done is None:
-            return settle(cur, p, sqlite=sqlite)
-        if commit:
-            cur.execute("COMMIT") if sqlite else cur.connection.commit()
-        return done
+        return done if done is not None else settle(cur, p, sqlite=sqlite)
     finally:
         cur.close()
