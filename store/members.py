@@ -619,10 +619,29 @@ def topup(session: Session, *, customer_id: int, amount_fen: int, actor: Actor,
 
 def spend(session: Session, *, customer_id: int, amount_fen: int, actor: Actor, key: str | None = None,
           visit_id: int | None = None) -> StoredValueResult:
-    """Pay from stored value 储值消费; never below zero. The same key twice spends once."""
-    require_for_customer(session, actor, "members.serve", customer_id)
+    """Pay from stored value 储值消费; never below zero. The same key twice spends once.
+
+    In a fresh transaction the usual payment is its statements alone
+    (:func:`store.points_lean.spend`); a refusal or a replayed key goes through the
+    rules below, with the same outcome."""
+    from store import points_lean
+    from store.points import _system_detail
+
+    require(actor, "members.serve")
     _check_amount(amount_fen, "a payment")
     key = f"sv:{_key(key)}"
+    if not session.in_transaction():
+        try:
+            done = points_lean.spend(
+                session, customer_id=customer_id, amount_fen=amount_fen, key=key, staff_id=actor.staff_id,
+                store_id=None if actor.role == "system" else actor.store_id, visit_id=visit_id, now=clock.now(),
+                today=clock.today(), at=clock.real_now(), detail_extra=_system_detail(actor))
+        except points_lean.Retry:
+            session.rollback()  # another till used the key meanwhile: the rules below, in a new transaction
+            done = None
+        if done is not None:
+            return StoredValueResult(done.membership_id, done.entry_id, "spend", -amount_fen, done.balance_fen)
+    require_for_customer(session, actor, "members.serve", customer_id)
     m = _stored_membership(session, customer_id)
     replay = _sv_replay(session, key, customer_id, "spend", -amount_fen)
     if replay:

@@ -25,6 +25,11 @@ back and the full rules run in a new transaction. Statements are prepared once p
 connection (psycopg's ``prepare=True``; sqlite3 keeps its own statement cache).
 
 The same SQL is what ``bench/points`` runs as its floor, on the bare driver.
+
+A payment from stored value 储值消费 (:func:`store.members.spend`) is lean the same way:
+one ``UPDATE`` of the customer's latest membership that only pays if it holds stored
+value, has not ended, covers the amount and the key is new; then the entry and the
+audit row (SQLite: 5 statements with BEGIN and COMMIT; Postgres: 4 round trips).
 """
 
 from __future__ import annotations
@@ -278,5 +283,84 @@ def redeem(session: Session, p: dict) -> LeanRedemption | Settled | None:
         else:
             done = run_pg(cur, p)
         return done if done is not None else settle(cur, p, sqlite=sqlite)
+    finally:
+        cur.close()
+
+
+# --- a payment from stored value 储值消费 ---------------------------------------------------
+
+SPEND_DEBIT = """
+UPDATE membership SET stored_value_fen = stored_value_fen - :amount,
+  zero_balance_since = CASE WHEN stored_value_fen = :amount THEN :today ELSE NULL END
+WHERE id = (SELECT MAX(id) FROM membership WHERE customer_id = :cid)
+  AND scheme <> 'annual' AND status <> 'left' AND stored_value_fen >= :amount
+  AND (CAST(:store AS INTEGER) IS NULL OR store_id = :store)
+  AND NOT EXISTS (SELECT 1 FROM storedvalueentry WHERE idempotency_key = :key)
+RETURNING id, stored_value_fen, store_id
+"""
+
+SQLITE_SPEND_ENTRY = """
+INSERT INTO storedvalueentry (membership_id, kind, amount_fen, idempotency_key, visit_id, staff_id, created_at)
+VALUES (:membership, 'spend', :signed, :key, :visit, :staff, :now) RETURNING id
+"""
+
+SQLITE_SPEND_AUDIT = """
+INSERT INTO auditlog (at, store_id, staff_id, action, entity, entity_id, customer_id, detail)
+VALUES (:at, :audit_store, :staff, 'stored_value.spend', 'storedvalueentry', :entry, :cid, :detail)
+"""
+
+PG_SPEND_WRITE = _pg("""
+WITH entry AS (
+  INSERT INTO storedvalueentry (membership_id, kind, amount_fen, idempotency_key, visit_id, staff_id, created_at)
+  VALUES (:membership, 'spend', :signed, :key, :visit, :staff, :now)
+  ON CONFLICT (idempotency_key) DO NOTHING RETURNING id),
+audit AS (
+  INSERT INTO auditlog (at, store_id, staff_id, action, entity, entity_id, customer_id, detail)
+  SELECT :at, :audit_store, :staff, 'stored_value.spend', 'storedvalueentry', entry.id, :cid, :detail FROM entry
+  RETURNING id)
+SELECT (SELECT id FROM entry), (SELECT count(*) FROM audit)
+""")
+PG_SPEND_DEBIT = _pg(SPEND_DEBIT)
+
+
+@dataclass
+class LeanPayment:
+    membership_id: int
+    entry_id: int
+    balance_fen: int
+
+
+def spend(session: Session, *, customer_id: int, amount_fen: int, key: str, staff_id: int | None,
+          store_id: int | None, visit_id: int | None, now: datetime, today: date, at: datetime,
+          detail_extra: str) -> LeanPayment | None:
+    """The payment's statements in ``session``'s fresh transaction (its caller commits).
+    None: nothing was written, the full rules decide. Raises :class:`Retry` (Postgres)
+    when another till used the key between the statements: roll back."""
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    stamp = sqlite_stamp if sqlite else (lambda v: v)
+    p = {"cid": customer_id, "amount": amount_fen, "signed": -amount_fen, "key": key, "staff": staff_id,
+         "store": store_id, "visit": visit_id, "now": stamp(now), "today": stamp(today), "at": stamp(at)}
+    conn = session.connection(execution_options={"sqlite_begin": None} if sqlite else None)
+    cur = conn.connection.driver_connection.cursor()
+    try:
+        if sqlite:
+            cur.execute("BEGIN IMMEDIATE")
+            row = cur.execute(SPEND_DEBIT, p).fetchone()
+        else:
+            row = cur.execute(PG_SPEND_DEBIT, p, prepare=True).fetchone()
+        if row is None:
+            return None
+        membership, balance, store = row
+        p.update(membership=membership, audit_store=store,
+                 detail=f'{{"amount_fen": {-amount_fen}, "balance_fen": {balance}{detail_extra}}}')
+        if sqlite:
+            entry = cur.execute(SQLITE_SPEND_ENTRY, p).fetchone()[0]
+            p["entry"] = entry
+            cur.execute(SQLITE_SPEND_AUDIT, p)
+        else:
+            entry, _ = cur.execute(PG_SPEND_WRITE, p, prepare=True).fetchone()
+            if entry is None:
+                raise Retry()
+        return LeanPayment(membership, entry, balance)
     finally:
         cur.close()

@@ -11,7 +11,7 @@ import json
 import pytest
 from sqlmodel import select
 
-from store import members, points
+from store import clock, members, points
 from store.access import SYSTEM, Actor
 from store.db import read_session
 from store.models import AuditLog, CatalogItem, PointsEntry
@@ -112,3 +112,39 @@ def test_the_counters_redemption_commits_right_after_its_statements(engine):
     with pytest.raises(PointsError, match="not enough points: balance 40, needs 120"):
         now("ALIGN")
     assert ledger(engine, club.customer_id)[0] == 40
+
+
+def test_a_stored_value_payment_is_its_statements_too(engine):
+    from store.members import MembershipError
+
+    club = make_club(engine)
+    tx(engine, lambda s: members.join(s, customer_id=club.customer_id, scheme="stored", topup_fen=100_00, actor=SYSTEM))
+    advisor = Actor(club.staff_id, "王伟", "sa", club.store_id)
+
+    def pay(fen, key=None):
+        return tx(engine, lambda s: members.spend(s, customer_id=club.customer_id, amount_fen=fen, key=key,
+                                                  actor=advisor))
+
+    pay(1_00, key="warm")
+    with counted(engine) as sent:
+        paid = pay(20_00, key="p1")
+    if engine.dialect.name == "sqlite":
+        assert [" ".join(sql.split()[:3]) for sql in sent] == [
+            "BEGIN IMMEDIATE", "UPDATE membership SET", "INSERT INTO storedvalueentry", "INSERT INTO auditlog",
+            "COMMIT"]
+    else:
+        assert sent == ["Query", "Sync", "Sync", "Query"]
+    assert (paid.amount_fen, paid.balance_fen, paid.replayed) == (-20_00, 79_00, False)
+    again = pay(20_00, key="p1")
+    assert again.replayed and again.entry_id == paid.entry_id and again.balance_fen == 79_00
+    with pytest.raises(MembershipError, match="not enough stored value"):
+        pay(80_00)
+    assert pay(79_00).balance_fen == 0
+    with read_session(engine) as s:
+        card = members.member_card(s, customer_id=club.customer_id, actor=SYSTEM)
+        audit = s.exec(select(AuditLog).where(AuditLog.action == "stored_value.spend").order_by(AuditLog.id.desc())
+                       ).first()
+        assert members.check_stored_value(s)[1] == []
+    assert (card.stored_value_fen, card.zero_balance_since) == (0, clock.today())
+    assert json.loads(audit.detail) == {"amount_fen": -79_00, "balance_fen": 0}
+    assert (audit.staff_id, audit.customer_id, audit.store_id) == (club.staff_id, club.customer_id, club.store_id)
