@@ -11,6 +11,7 @@ own under the ``header_spellings`` setting, a dict of field -> list of spellings
 | plate | 车牌号 | both |
 | vin | 车架号 / VIN | both |
 | ro_number | 工单号 / 结算单号 | visits only: its presence makes a visits export |
+| status | 工单状态 / 状态 | visits: a cancelled RO (作废, 取消, 已取消, 撤销, cancelled) gives back its points |
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ SPELLINGS: dict[str, tuple[str, ...]] = {
     "accessories": ("精品金额", "accessories"),
     "total": ("结算金额", "合计金额", "总金额", "total"),
     "sa": ("服务顾问", "接待员", "SA"),
+    # An RO's state in the DMS: 作废/取消/撤销 means cancelled (importers.parse.CANCELLED_WORDS).
+    "status": ("工单状态", "结算状态", "单据状态", "状态", "status"),
     # Common in vehicle/customer exports beyond DOMAIN.md's table.
     "gender": ("性别", "gender"),
     "id_number": ("身份证号", "身份证号码", "证件号码", "身份证", "id_number"),

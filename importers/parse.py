@@ -49,6 +49,11 @@ REPAIR_TYPES: list[tuple[str, tuple[str, ...]]] = [
     ("repair", ("维修", "机修", "修理", "小修", "大修", "返修", "故障", "repair")),
 ]
 
+# An RO's status cell that means it was cancelled: 作废 void, 取消/已取消 cancelled,
+# 撤销 revoked (as a word inside the cell too: 已作废, 工单撤销), or the English.
+CANCELLED_WORDS = ("作废", "取消", "撤销")
+CANCELLED_ENGLISH = ("cancelled", "canceled", "void", "voided")
+
 _DATE_SEP = (r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
              r"(?:[ T]+\d{1,2}[:：]\d{2}(?:[:：]\d{2}(?:\.\d+)?)?)?$")
 _EXCEL_EPOCH = date(1899, 12, 30)
@@ -290,6 +295,7 @@ def typed(raw: pl.DataFrame, header: Header, *, kind: str, today: date,
     out = text.select(
         "_row",
         *(pl.col(n) for n in TEXT_FIELDS),
+        pl.col("status"),
         pl.col("plate").alias("plate_raw"),
         pl.col("vin").alias("vin_text"),
         pl.col("phone").alias("phone_text"),
@@ -401,6 +407,9 @@ def typed(raw: pl.DataFrame, header: Header, *, kind: str, today: date,
         total.fill_null(0).cast(pl.Int64).alias("total_fen"),
         pl.col("mileage").cast(pl.Int64),
         pl.col("gender").replace({"M": "男", "F": "女", "male": "男", "female": "女", "m": "男", "f": "女"}),
+        pl.when(pl.col("status").str.contains("|".join(CANCELLED_WORDS)).fill_null(False)
+                | pl.col("status").str.to_lowercase().is_in(CANCELLED_ENGLISH).fill_null(False))
+        .then(pl.lit("cancelled")).otherwise(pl.lit("settled")).alias("status"),
     ).select(list(TYPED_SCHEMA))
     return typed_rows.cast(TYPED_SCHEMA), rejects, skipped
 
@@ -413,7 +422,8 @@ def _label(header: Header, name: str) -> str | None:
     return str(label).strip() if label is not None else None
 
 
-_SOURCE_FIELDS = ("ro_number", "plate", "vin", "model", "customer", "phone", "region", "sa", "colour", "address",
+_SOURCE_FIELDS = ("ro_number", "status", "plate", "vin", "model", "customer", "phone", "region", "sa", "colour",
+                  "address",
                   "gender", "id_number", "repair_type", "mileage", *DATE_FIELDS, *AMOUNT_FIELDS)
 
 TYPED_SCHEMA: dict[str, pl.DataType] = {
@@ -445,4 +455,5 @@ TYPED_SCHEMA: dict[str, pl.DataType] = {
     "accessories_fen": pl.Int64,
     "total_fen": pl.Int64,
     "sa": pl.String,
+    "status": pl.String,  # settled | cancelled (CANCELLED_WORDS)
 }

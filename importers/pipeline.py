@@ -29,6 +29,7 @@ from store import clock
 from store.access import Actor, require_importer
 from store.audit import record
 from store.points import sync_visits
+from store.referrals import match_referrals
 from store.db import in_transaction, read_session, write_session
 from store.ingest import Ingest, close_interrupted, finish_import, interrupted_imports, start_import
 from store.settings import get_setting
@@ -75,6 +76,7 @@ class FileResult:
     unknown_columns: list[str] = field(default_factory=list)
     store_created: int | None = None  # the id of the store this file's import created
     points_earned: int = 0  # repair orders of members credited (or cancelled ones taken back) by this file
+    referrals_matched: int = 0  # referred friends whose new car this file brought (store.referrals)
 
     @property
     def rejected_rows(self) -> int:
@@ -90,6 +92,7 @@ class FileResult:
             "updated": self.updated,
             "unchanged": self.unchanged,
             "points_earned": self.points_earned,
+            "referrals_matched": self.referrals_matched,
             "rejected": [{"row": r.row, "field": r.field, "reason": r.reason, "column": r.column, "value": r.value,
                           "code": r.code} for r in self.rejected],
         }
@@ -319,6 +322,8 @@ def import_file(
             # Members' points move with their repair orders, in the same transaction:
             # once per RO however often the file comes (see store.points.sync_visits).
             out.points_earned = len(sync_visits(session, store_id=store_id, since=first_day, actor=actor))
+        # A referred friend's new car (by the friend's phone) matches the referral, rewarded once.
+        out.referrals_matched = len(match_referrals(session, store_id=store_id, actor=actor))
         counts = ingest.summary(valid)
         out.inserted, out.updated, out.unchanged = counts.inserted, counts.updated, counts.unchanged
         out.vehicles_created, out.vehicles_updated = counts.vehicles_created, counts.vehicles_updated
@@ -332,6 +337,7 @@ def import_file(
             "inserted": out.inserted, "updated": out.updated, "unchanged": out.unchanged,
             "rejected": out.rejected_rows, "vehicles_created": out.vehicles_created,
             "customers_created": out.customers_created, "points_earned": out.points_earned,
+            "referrals_matched": out.referrals_matched,
         })
         return out
 

@@ -54,8 +54,8 @@ class ClubDesk:
             return points.catalog(s, store_id=store_id, query=query)
 
     def redeem(self, customer_id: int, item_code: str, quantity: int, key: str) -> points.RedeemResult:
-        return in_transaction(self.engine, lambda s: points.redeem(
-            s, customer_id=customer_id, item_code=item_code, quantity=quantity, key=key, actor=self.actor))
+        return points.redeem_now(self.engine, customer_id=customer_id, item_code=item_code, quantity=quantity, key=key,
+                                 actor=self.actor)
 
     def member_bill(self, customer_id: int, year: int) -> members.MemberBill:
         with read_session(self.engine) as s:

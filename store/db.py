@@ -197,7 +197,7 @@ def write_session(engine: Engine) -> Iterator[Session]:
     from sqlmodel import Session
 
     _guard_text(Session)
-    bind = engine.execution_options(sqlite_begin="IMMEDIATE") if is_sqlite(engine) else engine
+    bind = _immediate_writes(engine) if is_sqlite(engine) else engine
     with Session(bind, expire_on_commit=False) as session:
         try:
             yield session
@@ -205,6 +205,16 @@ def write_session(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def _immediate_writes(engine: Engine) -> Engine:
+    """The SQLite engine whose transactions begin IMMEDIATE, made once per engine (as
+    :func:`_statement_reads`: each making costs about what a short write does)."""
+    writes = engine.__dict__.get("_dealerdesk_immediate_writes")
+    if writes is None:
+        writes = engine.execution_options(sqlite_begin="IMMEDIATE")
+        engine.__dict__["_dealerdesk_immediate_writes"] = writes
+    return writes
 
 
 def _guard_text(session_class) -> None:

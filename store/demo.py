@@ -39,6 +39,7 @@ from store.models import (
     Staff,
     Store,
     Tier,
+    TierBenefit,
     Vehicle,
     Visit,
 )
@@ -83,6 +84,20 @@ TIERS = [  # code, name, rank, single spend yuan, cumulative yuan, discount %, p
     ("gold", "金卡", 2, 8000, 8000, 95, 120),
     ("diamond", "钻石卡", 3, 20000, 20000, 90, 150),
 ]
+# Tier benefits 会员权益: tier, code, name, kind, quota per membership year (None: unlimited), list price yuan.
+BENEFITS = [
+    ("regular", "WASH", "免费洗车", "service", 4, 30),
+    ("regular", "BIRTHDAY", "生日礼品", "gift", 1, 50),
+    ("gold", "WASH", "免费洗车", "service", 6, 30),
+    ("gold", "ALIGN", "四轮定位", "service", 1, 200),
+    ("gold", "BIRTHDAY", "生日礼品", "gift", 1, 100),
+    ("gold", "TOW", "道路救援", "service", 1, 300),
+    ("diamond", "WASH", "免费洗车", "service", 12, 30),
+    ("diamond", "ALIGN", "四轮定位", "service", 2, 200),
+    ("diamond", "BIRTHDAY", "生日礼品", "gift", 1, 200),
+    ("diamond", "TOW", "道路救援", "service", None, 300),
+]
+BENEFIT_PRICE = {(t, c): p * 100 for t, c, _, _, _, p in BENEFITS}
 CATALOG = [  # code, name, category, points, stock
     ("WASH", "精致洗车", "service", 30, None),
     ("ALIGN", "四轮定位", "service", 120, None),
@@ -177,6 +192,10 @@ def generate(
             {"store_id": store_id, "code": c, "name": n, "rank": r, "min_single_spend_fen": s * 100,
              "min_cumulative_spend_fen": cum * 100 if cum else None, "discount_pct": d, "points_multiplier_pct": m}
             for c, n, r, s, cum, d, m in TIERS
+        ])
+        bulk_insert(conn, TierBenefit.__table__, [
+            {"store_id": store_id, "tier_code": t, "code": c, "name": n, "kind": k, "quota": q, "price_fen": p * 100,
+             "active": True} for t, c, n, k, q, p in BENEFITS
         ])
         bulk_insert(conn, CatalogItem.__table__, [
             {"store_id": store_id, "code": c, "name": n, "category": cat, "price_points": p, "stock": st, "active": True}
@@ -301,7 +320,8 @@ def generate(
             progress(done, vehicles)
     with engine.begin() as conn:
         fix_sequences(conn, [t.__table__ for t in (Store, Staff, Customer, Vehicle, Visit, Membership,
-                                                   PointsAccount, PointsEntry, Pitch, Tier, CatalogItem, SearchTerm)])
+                                                   PointsAccount, PointsEntry, Pitch, Tier, TierBenefit, CatalogItem,
+                                                   SearchTerm)])
     _club_history(engine, store_id=store_id, today=today, seed=seed, sas=sas, ca=ca)
     refresh_statistics(engine, [t.__table__ for t in (Customer, Vehicle, Visit, SearchTerm, PointsEntry, Pitch)])
     if progress:
@@ -451,8 +471,9 @@ def _club_history(engine: Engine, *, store_id: int, today: date, seed: int, sas:
                     day = date(year, bday.month, min(bday.day, 28))
                     if m.started_on <= day <= today and day > add_months(today, -12):
                         gifts.append({"membership_id": m.id, "customer_id": m.customer_id, "benefit": "生日礼品",
-                                      "value_fen": 10000 if m.tier_code == "gold" else 20000, "used_on": day,
-                                      "idempotency_key": f"demo:birthday:{m.id}:{year}", "created_at": now})
+                                      "benefit_code": "BIRTHDAY", "value_fen": BENEFIT_PRICE[(m.tier_code, "BIRTHDAY")],
+                                      "used_on": day, "idempotency_key": f"demo:birthday:{m.id}:{year}",
+                                      "created_at": now})
             if rng.random() < 0.04:
                 referred = today - timedelta(days=rng.randint(5, 360))
                 sold = referred + timedelta(days=rng.randint(7, 40)) if rng.random() < 0.6 else None

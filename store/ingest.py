@@ -13,7 +13,9 @@ The merge rules (the importers only read files; these decide what the rows mean)
   they had no name.
 - A visit (工单) is known by (store, RO number): the same file twice, or an
   export that overlaps the last one, adds nothing twice. A changed visit is
-  updated; the vehicle's mileage follows its latest visit.
+  updated; the vehicle's mileage follows its latest visit. A status cell that says
+  the RO was cancelled (作废, 取消, 撤销) cancels it, for good: a later row without
+  it does not bring it back (its points are taken back by store.points.sync_visits).
 
 Batches are written with the driver's bulk paths (COPY on Postgres, executemany
 on SQLite) inside the caller's transaction; nothing here commits.
@@ -39,7 +41,7 @@ from store.models import ImportJournal
 SQLITE_CACHE_KIB = 128 * 1024
 SQLITE_SORT_THREADS = 2
 VISIT_COLUMNS = ("vehicle_id", "date_in", "settled_on", "repair_type", "repair_type_raw", "mileage", "labour_fen",
-                 "parts_fen", "oil_fen", "accessories_fen", "total_fen", "sa_name")
+                 "parts_fen", "oil_fen", "accessories_fen", "total_fen", "sa_name", "status")
 
 
 @dataclass
@@ -683,7 +685,11 @@ class Ingest:
                               f"WHERE store_id = ? AND {cond}", [self.store_id, *params])
         schema = {"_id": pl.Int64, "ro_number": pl.String, **{f"_{c}": _VISIT_TYPES[c] for c in VISIT_COLUMNS}}
         old = _frame(db, stored, schema)
-        both = last.join(old, on="ro_number", how="left")
+        both = last.join(old, on="ro_number", how="left").with_columns(
+            # Cancelled stays cancelled: an export without the status column, or an older one,
+            # does not bring back an RO cancelled since (by a later export or by hand).
+            pl.when(pl.col("_status") == "cancelled").then(pl.lit("cancelled")).otherwise(pl.col("status"))
+            .alias("status"))
         is_new = pl.col("_id").is_null()
         same = pl.all_horizontal(*(pl.col(c).eq_missing(pl.col(f"_{c}")) for c in VISIT_COLUMNS))
         fresh = both.filter(is_new).sort("ro_number")  # in the unique index's order
@@ -691,8 +697,7 @@ class Ingest:
         counts.inserted += fresh.height
         counts.updated += changed.height + superseded  # an earlier duplicate row was replaced by a later one
         counts.unchanged += both.height - fresh.height - changed.height
-        db.insert_frame("visit", fresh.select("ro_number", *VISIT_COLUMNS),
-                        fixed={"store_id": self.store_id, "status": "settled"})
+        db.insert_frame("visit", fresh.select("ro_number", *VISIT_COLUMNS), fixed={"store_id": self.store_id})
         db.update_frame("visit", changed.select(pl.col("_id").alias("id"), *VISIT_COLUMNS))
 
 
@@ -707,6 +712,7 @@ _VISIT_TYPES: dict[str, pl.DataType] = {
     "vehicle_id": pl.Int64, "date_in": pl.Date, "settled_on": pl.Date, "repair_type": pl.String,
     "repair_type_raw": pl.String, "mileage": pl.Int64, "labour_fen": pl.Int64, "parts_fen": pl.Int64,
     "oil_fen": pl.Int64, "accessories_fen": pl.Int64, "total_fen": pl.Int64, "sa_name": pl.String,
+    "status": pl.String,
 }
 
 

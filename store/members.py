@@ -17,7 +17,8 @@ benefits. Upgrades happen as soon as a settled visit qualifies; downgrades only 
 renewal, by at most ``tier_downgrade_max_steps``, and never below the lowest tier.
 
 The member bill 会员服务帐单 adds up what membership saved a customer in a year: the
-tier discount on each visit's amount, free services (``BenefitUse``) and points used.
+tier discount on each visit's amount, free services and gifts (``BenefitUse``, the
+tier's benefits 会员权益 at their list price, :mod:`store.benefits`) and points used.
 """
 
 from __future__ import annotations
@@ -121,11 +122,13 @@ class MemberCard:
     points: int
     points_owed: int
     expiring: list = field(default_factory=list)  # list[ExpiringLot] within 30 days
+    benefits: list = field(default_factory=list)  # list[store.benefits.BenefitLine], this membership year
 
     def as_dict(self) -> dict:
         d = dict(self.__dict__)
         d["tier"] = self.tier.as_dict() if self.tier else None
         d["expiring"] = [{"expires_on": e.expires_on, "points": e.points} for e in self.expiring]
+        d["benefits"] = [b.as_dict() for b in self.benefits]
         return d
 
 
@@ -193,19 +196,38 @@ def _tier(session: Session, store_id: int, code: str | None) -> Tier | None:
     return session.exec(select(Tier).where(Tier.store_id == store_id, Tier.code == code)).first()
 
 
-def tier_of(session: Session, membership: Membership, *, on: date | None = None) -> Tier | None:
-    """The tier in force on a day: the last tier change up to that day, else the current tier."""
-    code = membership.tier_code
-    if on is not None:
-        ev = session.exec(
-            select(MembershipEvent.tier_code)
-            .where(MembershipEvent.membership_id == membership.id, MembershipEvent.happened_on <= on,
-                   MembershipEvent.tier_code.is_not(None))
-            .order_by(MembershipEvent.happened_on.desc(), MembershipEvent.id.desc())
-        ).first()
-        if ev:
-            code = ev
-    return _tier(session, membership.store_id, code)
+def ro_day(visit: Visit) -> date:
+    """The day an RO counts on: its settlement 结算日期, else the day the car came in."""
+    return visit.settled_on or visit.date_in
+
+
+def _tier_code_through(session: Session, membership: Membership, day: date, visit_id: int, *,
+                       inclusive: bool) -> str | None:
+    """The tier code the last change before the moment (``day``, ``visit_id``) left
+    (``inclusive``: up to and including it). A change not caused by an RO (a join, a
+    renewal) stands at (its day, 0); one caused by an RO at (that RO's day, its id)."""
+    order = func.coalesce(MembershipEvent.visit_id, 0)
+    same_day = order <= visit_id if inclusive else order < visit_id
+    return session.exec(
+        select(MembershipEvent.tier_code)
+        .where(MembershipEvent.membership_id == membership.id, MembershipEvent.tier_code.is_not(None),
+               (MembershipEvent.happened_on < day) | ((MembershipEvent.happened_on == day) & same_day))
+        .order_by(MembershipEvent.happened_on.desc(), order.desc(), MembershipEvent.id.desc())
+    ).first()
+
+
+def tier_for_ro(session: Session, membership: Membership, visit: Visit) -> Tier | None:
+    """The tier in force when this RO was settled: what it is priced at (the member
+    bill's and the club's accounts' discount) and what its points are multiplied by.
+
+    The one rule: ROs are ordered by settlement day (:func:`ro_day`), then by RO (the
+    visit's id); a tier change not caused by an RO (joining, a renewal's downgrade)
+    counts from the start of its day; a change an RO caused (an upgrade) counts from
+    the RO after it. So the RO that lifts 普卡 to 金卡 is priced and credited as 普卡,
+    the next one as 金卡. Without any change on record: the membership's tier.
+    ``store.reports.club_frames.member_discounts`` is the same rule for many ROs at once."""
+    code = _tier_code_through(session, membership, ro_day(visit), visit.id, inclusive=False)
+    return _tier(session, membership.store_id, code or membership.tier_code)
 
 
 def customer_spend(session: Session, *, customer_id: int, since: date, until: date) -> tuple[int, int]:
@@ -244,6 +266,11 @@ def member_card(session: Session, *, customer_id: int, actor: Actor) -> MemberCa
     acct = session.exec(select(PointsAccount).where(PointsAccount.customer_id == customer_id)).first()
     low = int(rules["stored_value_low_balance_yuan"]) * 100
     state = state_of(m, rules)
+    left = []
+    if m.tier_code and _in_force(m, clock.today(), rules):
+        from store.benefits import _with_usage, tier_benefits
+
+        left = _with_usage(session, m, tier_benefits(session, store_id=m.store_id, tier_code=m.tier_code), clock.today())
     return MemberCard(
         membership_id=m.id, customer_id=customer_id, customer_name=customer.name if customer else "",
         number=m.number, scheme=m.scheme, state=state, tier=TierView.of(tier) if tier else None,
@@ -252,7 +279,7 @@ def member_card(session: Session, *, customer_id: int, actor: Actor) -> MemberCa
         low_balance=m.scheme in ("stored", "both") and state in ("active", "grace") and m.stored_value_fen < low,
         zero_balance_since=m.zero_balance_since, stored_lapses_on=_stored_lapse_day(m, rules), ended_on=m.ended_on,
         fee_fen=m.fee_fen, points=acct.balance if acct else 0, points_owed=acct.owed if acct else 0,
-        expiring=points.expiring_soon(session, customer_id=customer_id),
+        expiring=points.expiring_soon(session, customer_id=customer_id), benefits=left,
     )
 
 
@@ -484,20 +511,55 @@ def renew(session: Session, *, customer_id: int, actor: Actor, fee_fen: int | No
     return RenewResult(member_card(session, customer_id=customer_id, actor=actor), old, m.expires_on, fee_fen, change)
 
 
+def _spend_through(session: Session, *, customer_id: int, visit: Visit, window_months: int) -> tuple[int, int]:
+    """(largest single RO, total) in fen over the customer's ROs up to and including
+    ``visit`` (in the order of :func:`tier_for_ro`) within the tier window before its day."""
+    day = ro_day(visit)
+    settled = func.coalesce(Visit.settled_on, Visit.date_in)
+    row = session.exec(
+        select(func.coalesce(func.max(Visit.total_fen), 0), func.coalesce(func.sum(Visit.total_fen), 0))
+        .join(Vehicle, Vehicle.id == Visit.vehicle_id)
+        .where(Vehicle.customer_id == customer_id, Visit.status != "cancelled",
+               settled > add_months(day, -window_months),
+               (settled < day) | ((settled == day) & (Visit.id <= visit.id)))
+    ).one()
+    return int(row[0]), int(row[1])
+
+
 def review_tier_after_visit(session: Session, *, membership: Membership, visit: Visit, actor: Actor) -> str | None:
-    """Upgrade at once when a settled visit (alone or with the window's spend) qualifies
-    for a higher tier. Returns the new tier code, if any."""
-    q = qualifying_tier(session, store_id=membership.store_id, customer_id=membership.customer_id)
+    """Upgrade when a settled RO (alone or with the window's spend up to it) qualifies
+    for a higher tier than the one in force after it. The change is dated on the RO's
+    day and names the RO, so it applies from the next RO on (:func:`tier_for_ro`),
+    however late the RO is credited. Returns the new tier code, if any."""
+    window = int(_rules(session, membership.store_id)["tier_window_months"])
+    single, total = _spend_through(session, customer_id=membership.customer_id, visit=visit, window_months=window)
+    q = None
+    for t in session.exec(select(Tier).where(Tier.store_id == membership.store_id).order_by(Tier.rank.desc())).all():
+        if (t.min_single_spend_fen is not None and single >= t.min_single_spend_fen) or (
+                t.min_cumulative_spend_fen is not None and total >= t.min_cumulative_spend_fen):
+            q = t
+            break
     if q is None:
         return None
-    current = _tier(session, membership.store_id, membership.tier_code)
+    day = ro_day(visit)
+    before = _tier_code_through(session, membership, day, visit.id, inclusive=True) or membership.tier_code
+    current = _tier(session, membership.store_id, before)
     if current is not None and q.rank <= current.rank:
         return None
-    before = membership.tier_code
-    membership.tier_code = q.code
-    session.add(membership)
-    _event(session, membership, "upgrade", f"upgrade:{membership.id}:{visit.id}", actor,
-           note=f"{before} -> {q.code} after {visit.ro_number}")
+    ev = MembershipEvent(membership_id=membership.id, customer_id=membership.customer_id, kind="upgrade",
+                         happened_on=day, tier_code=q.code, visit_id=visit.id, expires_on=membership.expires_on,
+                         idempotency_key=f"upgrade:{membership.id}:{visit.id}", staff_id=actor.staff_id,
+                         note=f"{before} -> {q.code} after {visit.ro_number}")
+    session.add(ev)
+    session.flush()
+    # A change recorded later for a later RO (credited out of order) keeps its word on the current tier.
+    order = func.coalesce(MembershipEvent.visit_id, 0)
+    later = session.exec(select(MembershipEvent.id).where(
+        MembershipEvent.membership_id == membership.id, MembershipEvent.tier_code.is_not(None),
+        (MembershipEvent.happened_on > day) | ((MembershipEvent.happened_on == day) & (order > visit.id)))).first()
+    if later is None:
+        membership.tier_code = q.code
+        session.add(membership)
     audit.record(session, actor, "membership.upgrade", "membership", membership.id, customer_id=membership.customer_id,
                  store_id=membership.store_id, detail={"from": before, "to": q.code, "ro": visit.ro_number})
     return q.code
@@ -557,10 +619,29 @@ def topup(session: Session, *, customer_id: int, amount_fen: int, actor: Actor,
 
 def spend(session: Session, *, customer_id: int, amount_fen: int, actor: Actor, key: str | None = None,
           visit_id: int | None = None) -> StoredValueResult:
-    """Pay from stored value 储值消费; never below zero. The same key twice spends once."""
-    require_for_customer(session, actor, "members.serve", customer_id)
+    """Pay from stored value 储值消费; never below zero. The same key twice spends once.
+
+    In a fresh transaction the usual payment is its statements alone
+    (:func:`store.points_lean.spend`); a refusal or a replayed key goes through the
+    rules below, with the same outcome."""
+    from store import points_lean
+    from store.points import _system_detail
+
+    require(actor, "members.serve")
     _check_amount(amount_fen, "a payment")
     key = f"sv:{_key(key)}"
+    if not session.in_transaction():
+        try:
+            done = points_lean.spend(
+                session, customer_id=customer_id, amount_fen=amount_fen, key=key, staff_id=actor.staff_id,
+                store_id=None if actor.role == "system" else actor.store_id, visit_id=visit_id, now=clock.now(),
+                today=clock.today(), at=clock.real_now(), detail_extra=_system_detail(actor))
+        except points_lean.Retry:
+            session.rollback()  # another till used the key meanwhile: the rules below, in a new transaction
+            done = None
+        if done is not None:
+            return StoredValueResult(done.membership_id, done.entry_id, "spend", -amount_fen, done.balance_fen)
+    require_for_customer(session, actor, "members.serve", customer_id)
     m = _stored_membership(session, customer_id)
     replay = _sv_replay(session, key, customer_id, "spend", -amount_fen)
     if replay:
@@ -703,29 +784,6 @@ def _text(value: str | None, field: str, limit: int, *, required: bool = False) 
         raise MembershipError(str(exc)) from exc
 
 
-def use_benefit(session: Session, *, customer_id: int, benefit: str, value_fen: int, actor: Actor,
-                visit_id: int | None = None, key: str | None = None) -> int:
-    """Record a free service or gift a member received (for the member bill and the club's costs)."""
-    require_for_customer(session, actor, "members.serve", customer_id)
-    benefit = _text(benefit, "benefit", 100, required=True)
-    if value_fen < 0 or value_fen > MAX_AMOUNT_FEN:
-        raise MembershipError("a benefit's value is between ¥0 and ¥1,000,000")
-    key = f"benefit:{_key(key)}"
-    done = session.exec(select(BenefitUse).where(BenefitUse.idempotency_key == key)).first()
-    if done is not None:
-        return done.id
-    m = membership_in_force(session, customer_id=customer_id, on=clock.today())
-    if m is None:
-        raise MembershipError("no membership in force today")
-    row = BenefitUse(membership_id=m.id, customer_id=customer_id, benefit=benefit, value_fen=value_fen,
-                     used_on=clock.today(), visit_id=visit_id, idempotency_key=key, staff_id=actor.staff_id)
-    session.add(row)
-    session.flush()
-    audit.record(session, actor, "membership.benefit", "benefituse", row.id, customer_id=customer_id,
-                 store_id=m.store_id, detail={"benefit": benefit, "value_fen": value_fen})
-    return row.id
-
-
 def set_tier(session: Session, *, store_id: int, code: str, name: str, rank: int, min_single_spend_fen: int | None,
              min_cumulative_spend_fen: int | None, discount_pct: int, points_multiplier_pct: int,
              benefits: str | None = None, actor: Actor) -> TierView:
@@ -841,9 +899,9 @@ def member_bill(session: Session, *, customer_id: int, year: int, actor: Actor) 
                Visit.date_in <= end).order_by(Visit.date_in, Visit.id)
     ).all()
     for v in visits:
-        day = v.settled_on or v.date_in
+        day = ro_day(v)
         m = next((m for m in reversed(memberships) if _in_force(m, day, rules)), None)
-        tier = tier_of(session, m, on=day) if m else None
+        tier = tier_for_ro(session, m, v) if m else None
         if tier is None or tier.discount_pct >= 100 or v.total_fen <= 0:
             continue
         saved = int((Decimal(v.total_fen) * (100 - tier.discount_pct) / 100).quantize(Decimal(1), ROUND_HALF_UP))

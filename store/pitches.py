@@ -3,7 +3,7 @@ follow up.
 
 | outcome | Chinese | follow-up by default (setting ``pitch_follow_up_days``) |
 | --- | --- | --- |
-| joined | 已入会 | none: membership sign-up takes over |
+| joined | 已入会 | none: membership sign-up takes over; it counts as a conversion only when a membership starts within ``pitch_signup_days`` (30) of the pitch, else it is "joined, not signed up" 已入会（未办卡） |
 | considering | 考虑中 | 7 days |
 | declined | 拒绝 | 90 days (and no nudge for ``pitch_declined_quiet_days``) |
 | not_now | 暂不 / 下次再说 | 30 days |
@@ -70,9 +70,12 @@ class PitchLine:
     pitched_at: datetime
     plate: str | None = None
     customer_name: str | None = None
+    # For a joined pitch: whether a membership started within pitch_signup_days (None otherwise).
+    signed_up: bool | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
+            "signed_up": self.signed_up,
             "id": self.id,
             "pitched_at": self.pitched_at.isoformat(timespec="seconds"),
             "outcome": self.outcome,
@@ -100,6 +103,16 @@ class PitchWarning:
     kind: str
     last: PitchLine
     quiet_until: date | None = None
+    recent_days: int | None = None
+
+    def describe(self) -> str:
+        """One line (English) for the command line; the screens word it themselves."""
+        on = self.last.pitched_at.date().isoformat()
+        if self.kind == "declined_quiet":
+            return (f"declined on {on}: not to be pitched again before {self.quiet_until.isoformat()} "
+                    "(pitch_declined_quiet_days)")
+        by = f" by {self.last.staff_name}" if self.last.staff_name else ""
+        return f"pitched on {on}{by} ({self.last.outcome}), within {self.recent_days} days (pitch_recent_days)"
 
 
 @dataclass
@@ -107,6 +120,7 @@ class PitchRules:
     recent_days: int
     declined_quiet_days: int
     follow_up_days: dict[str, int]
+    signup_days: int = 30
 
     @classmethod
     def load(cls, session: Session | None, *, store_id: int | None = None) -> PitchRules:
@@ -114,6 +128,7 @@ class PitchRules:
             recent_days=int(get_setting(session, "pitch_recent_days", store_id=store_id)),
             declined_quiet_days=int(get_setting(session, "pitch_declined_quiet_days", store_id=store_id)),
             follow_up_days=dict(get_setting(session, "pitch_follow_up_days", store_id=store_id) or {}),
+            signup_days=int(get_setting(session, "pitch_signup_days", store_id=store_id)),
         )
 
 
@@ -125,9 +140,15 @@ def default_follow_up(outcome: str, *, as_of: date, rules: PitchRules) -> date |
     return as_of + timedelta(days=int(days)) if days else None
 
 
+def signed_up(pitched_on: date, membership_starts: list[date], *, within_days: int) -> bool:
+    """The one rule of a pitch's conversion: a membership started on the day of the
+    pitch or within ``within_days`` after it (the members report counts the same)."""
+    return any(pitched_on <= start <= pitched_on + timedelta(days=within_days) for start in membership_starts)
+
+
 def pitch_warning(last: PitchLine | None, *, as_of: date, rules: PitchRules) -> PitchWarning | None:
     """A pure rule: is pitching this customer again now unwelcome?"""
-    if last is None or last.outcome == "joined":
+    if last is None:
         return None
     pitched_on = last.pitched_at.date()
     if last.outcome == "declined":
@@ -135,7 +156,7 @@ def pitch_warning(last: PitchLine | None, *, as_of: date, rules: PitchRules) -> 
         if as_of < quiet_until:
             return PitchWarning("declined_quiet", last, quiet_until)
     if (as_of - pitched_on).days < rules.recent_days:
-        return PitchWarning("recent", last)
+        return PitchWarning("recent", last, recent_days=rules.recent_days)
     return None
 
 
@@ -148,7 +169,7 @@ def _line(p: Pitch, plate: str | None = None, customer_name: str | None = None) 
 
 
 def pitch_history(session: Session, customer_id: int, *, limit: int = 20) -> list[PitchLine]:
-    """This customer's pitches, newest first."""
+    """This customer's pitches, newest first; a joined one says whether it was signed up."""
     rows = session.execute(
         select(Pitch, Vehicle.plate)
         .join(Vehicle, Vehicle.id == Pitch.vehicle_id, isouter=True)
@@ -156,7 +177,15 @@ def pitch_history(session: Session, customer_id: int, *, limit: int = 20) -> lis
         .order_by(Pitch.pitched_at.desc(), Pitch.id.desc())
         .limit(limit)
     ).all()
-    return [_line(p, plate) for p, plate in rows]
+    lines = [_line(p, plate) for p, plate in rows]
+    joined = [x for x in lines if x.outcome == "joined"]
+    if joined:
+        starts = list(session.execute(select(Membership.started_on).where(Membership.customer_id == customer_id))
+                      .scalars())
+        days = int(get_setting(session, "pitch_signup_days", store_id=joined[0].store_id))
+        for x in joined:
+            x.signed_up = signed_up(x.pitched_at.date(), starts, within_days=days)
+    return lines
 
 
 def last_pitch(session: Session, customer_id: int) -> PitchLine | None:
@@ -319,6 +348,19 @@ def pitches_between(
     if staff_id is not None:
         stmt = stmt.where(Pitch.staff_id == staff_id)
     return [_line(p, plate, name) for p, plate, name in session.execute(stmt).all()]
+
+
+def pitch_warning_for(session: Session, *, customer_id: int, actor: Actor, as_of: date | None = None,
+                      store_id: int | None = None) -> PitchWarning | None:
+    """Whether pitching this customer now is unwelcome, by the rules the counter's
+    pitch form warns with (the command line asks for ``--anyway`` to record it)."""
+    customer = session.get(Customer, customer_id)
+    if customer is None:
+        raise PitchError(f"no customer {customer_id}")
+    require(actor, "customers.read", customer.store_id)
+    require_customer_access(actor, customer.store_id)
+    rules = PitchRules.load(session, store_id=store_id or customer.store_id)
+    return pitch_warning(last_pitch(session, customer_id), as_of=as_of or clock.today(), rules=rules)
 
 
 def default_pitcher(session: Session, *, store_id: int) -> Actor | None:

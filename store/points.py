@@ -30,6 +30,7 @@ Row kinds:
 
 from __future__ import annotations
 
+import json
 import math
 import uuid
 from dataclasses import dataclass, field
@@ -502,13 +503,13 @@ def earn_for_visit(session: Session, *, visit_id: int, actor: Actor) -> EarnResu
     key = _earn_key(visit.id)
     existing = _entry_by_key(session, key)
     if existing is None:
-        day = visit.settled_on or visit.date_in
+        day = members.ro_day(visit)
         membership = members.membership_in_force(session, customer_id=customer_id, on=day)
         members_only = get_setting(session, "points_members_only", store_id=visit.store_id)
         if membership is None and members_only:
             result.reason = f"not a member on {day.isoformat()}"
             return result
-        tier = members.tier_of(session, membership, on=day) if membership else None
+        tier = members.tier_for_ro(session, membership, visit) if membership else None
         points = visit_points(session, visit, store_id=visit.store_id,
                               multiplier_pct=tier.points_multiplier_pct if tier else 100)
         if points <= 0:
@@ -558,6 +559,26 @@ def reverse_visit(session: Session, *, visit_id: int, actor: Actor, reason: str 
     return result
 
 
+def cancel_ro(session: Session, *, store_id: int, ro_number: str, reason: str, actor: Actor) -> EarnResult:
+    """An RO cancelled by hand 工单作废 (as an import's status column does): the visit is
+    marked cancelled and what it earned is taken back through :func:`reverse_visit`,
+    once. Both are audited (``visit.cancel``, ``points.reverse``)."""
+    require(actor, "points.reverse", store_id)
+    reason = _text(reason, "reason", 200, missing="cancelling an RO needs a reason")
+    ro = _text(ro_number, "RO number", 40, missing="give the RO number")
+    visit = session.exec(select(Visit).where(Visit.store_id == store_id, Visit.ro_number == ro).with_for_update()
+                         .execution_options(populate_existing=True)).first()
+    if visit is None:
+        raise PointsNotFound(f"no RO {ro!r} in this store")
+    if visit.status != "cancelled":
+        visit.status = "cancelled"
+        session.add(visit)
+        session.flush()
+        audit.record(session, actor, "visit.cancel", "visit", visit.id, customer_id=_visit_owner(session, visit),
+                     store_id=store_id, detail={"ro": visit.ro_number, "reason": reason})
+    return reverse_visit(session, visit_id=visit.id, actor=actor, reason=f"RO cancelled: {reason}")
+
+
 def _reverse_credit(session: Session, account: PointsAccount, credit: PointsEntry, *, actor: Actor, reason: str,
                     store_id: int | None) -> EntryResult:
     key = f"reverse:{credit.id}"
@@ -600,7 +621,9 @@ def sync_visits(session: Session, *, store_id: int, since: date | None = None, a
         stmt = stmt.where(Visit.date_in >= since)
     credited = select(PointsEntry.visit_id).where(PointsEntry.kind == "earn", PointsEntry.visit_id.is_not(None))
     reversed_ = select(PointsEntry.visit_id).where(PointsEntry.kind == "reverse", PointsEntry.visit_id.is_not(None))
-    to_earn = session.exec(stmt.where(Visit.status != "cancelled", Visit.id.not_in(credited)).order_by(Visit.id)).all()
+    # In the order tiers follow (store.members.tier_for_ro): by settlement day, then RO.
+    to_earn = session.exec(stmt.where(Visit.status != "cancelled", Visit.id.not_in(credited))
+                           .order_by(func.coalesce(Visit.settled_on, Visit.date_in), Visit.id)).all()
     to_reverse = session.exec(stmt.where(Visit.status == "cancelled", Visit.id.in_(credited),
                                          Visit.id.not_in(reversed_)).order_by(Visit.id)).all()
     results = [earn_for_visit(session, visit_id=v, actor=actor) for v in to_earn]
@@ -608,40 +631,103 @@ def sync_visits(session: Session, *, store_id: int, since: date | None = None, a
     return [r for r in results if r.status in ("earned", "reversed")]
 
 
+@dataclass
+class ReferralResult:
+    """What became of a referral whose friend bought: ``rewarded`` (points credited
+    now), ``already_rewarded`` (credited before; nothing new), or ``matched`` (the
+    sale is recorded, no points: ``reason`` says why, e.g. the referrer was not a
+    member in force on the day of the sale)."""
+
+    referral_id: int
+    customer_id: int
+    status: str
+    points: int = 0
+    balance: int | None = None
+    entry_id: int | None = None
+    sold_on: date | None = None
+    vehicle_id: int | None = None
+    reason: str = ""
+
+    @property
+    def replayed(self) -> bool:
+        return self.status == "already_rewarded"
+
+    def as_dict(self) -> dict:
+        return {"referral_id": self.referral_id, "customer_id": self.customer_id, "status": self.status,
+                "points": self.points, "balance": self.balance, "entry_id": self.entry_id,
+                "sold_on": self.sold_on.isoformat() if self.sold_on else None, "vehicle_id": self.vehicle_id,
+                "reason": self.reason}
+
+
 def reward_referral(session: Session, *, referral_id: int, sold_on: date | None = None, vehicle_id: int | None = None,
-                    actor: Actor) -> EntryResult:
-    """A referred friend bought a car: record the sale and credit the referrer once."""
-    require(actor, "points.referral_sold")
-    ref = session.get(Referral, referral_id)
+                    actor: Actor) -> ReferralResult:
+    """A referred friend bought a car: record the sale (its day, the car when known)
+    and credit the referrer once (``referral:<id>``). Where ``points_members_only`` is
+    on (the default), only a referrer whose membership was in force on the day of the
+    sale earns; otherwise the sale is recorded as matched, without points."""
+    from store import members
+
+    ref = session.exec(select(Referral).where(Referral.id == referral_id).with_for_update()
+                       .execution_options(populate_existing=True)).first()
     if ref is None:
         raise PointsNotFound(f"no referral with id {referral_id}")
+    require(actor, "points.referral_sold", ref.store_id)
     key = f"referral:{ref.id}"
-    account = lock_account(session, ref.referrer_customer_id)
     done = _entry_by_key(session, key)
     if done is not None:
-        return EntryResult(done.id, ref.referrer_customer_id, "referral", done.points, account.balance, replayed=True)
-    points = int(get_setting(session, "points_referral_reward", store_id=ref.store_id))
-    if points <= 0:
-        raise PointsError("this store gives no points for referrals (points_referral_reward is 0)")
+        return ReferralResult(ref.id, ref.referrer_customer_id, "already_rewarded", done.points,
+                              balance(session, customer_id=ref.referrer_customer_id), done.id, ref.sold_on,
+                              ref.vehicle_id, "this referral was rewarded before")
+    if vehicle_id is not None:
+        car = session.get(Vehicle, vehicle_id)
+        if car is None or car.store_id != ref.store_id:
+            raise PointsNotFound(f"no car {vehicle_id} in this store")
     ref.sold_on = sold_on or ref.sold_on or clock.today()
     ref.vehicle_id = vehicle_id or ref.vehicle_id
+    session.add(ref)
+    detail = {"referral": ref.id, "sold_on": ref.sold_on, "vehicle_id": ref.vehicle_id}
+    result = ReferralResult(ref.id, ref.referrer_customer_id, "matched", sold_on=ref.sold_on,
+                            vehicle_id=ref.vehicle_id)
+    rules = get_settings(session, store_id=ref.store_id)
+    points = int(rules["points_referral_reward"])
+    member = members.membership_in_force(session, customer_id=ref.referrer_customer_id, on=ref.sold_on)
+    if rules["points_members_only"] and member is None:
+        result.reason = f"the referrer was not a member on {ref.sold_on.isoformat()} (points_members_only)"
+    elif points <= 0:
+        result.reason = "this store gives no points for referrals (points_referral_reward is 0)"
+    if result.reason:
+        session.flush()
+        audit.record(session, actor, "referral.matched", "referral", ref.id, customer_id=ref.referrer_customer_id,
+                     store_id=ref.store_id, detail={**detail, "points": 0, "reason": result.reason})
+        return result
+    account = lock_account(session, ref.referrer_customer_id)
     ref.rewarded = True
     session.add(ref)
     row, _ = _credit(session, account, store_id=ref.store_id, kind="referral", points=points, key=key, actor=actor,
                      reason=f"referred {ref.friend_name}"[:255])
     audit.record(session, actor, "points.referral", "pointsentry", row.id, customer_id=ref.referrer_customer_id,
-                 store_id=ref.store_id, detail={"referral": ref.id, "points": points})
-    return EntryResult(row.id, ref.referrer_customer_id, "referral", points, account.balance)
+                 store_id=ref.store_id, detail={**detail, "points": points})
+    result.status, result.points, result.balance, result.entry_id = "rewarded", points, account.balance, row.id
+    return result
 
 
 def record_referral(session: Session, *, referrer_customer_id: int, friend_name: str, friend_phone: str | None = None,
                     referred_on: date | None = None, actor: Actor) -> Referral:
-    """A member 推荐 a friend; rewarded by :func:`reward_referral` when the friend buys."""
+    """A customer 推荐 a friend; the referral is matched to the friend's car when an
+    import (or a sale by hand) brings one bought by that phone
+    (:func:`store.referrals.match_referrals`), and rewarded by :func:`reward_referral`."""
+    from store.referrals import normalize_phone
+
     require_for_customer(session, actor, "points.refer", referrer_customer_id)
     customer = _customer(session, referrer_customer_id)
     friend_name = _text(friend_name, "friend's name", 100, missing="the friend's name is 1-100 characters")
+    phone = None
+    if friend_phone is not None and friend_phone.strip():
+        phone = normalize_phone(friend_phone)
+        if phone is None:
+            raise PointsError(f"the friend's phone {friend_phone!r} is not a phone number")
     ref = Referral(store_id=customer.store_id, referrer_customer_id=customer.id, friend_name=friend_name,
-                   friend_phone=(friend_phone or None), referred_on=referred_on or clock.today())
+                   friend_phone=phone, referred_on=referred_on or clock.today())
     session.add(ref)
     session.flush()
     audit.record(session, actor, "referral.add", "referral", ref.id, customer_id=customer.id, store_id=customer.store_id,
@@ -701,15 +787,112 @@ def _used_for(done: PointsEntry, account: PointsAccount, item: CatalogItem | Non
     return f"{-done.points} points for money"
 
 
-def redeem(session: Session, *, customer_id: int, item_code: str, quantity: int = 1, key: str | None = None,
-           actor: Actor) -> RedeemResult:
-    """Spend points on a catalog item. Run it through ``in_transaction``: on Postgres the
-    account row lock makes a second till wait, then see the new balance."""
-    require_for_customer(session, actor, "points.redeem", customer_id)
-    customer = _customer(session, customer_id)
+_ORIGIN: list[str] = []
+
+
+def _system_detail(actor: Actor) -> str:
+    """The audit detail's tail for this actor (audit.record adds the system's origin)."""
+    if actor.role != "system":
+        return ""
+    if not _ORIGIN:
+        _ORIGIN.append(', "system": ' + json.dumps(audit.system_origin(), ensure_ascii=False))
+    return _ORIGIN[0]
+
+
+def redeem_now(engine, *, customer_id: int, item_code: str, quantity: int = 1, key: str | None = None,
+               actor: Actor) -> RedeemResult:
+    """A redemption in a transaction of its own, as the counter and the command line make
+    one: on a pooled connection, no session, BEGIN, its statements and COMMIT with
+    nothing in between (:func:`store.points_lean.redeem_on`); what they do not settle
+    goes through the full rules in ``in_transaction``. The same outcome as :func:`redeem`."""
+    from store import points_lean
+    from store.db import in_transaction
+
+    require(actor, "points.redeem")
     if not 1 <= quantity <= MAX_QUANTITY:
         raise PointsError(f"quantity must be 1-{MAX_QUANTITY}", code="quantity", most=MAX_QUANTITY)
     user_key = _check_key(key)
+    code = item_code.strip().upper()
+    sqlite = engine.dialect.name == "sqlite"
+    params = points_lean.redeem_params(
+        customer_id=customer_id, code=code, qty=quantity, key=f"redeem:{user_key}", staff_id=actor.staff_id,
+        store_id=None if actor.role == "system" else actor.store_id, now=clock.now(), today=clock.today(),
+        at=clock.real_now(), detail_extra=_system_detail(actor), sqlite=sqlite)
+    raw = engine.raw_connection()  # a pooled connection, no session: the statements are all there is to it
+    try:
+        done = points_lean.redeem_on(raw.driver_connection, params, sqlite=sqlite)
+    except Exception as exc:  # noqa: BLE001 - a lock timeout, a lost connection: the full rules retry it
+        if not is_retryable_error(exc):
+            raise
+        done = None
+    finally:
+        raw.close()
+    if isinstance(done, points_lean.LeanRedemption):
+        return RedeemResult(done.entry_id, customer_id, user_key, done.cost, done.balance, code, done.item_name,
+                            quantity)
+    if done is not None and done.replay is not None:
+        entry, spent, after, item_code_, name = done.replay
+        return RedeemResult(entry, customer_id, user_key, spent, after, item_code_, name, quantity, replayed=True)
+    if done is not None and done.short is not None:
+        balance_, cost = done.short
+        raise PointsError(f"not enough points: balance {balance_}, needs {cost}", code="not_enough",
+                          balance=balance_, needs=cost)
+    # The same key: whatever the statements did (nothing, or a rolled-back attempt), this is one redemption.
+    return in_transaction(engine, lambda s: _redeem_by_the_rules(s, customer_id=customer_id, item_code=code,
+                                                                 quantity=quantity, user_key=user_key, actor=actor))
+
+
+def is_retryable_error(exc: BaseException) -> bool:
+    """A driver error the full rules' retrying transaction would retry: SQLite's lock
+    timeout, Postgres's serialization failure or deadlock."""
+    code = getattr(exc, "sqlstate", None)
+    return code in ("40001", "40P01") or "database is locked" in str(exc)
+
+
+def redeem(session: Session, *, customer_id: int, item_code: str, quantity: int = 1, key: str | None = None,
+           actor: Actor) -> RedeemResult:
+    """Spend points on a catalog item. Run it through ``in_transaction``: on Postgres the
+    account row lock makes a second till wait, then see the new balance.
+
+    In a fresh transaction the usual redemption runs as its SQL alone
+    (:mod:`store.points_lean`: 6 statements with BEGIN and COMMIT on SQLite, 4 round
+    trips on Postgres); whatever it does not settle (a refusal, a replayed key, points
+    to expire first) goes through the full rules below, with the same outcome."""
+    from store import points_lean
+
+    require(actor, "points.redeem")
+    if not 1 <= quantity <= MAX_QUANTITY:
+        raise PointsError(f"quantity must be 1-{MAX_QUANTITY}", code="quantity", most=MAX_QUANTITY)
+    user_key = _check_key(key)
+    code = item_code.strip().upper()
+    if not session.in_transaction():
+        params = points_lean.redeem_params(
+            customer_id=customer_id, code=code, qty=quantity, key=f"redeem:{user_key}", staff_id=actor.staff_id,
+            store_id=None if actor.role == "system" else actor.store_id, now=clock.now(), today=clock.today(),
+            at=clock.real_now(), detail_extra=_system_detail(actor), sqlite=_dialect(session) == "sqlite")
+        try:
+            done = points_lean.redeem(session, params)
+        except points_lean.Retry:
+            session.rollback()  # another till got there first: the full rules, in a new transaction
+            done = None
+        if isinstance(done, points_lean.LeanRedemption):
+            return RedeemResult(done.entry_id, customer_id, user_key, done.cost, done.balance, code, done.item_name,
+                                quantity)
+        if done is not None and done.replay is not None:
+            entry, spent, after, item_code, name = done.replay
+            return RedeemResult(entry, customer_id, user_key, spent, after, item_code, name, quantity, replayed=True)
+        if done is not None and done.short is not None:
+            balance, cost = done.short
+            raise PointsError(f"not enough points: balance {balance}, needs {cost}", code="not_enough",
+                              balance=balance, needs=cost)
+    return _redeem_by_the_rules(session, customer_id=customer_id, item_code=code, quantity=quantity,
+                                user_key=user_key, actor=actor)
+
+
+def _redeem_by_the_rules(session: Session, *, customer_id: int, item_code: str, quantity: int, user_key: str,
+                         actor: Actor) -> RedeemResult:
+    require_for_customer(session, actor, "points.redeem", customer_id)
+    customer = _customer(session, customer_id)
     key = f"redeem:{user_key}"
     account = lock_account(session, customer_id)  # always the account first, then the item: no deadlock
     done = _entry_by_key(session, key)
@@ -859,8 +1042,8 @@ def check_ledger(session: Session, *, actor: Actor, store_id: int | None = None)
 
 __all__ = [
     "CatalogLine", "EarnResult", "EntryResult", "ExpiringLot", "HistoryLine", "LedgerCheck", "LedgerDifference",
-    "PointsError", "PointsNotFound", "RedeemResult", "accounts_with_overdue_points", "adjust",
-    "balance", "catalog", "check_ledger", "earn_for_visit", "expire_account", "expiring_soon", "history",
-    "lock_account", "record_referral", "redeem", "redeem_for_money", "reverse_entry", "reverse_visit",
+    "PointsError", "PointsNotFound", "RedeemResult", "ReferralResult", "accounts_with_overdue_points", "adjust",
+    "balance", "cancel_ro", "catalog", "check_ledger", "earn_for_visit", "expire_account", "expiring_soon", "history",
+    "lock_account", "record_referral", "redeem", "redeem_for_money", "redeem_now", "reverse_entry", "reverse_visit",
     "reward_referral", "set_catalog_item", "sync_visits", "visit_points",
 ]

@@ -101,6 +101,7 @@ class MembershipInfo:
     started_on: date
     expires_on: date | None
     stored_value_fen: int
+    benefits: list = field(default_factory=list)  # store.benefits.BenefitLine: what is left this membership year
 
 
 @dataclass
@@ -440,6 +441,11 @@ def customer_profile(
                 number=m.number, tier_code=m.tier_code, tier_name=tier_name, scheme=m.scheme, status=m.status,
                 started_on=m.started_on, expires_on=m.expires_on, stored_value_fen=m.stored_value_fen,
             )
+            if m.status == "active" and m.tier_code:
+                from store.benefits import _with_usage, tier_benefits
+
+                membership.benefits = _with_usage(
+                    session, m, tier_benefits(session, store_id=m.store_id, tier_code=m.tier_code), as_of)
         balance = session.execute(select(PointsAccount.balance).where(PointsAccount.customer_id == c.id)).scalar()
         points = PointsInfo(balance=balance or 0)
         expiring_soon = optional("store.points:expiring_soon")

@@ -82,6 +82,9 @@ DEFAULTS: dict[str, Any] = {
     # pitching 会员推荐
     "pitch_recent_days": 30,
     "pitch_declined_quiet_days": 90,
+    # A "joined" pitch converts only when a membership starts within N days of it;
+    # otherwise it is "joined, not signed up" (store.pitches.signed_up).
+    "pitch_signup_days": 30,
     "pitch_follow_up_days": {"considering": 7, "not_now": 30, "declined": 90},
     # complaints 投诉: answer within N hours of logging, resolve within N days (修后7日解决)
     "complaint_respond_hours": 24,

@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from store import clock
 from store.db import in_transaction, write_session
-from store.models import CatalogItem, Staff, Tier, Visit
+from store.models import CatalogItem, Staff, Tier, TierBenefit, Visit
 from store.staff import hash_pin
 from tests.factories import add_car, add_store
 
@@ -18,6 +18,16 @@ TIERS = [  # code, name, rank, single yuan, cumulative yuan, discount %, multipl
     ("regular", "普卡", 1, 2000, None, 98, 100),
     ("gold", "金卡", 2, 8000, 8000, 95, 120),
     ("diamond", "钻石卡", 3, 20000, 20000, 90, 150),
+]
+BENEFITS = [  # tier, code, name, kind, quota per membership year (None: unlimited), list price yuan
+    ("regular", "WASH", "洗车", "service", 4, 30),
+    ("regular", "BIRTHDAY", "生日礼品", "gift", 1, 50),
+    ("gold", "WASH", "洗车", "service", 6, 30),
+    ("gold", "ALIGN", "四轮定位", "service", 1, 200),
+    ("gold", "BIRTHDAY", "生日礼品", "gift", 1, 100),
+    ("diamond", "WASH", "洗车", "service", 12, 30),
+    ("diamond", "ALIGN", "四轮定位", "service", 2, 200),
+    ("diamond", "TOW", "道路救援", "service", None, 300),
 ]
 CATALOG = [  # code, name, category, points, stock
     ("WASH", "精致洗车", "service", 30, None),
@@ -42,6 +52,9 @@ def make_club(engine, *, plate: str = "粤A12345", phone: str = "13812345678", o
             s.add(Tier(store_id=store.id, code=code, name=name, rank=rank, min_single_spend_fen=single * 100,
                        min_cumulative_spend_fen=cum * 100 if cum else None, discount_pct=disc,
                        points_multiplier_pct=mult))
+        for tier, code, name, kind, quota, price in BENEFITS:
+            s.add(TierBenefit(store_id=store.id, tier_code=tier, code=code, name=name, kind=kind, quota=quota,
+                              price_fen=price * 100))
         for code, name, cat, pts, stock in CATALOG:
             s.add(CatalogItem(store_id=store.id, code=code, name=name, category=cat, price_points=pts, stock=stock))
         staff = Staff(store_id=store.id, code="SA01", name="王伟", role="sa", pin_hash=hash_pin("1111"))

@@ -7,7 +7,8 @@ from store.access import SYSTEM
 from datetime import date
 
 
-def till(url: str, today: date, customer_id: int, item_code: str, keys: list[str], ready, start, out) -> None:
+def till(url: str, today: date, customer_id: int, item_code: str, keys: list[str], ready, start, out,
+         how: str = "session") -> None:
     from store import clock, points
     from store.db import in_transaction, make_engine
 
@@ -20,8 +21,11 @@ def till(url: str, today: date, customer_id: int, item_code: str, keys: list[str
     results = []
     for key in keys:
         try:
-            r = in_transaction(engine, lambda s, key=key: points.redeem(s, customer_id=customer_id,
-                                                                         item_code=item_code, key=key, actor=SYSTEM))
+            if how == "now":  # the counter's and the command line's own transaction
+                r = points.redeem_now(engine, customer_id=customer_id, item_code=item_code, key=key, actor=SYSTEM)
+            else:
+                r = in_transaction(engine, lambda s, key=key: points.redeem(
+                    s, customer_id=customer_id, item_code=item_code, key=key, actor=SYSTEM))
             results.append(("ok", key, r.entry_id, r.replayed, r.balance))
         except points.PointsError as exc:
             results.append(("refused", key, str(exc)))

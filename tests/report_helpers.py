@@ -6,7 +6,7 @@ Customers (store S01; tiers regular 9.8折, gold 9.5折; 1 point = ¥1):
 
 | who | car (bought) | visits (yuan) | club |
 | --- | --- | --- | --- |
-| c1 甲 | 2024-01-01 | 08-15 1000, 09-20 2000, 10-05 1500, 10-08 8000, 10-10 600 | joins 10-05 regular (class loyal: 3 visits, ¥4500); 10-08 upgraded to gold; +500 points, redeems WASH 30 (service), MAT 400 (accessory), MUG 60 (gift, reversed 11-02) |
+| c1 甲 | 2024-01-01 | 08-15 1000, 09-20 2000, 10-05 1500, 10-08 8000, 10-10 600 | joins 10-05 regular (class loyal: 3 visits, ¥4500); 10-08's RO lifts it to gold (priced at regular, the next RO at gold); +500 points, redeems WASH 30 (service), MAT 400 (accessory), MUG 60 (gift, reversed 11-02) |
 | c2 乙 | 2025-06-01 | 09-01 500, 11-03 1000 | joins 10-12 regular (general) |
 | c3 丙 | 2023-01-01 | 05-20 800, 10-28 400 | joins 10-20 stored, regular, tops up ¥1000 (at risk) |
 | c4 丁 | - | - | joins 10-25 annual (unknown: no car) |
@@ -21,11 +21,12 @@ October: new members 4 (loyal, general, at risk, unknown); in force on 10-31: c1
 c4 c5 c8 = 6; joined ever 8; renewals due c5 c6 = 2, renewed 1 (50%); insurance due
 4, renewed 2 (50%); referrals 1 made, 2 sold (one referred in September).
 Fees: 2025-09 300; 2025-10 900; 2026-10 c1 c2 c4 300 each + renewals c5 c8 300 each = 1500.
-Discounts in October: c1 1500x2% = 30, 8000x5% = 400, 600x5% = 30; c5 (regular since
-the renewal) 2000x2% = 40; c3 400x2% = 8: 508. Costs in October: after-sales 508 + 50 =
-558, accessories 30 + 400 = 430, club 60 + gift ¥200 = 260: 1248. Income 1500 + sponsor
-1000 = 2500. Opening 1200 (the 2025 fees), closing 1200 + 2500 - 1248 = 2452. November
-to the 22nd: c2's 1000x2% = 20, the MUG reversal -60: costs -40, closing 2492.
+Discounts in October: c1 1500x2% = 30, 8000x2% = 160 (the RO that lifted the tier, at
+the tier it found), 600x5% = 30; c5 (regular since the renewal) 2000x2% = 40; c3 400x2%
+= 8: 268. Costs in October: after-sales 268 + 50 = 318, accessories 30 + 400 = 430, club
+60 + gift ¥200 = 260: 1008. Income 1500 + sponsor 1000 = 2500. Opening 1200 (the 2025
+fees), closing 1200 + 2500 - 1008 = 2692. November to the 22nd: c2's 1000x2% = 20, the
+MUG reversal -60: costs -40, closing 2732.
 """
 
 from __future__ import annotations
@@ -35,11 +36,11 @@ from datetime import date, datetime
 
 from sqlmodel import select
 
-from store import clock, members, points
+from store import benefits, clock, members, points
 from store.access import SYSTEM, Actor
 from store.club_ledger import add_entry
 from store.db import in_transaction, write_session
-from store.models import CallLog, CatalogItem, Customer, Pitch, Staff, Store, Tier, Vehicle, Visit
+from store.models import CallLog, CatalogItem, Customer, Pitch, Staff, Store, Tier, TierBenefit, Vehicle, Visit
 from store.staff import hash_pin
 
 TODAY = date(2026, 11, 22)
@@ -97,6 +98,9 @@ def make_month(engine) -> Shop:
                    discount_pct=98))
         s.add(Tier(store_id=store.id, code="gold", name="金卡", rank=2, min_single_spend_fen=800_000,
                    min_cumulative_spend_fen=800_000, discount_pct=95, points_multiplier_pct=120))
+        for tier in ("regular", "gold"):  # a free wash 免费洗车 at ¥50, four a membership year
+            s.add(TierBenefit(store_id=store.id, tier_code=tier, code="WASH", name="免费洗车", kind="service", quota=4,
+                              price_fen=5_000))
         for code, name, cat, pts in [("WASH", "精致洗车", "service", 30), ("MAT", "原厂脚垫", "accessory", 400),
                                      ("MUG", "保温杯", "gift", 60)]:
             s.add(CatalogItem(store_id=store.id, code=code, name=name, category=cat, price_points=pts))
@@ -159,8 +163,8 @@ def make_month(engine) -> Shop:
     on("2026-10-12", engine, join("c2"))
     on("2026-10-15", engine, lambda s: add_entry(s, store_id=shop.store_id, kind="cost", category="gift",
                                                  amount_fen=20_000, actor=m, note="车主讲堂礼品", key="e1"))
-    on("2026-10-18", engine, lambda s: members.use_benefit(s, customer_id=c["c5"], benefit="免费洗车", value_fen=5_000,
-                                                           actor=m, key="b1"))
+    on("2026-10-18", engine, lambda s: benefits.use_benefit(s, customer_id=c["c5"], benefit="WASH", actor=m,
+                                                            key="b1"))
     on("2026-10-20", engine, join("c3", scheme="stored", topup_fen=100_000))
     on("2026-10-20", engine, lambda s: members.renew(s, customer_id=c["c8"], actor=m, key="r8"))
     on("2026-10-20", engine, lambda s: add_entry(s, store_id=shop.store_id, kind="income", category="sponsor",

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from openpyxl import load_workbook
 from sqlmodel import select
 
-from store import members, points
+from store import benefits, members, points
 from store.access import SYSTEM, Actor
 from store.customer_ref import AmbiguousCustomer, CustomerNotFound, resolve_customer
 from store.db import read_session, write_session
@@ -230,7 +231,7 @@ def test_member_bill_adds_discounts_free_services_and_points_used(engine, tmp_pa
                               idempotency_key="test:upgrade"))
         s.get(Membership, _card(engine, club).membership_id).tier_code = "gold"
     add_visit(engine, club, "RO2", date(2026, 7, 1), total=2001)  # gold 9.5折: 100.05 -> 100.05 yuan
-    tx(engine, lambda s: members.use_benefit(s, customer_id=club.customer_id, benefit="免费四轮定位", value_fen=200_00, actor=SYSTEM))
+    tx(engine, lambda s: benefits.use_benefit(s, customer_id=club.customer_id, benefit="ALIGN", actor=SYSTEM))  # gold
     staff = Actor(club.staff_id, "王伟", "member", club.store_id)
     tx(engine, lambda s: points.adjust(s, customer_id=club.customer_id, points=200, reason="t", actor=staff))
     tx(engine, lambda s: points.redeem(s, customer_id=club.customer_id, item_code="WASH", actor=SYSTEM))
@@ -248,7 +249,7 @@ def test_member_bill_adds_discounts_free_services_and_points_used(engine, tmp_pa
     values = [[c for c in row] for row in ws.iter_rows(values_only=True)]
     assert ws.title == "会员服务帐单"
     assert ["合计节省 Total saved", 350.05] == [v for v in values[-2] if v is not None]
-    assert any(row[2] == "免费四轮定位" and row[3] == 200 for row in values)
+    assert any(row[2] == "四轮定位" and row[3] == 200 for row in values)
 
 
 # --- which customer -------------------------------------------------------------------------
@@ -272,3 +273,53 @@ def test_resolve_customer_by_id_phone_plate_and_ambiguity(engine):
             resolve_customer(s, "id:999", actor=SYSTEM)
         with pytest.raises(CustomerNotFound):
             resolve_customer(s, "Q9Q9", actor=SYSTEM)
+
+
+# --- the tier at the moment of the sale ---------------------------------------------------------
+
+
+def test_each_ro_is_priced_and_credited_at_the_tier_in_force_when_it_was_settled(engine):
+    """普卡 -> 金卡 -> 钻石卡: the RO that lifts a tier is priced and credited at the
+    tier it found; the change applies from the next RO, the same day or later. The
+    member bill, the club's accounts and the points agree, however late the ROs are
+    credited (here: all at once, after the last one)."""
+    from store.reports import Month
+    from store.reports.costs import costs_report
+
+    club = make_club(engine)
+    on("2026-03-01")
+    _join(engine, club)  # 普卡 9.8折 x1.0
+    add_visit(engine, club, "RO-T-0001", date(2026, 3, 5), total=3000)   # 3,000: still 普卡
+    add_visit(engine, club, "RO-T-0003", date(2026, 3, 10), total=6000)  # 9,000 in the window: 金卡 after it
+    add_visit(engine, club, "RO-T-0004", date(2026, 3, 10), total=12000)  # 21,000: 钻石卡 after it
+    add_visit(engine, club, "RO-T-0005", date(2026, 3, 20), total=1000)
+    on("2026-03-31")
+    earned = tx(engine, lambda s: points.sync_visits(s, store_id=club.store_id, actor=SYSTEM))
+    assert [(r.ro_number, r.points) for r in earned] == [
+        ("RO-T-0001", 30), ("RO-T-0003", 60), ("RO-T-0004", 144), ("RO-T-0005", 15)]  # x1.0, x1.0, x1.2, x1.5
+    with read_session(engine) as s:
+        bill = members.member_bill(s, customer_id=club.customer_id, year=2026, actor=SYSTEM)
+        lines = {r["line"]: r for r in costs_report(s, month=Month(2026, 3), store_ids=[club.store_id])
+                 .sheet("lines").rows}
+        card = members.member_card(s, customer_id=club.customer_id, actor=SYSTEM)
+    assert [(x.description, x.saved_fen) for x in bill.lines] == [
+        ("RO-T-0001 普卡 9.8折", 60_00), ("RO-T-0003 普卡 9.8折", 120_00), ("RO-T-0004 金卡 9.5折", 600_00),
+        ("RO-T-0005 钻石卡 9折", 100_00)]
+    assert lines["discounts"]["cost"] == Decimal("880.00") == Decimal(bill.discount_fen) / 100
+    assert card.tier.code == "diamond"
+
+
+def test_an_ro_credited_out_of_order_keeps_the_tier_order_of_the_ros(engine):
+    club = make_club(engine)
+    on("2026-03-01")
+    _join(engine, club)
+    first = add_visit(engine, club, "RO1", date(2026, 3, 5), total=9000)  # lifts to 金卡
+    later = add_visit(engine, club, "RO2", date(2026, 3, 6), total=1000)
+    on("2026-03-07")
+    assert tx(engine, lambda s: points.earn_for_visit(s, visit_id=later, actor=SYSTEM)).points == 10  # found 普卡
+    assert tx(engine, lambda s: points.earn_for_visit(s, visit_id=first, actor=SYSTEM)).points == 90
+    with read_session(engine) as s:
+        bill = members.member_bill(s, customer_id=club.customer_id, year=2026, actor=SYSTEM)
+        assert members.member_card(s, customer_id=club.customer_id, actor=SYSTEM).tier.code == "gold"
+    # RO2 came after the RO that lifted the tier: the bill prices it at 金卡 from now on.
+    assert [x.description for x in bill.lines] == ["RO1 普卡 9.8折", "RO2 金卡 9.5折"]

@@ -6,6 +6,8 @@ from __future__ import annotations
 import multiprocessing as mp
 import re
 
+import pytest
+
 from sqlmodel import select
 
 from store import clock, members, points
@@ -18,7 +20,8 @@ from tests.points_race_worker import till
 TILLS, ATTEMPTS, START_BALANCE, PRICE = 6, 10, 250, 30  # room for 8 washes, 10 points left over
 
 
-def test_concurrent_tills_never_overspend(engine, db_url):
+@pytest.mark.parametrize("how", ["session", "now"])
+def test_concurrent_tills_never_overspend(engine, db_url, how):
     club = make_club(engine)
     tx(engine, lambda s: members.join(s, customer_id=club.customer_id, scheme="annual", actor=SYSTEM))
     staff = Actor(club.staff_id, "王伟", "member", club.store_id)
@@ -30,8 +33,8 @@ def test_concurrent_tills_never_overspend(engine, db_url):
     # leaves through os._exit, so the parent's pooled connections are never touched.
     ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
     ready, start, out = ctx.Semaphore(0), ctx.Event(), ctx.Queue()
-    procs = [ctx.Process(target=till, args=(db_url, clock.today(), club.customer_id, "WASH", keys, ready, start, out))
-             for keys in plans]
+    procs = [ctx.Process(target=till, args=(db_url, clock.today(), club.customer_id, "WASH", keys, ready, start, out,
+                                            how)) for keys in plans]
     for p in procs:
         p.start()
     for _ in procs:

@@ -286,7 +286,7 @@ def test_referral_rewards_once(engine):
     club = make_club(engine)
     _member(engine, club)
     ref = tx(engine, lambda s: points.record_referral(s, referrer_customer_id=club.customer_id, friend_name="李雷", actor=SYSTEM))
-    reward = lambda s: points.reward_referral(s, referral_id=ref.id, sold_on=date(2026, 11, 20), actor=SYSTEM)  # noqa: E731
+    reward = lambda s: points.reward_referral(s, referral_id=ref.id, sold_on=date(2026, 11, 22), actor=SYSTEM)  # noqa: E731
     assert tx(engine, reward).points == 200
     assert tx(engine, reward).replayed
     assert ledger(engine, club.customer_id)[0] == 200

@@ -81,10 +81,10 @@ def test_members_workbook(month_db, tmp_path):
 
     staff = wb["推荐"]
     assert [r[2] for r in values(staff)[1:]] == ["李娜", "王伟", "黄磊", None]
-    assert values(staff)[-1][0] == "合计" and values(staff)[-1][3:] == (6, 5, 3, 60, 3)
+    assert values(staff)[-1][0] == "合计" and values(staff)[-1][3:] == (6, 5, 3, 0, 60, 3)
     (bar,) = staff._charts
     assert isinstance(bar, BarChart) and bar.type == "bar"
-    assert charts(staff)[0][1] == ["'推荐'!$E$2:$E$4", "'推荐'!$F$2:$F$4", "'推荐'!$H$2:$H$4"]
+    assert charts(staff)[0][1] == ["'推荐'!$E$2:$E$4", "'推荐'!$F$2:$F$4", "'推荐'!$I$2:$I$4"]
     assert [s.tx.v for s in bar.series] == ["推荐客户", "入会", "邀约预约"]
 
     spend = wb["客单"]
@@ -109,9 +109,9 @@ def test_costs_workbook_and_the_other_formats(month_db, tmp_path):
     assert result.exit_code == 0, result.output
     wb = load_workbook(out)
     assert wb.sheetnames == ["余额", "收支明细", "部门", "趋势", "说明"]
-    assert values(wb["余额"])[1] == ("2026-10", 1200, 2500, 1248, 2452)
+    assert values(wb["余额"])[1] == ("2026-10", 1200, 2500, 1008, 2692)
     lines = wb["收支明细"]
-    assert values(lines)[-1][0] == "合计" and values(lines)[-1][4:] == (2500, 1248)
+    assert values(lines)[-1][0] == "合计" and values(lines)[-1][4:] == (2500, 1008)
     assert values(lines)[1][1:4] == ("收入", "fees", "会费收入")
     # The chart of costs leaves out the two income lines above them.
     assert charts(lines) == [("BarChart", ["'收支明细'!$F$4:$F$14"], ["'收支明细'!$D$4:$D$14"])]
@@ -119,12 +119,12 @@ def test_costs_workbook_and_the_other_formats(month_db, tmp_path):
     trend = wb["趋势"]
     kinds = [type(c).__name__ for c in trend._charts]
     assert kinds == ["LineChart", "BarChart"] and trend._charts[1].grouping == "stacked"
-    assert values(trend)[-1] == ("2026-10", 1200, 2500, 1248, 2452, 558, 430, 260)
+    assert values(trend)[-1] == ("2026-10", 1200, 2500, 1008, 2692, 318, 430, 260)
 
     csv_out = run("report", "costs", "--month", "2026-10", "--store", "S01", "--format", "csv", "--sheet", "balance",
                   "--db", db)
     assert csv_out.output.splitlines() == ["month,opening,income,costs,closing",
-                                          "2026-10,1200.00,2500.00,1248.00,2452.00"]
+                                          "2026-10,1200.00,2500.00,1008.00,2692.00"]
     whole = run("report", "costs", "--month", "2026-10", "--store", "S01", "--format", "csv", "--db", db).output
     titles = [row[0] for row in csv.reader(io.StringIO(whole)) if len(row) == 1]
     assert [t.split(":")[0] for t in titles] == ["balance", "lines", "departments", "trend"]
@@ -132,7 +132,7 @@ def test_costs_workbook_and_the_other_formats(month_db, tmp_path):
                          "--db", db).output)
     assert list(doc["sheets"]) == ["summary", "new_by_class", "staff", "spend", "trend"]
     kpi = {r["key"]: r["value"] for r in doc["sheets"]["summary"]["rows"]}
-    assert kpi["member_spend_per_vehicle"] == 4166.67 and kpi["conversion"] == 60.0
+    assert kpi["member_spend_per_vehicle"] == "4166.67" and kpi["conversion"] == 60.0  # money: an exact string
     table = run("report", "members", "--month", "2026-10", "--store", "S01", "--db", db)
     assert table.exit_code == 0 and "新会员分类" in table.output and "4,166.67" in table.output
     assert run("report", "costs", "--month", "2026-13", "--db", db).exit_code == 1

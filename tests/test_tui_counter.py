@@ -20,7 +20,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Input, Static
 
 from store.db import read_session, write_session
-from store.models import Membership, Pitch, PointsAccount, Staff
+from store.models import BenefitUse, Membership, Pitch, PointsAccount, Staff, TierBenefit
 from tests.factories import add_car, add_store
 from tui.app import DealerDeskApp
 from tui.i18n import set_language
@@ -50,6 +50,14 @@ def shop(sqlite_engine):
         s.add(Membership(store_id=store.id, customer_id=member.customer_id, scheme="annual", tier_code="gold",
                          started_on=date(2026, 1, 5), expires_on=date(2027, 1, 5)))
         s.add(PointsAccount(customer_id=member.customer_id, balance=450))
+        s.add_all([TierBenefit(store_id=store.id, tier_code="gold", code="WASH", name="洗车", quota=4, price_fen=3000),
+                   TierBenefit(store_id=store.id, tier_code="gold", code="ALIGN", name="四轮定位", quota=1,
+                               price_fen=20000)])
+        s.flush()
+        membership_id = s.exec(select(Membership.id).where(Membership.customer_id == member.customer_id)).one()
+        for i, day in enumerate((date(2026, 3, 1), date(2026, 10, 1))):  # two washes this membership year
+            s.add(BenefitUse(membership_id=membership_id, customer_id=member.customer_id, benefit="洗车",
+                             benefit_code="WASH", value_fen=3000, used_on=day, idempotency_key=f"benefit:t{i}"))
         fang = add_car(s, store, plate="粤C55555", owner="王芳", phone="13600005555",
                        visits=[("RO20261112", date(2026, 11, 12), 500)])
         s.add(Pitch(store_id=store.id, customer_id=fang.customer_id, vehicle_id=fang.id, staff_id=li.id,
@@ -232,6 +240,7 @@ async def test_a_members_profile_shows_tier_points_and_no_pitch(shop):
         await open_profile(pilot, app, "b777")
         member = text_of(app, "#member")
         assert "金卡" in member and "2027-01-05" in member and "450" in member
+        assert "本年剩余 洗车 2/4  四轮定位 1/1" in member
         await pilot.press("p")
         await wait_for(pilot, lambda: any("已是会员" in n for n in notes(app)))
         assert screen_name(app) == "ProfileScreen"

@@ -69,7 +69,7 @@ async def test_pick_a_report_and_a_month_see_the_figures_and_export(month_engine
         await pilot.press("2")  # what the club costs, still October
         await wait_for(pilot, lambda: screen.book is not None and "会员服务费用核算，2026-10" in screen.book.title
                        and rows(app) and rows(app)[0][0] == "2026-10")
-        assert rows(app)[0][1:] == ["1,200.00", "2,500.00", "1,248.00", "2,452.00"]
+        assert rows(app)[0][1:] == ["1,200.00", "2,500.00", "1,008.00", "2,692.00"]
         await pilot.press("s")
         await wait_for(pilot, lambda: "支出明细" in text_of(app, "#report-chart"))
         assert "█" in text_of(app, "#report-chart")
@@ -80,7 +80,7 @@ async def test_pick_a_report_and_a_month_see_the_figures_and_export(month_engine
         assert path.name == "costs-2026-10.xlsx" and path.parent.name == "exports"
         wb = load_workbook(path)
         assert wb.sheetnames[:2] == ["余额", "收支明细"]
-        assert list(wb["余额"].iter_rows(min_row=2, values_only=True))[0] == ("2026-10", 1200, 2500, 1248, 2452)
+        assert list(wb["余额"].iter_rows(min_row=2, values_only=True))[0] == ("2026-10", 1200, 2500, 1008, 2692)
         assert wb["收支明细"]._charts
 
 

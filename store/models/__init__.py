@@ -29,6 +29,7 @@ from store.models.club import (  # noqa: F401
     Referral,
     StoredValueEntry,
     Tier,
+    TierBenefit,
 )
 from store.models.care import (  # noqa: F401
     Adoption,

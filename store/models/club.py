@@ -10,6 +10,7 @@ pitches and referrals.
 | PointsEntry | 积分流水 | earn, redeem, adjust, expire, reverse, referral; append-only |
 | CatalogItem | 积分兑换目录 | what points buy |
 | MembershipEvent | 会员变动 | join 入会, renew 续会, upgrade 升级, downgrade 降级, lapse 失效, leave 退会 |
+| TierBenefit | 会员权益 | a tier's free service or gift: quota per membership year (or unlimited), list price |
 | BenefitUse | 会员权益使用 | a free service or gift a member received, at its value |
 | Pitch | 会员推荐记录 | outcome joined 已入会 / considering 考虑中 / declined 拒绝 / not_now |
 | Referral | 推荐购车 | a member brings a friend who buys |
@@ -22,7 +23,7 @@ from datetime import date
 
 from pydantic import NaiveDatetime
 
-from sqlalchemy import Index, UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from store.clock import now
@@ -87,7 +88,13 @@ class PointsEntry(SQLModel, table=True):
     """One ledger row. ``points`` is signed. Earn rows keep ``remaining`` so expiry
     and redemption can spend the oldest points first."""
 
-    __table_args__ = (Index("ix_pointsentry_account_created", "account_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_pointsentry_account_created", "account_id", "created_at"),
+        # The unspent lots of an account, oldest first: what a redemption, an expiry and
+        # a reversal read, without walking the account's spent rows.
+        Index("ix_pointsentry_lots", "account_id", "id", sqlite_where=text("remaining > 0"),
+              postgresql_where=text("remaining > 0")),
+    )
     id: int | None = Field(default=None, primary_key=True)
     account_id: int = Field(foreign_key="pointsaccount.id")
     kind: str = Field(max_length=16)  # earn | redeem | adjust | expire | reverse | referral
@@ -115,6 +122,9 @@ class MembershipEvent(SQLModel, table=True):
     kind: str = Field(max_length=16)  # join | renew | upgrade | downgrade | lapse | leave
     happened_on: date
     tier_code: str | None = Field(default=None, max_length=16)  # the tier from this day on
+    # The RO whose settlement caused the change (an upgrade): the tier it leaves
+    # applies from the RO after that one (store.members.tier_for_ro).
+    visit_id: int | None = Field(default=None, foreign_key="visit.id")
     expires_on: date | None = None  # the expiry after this event
     fee_fen: int = 0
     idempotency_key: str = Field(max_length=120, unique=True)
@@ -123,13 +133,34 @@ class MembershipEvent(SQLModel, table=True):
     created_at: NaiveDatetime = Field(default_factory=now)
 
 
+class TierBenefit(SQLModel, table=True):
+    """What a tier gives its members 会员权益: a service 服务 (free wash 洗车, wheel
+    alignment 四轮定位, towing 道路救援) or a gift 礼品 (birthday gift 生日礼品), so many
+    times per membership year (``quota`` None: unlimited), at a list price in fen (what
+    a use is worth in the member bill and the club's accounts)."""
+
+    __table_args__ = (UniqueConstraint("store_id", "tier_code", "code"),)
+    id: int | None = Field(default=None, primary_key=True)
+    store_id: int = Field(foreign_key="store.id")
+    tier_code: str = Field(max_length=16)
+    code: str = Field(max_length=16)  # WASH, ALIGN, BIRTHDAY, TOW
+    name: str = Field(max_length=50)
+    kind: str = Field(default="service", max_length=16)  # service | gift
+    quota: int | None = None  # per membership year; None: unlimited
+    price_fen: int = 0
+    active: bool = True
+
+
 class BenefitUse(SQLModel, table=True):
     """A tier benefit a member received (free wash, birthday gift), at its value in fen."""
 
+    __table_args__ = (Index("ix_benefituse_membership_code_day", "membership_id", "benefit_code", "used_on"),)
     id: int | None = Field(default=None, primary_key=True)
     membership_id: int = Field(foreign_key="membership.id", index=True)
     customer_id: int = Field(foreign_key="customer.id", index=True)
     benefit: str = Field(max_length=100)
+    # The TierBenefit's code (its quota counts these); None on rows recorded as free text before.
+    benefit_code: str | None = Field(default=None, max_length=16)
     value_fen: int = 0
     used_on: date
     visit_id: int | None = Field(default=None, foreign_key="visit.id")

@@ -1,7 +1,7 @@
 """The member club's ledgers as polars frames, for the monthly reports: memberships
 with the rule that says whether one is in force on a day, the expiries that fell due,
 and the tier discount on each member's visit. The same rules as
-:mod:`store.members` (``_in_force``, ``tier_of``, ``member_bill``), done for every
+:mod:`store.members` (``_in_force``, ``tier_for_ro``, ``member_bill``), done for every
 member at once instead of one customer at a time."""
 
 from __future__ import annotations
@@ -97,12 +97,14 @@ def membership_events(session: Session, *, store_ids: list[int] | None, kinds: t
     names = ", ".join(f"'{k}'" for k in kinds)
     return query_frame(
         session,
-        "SELECT e.id, e.membership_id, m.store_id, e.kind, e.happened_on, e.expires_on, e.fee_fen, e.tier_code"
+        "SELECT e.id, e.membership_id, m.store_id, e.kind, e.happened_on, e.expires_on, e.fee_fen, e.tier_code,"
+        " e.visit_id"
         " FROM membershipevent e JOIN membership m ON m.id = e.membership_id"
         f" WHERE e.kind IN ({names})" + clause,
         params,
         {"event_id": pl.Int64, "membership_id": pl.Int64, "store_id": pl.Int64, "kind": pl.String,
-         "happened_on": pl.Date, "expires_on": pl.Date, "fee_fen": pl.Int64, "tier_code": pl.String},
+         "happened_on": pl.Date, "expires_on": pl.Date, "fee_fen": pl.Int64, "tier_code": pl.String,
+         "visit_id": pl.Int64},
         many_rows=False,
     )
 
@@ -129,12 +131,17 @@ def renewals(mem: pl.DataFrame, events: pl.DataFrame) -> pl.DataFrame:
     ).drop("_renewed_to", "ended_on")
 
 
+def moment(day: pl.Expr, visit_id: pl.Expr) -> pl.Expr:
+    """(day, visit id) as one sortable integer: the order of store.members.tier_for_ro."""
+    return day.cast(pl.Int64) * (1 << 40) + visit_id.cast(pl.Int64)
+
+
 def member_discounts(session: Session, *, mem: pl.DataFrame, store_ids: list[int] | None, until: date) -> pl.DataFrame:
     """The tier discount 会员折扣 on each member's visit up to ``until`` (by date in), as
     the member bill counts it: the customer's latest membership in force on the day
-    (settlement day, else date in), the tier in force then (the last tier change up to
-    that day, else the membership's tier), amount x (100 - discount_pct)%, rounded half
-    up to the fen. Columns: visit_id, store_id (the membership's), date_in, discount_fen."""
+    (settlement day, else date in), the tier in force when the RO was settled
+    (store.members.tier_for_ro, else the membership's tier), amount x
+    (100 - discount_pct)%, rounded half up to the fen. Columns: visit_id, store_id (the membership's), date_in, discount_fen."""
     empty = pl.DataFrame(schema={"visit_id": pl.Int64, "store_id": pl.Int64, "date_in": pl.Date,
                                  "discount_fen": pl.Int64})
     if mem.is_empty():
@@ -159,12 +166,17 @@ def member_discounts(session: Session, *, mem: pl.DataFrame, store_ids: list[int
              .group_by("visit_id").agg(pl.all().sort_by("membership_id").last()))
     if pairs.is_empty():
         return empty
+    # store.members.tier_for_ro: ROs in order of (settlement day, visit id); a change caused
+    # by an RO stands at (that RO's day, its id) and counts for the ROs after it; any
+    # other change at (its day, 0), before every RO of the day.
     changes = (changes.filter(pl.col("tier_code").is_not_null())
-               .sort("happened_on", "event_id").group_by("membership_id", "happened_on")
+               .with_columns(_at=moment(pl.col("happened_on"), pl.col("visit_id").fill_null(0)))
+               .sort("_at", "event_id").group_by("membership_id", "_at")
                .agg(pl.col("tier_code").last().alias("_event_tier"))
-               .sort("happened_on"))
-    pairs = pairs.sort("day").join_asof(changes, left_on="day", right_on="happened_on", by="membership_id",
-                                        strategy="backward", check_sortedness=False)  # both sorted just above
+               .sort("_at"))
+    pairs = pairs.with_columns(_at=moment(pl.col("day"), pl.col("visit_id"))).sort("_at").join_asof(
+        changes, on="_at", by="membership_id", strategy="backward", allow_exact_matches=False,
+        check_sortedness=False)  # both sorted just above
     clause, params = in_list("store_id", store_ids)
     tiers = query_frame(session, "SELECT store_id, code, discount_pct FROM tier WHERE 1 = 1" + clause, params,
                         {"store_id": pl.Int64, "_code": pl.String, "discount_pct": pl.Int64}, many_rows=False)

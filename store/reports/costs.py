@@ -202,6 +202,22 @@ def _totals(amounts: dict[tuple[str, str], int]) -> tuple[int, int]:
     return income, sum(v for (d, _), v in amounts.items() if d != "income")
 
 
+def detail_lines(amounts: dict[tuple[str, str], int]) -> list[tuple[str, str, str, str]]:
+    """The lines of the detail sheet: every line of :data:`LINES`, and after each
+    department's own lines any other line that department has amounts on (a club
+    cost entered under after-sales or accessories: ``club cost add --department``),
+    so every amount a total counts is on a line of the detail."""
+    names = {line: (zh, en) for _, line, zh, en in LINES}
+    out: list[tuple[str, str, str, str]] = []
+    for dept in ("income", *DEPARTMENTS):
+        own = [x for x in LINES if x[0] == dept]
+        out += own
+        known = {x[1] for x in own}
+        extra = sorted(line for (d, line), fen in amounts.items() if d == dept and line not in known and fen)
+        out += [(dept, line, *names.get(line, (line, line))) for line in extra]
+    return out
+
+
 def costs_report(session: Session, *, month: Month, store_ids: list[int] | None = None) -> ReportBook:
     """The club's accounts for ``month``: the balance, every line, the departments, and
     the last 12 months with their balances."""
@@ -232,7 +248,7 @@ def costs_report(session: Session, *, month: Month, store_ids: list[int] | None 
                      "closing = opening + income - costs; the opening is the closing of the month before")],
     )
     lines = []
-    for dept, line, zh, en in LINES:
+    for dept, line, zh, en in detail_lines(this):
         fen = this.get((dept, line), 0)
         lines.append({"department": dept, "department_label": Words(*DEPARTMENT_WORDS[dept]), "line": line,
                       "name": Words(zh, en), "income": yuan(fen) if dept == "income" else None,

@@ -72,6 +72,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "pitches": ("推荐次数", "pitches"),
     "pitched": ("推荐客户", "customers pitched"),
     "joined": ("入会", "joined"),
+    "not_signed": ("已入会未办卡", "joined, not signed up"),
     "conversion": ("成交率%", "conversion %"),
     "bookings": ("邀约预约", "bookings"),
     "group": ("客户", "customers"),

@@ -6,7 +6,7 @@ For a month (``2026-11``), to its last day or to today if that comes first:
 | --- | --- | --- |
 | summary 概要 | the month's figures in one column | see the rows below |
 | new_by_class 新会员分类 | new members 新入会 by customer class 客户分类 | memberships started in the month; the class is the customer's best class (loyal first) over their cars in the park, as of the day they joined (:mod:`store.classes`); no car in the park: unknown |
-| staff 推荐 | pitches 会员推荐 and conversion per SA and CA | customers pitched in the month per staff member; joined = of those, pitched with the outcome joined 已入会; conversion = joined / pitched; bookings = calls logged as booked 已预约 in the month |
+| staff 推荐 | pitches 会员推荐 and conversion per SA and CA | customers pitched in the month per staff member; joined = of those, pitched with the outcome joined 已入会 and signed up (a membership started within ``pitch_signup_days`` of the pitch, :func:`store.pitches.signed_up`); not_signed = pitched joined, no membership started 已入会未办卡; conversion = joined / pitched; bookings = calls logged as booked 已预约 in the month |
 | spend 客单 | spend per vehicle, members against non-members | repair orders in the month (not cancelled); a member's when the owner's membership was in force on the day in (a car that joined mid-month counts on both sides) |
 | trend 趋势 | the last 12 months | new members, members in force at each month's end, renewals, pitches |
 
@@ -28,8 +28,9 @@ Summary rows:
   year before the month's end (a newer car's first policy is not a renewal). "n/a"
   when no car of the store has an insurance expiry on file. Insurance repair orders
   (``repair_type`` insurance) are accident work, not policies, and are not used.
-- referrals 推荐购车: referrals recorded in the month, and referred friends who bought
-  in the month.
+- referrals 推荐购车: referrals recorded in the month, and referrals matched to a sale
+  in the month (the friend bought: matched by an import or entered by hand, rewarded
+  or not; :mod:`store.referrals`).
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ from store.reports.club_frames import (
     with_expiry_asof,
 )
 from store.reports.labels import value_words
+from store.settings import get_setting
 
 TREND_MONTHS = 12
 ROLE_ORDER = {"sa": 0, "ca": 1, "member": 2, "manager": 3}
@@ -130,23 +132,32 @@ def new_by_class(session: Session, mem: pl.DataFrame, month: Month, until: date)
 
 
 def _pitches(session: Session, store_ids: list[int] | None, lo: date, hi: date) -> pl.DataFrame:
+    """Pitches made in [lo, hi), each with ``signed_up``: a membership of the customer
+    started within the store's ``pitch_signup_days`` of the pitch (store.pitches.signed_up).
+    A "joined" pitch without one is an intention, not a conversion."""
     clause, params = in_list("p.store_id", store_ids)
     pg = session.get_bind().dialect.name == "postgresql"
     pitch_day = "CAST(p.pitched_at AS DATE)" if pg else "date(p.pitched_at)"
-    # Signed up: a membership started on or after the pitch. A "joined" pitch without
-    # one is an intention, not a conversion.
-    signed = (" CASE WHEN EXISTS (SELECT 1 FROM membership m WHERE m.customer_id = p.customer_id"
-              f" AND m.started_on >= {pitch_day}) THEN 1 ELSE 0 END")
-    return query_frame(
+    first_start = ("(SELECT MIN(m.started_on) FROM membership m WHERE m.customer_id = p.customer_id"
+                   f" AND m.started_on >= {pitch_day})")
+    df = query_frame(
         session,
         "SELECT " + day_of(session, "p.pitched_at") + ", p.staff_id, COALESCE(s.name, p.staff_name), s.role, p.channel,"
-        " p.customer_id, p.outcome," + signed +
+        " p.customer_id, p.outcome, p.store_id, " + first_start +
         " FROM pitch p LEFT JOIN staff s ON s.id = p.staff_id"
         " WHERE p.pitched_at >= :lo AND p.pitched_at < :hi" + clause,
         {"lo": start_of(lo), "hi": start_of(hi)} | params,
         {"day": pl.Date, "staff_id": pl.Int64, "staff": pl.String, "role": pl.String, "channel": pl.String,
-         "customer_id": pl.Int64, "outcome": pl.String, "signed_up": pl.Int64},
+         "customer_id": pl.Int64, "outcome": pl.String, "store_id": pl.Int64, "first_start": pl.Date},
     )
+    stores = df["store_id"].unique().to_list()
+    days = pl.DataFrame({"store_id": stores, "_days": [int(get_setting(session, "pitch_signup_days", store_id=sid))
+                                                       for sid in stores]},
+                        schema={"store_id": pl.Int64, "_days": pl.Int64})
+    return df.join(days, on="store_id", how="left").with_columns(
+        signed_up=(pl.col("first_start").is_not_null()
+                   & (pl.col("first_start") <= pl.col("day") + pl.duration(days=pl.col("_days")))).cast(pl.Int64),
+    ).drop("_days", "first_start")
 
 
 def _bookings(session: Session, store_ids: list[int] | None, lo: date, hi: date) -> pl.DataFrame:
@@ -162,11 +173,21 @@ def _bookings(session: Session, store_ids: list[int] | None, lo: date, hi: date)
 
 def _conversion(p: pl.DataFrame) -> tuple[int, int, int]:
     """(pitches, customers pitched, of them joined): joined counts a customer pitched
-    with the outcome joined whose membership really started (on or after the pitch)."""
+    with the outcome joined whose membership really started (within pitch_signup_days)."""
     if p.is_empty():
         return 0, 0, 0
     joined = p.filter((pl.col("outcome") == "joined") & (pl.col("signed_up") == 1))
     return p.height, p["customer_id"].n_unique(), joined["customer_id"].n_unique()
+
+
+def _not_signed(p: pl.DataFrame) -> int:
+    """Customers pitched "joined" with no membership started within pitch_signup_days
+    (and not signed up by another of their pitches): 已入会（未办卡） joined, not signed up."""
+    if p.is_empty():
+        return 0
+    said_yes = set(p.filter(pl.col("outcome") == "joined")["customer_id"].to_list())
+    signed = set(p.filter((pl.col("outcome") == "joined") & (pl.col("signed_up") == 1))["customer_id"].to_list())
+    return len(said_yes - signed)
 
 
 def staff_table(session: Session, store_ids: list[int] | None, lo: date, until: date,
@@ -186,31 +207,32 @@ def staff_table(session: Session, store_ids: list[int] | None, lo: date, until: 
         pitches_n, pitched, joined = _conversion(group)
         people[who[0]] = {"role": first["role"] or ("ca" if first["channel"] == "delivery" else None),
                           "staff": first["staff"] or "-", "pitches": pitches_n, "pitched": pitched,
-                          "joined": joined, "bookings": 0}
+                          "joined": joined, "not_signed": _not_signed(group), "bookings": 0}
     for row in booked.iter_rows(named=True):
         key = row["_who"] or "system"
         entry = people.setdefault(key, {"role": row["role"], "staff": row["staff"] or "-", "pitches": 0,
-                                        "pitched": 0, "joined": 0, "bookings": 0})
+                                        "pitched": 0, "joined": 0, "not_signed": 0, "bookings": 0})
         entry["bookings"] += row["bookings"]
     rows = sorted(people.values(), key=lambda r: (ROLE_ORDER.get(r["role"], 9), r["staff"]))
     for r in rows:
         r["conversion"] = percent(r["joined"], r["pitched"])
         r["role_label"] = value_words(r["role"]) if r["role"] else "-"
     total_p, total_c, total_j = _conversion(p)
-    total = {"pitches": total_p, "pitched": total_c, "joined": total_j, "conversion": percent(total_j, total_c),
-             "bookings": sum(r["bookings"] for r in rows)}
-    columns = ["role", "role_label", "staff", "pitches", "pitched", "joined", "conversion", "bookings"]
+    total = {"pitches": total_p, "pitched": total_c, "joined": total_j, "not_signed": _not_signed(p),
+             "conversion": percent(total_j, total_c), "bookings": sum(r["bookings"] for r in rows)}
+    columns = ["role", "role_label", "staff", "pitches", "pitched", "joined", "not_signed", "conversion", "bookings"]
     return ReportTable(
         title=Words(f"服务顾问/销售顾问的会员推荐与邀约，{period}", f"pitches and bookings per SA/CA, {period}"),
         columns=columns, rows=[{c: r.get(c) for c in columns} for r in rows], total=total,
         percent_columns=("conversion",), key="staff", sheet=Words("推荐", "pitches"),
         charts=[ChartSpec("bar", Words("推荐与预约", "pitches and bookings per SA/CA"), "staff",
                           ["pitched", "joined", "bookings"])],
-        notes=[Words("推荐客户：期内被推荐的客户；入会：其中推荐结果为已入会且已开卡（会籍在推荐当天或之后开始；"
-                     "没有会籍的已入会推荐不计）；成交率 = 入会 / 推荐客户；邀约预约：结果记为已预约的电话",
+        notes=[Words("推荐客户：期内被推荐的客户；入会：其中推荐结果为已入会且在 pitch_signup_days 天内开卡；"
+                     "已入会未办卡：推荐结果为已入会但未开卡（不计成交）；成交率 = 入会 / 推荐客户；邀约预约：结果记为已预约的电话",
                      "pitched: customers pitched in the period; joined: of them, pitched with the outcome joined and "
-                     "signed up (a membership started on or after the pitch; a joined pitch without one is not "
-                     "counted); conversion = joined / pitched; bookings: calls logged as booked")],
+                     "signed up (a membership started within pitch_signup_days of the pitch); not_signed: pitched "
+                     "joined with no membership started (not a conversion); conversion = joined / pitched; "
+                     "bookings: calls logged as booked")],
     )
 
 
@@ -390,13 +412,16 @@ def members_report(session: Session, *, month: Month, store_ids: list[int] | Non
     summary += [
         _metric("referrals", "推荐", "referrals", made, PEOPLE, Words("本月登记的推荐", "referrals recorded in the month")),
         _metric("referral_sales", "推荐成交", "referred sales", sold, VEHICLES,
-                Words("被推荐人已购车", "referred friends who bought")),
+                Words("被推荐人已购车（已匹配）", "referrals matched to a sale in the month")),
         _metric("member_spend_per_vehicle", "会员单车产值", "member spend per vehicle",
                 spend_rows["member"]["spend_per_vehicle"], YUAN),
         _metric("non_member_spend_per_vehicle", "非会员单车产值", "non-member spend per vehicle",
                 spend_rows["non_member"]["spend_per_vehicle"], YUAN),
         _metric("pitched", "推荐客户", "customers pitched", t["pitched"], PEOPLE),
-        _metric("pitch_joined", "推荐入会", "pitched and joined", t["joined"], PEOPLE),
+        _metric("pitch_joined", "推荐入会", "pitched and joined", t["joined"], PEOPLE,
+                Words("入会登记已生效", "a membership started")),
+        _metric("pitch_not_signed", "已入会未办卡", "joined, not signed up", t["not_signed"], PEOPLE,
+                Words("说已入会但未开卡", "pitched joined, no membership started")),
         _metric("conversion", "推荐成交率", "pitch conversion", t["conversion"], "%"),
     ]
     summary_table = ReportTable(

@@ -45,6 +45,8 @@ def _print_result(result) -> None:
     extra = []
     if result.kind == "visits" and (result.vehicles_created or result.customers_created):
         extra.append(f"{result.vehicles_created} new vehicles, {result.customers_created} new customers")
+    if result.referrals_matched:
+        extra.append(f"{result.referrals_matched} referrals matched to the friend's new car (see `points referrals`)")
     if result.skipped:
         extra.append(f"{result.skipped} blank/totals rows skipped")
     if result.unknown_columns:

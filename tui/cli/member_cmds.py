@@ -1,4 +1,4 @@
-"""``dealerdesk member join|renew|topup|spend|leave|show|bill|lapse|reminders|tiers|tier-set|benefit``.
+"""``dealerdesk member join|renew|topup|spend|leave|show|bill|lapse|reminders|tiers|tier-set|benefit|benefit-set``.
 
 Amounts are typed in yuan (``300``, ``99.50``) and kept in fen.
 """
@@ -37,7 +37,8 @@ def _card_lines(card) -> list[str]:
     lines = [f"{card.customer_name}  {card.number or ''}  {card.scheme}  {STATES.get(card.state, card.state)}"]
     if card.tier:
         lines.append(f"tier {card.tier.code} {card.tier.name}: {card.tier.discount_pct / 10:g}折, "
-                     f"points x{card.tier.points_multiplier_pct / 100:g}" + (f", {card.tier.benefits}" if card.tier.benefits else ""))
+                     f"points x{card.tier.points_multiplier_pct / 100:g}"
+                     + (f", {strip_controls(card.tier.benefits)}" if card.tier.benefits else ""))
     lines.append(f"since {card.started_on}" + (f", expires {card.expires_on}" if card.expires_on else "")
                  + (f", renew by {card.renew_by}" if card.renew_by and card.state in ("active", "grace") else "")
                  + (f", ended {card.ended_on}" if card.ended_on else ""))
@@ -47,6 +48,10 @@ def _card_lines(card) -> list[str]:
             extra += f"  (lapses {card.stored_lapses_on} if it stays at zero)"
         lines.append(f"stored value {fmt_yuan(card.stored_value_fen)}{extra}")
     lines.append(f"points {card.points}" + (f" (owed {card.points_owed})" if card.points_owed else ""))
+    if card.benefits:
+        year = card.benefits[0]
+        lines.append(f"本年剩余 ({year.year_start} – {year.year_end}): "
+                     + ", ".join(f"{strip_controls(b.left_words())} {b.code}" for b in card.benefits))
     for lot in card.expiring:
         lines.append(f"  {lot.points} points expire after {lot.expires_on}")
     return lines
@@ -266,19 +271,30 @@ def reminders(
 
 @member_app.command("tiers")
 def tiers(ctx: typer.Context, fmt: OutputFormat = typer.Option(OutputFormat.text, "--format")) -> None:
-    """The store's tiers 会员等级."""
-    from store import members
+    """The store's tiers 会员等级 and their benefits 会员权益 (quota per membership year, list price)."""
+    from store import benefits, members
 
     obj = ctx_obj(ctx)
     with read_session(obj.engine()) as session:
         rows = members.tiers(session, store_id=obj.store_id())
+        offered = benefits.tier_benefits(session, store_id=obj.store_id())
+    by_tier: dict[str, list] = {}
+    for b in offered:
+        by_tier.setdefault(b.tier_code, []).append(b)
     if fmt is OutputFormat.json:
-        emit_json([t.as_dict() for t in rows])
+        emit_json([t.as_dict() | {"tier_benefits": [b.as_dict() for b in by_tier.get(t.code, [])]} for t in rows])
         return
+
+    def listed(code: str, text: str | None) -> str:
+        items = [f"{b.name} {b.code} {'不限' if b.quota is None else f'{b.quota}次/年'} {fmt_yuan(b.price_fen)}"
+                 for b in by_tier.get(code, [])]
+        return "; ".join(items) or (text or "")
+
     _print_table(["code", "name", "rank", "single spend", "cumulative", "discount", "points x", "benefits"],
                  [[t.code, t.name, t.rank, fmt_yuan(t.min_single_spend_fen) if t.min_single_spend_fen else "-",
                    fmt_yuan(t.min_cumulative_spend_fen) if t.min_cumulative_spend_fen else "-",
-                   f"{t.discount_pct / 10:g}折", f"{t.points_multiplier_pct / 100:g}", t.benefits] for t in rows])
+                   f"{t.discount_pct / 10:g}折", f"{t.points_multiplier_pct / 100:g}", listed(t.code, t.benefits)]
+                  for t in rows])
 
 
 @member_app.command("tier-set")
@@ -306,19 +322,72 @@ def tier_set(
     typer.echo(f"tier {t.code} {t.name} (rank {t.rank}) saved")
 
 
+def _benefit_write(ctx: typer.Context, work):
+    from store.benefits import BenefitError
+
+    try:
+        return write(ctx, work)
+    except BenefitError as exc:
+        fail(str(exc))
+
+
 @member_app.command("benefit")
 def benefit(
     ctx: typer.Context,
     customer: str = typer.Argument(..., help=CUSTOMER_HELP),
-    name: str = typer.Argument(..., help="What they received, e.g. 免费四轮定位."),
-    value: str = typer.Option(..., "--value", help="What it is worth, yuan."),
-    key: str | None = typer.Option(None, "--key"),
+    name: str = typer.Argument(..., help="The tier's benefit, by code or name (see `member tiers`): WASH, 免费洗车."),
+    key: str | None = typer.Option(None, "--key", help="Idempotency key: the same key twice records once."),
+    ro: str | None = typer.Option(None, "--ro", help="The RO it was given with."),
+    fmt: OutputFormat = typer.Option(OutputFormat.text, "--format"),
 ) -> None:
-    """Record a free service or gift a member received (shows in the member bill)."""
-    from store import members
+    """Record a tier benefit 会员权益 a member used (refused past its quota for the membership year);
+    it counts in the member bill at its list price."""
+    from sqlmodel import select
+
+    from store import benefits
+    from store.models import Visit
 
     cid = customer_id(ctx, customer)
-    actor = ctx_obj(ctx).actor()
-    fen = _yuan(value, "--value")
-    write(ctx, lambda s: members.use_benefit(s, customer_id=cid, benefit=name, value_fen=fen, actor=actor, key=key))
-    typer.echo(f"recorded {name} ({fmt_yuan(fen)})")
+    obj = ctx_obj(ctx)
+    actor = obj.actor()
+    visit_id = None
+    if ro:
+        with read_session(obj.engine()) as session:
+            visit_id = session.exec(select(Visit.id).where(Visit.store_id == obj.store_id(),
+                                                           Visit.ro_number == ro)).first()
+        if visit_id is None:
+            fail(f"no RO {ro!r} in this store")
+    result = _benefit_write(ctx, lambda s: benefits.use_benefit(s, customer_id=cid, benefit=name, actor=actor,
+                                                                 key=key, visit_id=visit_id))
+    if fmt is OutputFormat.json:
+        emit_json(result.as_dict())
+        return
+    b = result.line
+    said = "recorded" if result.status == "recorded" else f"already recorded with key {result.key}"
+    typer.echo(f"{said}: {strip_controls(b.name)} {b.code} ({fmt_yuan(result.value_fen)}); "
+               f"本年剩余 {strip_controls(b.left_words())}")
+
+
+@member_app.command("benefit-set")
+def benefit_set(
+    ctx: typer.Context,
+    tier: str = typer.Argument(..., help="Tier code (see `member tiers`)."),
+    code: str = typer.Argument(..., help="Benefit code, e.g. WASH."),
+    name: str = typer.Argument(..., help="Its name, e.g. 免费洗车."),
+    kind: str = typer.Option("service", "--kind", help="service 服务 | gift 礼品"),
+    quota: int | None = typer.Option(None, "--quota", help="Times per membership year (leave out: unlimited)."),
+    price: str = typer.Option(..., "--price", help="List price in yuan (its value in the member bill)."),
+    inactive: bool = typer.Option(False, "--inactive", help="Withdraw it."),
+) -> None:
+    """Add or change a tier's benefit 会员权益."""
+    from store import benefits
+
+    obj = ctx_obj(ctx)
+    store_id, actor = obj.store_id(), obj.actor()
+    price_fen = _yuan(price, "--price")
+    b = _benefit_write(ctx, lambda s: benefits.set_benefit(s, store_id=store_id, tier_code=tier, code=code, name=name,
+                                                            kind=kind, quota=quota, price_fen=price_fen,
+                                                            active=not inactive, actor=actor))
+    typer.echo(f"tier {b.tier_code}: {strip_controls(b.name)} {b.code} "
+               f"{'unlimited' if b.quota is None else f'{b.quota} a membership year'}, {fmt_yuan(b.price_fen)}"
+               + ("" if b.active else " (withdrawn)"))

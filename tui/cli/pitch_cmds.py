@@ -11,7 +11,7 @@ from rich.table import Table
 from store import clock
 from store.db import in_transaction, read_session
 from store.lookup import lookup as find
-from store.pitches import CHANNELS, OUTCOMES, PitchError, pitches_between, record_pitch
+from store.pitches import CHANNELS, OUTCOMES, PitchError, pitch_warning_for, pitches_between, record_pitch
 from tui.cli.common import OutputFormat, app, ctx_obj, emit_json, cli_day, fail, output_console, add_safe_row
 
 
@@ -71,9 +71,13 @@ def pitch(
     note: str | None = typer.Option(None, "--note"),
     channel: str = typer.Option("counter", "--channel", help="counter | delivery | phone"),
     follow_up: str | None = typer.Option(None, "--follow-up", help="YYYY-MM-DD (default: by outcome, from the settings)"),
+    anyway: bool = typer.Option(False, "--anyway", help="Record it although the customer was pitched recently "
+                                "or declined within the quiet period (the counter's form warns the same way)."),
     fmt: OutputFormat = typer.Option(OutputFormat.text, "--format"),
 ) -> None:
-    """Record a pitch for the owner of a car (as --as CODE, else as the system)."""
+    """Record a pitch for the owner of a car (as --as CODE, else as the system). Within
+    pitch_recent_days of the last pitch, or pitch_declined_quiet_days of a refusal, it
+    says so and records nothing unless --anyway."""
     c = ctx_obj(ctx)
     if outcome not in OUTCOMES:
         fail(f"outcome must be one of {', '.join(OUTCOMES)}")
@@ -87,6 +91,17 @@ def pitch(
     if len(matches) != 1 or matches[0].customer_id is None:
         fail(f"{plate!r} matches {len(matches)} cars with an owner: give the whole plate")
     m = matches[0]
+    from store.pitches import MAX_NOTE, MAX_REASON
+    from store.validation import clean_text
+
+    clean_text(reason, field="reason", max_len=MAX_REASON)  # a bad field is refused before any warning
+    clean_text(note, field="note", max_len=MAX_NOTE)
+    with read_session(c.engine()) as session:
+        warning = pitch_warning_for(session, customer_id=m.customer_id, actor=actor, store_id=store_id)
+    if warning is not None and not anyway:
+        fail(f"{m.plate}: {warning.describe()}; not recorded (--anyway records it)")
+    if warning is not None:
+        typer.echo(f"dealerdesk: {m.plate}: {warning.describe()}; recorded anyway", err=True)
     try:
         line = in_transaction(c.engine(), lambda session: record_pitch(
             session, actor=actor, store_id=store_id, customer_id=m.customer_id, vehicle_id=m.vehicle_id,

@@ -127,8 +127,11 @@ def redeem(
     if money is not None:
         result = write(ctx, lambda s: points.redeem_for_money(s, customer_id=cid, points=money, key=key, actor=actor))
     else:
-        result = write(ctx, lambda s: points.redeem(s, customer_id=cid, item_code=item, quantity=qty, key=key,
-                                                    actor=actor))
+        try:
+            result = points.redeem_now(ctx_obj(ctx).engine(), customer_id=cid, item_code=item, quantity=qty, key=key,
+                                       actor=actor)
+        except PointsError as exc:
+            fail(str(exc))
     if fmt is OutputFormat.json:
         emit_json(result.as_dict())
         return
@@ -245,6 +248,32 @@ def reverse(
                f"balance {result.balance}{owed}")
 
 
+@points_app.command("reverse-ro")
+def reverse_ro(
+    ctx: typer.Context,
+    ro_number: str = typer.Argument(..., help="The cancelled RO 作废工单."),
+    reason: str = typer.Option(..., "--reason", help="Why (kept in the ledger and the audit trail)."),
+    fmt: OutputFormat = typer.Option(OutputFormat.text, "--format"),
+) -> None:
+    """An RO cancelled in the DMS: mark it cancelled and take back the points it earned (once)."""
+    from store import points
+
+    obj = ctx_obj(ctx)
+    store_id, actor = obj.store_id(), obj.actor()
+    result = write(ctx, lambda s: points.cancel_ro(s, store_id=store_id, ro_number=ro_number, reason=reason,
+                                                   actor=actor))
+    if fmt is OutputFormat.json:
+        emit_json(result.as_dict())
+        return
+    r = result
+    typer.echo({
+        "reversed": f"{r.ro_number}: cancelled, {-r.points} points taken back, balance {r.balance}"
+                    + (f"; {r.owed} points owed (already spent)" if r.owed else ""),
+        "already_reversed": f"{r.ro_number}: cancelled; its points were already taken back, nothing changed",
+        "skipped": f"{r.ro_number}: cancelled; it had earned no points",
+    }[r.status])
+
+
 @points_app.command("catalog")
 def catalog(
     ctx: typer.Context,
@@ -290,16 +319,26 @@ def refer(
     ctx: typer.Context,
     customer: str = typer.Argument(..., help="The member who refers 推荐人. " + CUSTOMER_HELP),
     friend: str = typer.Option(..., "--friend", help="The friend's name."),
-    phone: str | None = typer.Option(None, "--phone", help="The friend's phone."),
+    phone: str | None = typer.Option(None, "--phone", help="The friend's phone: a car bought by it matches the referral."),
 ) -> None:
-    """Record a referral 推荐购车; `points referral-sold` rewards it when the friend buys."""
+    """Record a referral 推荐购车. An import (or `points referral-sold`) that brings the friend's new car
+    matches it, and the referrer is rewarded once if a member in force."""
     from store import points
 
     cid = customer_id(ctx, customer)
     actor = ctx_obj(ctx).actor()
     ref_id = write(ctx, lambda s: points.record_referral(s, referrer_customer_id=cid, friend_name=friend,
                                                          friend_phone=phone, actor=actor).id)
-    typer.echo(f"referral {ref_id} recorded")
+    typer.echo(f"referral {ref_id} recorded" + ("" if phone else "; without the friend's phone it is matched by hand "
+                                                "(`points referral-sold`)"))
+
+
+def _referral_words(r) -> str:
+    if r.status == "rewarded":
+        return f"referral {r.referral_id}: sold {r.sold_on}, +{r.points} points, balance {r.balance}"
+    if r.status == "already_rewarded":
+        return f"referral {r.referral_id}: already rewarded ({r.points} points); nothing added"
+    return f"referral {r.referral_id}: sale recorded on {r.sold_on}, no points: {r.reason}"
 
 
 @points_app.command("referral-sold")
@@ -307,11 +346,60 @@ def referral_sold(
     ctx: typer.Context,
     referral_id: int = typer.Argument(...),
     sold_on: str | None = typer.Option(None, "--sold-on", help="Sale date (default today)."),
+    plate: str | None = typer.Option(None, "--plate", help="The car the friend bought (its whole plate)."),
+    fmt: OutputFormat = typer.Option(OutputFormat.text, "--format"),
 ) -> None:
-    """The referred friend bought a car: reward the referrer (once)."""
+    """The referred friend bought a car (a sale entered by hand): reward the referrer once, if a member in force."""
     from store import points
 
     day = _date(sold_on, "--sold-on") if sold_on else None
-    actor = ctx_obj(ctx).actor()
-    result = write(ctx, lambda s: points.reward_referral(s, referral_id=referral_id, sold_on=day, actor=actor))
-    typer.echo(f"{'already rewarded: ' if result.replayed else ''}+{result.points} points, balance {result.balance}")
+    obj = ctx_obj(ctx)
+    actor = obj.actor()
+    vehicle_id = None
+    if plate:
+        from store.lookup import lookup as find
+        from store.plates import normalize_plate
+
+        with read_session(obj.engine()) as session:
+            cars = [m for m in find(session, plate, limit=5, actor=actor)
+                    if m.plate and m.plate == normalize_plate(plate) and not m.other_store]
+        if len(cars) != 1:
+            fail(f"{plate!r} matches {len(cars)} cars: give the whole plate of the car the friend bought")
+        vehicle_id = cars[0].vehicle_id
+    result = write(ctx, lambda s: points.reward_referral(s, referral_id=referral_id, sold_on=day, vehicle_id=vehicle_id,
+                                                         actor=actor))
+    if fmt is OutputFormat.json:
+        emit_json(result.as_dict())
+        return
+    typer.echo(_referral_words(result))
+
+
+@points_app.command("referrals")
+def referrals(
+    ctx: typer.Context,
+    open_: bool = typer.Option(False, "--open", help="Only those whose friend has not bought yet."),
+    matched: bool = typer.Option(False, "--matched", help="Only sales matched without points."),
+    rewarded: bool = typer.Option(False, "--rewarded", help="Only those rewarded."),
+    fmt: OutputFormat = typer.Option(OutputFormat.text, "--format"),
+) -> None:
+    """Referrals 推荐购车: open (no sale yet), matched (sold, no points) or rewarded, newest first."""
+    from store.referrals import referrals as listed
+
+    if open_ + matched + rewarded > 1:
+        fail("choose one of --open, --matched, --rewarded")
+    state = "open" if open_ else "matched" if matched else "rewarded" if rewarded else None
+    obj = ctx_obj(ctx)
+    store_id, actor = obj.store_id(), obj.actor()
+    with read_session(obj.engine()) as session:
+        lines = listed(session, store_id=store_id, actor=actor, state=state)
+    if fmt is OutputFormat.json:
+        emit_json([x.as_dict() for x in lines])
+        return
+    if not lines:
+        typer.echo(f"no {state + ' ' if state else ''}referrals")
+        return
+    _print_table(["id", "referred", "referrer", "friend", "phone", "state", "sold", "car", "points"],
+                 [[x.id, x.referred_on, f"{x.referrer} (id:{x.referrer_id})", x.friend_name, x.friend_phone or "",
+                   x.state, x.sold_on or "", x.plate or "", x.points or ""] for x in lines])
+    counts = {st: sum(1 for x in lines if x.state == st) for st in ("open", "matched", "rewarded")}
+    typer.echo(f"{len(lines)} referrals: " + ", ".join(f"{k} {v}" for k, v in counts.items() if v or not state))

@@ -72,7 +72,9 @@ def to_records(report: ReportTable) -> list[dict]:
 
 def _json_value(value):
     if isinstance(value, Decimal):
-        return float(value)  # yuan with 2 places: exact as printed
+        # Money is yuan as an exact decimal string ("2159.32"), never a float a reader
+        # would sum into 2159.3199999999997 (see README, "Money in JSON").
+        return format(value, "f")
     if isinstance(value, date):
         return value.isoformat()
     raise TypeError(f"{type(value).__name__} is not JSON")

@@ -214,6 +214,9 @@ class ImportScreen(Screen):
         ok = [r for r in results if not r.refused]
         lines.insert(0, t("import.done", inserted=sum(r.inserted for r in ok), updated=sum(r.updated for r in ok),
                           unchanged=sum(r.unchanged for r in ok), rejected=sum(r.rejected_rows for r in ok)))
+        matched = sum(r.referrals_matched for r in ok)
+        if matched:
+            lines.insert(1, t("import.referrals", n=matched))
         self.query_one("#import-status", Static).update("\n".join(lines))
 
     @staticmethod

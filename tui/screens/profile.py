@@ -269,6 +269,8 @@ class ProfileScreen(Screen):
             if m.expires_on:
                 member.append(f"{t('profile.expires')} {m.expires_on.isoformat()}")
             member.append(f"{t('profile.points')} {p.points.balance:,}  {t('profile.stored_value')} {yuan(m.stored_value_fen)}")
+            if m.benefits:  # 本年剩余 洗车 2/4: what the tier still gives this membership year
+                member.append(f"{t('profile.benefits_left')} " + "  ".join(esc(b.left_words()) for b in m.benefits))
         else:
             member = [f"[b]{t('profile.not_member')}[/b]"]
             if p.points.balance:
@@ -330,7 +332,7 @@ class ProfileScreen(Screen):
                 who = " ".join(filter(None, [x.staff_name, label(CHANNELS, x.channel)]))
                 why = " · ".join(filter(None, [reason_words(x.reason), x.note]))
                 outcome = label(OUTCOMES, x.outcome)
-                if x.outcome == "joined" and (p.membership is None or p.membership.started_on < x.pitched_at.date()):
+                if x.outcome == "joined" and not x.signed_up:
                     outcome = t("profile.joined_not_signed")  # said yes, no membership started: no conversion
                 pitches.add_row(x.pitched_at.date().isoformat(), outcome, esc(who), esc(why),
                                 x.follow_up_on.isoformat() if x.follow_up_on else "")
