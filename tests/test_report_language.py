@@ -225,7 +225,7 @@ def test_the_command_line_speaks_the_app_language(sqlite_engine, tmp_path):
     assert list(csv.reader(io.StringIO(zh_csv)))[1][:4] == ["new_members", "新入会", "4", "人"]
     assert list(csv.reader(io.StringIO(en_csv)))[1][:4] == ["new_members", "new members", "4", "people"]
     doc = json.loads(run(*members, "--format", "json", env=en).output)
-    assert list(doc["sheets"]) == ["summary", "new_by_class", "staff", "spend", "trend"]
+    assert list(doc["sheets"]) == ["summary", "new_by_class", "staff", "spend", "trend", "satisfaction"]
     assert doc["title"] == "club KPIs 2026-10" and doc["sheets"]["new_by_class"]["rows"][0]["label"] == "loyal"
 
     out = tmp_path / "costs.xlsx"

@@ -56,7 +56,7 @@ def test_members_workbook(month_db, tmp_path):
                  "--db", db)
     assert result.exit_code == 0, result.output
     wb = load_workbook(out)
-    assert wb.sheetnames == ["概要", "新会员分类", "推荐", "客单", "趋势", "说明"]
+    assert wb.sheetnames == ["概要", "新会员分类", "推荐", "客单", "趋势", "满意度", "说明"]
     summary = wb["概要"]
     assert summary.freeze_panes == "A2"
     assert summary["A1"].value == "代码" and summary["C1"].value == "数值"
@@ -130,7 +130,7 @@ def test_costs_workbook_and_the_other_formats(month_db, tmp_path):
     assert [t.split(":")[0] for t in titles] == ["balance", "lines", "departments", "trend"]
     doc = json.loads(run("report", "members", "--month", "2026-10", "--store", "S01", "--format", "json",
                          "--db", db).output)
-    assert list(doc["sheets"]) == ["summary", "new_by_class", "staff", "spend", "trend"]
+    assert list(doc["sheets"]) == ["summary", "new_by_class", "staff", "spend", "trend", "satisfaction"]
     kpi = {r["key"]: r["value"] for r in doc["sheets"]["summary"]["rows"]}
     assert kpi["member_spend_per_vehicle"] == "4166.67" and kpi["conversion"] == 60.0  # money: an exact string
     table = run("report", "members", "--month", "2026-10", "--store", "S01", "--db", db)

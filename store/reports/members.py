@@ -9,6 +9,7 @@ For a month (``2026-11``), to its last day or to today if that comes first:
 | staff 推荐 | pitches 会员推荐 and conversion per SA and CA | customers pitched in the month per staff member; joined = of those, pitched with the outcome joined 已入会 and signed up (a membership started within ``pitch_signup_days`` of the pitch, :func:`store.pitches.signed_up`); not_signed = pitched joined, no membership started 已入会未办卡; conversion = joined / pitched; bookings = calls logged as booked 已预约 in the month |
 | spend 客单 | spend per vehicle, members against non-members | repair orders in the month (not cancelled); a member's when the owner's membership was in force on the day in (a car that joined mid-month counts on both sides) |
 | trend 趋势 | the last 12 months | new members, members in force at each month's end, renewals, pitches |
+| satisfaction 满意度 | the after-service callbacks' scores | :mod:`store.reports.satisfaction`'s summary; the KPI rows satisfaction (the overall average) and the callbacks' response rate |
 
 Summary rows:
 
@@ -424,6 +425,19 @@ def members_report(session: Session, *, month: Month, store_ids: list[int] | Non
                 Words("说已入会但未开卡", "pitched joined, no membership started")),
         _metric("conversion", "推荐成交率", "pitch conversion", t["conversion"], "%"),
     ]
+    from store.reports.satisfaction import satisfaction_report
+
+    liked = satisfaction_report(session, month=month, store_ids=store_ids)
+    feel = liked.sheet("summary").rows[0]
+    overall = feel.get("overall")
+    summary += [
+        _metric("satisfaction", "满意度", "satisfaction", overall, Words("分", "score"),
+                Words(f"修后回访总体满意平均分，{feel['responses']} 次回访评分", f"overall score of the after-service "
+                      f"callbacks, {feel['responses']} scored")),
+        _metric("callback_response_rate", "回访率", "callback response rate", feel["response_rate"], "%"),
+    ]
+    satisfaction_sheet = liked.sheet("summary")
+    satisfaction_sheet.key, satisfaction_sheet.sheet = "satisfaction", Words("满意度", "satisfaction")
     summary_table = ReportTable(
         title=Words(f"会员成效，{month}（截至 {until.isoformat()}）", f"club KPIs, {month} (to {until.isoformat()})"),
         columns=["key", "metric", "value", "unit", "note"], rows=summary, key="summary",
@@ -432,7 +446,7 @@ def members_report(session: Session, *, month: Month, store_ids: list[int] | Non
     scope = scope_words(store_ids)
     return ReportBook(
         title=Words(f"会员成效月报 {month}", f"club KPIs {month}"),
-        sheets=[summary_table, by_class, staff, spend, trend],
+        sheets=[summary_table, by_class, staff, spend, trend, satisfaction_sheet],
         notes=[Words(f"月份 {month}，数据截至 {until.isoformat()}；{scope.zh}",
                      f"month {month}, figures to {until.isoformat()}; {scope.en}"),
                Words("续会率：当月到期的年费中已续会的比例（到期前或到期后续会均计）",
