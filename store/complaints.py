@@ -189,15 +189,16 @@ def _may_handle(actor: Actor, complaint: Complaint) -> None:
 
 
 def complaint_step(session: Session, *, actor: Actor, complaint_id: int, step: str, note: str = "",
-                   points: int = 0, money_fen: int = 0) -> ComplaintLine:
+                   points: int = 0, money_fen: int = 0, benefit: str | None = None) -> ComplaintLine:
     """Take one step of the handling (see the module's table); ``resolve`` needs a
     note of what was done. A step the status does not allow is one line, nothing written.
 
     Compensation goes with ``resolve``, through the rules of where it lands: ``points``
     an adjustment on the customer's points ledger (store.points, a member specialist's
     or manager's right), ``money_fen`` a cost of the club's accounts under after-sales
-    (store.club_ledger, the same rights); both keyed by the complaint's step, so a
-    retried transaction never pays twice."""
+    (store.club_ledger, the same rights), ``benefit`` a free service as a use of one of
+    the member's tier benefits (store.benefits: its quota and rights); each keyed by
+    the complaint's step, so a retried transaction never pays twice."""
     complaint = session.get(Complaint, complaint_id, with_for_update=True)
     if complaint is None:
         raise FieldError("complaint", f"no complaint {complaint_id}")
@@ -214,7 +215,7 @@ def complaint_step(session: Session, *, actor: Actor, complaint_id: int, step: s
     if step in ("resolve", "note", "reopen") and not text:
         raise FieldError("note", {"resolve": "say what was done", "reopen": "say why the customer is not satisfied",
                                   "note": "is empty"}[step])
-    if (points or money_fen) and step != "resolve":
+    if (points or money_fen or benefit) and step != "resolve":
         raise FieldError("compensation", "goes with resolve")
     if money_fen < 0:
         raise FieldError("money", "is not negative")
@@ -231,7 +232,7 @@ def complaint_step(session: Session, *, actor: Actor, complaint_id: int, step: s
     if step == "close":
         complaint.closed_on = at.date()
     paid = []
-    if points or money_fen:
+    if points or money_fen or benefit:
         n = session.execute(select(func.count()).select_from(ComplaintStep).where(
             ComplaintStep.complaint_id == complaint.id)).scalar_one()
         key = f"complaint:{complaint.id}:{n}"
@@ -247,6 +248,14 @@ def complaint_step(session: Session, *, actor: Actor, complaint_id: int, step: s
             add_entry(session, store_id=complaint.store_id, kind="cost", category="other", amount_fen=money_fen,
                       actor=actor, department="aftersales", note=f"投诉补偿 #{complaint.id}", key=key)
             paid.append(f"¥{money_fen / 100:,.2f}")
+        if benefit:
+            from store.benefits import BenefitError, use_benefit
+
+            try:
+                used = use_benefit(session, customer_id=complaint.customer_id, benefit=benefit, actor=actor, key=key)
+            except BenefitError as exc:
+                raise FieldError("benefit", str(exc)) from None
+            paid.append(f"权益 {used.line.name}")
     if paid:
         text = (text + "；" if text else "") + "补偿：" + "，".join(paid)
     session.add(ComplaintStep(complaint_id=complaint.id, at=at, staff_id=actor.staff_id,

@@ -140,3 +140,29 @@ def test_member_benefit_says_already_recorded_and_refuses_past_the_quota(engine,
     assert [(b["code"], b["used"], b["remaining"]) for b in card["benefits"]] == [("WASH", 0, 4), ("BIRTHDAY", 1, 0)]
     tiers = run("member", "tiers", "--db", db_url)
     assert "洗车 WASH 4次/年 ¥30.00" in tiers.output and "道路救援 TOW 不限 ¥300.00" in tiers.output
+
+
+def test_a_free_service_as_a_complaints_compensation_is_a_benefit_use(engine):
+    """Resolving a complaint with a free wash uses the member's benefit (its quota
+    counts it); past the quota the resolution is refused and nothing is written."""
+    from store.complaints import complaint_step, log_complaint
+    from store.models import Complaint
+    from store.validation import FieldError
+
+    club = make_club(engine)
+    _member(engine, club)
+    on("2026-11-22")
+    for i in range(3):
+        _use(engine, club, key=f"w{i}")
+    first = tx(engine, lambda s: log_complaint(s, actor=SYSTEM, customer_id=club.customer_id, category="waiting",
+                                               text="等了三个小时"))
+    line = tx(engine, lambda s: complaint_step(s, actor=SYSTEM, complaint_id=first.id, step="resolve",
+                                               note="道歉并送洗车", benefit="WASH"))
+    assert line.status == "resolved" and _uses(engine) == 4
+    second = tx(engine, lambda s: log_complaint(s, actor=SYSTEM, customer_id=club.customer_id, category="waiting",
+                                                text="又等了很久"))
+    with pytest.raises(FieldError, match="none left"):
+        tx(engine, lambda s: complaint_step(s, actor=SYSTEM, complaint_id=second.id, step="resolve",
+                                            note="送洗车", benefit="WASH"))
+    with read_session(engine) as s:
+        assert s.get(Complaint, second.id).status == "new" and _uses(engine) == 4

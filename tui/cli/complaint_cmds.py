@@ -97,12 +97,14 @@ def resolve(ctx: typer.Context, complaint_id: int = typer.Argument(...),
             points: int = typer.Option(0, "--points", help="Compensation: points credited to the customer."),
             yuan: float = typer.Option(0, "--yuan", help="Compensation: money paid, a cost of the club under "
                                        "after-sales."),
+            benefit: str | None = typer.Option(None, "--benefit", help="Compensation: a free service, as a use of "
+                                               "one of the member's tier benefits (its code or name)."),
             fmt: OutputFormat = typer.Option(OutputFormat.text, "--format")) -> None:
     """Resolved: say what was done (and any compensation); the confirmation call goes on the owner's list."""
     from decimal import Decimal
 
     _step(ctx, complaint_id, "resolve", note, fmt, points=points,
-          money_fen=int((Decimal(str(yuan)) * 100).to_integral_value()))
+          money_fen=int((Decimal(str(yuan)) * 100).to_integral_value()), benefit=benefit)
 
 
 @complaint_app.command("reopen")
