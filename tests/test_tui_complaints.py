@@ -124,3 +124,25 @@ async def test_the_call_list_confirms_a_resolved_complaint_in_three_keys(shop):
         assert screen_name(app) == "CallOutcomeScreen"  # not saved: satisfied or not must be said
         burst(app, "right", "enter")
         await wait_for(pilot, lambda: complaints(shop)[0].status == "closed")
+
+
+async def test_the_manager_hears_of_overdue_complaints_at_sign_in(shop):
+    from datetime import timedelta
+
+    from store import clock
+    from store.access import Actor
+    from store.complaints import log_complaint
+    from store.db import in_transaction
+    from store.models import Vehicle
+
+    with read_session(shop) as s:
+        sa = s.exec(select(Staff).where(Staff.code == "SA01")).one()
+        car = s.exec(select(Vehicle)).one()
+    in_transaction(shop, lambda s: log_complaint(s, actor=Actor(sa.id, sa.name, sa.role, sa.store_id),
+                                                 customer_id=car.customer_id, category="price", text="比报价贵"))
+    clock.set_today(clock.today() + timedelta(days=8))  # past the 7 days to resolve it
+    app = DealerDeskApp(shop, sign_in=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: screen_name(app) == "SignInScreen" and app.screen.is_mounted)
+        burst(app, "M01", "enter", "8888", "enter")
+        await wait_for(pilot, lambda: any("1 条投诉已逾期" in str(n.message) for n in app._notifications))

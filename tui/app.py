@@ -111,6 +111,19 @@ class DealerDeskApp(TypeAhead, App):
 
         await self.switch_screen(LookupScreen())
         self.show_actor(actor)  # after the sign-in's header is gone: it would be told too
+        if actor.role in ("manager", "member"):
+            self.flag_overdue_complaints()
+
+    @work(thread=True, exclusive=True, group="overdue-complaints")
+    def flag_overdue_complaints(self) -> None:
+        """The manager and the member specialist hear of overdue complaints as they sign in."""
+        try:
+            late = self.counter.complaints(overdue_only=True)
+        except Exception:  # a flag is not worth a failed sign-in
+            return
+        if late:
+            self.call_from_thread(self.notify, t("complaints.overdue_flag", n=len(late)), severity="warning",
+                                  timeout=10)
 
     # --- moving between screens -------------------------------------------------
 

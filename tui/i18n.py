@@ -140,6 +140,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "complaints.title": ("投诉 · {status}", "Complaints · {status}"),
     "complaints.count": ("{n} 条，{late} 条逾期", "{n} complaints, {late} overdue"),
     "complaints.none": ("没有投诉", "No complaints"),
+    "complaints.overdue_flag": ("有 {n} 条投诉已逾期：按 F3 查看", "{n} complaints are overdue: F3 lists them"),
     "complaints.all_status": ("全部", "all"),
     "complaints.open_status": ("未结", "open"),
     "complaints.overdue_only": ("只看逾期", "overdue only"),
