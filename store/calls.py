@@ -5,6 +5,7 @@ every reason merged into it:
 
 | priority | reason | from |
 | --- | --- | --- |
+| 0 | complaint 投诉处理回访: a resolved complaint's confirmation call, never held back by the contact cap or the quiet days | :mod:`store.complaints` (a ``complaint_confirm`` care task) |
 | 1 | callback 约定回电: the SA promised to call back on or before D (a "reached" call with a callback date), or their club pitch follow-up 会员推荐跟进 is due (considering / not now); either at most ``call_follow_up_max_age_days`` (60) past its date, older ones have gone stale (oldest first) | :class:`~store.models.CallLog`, :func:`store.pitches.follow_ups` |
 | 2 | overdue 保养逾期: an adopted car's maintenance is past due (most days first) | :func:`store.maintenance.maintenance_due_all` |
 | 3 | due soon 保养将到期: due within ``call_due_within_days`` (15) days, today included (soonest first) | the same |
@@ -85,6 +86,7 @@ REFUSAL_REASONS = ("价格", "在别家保养", "路程远", "没时间", "服�
 DNC_REASONS = ("客户要求勿扰", "投诉", "号码停机")
 
 REASONS: dict[str, tuple[str, str, int]] = {  # code: (zh, en, priority)
+    "complaint": ("投诉处理回访", "complaint follow-up", 0),
     "callback": ("约定回电", "callback", 1),
     "follow_up": ("会员推荐跟进", "club follow-up", 1),
     "overdue": ("保养逾期", "maintenance overdue", 2),
@@ -338,7 +340,8 @@ def _care_reasons(session: Session, *, staff_id: int, store_id: int, day: date, 
             zh, en = zh or label[0], label[1]
         if plate:
             zh, en = f"{plate} {zh}", f"{plate} {en}"
-        out.append((t.customer_id, Reason("care", zh, en or zh, t.vehicle_id, plate, t.due_on,
+        code = "complaint" if t.kind == "complaint_confirm" else "care"
+        out.append((t.customer_id, Reason(code, zh, en or zh, t.vehicle_id, plate, t.due_on,
                                           (t.due_on.toordinal(), t.id), task_id=t.id), t.kind))
     return out
 
