@@ -387,6 +387,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "import.kind.auto": ("自动识别", "auto"),
     "import.kind.vehicles": ("车辆/客户", "vehicles/customers"),
     "import.kind.visits": ("工单", "visits"),
+    "import.kind.insurance": ("保单", "insurance policies"),
     "import.running": ("正在导入 {file}（{i}/{n}）：已读 {rows} 行 · Esc 取消", "Importing {file} ({i}/{n}): {rows} rows read · Escape cancels"),
     "import.referrals": ("推荐购车：{n} 位被推荐人的新车已匹配", "Referrals: {n} referred friends' new cars matched"),
     "import.done": ("完成：新增 {inserted}，更新 {updated}，未变 {unchanged}，拒收 {rejected} 行", "Done: {inserted} inserted, {updated} updated, {unchanged} unchanged, {rejected} rows rejected"),
