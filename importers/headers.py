@@ -11,6 +11,7 @@ own under the ``header_spellings`` setting, a dict of field -> list of spellings
 | plate | 车牌号 | both |
 | vin | 车架号 / VIN | both |
 | ro_number | 工单号 / 结算单号 | visits only: its presence makes a visits export |
+| inspection_due | 年检到期日 / 年审日期 / 年检日期 / 检验有效期至 | vehicles: the annual inspection's due date |
 | status | 工单状态 / 状态 | visits: a cancelled RO (作废, 取消, 已取消, 撤销, cancelled) gives back its points |
 | policy_number | 保单号 | insurance only: its presence makes an insurance export |
 | insurer | 保险公司 | insurance |
@@ -57,6 +58,9 @@ SPELLINGS: dict[str, tuple[str, ...]] = {
     "address": ("地址", "联系地址", "address"),
     "colour": ("颜色", "车身颜色", "colour", "color"),
     "insurance_expiry": ("保险到期日", "保险到期日期", "insurance_expiry"),
+    # The annual inspection 年检 due date, in vehicle exports.
+    "inspection_due": ("年检到期日", "年检到期日期", "年审日期", "年审到期日", "年检日期", "检验有效期至",
+                       "inspection_due"),
     # Insurance exports (保单): one row per policy.
     "policy_number": ("保单号", "保单号码", "保险单号", "policy_number"),
     "insurer": ("保险公司", "承保公司", "保险人", "insurer"),

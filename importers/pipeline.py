@@ -28,7 +28,7 @@ from importers.readers import PROBE_ROWS, Source, is_reader_failure, open_source
 from importers.sniff import NotATable, sniff
 from store import clock
 from store.access import Actor, require_importer
-from store.insurance import merge_policies
+from store.insurance import keep_latest_expiry, merge_policies
 from store.audit import record
 from store.points import sync_visits
 from store.referrals import match_referrals
@@ -329,6 +329,8 @@ def import_file(
             if progress is not None:
                 progress(ProgressReport(str(path), fraction, out.rows, file_index, files))
         ingest.finish()
+        if out.kind == "vehicles":
+            keep_latest_expiry(session, store_id=store_id)
         if out.kind == "visits" and first_day is not None:
             # Members' points move with their repair orders, in the same transaction:
             # once per RO however often the file comes (see store.points.sync_visits).

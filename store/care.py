@@ -207,6 +207,21 @@ def inspection_dates(purchase: date, rules: dict, until: date) -> list[date]:
         year += every if year < yearly else 1
 
 
+def next_inspection(due: date | None, purchase: date | None, rules: dict, as_of: date
+                    ) -> tuple[date | None, str | None]:
+    """(the car's annual inspection date, where it comes from): ``imported`` when the
+    DMS export (年检到期日) or a person recorded it, else ``computed`` from the
+    purchase (registration) date by :func:`inspection_dates`: the first one on or
+    after ``as_of``; (None, None) without either."""
+    if due is not None:
+        return due, "imported"
+    if purchase is None:
+        return None, None
+    until = max(as_of, purchase) + timedelta(days=366 * (int(rules["inspection_first_year"]) + 1))
+    ahead = [d for d in inspection_dates(purchase, rules, until) if d >= as_of]
+    return (ahead[0], "computed") if ahead else (None, None)
+
+
 def _warranty_end(v: dict, rules: dict) -> date | None:
     """The last day in warranty."""
     if v["warranty_end"] is not None:

@@ -108,6 +108,19 @@ def sync_expiry(session: Session, vehicle_ids: Iterable[int]) -> None:
     session.flush()
 
 
+def keep_latest_expiry(session: Session, *, store_id: int) -> None:
+    """After a vehicles export: a car whose policies run later than the expiry the
+    export gave it (保险到期日, often stale in the DMS) keeps its latest policy's end."""
+    from sqlalchemy import and_, exists, or_, update
+
+    later = exists().where(InsurancePolicy.vehicle_id == Vehicle.id,
+                           or_(Vehicle.insurance_expiry.is_(None), InsurancePolicy.end_on > Vehicle.insurance_expiry))
+    latest = (select(func.max(InsurancePolicy.end_on)).where(InsurancePolicy.vehicle_id == Vehicle.id)
+              .scalar_subquery())
+    session.execute(update(Vehicle).where(and_(Vehicle.store_id == store_id, later))
+                    .values(insurance_expiry=latest).execution_options(synchronize_session=False))
+
+
 def _upsert(session: Session, store_id: int, values: dict, source: str,
             existing: InsurancePolicy | None) -> tuple[str, InsurancePolicy, set[int]]:
     """('inserted' | 'updated' | 'unchanged', the policy, the cars whose expiry may move)."""

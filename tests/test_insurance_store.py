@@ -155,3 +155,14 @@ def test_a_policy_entered_by_hand_and_corrected(engine, shop):
         add(actor=Actor(None, "分析", "analyst", shop))
     with read_session(engine) as s:
         assert s.execute(select(func.count()).select_from(InsurancePolicy)).scalar_one() == 1
+
+
+def test_a_vehicles_export_with_a_stale_expiry_does_not_undo_the_latest_policy(engine, shop, tmp_path):
+    import_file(engine, write_xlsx(tmp_path / "p.xlsx", [HEADER, policy("P1", end="2027-03-01")]),
+                actor=SYSTEM, store_id=shop)
+    cars = write_xlsx(tmp_path / "cars.xlsx", [["车牌号", "车型", "保险到期日"], ["粤A12345", "轩逸", "2026-03-01"],
+                                               ["粤B22222", "轩逸", "2026-05-01"]])
+    result = import_file(engine, cars, actor=SYSTEM, store_id=shop)
+    assert result.refused is None
+    assert expiry(engine, "粤A12345") == date(2027, 3, 1)
+    assert expiry(engine, "粤B22222") == date(2026, 5, 1)  # no policy: the export's date
