@@ -232,6 +232,24 @@ def record_policy(session: Session, *, store_id: int, plate: str, policy_number:
     return what, _line(policy, car.plate)
 
 
+def set_inspection_due(session: Session, *, store_id: int, plate: str, due: date | None, actor: Actor
+                       ) -> tuple[str | None, date | None]:
+    """Record a car's next annual inspection 年检 date by hand (None: forget it, so it
+    is computed again from the purchase date). Returns (plate, the date recorded)."""
+    require(actor, "insurance.record", store_id)
+    car = _car(session, store_id, plate)
+    if car.inspection_due != due:
+        before = car.inspection_due
+        car.inspection_due = due
+        car.updated_at = now()
+        session.add(car)
+        session.flush()
+        audit.record(session, actor, "vehicle.inspection_due", "vehicle", car.id, store_id=store_id,
+                     customer_id=car.customer_id,
+                     detail={"before": before.isoformat() if before else None, "after": due.isoformat() if due else None})
+    return car.plate, due
+
+
 def list_policies(session: Session, *, store_id: int, plate: str, actor: Actor) -> list[PolicyLine]:
     """Every policy of the car with this plate, newest cover first."""
     require(actor, "customers.read", store_id)

@@ -69,3 +69,23 @@ def test_without_a_recorded_date_it_is_computed_from_the_purchase(engine, store_
         set_setting(s, "inspection_first_year", 2, store_id=store_id)
     assert profile(engine, "粤B22222").inspection_due == date(2028, 1, 5)  # 2 years, then every 2
     assert profile(engine, "粤C33333").inspection_source is None
+
+
+def test_entered_by_hand_and_back_to_computed(engine, store_id, db_url):
+    from typer.testing import CliRunner
+
+    from tests.cli_helpers import cli_args
+    from tui.cli import app
+
+    with write_session(engine) as s:
+        add_car(s, s.get(Store, store_id), plate="粤A12345", purchase_date=date(2020, 12, 10))
+    runner = CliRunner()
+    done = runner.invoke(app, cli_args(["--db", db_url, "insurance", "inspection", "粤A12345", "--due", "2027-02-28"]))
+    assert done.exit_code == 0, done.output
+    shown = profile(engine, "粤A12345")
+    assert (shown.inspection_due, shown.inspection_source) == (date(2027, 2, 28), "imported")
+    back = runner.invoke(app, cli_args(["--db", db_url, "insurance", "inspection", "粤A12345", "--computed"]))
+    assert back.exit_code == 0
+    assert profile(engine, "粤A12345").inspection_source == "computed"
+    neither = runner.invoke(app, cli_args(["--db", db_url, "insurance", "inspection", "粤A12345"]))
+    assert neither.exit_code == 1 and "--due" in neither.stderr

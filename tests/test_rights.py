@@ -65,6 +65,7 @@ COMMANDS = [
     (["insurance", "add", "粤B22222", "--policy", "PDZA1", "--insurer", "人保", "--type", "commercial",
       "--start", "2026-01-01", "--end", "2026-12-31", "--premium", "3000"], SERVE),
     (["insurance", "list", "粤B22222"], STAFF),
+    (["insurance", "inspection", "粤B22222", "--due", "2027-03-31"], SERVE),
     (["complaint", "add", "粤A12345", "--category", "price", "--text", "结算比报价高"], STAFF),
     (["complaint", "list"], STAFF),
     (["pitches", "--from", "2026-11-01", "--to", "2026-11-30"], STAFF),

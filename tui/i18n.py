@@ -43,7 +43,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "profile.purchase": ("购车", "Bought"),
     "profile.warranty": ("保修至", "Warranty to"),
     "profile.inspection": ("年检", "Inspection"),
-    "profile.inspection.imported": ("导入", "imported"),
+    "profile.inspection.imported": ("导入/录入", "imported/entered"),
     "profile.inspection.computed": ("推算", "computed"),
     "profile.mileage": ("里程", "Mileage"),
     "profile.region": ("区域", "Region"),

@@ -7,7 +7,7 @@ import typer
 from rich.table import Table
 
 from store.db import in_transaction, read_session
-from store.insurance import POLICY_KINDS, UnknownVehicle, list_policies, record_policy
+from store.insurance import POLICY_KINDS, UnknownVehicle, list_policies, record_policy, set_inspection_due
 from store.members import MembershipError, fmt_yuan, parse_yuan
 from tui.cli.common import (OutputFormat, add_safe_row, app, cli_day, ctx_obj, emit_json, fail, output_console,
                             shown)
@@ -49,6 +49,28 @@ def add(
         return
     output_console().print(shown(f"policy {line.policy_number} for {line.plate}: {what} "
                                  f"({POLICY_KINDS[line.kind]} {line.kind}, ends {line.end_on})"))
+
+
+@insurance_app.command("inspection")
+def inspection(
+    ctx: typer.Context,
+    plate: str = typer.Argument(..., help="The car's plate."),
+    due: str | None = typer.Option(None, "--due", help="The next annual inspection 年检 (YYYY-MM-DD)."),
+    computed: bool = typer.Option(False, "--computed", help="Forget the recorded date: compute it from the purchase."),
+) -> None:
+    """Record a car's next annual inspection 年检 date by hand (or go back to the computed one)."""
+    c = ctx_obj(ctx)
+    actor, store_id = c.actor(), c.store_id()
+    if (due is None) == (not computed):
+        fail("give --due DATE or --computed")
+    day = cli_day(due, "--due")
+    try:
+        shown_plate, _ = in_transaction(c.engine(), lambda s: set_inspection_due(
+            s, store_id=store_id, plate=plate, due=day, actor=actor))
+    except UnknownVehicle as exc:
+        fail(str(exc))
+    output_console().print(shown(f"{shown_plate}: annual inspection "
+                                 + (f"due {day} (recorded)" if day else "computed from the purchase date")))
 
 
 @insurance_app.command("list")
