@@ -113,6 +113,8 @@ def keep_latest_expiry(session: Session, *, store_id: int) -> None:
     export gave it (保险到期日, often stale in the DMS) keeps its latest policy's end."""
     from sqlalchemy import and_, exists, or_, update
 
+    if session.exec(select(InsurancePolicy.id).where(InsurancePolicy.store_id == store_id).limit(1)).first() is None:
+        return  # no policies: nothing to keep (the common case, and a big store's first import)
     later = exists().where(InsurancePolicy.vehicle_id == Vehicle.id,
                            or_(Vehicle.insurance_expiry.is_(None), InsurancePolicy.end_on > Vehicle.insurance_expiry))
     latest = (select(func.max(InsurancePolicy.end_on)).where(InsurancePolicy.vehicle_id == Vehicle.id)
