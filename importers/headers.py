@@ -11,7 +11,14 @@ own under the ``header_spellings`` setting, a dict of field -> list of spellings
 | plate | 车牌号 | both |
 | vin | 车架号 / VIN | both |
 | ro_number | 工单号 / 结算单号 | visits only: its presence makes a visits export |
+| inspection_due | 年检到期日 / 年审日期 / 年检日期 / 检验有效期至 | vehicles: the annual inspection's due date |
 | status | 工单状态 / 状态 | visits: a cancelled RO (作废, 取消, 已取消, 撤销, cancelled) gives back its points |
+| policy_number | 保单号 | insurance only: its presence makes an insurance export |
+| insurer | 保险公司 | insurance |
+| policy_kind | 险种 | insurance: 交强险 compulsory / 商业险 commercial |
+| start_on / end_on | 起保日期 / 终保日期, 到期日期 | insurance: the policy's cover |
+| premium | 保费 | insurance |
+| sold_by_store | 是否本店出单 | insurance: 是/否 |
 """
 
 from __future__ import annotations
@@ -51,7 +58,19 @@ SPELLINGS: dict[str, tuple[str, ...]] = {
     "address": ("地址", "联系地址", "address"),
     "colour": ("颜色", "车身颜色", "colour", "color"),
     "insurance_expiry": ("保险到期日", "保险到期日期", "insurance_expiry"),
+    # The annual inspection 年检 due date, in vehicle exports.
+    "inspection_due": ("年检到期日", "年检到期日期", "年审日期", "年审到期日", "年检日期", "检验有效期至",
+                       "inspection_due"),
+    # Insurance exports (保单): one row per policy.
+    "policy_number": ("保单号", "保单号码", "保险单号", "policy_number"),
+    "insurer": ("保险公司", "承保公司", "保险人", "insurer"),
+    "policy_kind": ("险种", "险种类型", "险别", "保险类型", "policy_kind"),
+    "start_on": ("起保日期", "保险起期", "生效日期", "start_on"),
+    "end_on": ("终保日期", "到期日期", "保险止期", "end_on"),
+    "premium": ("保费", "保险费", "总保费", "premium"),
+    "sold_by_store": ("是否本店出单", "本店出单", "是否本店", "sold_by_store"),
 }
+INSURANCE_FIELDS = {"policy_number", "insurer", "policy_kind", "start_on", "end_on", "premium", "sold_by_store"}
 VISIT_FIELDS = {"ro_number", "date_in", "settled_on", "repair_type", "labour", "parts", "oil", "accessories", "total",
                 "sa"}
 VEHICLE_KEYS = ("vin", "plate")
@@ -145,9 +164,12 @@ def find_header(rows: Sequence[Sequence[str | None]], table: Mapping[str, str]) 
 
 
 def kind_of(header: Header) -> str | None:
-    """visits when the header has an RO number, vehicles when it has a plate or VIN."""
+    """visits when the header has an RO number, insurance when it has a policy
+    number, vehicles when it has a plate or VIN."""
     if "ro_number" in header.columns:
         return "visits"
+    if "policy_number" in header.columns:
+        return "insurance"
     if any(k in header.columns for k in VEHICLE_KEYS):
         return "vehicles"
     return None

@@ -28,7 +28,8 @@ from store.validation import CONTROL_PATTERN, SPACE_PATTERN
 # field -> the longest text its column holds (the tables' max_length)
 MAX_LEN = {"ro_number": 40, "model": 64, "customer": 100, "phone": 32, "region": 50, "sa": 50,
            "repair_type": 40, "colour": 32, "address": 255, "gender": 8}
-DATE_FIELDS = ("date_in", "settled_on", "purchase_date", "warranty_end", "birthday", "insurance_expiry")
+DATE_FIELDS = ("date_in", "settled_on", "purchase_date", "warranty_end", "birthday", "insurance_expiry",
+               "inspection_due")
 PAST_DATES = {"date_in", "settled_on", "purchase_date", "birthday"}  # cannot be after today
 AMOUNT_FIELDS = ("labour", "parts", "oil", "accessories", "total")
 # Shown masked in a reject (its value and its reason), on screen, in JSON and in the
@@ -445,6 +446,7 @@ TYPED_SCHEMA: dict[str, pl.DataType] = {
     "purchase_date": pl.Date,
     "warranty_end": pl.Date,
     "insurance_expiry": pl.Date,
+    "inspection_due": pl.Date,
     "birthday": pl.Date,
     "repair_type": pl.String,
     "repair_type_raw": pl.String,

@@ -22,21 +22,23 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
 from importers.headers import Header, find_header, kind_of, spelling_table
-from importers.parse import TYPED_SCHEMA, Reject, typed
+from importers.insurance import typed_policies
+from importers.parse import TYPED_SCHEMA, Reject, _label, typed
 from importers.readers import PROBE_ROWS, Source, is_reader_failure, open_sources
 from importers.sniff import NotATable, sniff
 from store import clock
 from store.access import Actor, require_importer
+from store.insurance import keep_latest_expiry, merge_policies
 from store.audit import record
 from store.points import sync_visits
 from store.referrals import match_referrals
 from store.db import in_transaction, read_session, write_session
-from store.ingest import Ingest, close_interrupted, finish_import, interrupted_imports, start_import
+from store.ingest import Ingest, IngestCounts, close_interrupted, finish_import, interrupted_imports, start_import
 from store.settings import get_setting
 
 BATCH_ROWS = 100_000
 SWITCH_INTERVAL = 0.0005  # seconds, while a file's reader and writer overlap
-KINDS = ("auto", "vehicles", "visits")
+KINDS = ("auto", "vehicles", "visits", "insurance")
 
 Progress = Callable[["ProgressReport"], None]
 
@@ -77,6 +79,7 @@ class FileResult:
     store_created: int | None = None  # the id of the store this file's import created
     points_earned: int = 0  # repair orders of members credited (or cancelled ones taken back) by this file
     referrals_matched: int = 0  # referred friends whose new car this file brought (store.referrals)
+    labels: dict[str, str | None] = field(default_factory=dict, repr=False)  # field -> its header text
 
     @property
     def rejected_rows(self) -> int:
@@ -219,12 +222,15 @@ def read_typed(path: Path, *, kind: str = "auto", today=None, header_spellings=N
         kind = found
     elif kind == "visits" and "ro_number" not in header.columns:
         raise NotATable("has no RO number column (工单号 / 结算单号): not a visits export", "not_visits")
+    elif kind == "insurance" and "policy_number" not in header.columns:
+        raise NotATable("has no policy number column (保单号): not an insurance export", "not_insurance")
     elif kind == "vehicles" and not {"plate", "vin"} & set(header.columns):
         raise NotATable("has no plate or VIN column: not a vehicles export", "not_vehicles")
     if kind == "visits" and not {"date_in", "settled_on"} & set(header.columns):
         raise NotATable("is a visits export without a date column (进厂日期 / 结算日期)", "no_date")
     result.kind = kind
     result.unknown_columns = header.unknown
+    result.labels = {name: _label(header, name) for name in header.columns}
     day = today or clock.today()
     width = max(header.width, len(header.labels))
 
@@ -235,7 +241,10 @@ def read_typed(path: Path, *, kind: str = "auto", today=None, header_spellings=N
                 raw = next(raws, None)
             if raw is None:
                 return
-            rows, rejects, skipped = typed(raw, header, kind=kind, today=day, repair_types=repair_types)
+            if kind == "insurance":
+                rows, rejects, skipped = typed_policies(raw, header)
+            else:
+                rows, rejects, skipped = typed(raw, header, kind=kind, today=day, repair_types=repair_types)
             yield rows, rejects, skipped, raw.height, source.fraction()
 
     return result, batches
@@ -301,6 +310,8 @@ def import_file(
     def work(session) -> FileResult:
         out = FileResult(**{k: getattr(result, k) for k in ("file", "kind", "format", "encoding", "sheet",
                                                              "unknown_columns", "store_created")})
+        if out.kind == "insurance":
+            return _policies(session, out)
         ingest = Ingest(session, store_id=store_id, kind=out.kind)
         valid = 0
         first_day = None
@@ -318,6 +329,8 @@ def import_file(
             if progress is not None:
                 progress(ProgressReport(str(path), fraction, out.rows, file_index, files))
         ingest.finish()
+        if out.kind == "vehicles":
+            keep_latest_expiry(session, store_id=store_id)
         if out.kind == "visits" and first_day is not None:
             # Members' points move with their repair orders, in the same transaction:
             # once per RO however often the file comes (see store.points.sync_visits).
@@ -338,6 +351,35 @@ def import_file(
             "rejected": out.rejected_rows, "vehicles_created": out.vehicles_created,
             "customers_created": out.customers_created, "points_earned": out.points_earned,
             "referrals_matched": out.referrals_matched,
+        })
+        return out
+
+    def _policies(session, out: FileResult) -> FileResult:
+        """An insurance export: policies merged by number, the cars' expiries moved."""
+        rows: list[dict] = []
+        for frame, rejects, skipped, raw_rows, fraction in prefetched(batches()):
+            if cancelled is not None and cancelled():
+                raise ImportCancelled(str(path))
+            out.skipped += skipped
+            out.rows += raw_rows - skipped
+            out.rejected.extend(rejects)
+            rows.extend(frame.to_dicts())
+            if progress is not None:
+                progress(ProgressReport(str(path), fraction, out.rows, file_index, files))
+        counts, unknown = merge_policies(session, store_id=store_id, rows=rows, actor=actor)
+        out.rejected.extend(Reject(row=row, field=f, column=result.labels.get(f), value=value, reason=reason,
+                                   code="vehicle_unknown") for row, f, value, reason in unknown)
+        out.rejected.sort(key=lambda r: r.row)
+        out.inserted, out.updated, out.unchanged = counts.inserted, counts.updated, counts.unchanged
+        finish_import(session, journal_id, rows=out.rows, counts=IngestCounts(
+            inserted=counts.inserted, updated=counts.updated, unchanged=counts.unchanged), rejected=out.rejected_rows)
+        if earlier:
+            close_interrupted(session, earlier, completed_by=journal_id)
+            out.completed_interrupted = True
+        record(session, actor, "import.file", "importjournal", journal_id, store_id=store_id, detail={
+            "file": path.name, "sha256": digest, "kind": out.kind, "format": out.format, "rows": out.rows,
+            "inserted": out.inserted, "updated": out.updated, "unchanged": out.unchanged,
+            "rejected": out.rejected_rows,
         })
         return out
 

@@ -71,6 +71,7 @@ RIGHTS: dict[str, frozenset[str]] = {
     "members.serve": frozenset({"sa", "member", "manager"}),  # renew, top up, pay, benefits
     "points.earn": frozenset({"sa", "member", "manager"}),  # credit an RO
     "points.redeem": frozenset({"sa", "member", "manager"}),  # 兑换
+    "insurance.record": frozenset({"sa", "member", "manager"}),  # a policy 保单 entered or corrected by hand
     "points.referral_sold": frozenset({"ca", "member", "manager"}),
     "members.leave": frozenset({"member", "manager"}),  # 退会: stored value paid back
     "members.lapse": frozenset({"member", "manager"}),

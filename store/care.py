@@ -21,7 +21,8 @@ Holiday greetings are not generated (they go out as bulk messages, not calls).
 How a day's list is made (:func:`care_tasks_for`):
 
 1. Every trigger whose date falls in the last ``care_catch_up_days`` (7) up to the
-   day becomes a :class:`~store.models.CareTask` with a unique key per occurrence
+   day (an insurance or inspection reminder whose date passed earlier, while the
+   expiry is still ahead: as of the first day it is seen) becomes a :class:`~store.models.CareTask` with a unique key per occurrence
    (``repair_callback:visit:812``, ``overdue15:v:77:2026-10-01``...). The insert
    skips keys already there, so a task done or dismissed is never made again.
 2. Open tasks whose reason has gone (the car came back, was maintained, was sold,
@@ -207,6 +208,21 @@ def inspection_dates(purchase: date, rules: dict, until: date) -> list[date]:
         year += every if year < yearly else 1
 
 
+def next_inspection(due: date | None, purchase: date | None, rules: dict, as_of: date
+                    ) -> tuple[date | None, str | None]:
+    """(the car's annual inspection date, where it comes from): ``imported`` when the
+    DMS export (年检到期日) or a person recorded it, else ``computed`` from the
+    purchase (registration) date by :func:`inspection_dates`: the first one on or
+    after ``as_of``; (None, None) without either."""
+    if due is not None:
+        return due, "imported"
+    if purchase is None:
+        return None, None
+    until = max(as_of, purchase) + timedelta(days=366 * (int(rules["inspection_first_year"]) + 1))
+    ahead = [d for d in inspection_dates(purchase, rules, until) if d >= as_of]
+    return (ahead[0], "computed") if ahead else (None, None)
+
+
 def _warranty_end(v: dict, rules: dict) -> date | None:
     """The last day in warranty."""
     if v["warranty_end"] is not None:
@@ -247,7 +263,13 @@ def _candidates(session: Session, store_id: int, day: date, rules: dict) -> tupl
     out: list[_Candidate] = []
     still: set[str] = set()
 
-    def add(key, kind, cid, vid, due, zh, en):
+    def add(key, kind, cid, vid, due, zh, en, ahead: date | None = None):
+        # A reminder whose date passed before the data arrived (a car imported on
+        # 12-04 whose insurance ends 12-20: its reminder date, 11-20, is past the
+        # catch-up window) is due the first day it is seen, while ``ahead`` (the
+        # expiry it warns of) has not passed; its key makes it once.
+        if due is not None and due < start and ahead is not None and ahead >= day:
+            due = day
         if in_window(due):
             label_zh, label_en = KINDS[kind]
             out.append(_Candidate(key, kind, cid, vid, due, f"{label_zh}：{zh}", f"{label_en}: {en}"))
@@ -292,17 +314,18 @@ def _candidates(session: Session, store_id: int, day: date, rules: dict) -> tupl
             exp = v["insurance_expiry"]
             add(f"insurance:v:{vid}:{exp}", "insurance", cid, vid,
                 exp - timedelta(days=int(rules["care_insurance_days_before"])),
-                f"保险 {exp} 到期", f"insurance expires {exp}")
+                f"保险 {exp} 到期", f"insurance expires {exp}", ahead=exp)
         lead = int(rules["care_inspection_days_before"])
         if v["inspection_due"] is not None:
             insp = [v["inspection_due"]]
         elif purchase is not None:
-            insp = [d for d in inspection_dates(purchase, rules, day + timedelta(days=lead)) if d - timedelta(days=lead) >= start]
+            insp = [d for d in inspection_dates(purchase, rules, day + timedelta(days=lead))
+                    if d - timedelta(days=lead) >= start or d >= day]
         else:
             insp = []
         for d in insp:
             add(f"inspection:v:{vid}:{d}", "inspection", cid, vid, d - timedelta(days=lead),
-                f"年检 {d} 到期", f"annual inspection due {d}")
+                f"年检 {d} 到期", f"annual inspection due {d}", ahead=d)
         end = _warranty_end(v, rules)
         if end is not None:
             add(f"warranty:v:{vid}:{end}", "warranty", cid, vid,

@@ -187,9 +187,10 @@ def _chunks(values: list, size: int = 20_000) -> Iterable[list]:
 V_SCHEMA: dict[str, pl.DataType] = {
     "vehicle_id": pl.Int64, "plate": pl.String, "plate_raw": pl.String, "vin": pl.String, "model": pl.String,
     "colour": pl.String, "purchase_date": pl.Date, "warranty_end": pl.Date, "insurance_expiry": pl.Date,
-    "region": pl.String, "customer_id": pl.Int64, "mileage": pl.Int64, "newest": pl.Date,
+    "region": pl.String, "customer_id": pl.Int64, "mileage": pl.Int64, "inspection_due": pl.Date, "newest": pl.Date,
 }
-V_ATTRS = ("plate", "plate_raw", "model", "colour", "purchase_date", "warranty_end", "insurance_expiry", "region")
+V_ATTRS = ("plate", "plate_raw", "model", "colour", "purchase_date", "warranty_end", "insurance_expiry", "region",
+           "inspection_due")
 C_SCHEMA: dict[str, pl.DataType] = {
     "customer_id": pl.Int64, "name": pl.String, "phone": pl.String, "gender": pl.String, "birthday": pl.Date,
     "address": pl.String, "c_region": pl.String, "has_id": pl.Int64,
@@ -287,7 +288,7 @@ class Ingest:
     # --- what the database already knows -------------------------------------------
 
     _VCOLS = ("id, plate, plate_raw, vin, model, colour, purchase_date, warranty_end, insurance_expiry, region, "
-              "customer_id, mileage")
+              "customer_id, mileage, inspection_due")
     _CCOLS = ("id, name, phone, gender, birthday, address, region, "
               "CASE WHEN id_number_enc IS NULL THEN 0 ELSE 1 END")
 
@@ -507,7 +508,7 @@ class Ingest:
 
         stamp = db.moment()
         cols = ("vehicle_id", "customer_id", "plate", "plate_raw", "vin", "model", "colour", "purchase_date",
-                "warranty_end", "insurance_expiry", "region", "mileage")
+                "warranty_end", "insurance_expiry", "region", "mileage", "inspection_due")
         # A car seen again with only a newer mileage is written once, when the file is done.
         km_only = merged.filter(~pl.col("is_new") & ~pl.col("changed") & pl.col("km_changed"))["vehicle_id"]
         self.km_dirty.update(km_only.to_list())

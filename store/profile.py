@@ -77,6 +77,8 @@ class VehicleInfo:
     mileage: int | None
     region: str | None
     other_plates: list[str] = field(default_factory=list)  # the owner's other cars
+    inspection_due: date | None = None  # the next annual inspection 年检
+    inspection_source: str | None = None  # imported (from the DMS or entered) | computed (store.care.next_inspection)
 
 
 @dataclass
@@ -393,10 +395,15 @@ def customer_profile(
             select(Vehicle.plate).where(Vehicle.customer_id == c.id, Vehicle.id != v.id, Vehicle.sold_on.is_(None))
             .order_by(Vehicle.id)
         ).scalars() if p]
+    from store.care import next_inspection
+    from store.settings import get_settings
+
+    inspection, inspection_source = next_inspection(v.inspection_due, v.purchase_date,
+                                                    get_settings(session, store_id=v.store_id), as_of)
     vehicle = VehicleInfo(
         vehicle_id=v.id, plate=v.plate, vin=v.vin, model=v.model, colour=v.colour, purchase_date=v.purchase_date,
         warranty_end=v.warranty_end, insurance_expiry=v.insurance_expiry, mileage=v.mileage, region=v.region,
-        other_plates=other_plates,
+        other_plates=other_plates, inspection_due=inspection, inspection_source=inspection_source,
     )
     owner = None
     if c is not None:

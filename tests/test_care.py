@@ -258,3 +258,26 @@ def test_cli_lists_then_closes(engine, db_url):
     assert bad.exit_code == 1 and "no care task 99999" in bad.output
     twice = run("care", "done", str(first), "--db", db_url)
     assert twice.exit_code == 1 and "already done" in twice.output
+
+
+def test_a_reminder_whose_date_passed_before_the_data_arrived_still_reaches_the_list(engine):
+    """A car imported on 12-04 whose insurance ends 12-20: its reminder date (11-20) had
+    passed the 7-day catch-up window, yet the renewal call is on the list from 12-04
+    while the expiry is ahead; once, not again after it is done. Likewise the
+    annual inspection; an expiry already past makes nothing."""
+    with write_session(engine) as s:
+        shop = Shop(s, catch_up=7)
+        shop.car(shop.owner("晚到续保"), insurance_expiry=date(2026, 12, 20), purchase=date(2023, 1, 1))
+        shop.car(shop.owner("晚到年检"), inspection_due=date(2026, 12, 18), purchase=date(2023, 1, 1))
+        shop.car(shop.owner("推算年检"), purchase=date(2020, 12, 12))  # 6 years: 2026-12-12
+        shop.car(shop.owner("已过期"), insurance_expiry=date(2026, 12, 3), purchase=date(2023, 1, 1))
+    first = day_list(engine, date(2026, 12, 4))
+    assert kinds_by_customer(first) == {"晚到续保": ["insurance"], "晚到年检": ["inspection"],
+                                        "推算年检": ["inspection"]}
+    late = {c.customer_name: c for c in first.contacts}["晚到续保"]
+    assert late.reasons_en[0] == "insurance renewal: insurance expires 2026-12-20"
+    assert kinds_by_customer(day_list(engine, date(2026, 12, 7)))["晚到续保"] == ["insurance"]
+    with write_session(engine) as s:
+        task = s.exec(select(CareTask).where(CareTask.kind == "insurance")).one()
+        close_task(s, task.id, "done", SYSTEM)
+    assert "晚到续保" not in kinds_by_customer(day_list(engine, date(2026, 12, 10)))

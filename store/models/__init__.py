@@ -40,5 +40,6 @@ from store.models.care import (  # noqa: F401
     ComplaintStep,
     SatisfactionScore,
 )
+from store.models.insurance import InsurancePolicy  # noqa: F401
 
 metadata = SQLModel.metadata

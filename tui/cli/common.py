@@ -31,6 +31,7 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "pitches": ("tui.cli.pitch_cmds",),
     "pitch": ("tui.cli.pitch_cmds",),
     "complaint": ("tui.cli.complaint_cmds",),
+    "insurance": ("tui.cli.insurance_cmds",),
     "arrivals": ("tui.cli.calls_cmds",),
     "import": ("tui.cli.import_cmds",),
     "db": ("tui.cli.db_cmds",),

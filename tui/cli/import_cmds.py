@@ -15,6 +15,7 @@ class Kind(str, Enum):
     auto = "auto"
     vehicles = "vehicles"
     visits = "visits"
+    insurance = "insurance"
 
 
 def _store_for_import(ctx) -> int | None:
@@ -35,7 +36,8 @@ def _store_for_import(ctx) -> int | None:
 def _print_result(result) -> None:
     if result.refused:
         return
-    what = {"visits": "visits (repair orders)", "vehicles": "vehicles/customers"}.get(result.kind, result.kind)
+    what = {"visits": "visits (repair orders)", "vehicles": "vehicles/customers",
+            "insurance": "insurance policies"}.get(result.kind, result.kind)
     fmt = result.format + (f", {result.encoding}" if result.encoding else "") + (
         f", sheet {result.sheet}" if result.sheet else "")
     typer.echo(
@@ -70,7 +72,7 @@ def import_(
     fmt: OutputFormat = typer.Option(OutputFormat.text, "--format"),
     rejects: Path | None = typer.Option(None, "--rejects", help="Write every rejected row to this .xlsx workbook."),
 ) -> None:
-    """Import DMS exports 导入 (vehicles/customers, repair orders): bad rows reported, nothing twice."""
+    """Import DMS exports 导入 (vehicles/customers, repair orders, insurance policies): bad rows reported, nothing twice."""
     from importers.pipeline import ImportCancelled, import_file
     from importers.rejects import write_rejects
     from store.access import AccessDenied, require_importer

@@ -1,7 +1,7 @@
 """Import 导入: DMS exports in from the counter. Type the paths, Enter; the import
 runs in a worker with a progress bar (Escape cancels: nothing from the file in
 hand is written), then one line per file and every rejected row with its reason.
-ctrl+t switches the kind (auto, vehicles, visits); ctrl+s saves the rejects as a
+ctrl+t switches the kind (auto, vehicles, visits, insurance); ctrl+s saves the rejects as a
 workbook beside the first file."""
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from tui.safe import esc
 from tui.i18n import REFUSALS, REJECT_REASONS, label, language, t
 from tui.keys import Header, localize
 
-KINDS = ("auto", "vehicles", "visits")
+KINDS = ("auto", "vehicles", "visits", "insurance")
 PROGRESS_EVERY_S = 0.1
 
 

@@ -255,6 +255,14 @@ class ProfileScreen(Screen):
             dates.append(f"{t('profile.warranty')} {v.warranty_end.isoformat()}")
         if dates:
             vehicle.append("  ".join(dates))
+        dates = []
+        if v.insurance_expiry:
+            dates.append(f"{t('profile.insurance')} {v.insurance_expiry.isoformat()}")
+        if v.inspection_due:
+            dates.append(f"{t('profile.inspection')} {v.inspection_due.isoformat()} "
+                         f"({t('profile.inspection.' + (v.inspection_source or 'computed'))})")
+        if dates:
+            vehicle.append("  ".join(dates))
         if v.mileage:
             vehicle.append(f"{t('profile.mileage')} {v.mileage:,} km")
         if v.other_plates:
