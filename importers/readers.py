@@ -299,12 +299,18 @@ class DelimitedText(Source):
         self.encoding = sniffed.encoding
         self.delimiter = sniffed.delimiter or ","
         self.chunk_bytes = chunk_bytes
-        self.cr_only = sniffed.cr_only
         self._size = max(1, path.stat().st_size)
         self._read = 0
 
     def _utf8_chunks(self) -> Iterator[bytes]:
-        """The file as UTF-8 bytes, in chunks that end at a record boundary."""
+        """The file as UTF-8 bytes with every line ending an LF, in chunks that end at
+        a record boundary.
+
+        Lines end in CRLF (Windows), LF, or a lone CR (Excel for Mac's "CSV
+        (Macintosh)"), and a file may mix them (a CR-only file whose cells hold LF
+        line breaks): each becomes one LF, so the probe and polars split the same
+        rows whatever wrote the file. A CR that ends a chunk waits for the next one,
+        so a CRLF cut in two is still one line end."""
         passthrough = self.encoding in ("utf-8", "utf-8-sig")
         codec = "utf-16" if (self.encoding or "").startswith("utf-16") else (self.encoding or "utf-8")
         decoder = None if passthrough else codecs.getincrementaldecoder(codec)()
@@ -321,21 +327,20 @@ class DelimitedText(Source):
                     first = False
                 buf = carry + data
                 if final:
-                    if self.cr_only:
-                        buf = buf.replace(b"\r", b"\n")
+                    buf = _lf(buf)
                     if buf.strip():
                         yield buf if buf.endswith(b"\n") else buf + b"\n"
                     return
-                if self.cr_only:  # classic Mac line ends: one CR per line
-                    buf = buf.replace(b"\r", b"\n")
+                held = b"\r" if buf.endswith(b"\r") else b""  # maybe the first half of a CRLF
+                buf = _lf(buf[: len(buf) - len(held)])
                 cut = _record_boundary(buf)
                 if cut <= 0:
                     if len(buf) > MAX_LINE_BYTES:
                         raise NotATable(f"has a line longer than {MAX_LINE_BYTES >> 20} MiB: not a DMS export",
                                         "too_big")
-                    carry = buf
+                    carry = buf + held
                     continue
-                carry = buf[cut:]
+                carry = buf[cut:] + held
                 yield buf[:cut]
 
     def _parse(self, data: bytes, ncols: int) -> pl.DataFrame:
@@ -388,6 +393,13 @@ class DelimitedText(Source):
 
     def fraction(self) -> float:
         return min(1.0, self._read / self._size)
+
+
+def _lf(buf: bytes) -> bytes:
+    """Every line end as LF: CRLF and a lone CR (classic Mac) alike."""
+    if b"\r" not in buf:
+        return buf
+    return buf.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
 
 
 def _record_boundary(buf: bytes) -> int:

@@ -46,7 +46,6 @@ class Sniffed:
     format: str  # xlsx | xls | html | csv | tsv
     encoding: str | None = None  # text formats: utf-8, utf-8-sig, gbk, gb18030, utf-16
     delimiter: str | None = None  # csv "," | tsv "\t"
-    cr_only: bool = False  # lines end in a lone CR (classic Mac), read as if LF
 
 
 def sniff(path: Path) -> Sniffed:
@@ -80,9 +79,8 @@ def sniff(path: Path) -> Sniffed:
         if "<table" not in text.lower() and not _has_table(path, encoding):
             raise NotATable("is a web page without a table")
         return Sniffed("html", encoding)
-    cr_only = "\r" in text and "\n" not in text
-    found = _delimited(text.replace("\r", "\n") if cr_only else text, encoding)
-    return Sniffed(found.format, found.encoding, found.delimiter, cr_only) if cr_only else found
+    # Lines may end in CRLF, LF or a lone CR (classic Mac): splitlines takes them all.
+    return _delimited(text, encoding)
 
 
 def _binary(text: str) -> bool:

@@ -15,12 +15,18 @@ from pathlib import Path
 
 VISIT_HEADER = ["工单号", "车牌号", "VIN", "车型", "客户名称", "联系电话", "进厂日期", "结算日期", "维修类型", "行驶里程",
                 "工时费", "材料费", "油品金额", "精品金额", "结算金额", "服务顾问"]
+VEHICLE_HEADER = ["车牌号码", "VIN码", "车型", "车主姓名", "联系电话", "购车日期", "区域"]
 TITLE = ["广州天河东风日产4S店 维修工单明细"]
 
 
 def visit(ro, plate, vin="", model="轩逸", name="张伟", phone="13812345678", day="2026-09-01", settled="",
           kind="定期保养", km="12000", labour="200", parts="300", oil="400", acc="0", total="900", sa="王伟"):
     return [ro, plate, vin, model, name, phone, day, settled, kind, km, labour, parts, oil, acc, total, sa]
+
+
+def car(plate, vin, model="轩逸", name="张伟", phone="13812345678", bought="2024-03-08", region="天河"):
+    """A row of a vehicles/customers export (车辆档案), under :data:`VEHICLE_HEADER`."""
+    return [plate, vin, model, name, phone, bought, region]
 
 
 def write_xlsx(path: Path, rows: list[list], *, title: list | None = TITLE, merge_title: bool = True,
@@ -82,9 +88,11 @@ def html_bytes(rows: list[list], *, title: list | None = TITLE, encoding: str = 
 
 
 def delimited_bytes(rows: list[list], *, delimiter: str = ",", encoding: str = "utf-8",
-                    title: list | None = TITLE) -> bytes:
+                    title: list | None = TITLE, newline: str = "\r\n") -> bytes:
+    """CSV/TSV as Excel writes it; ``newline`` "\\r" is Excel for Mac's "CSV
+    (Macintosh)", "\\n" a Unix tool's."""
     out = io.StringIO()
-    w = csv.writer(out, delimiter=delimiter, lineterminator="\r\n")
+    w = csv.writer(out, delimiter=delimiter, lineterminator=newline)
     if title:
         w.writerow(title)
     for row in rows:
