@@ -63,7 +63,7 @@ def _print_result(result) -> None:
 @app.command("import")
 def import_(
     ctx: typer.Context,
-    files: list[Path] = typer.Argument(..., help="DMS exports: xlsx, xls, HTML/TSV saved as .xls, CSV/TSV."),
+    files: list[Path] = typer.Argument(..., help="DMS exports: xlsx, xlsb, xls, ods, HTML/TSV saved as .xls, CSV/TSV."),
     kind: Kind = typer.Option(Kind.auto, "--kind", help="Kind of export; auto tells them apart by the headers."),
     fmt: OutputFormat = typer.Option(OutputFormat.text, "--format"),
     rejects: Path | None = typer.Option(None, "--rejects", help="Write every rejected row to this .xlsx workbook."),
