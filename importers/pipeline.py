@@ -75,6 +75,7 @@ class FileResult:
     unknown_columns: list[str] = field(default_factory=list)
     store_created: int | None = None  # the id of the store this file's import created
     points_earned: int = 0  # repair orders of members credited (or cancelled ones taken back) by this file
+    plate_moves: list = field(default_factory=list)  # store.ingest.PlateMove: a plate moved to a newer car, per row
 
     @property
     def rejected_rows(self) -> int:
@@ -90,6 +91,7 @@ class FileResult:
             "updated": self.updated,
             "unchanged": self.unchanged,
             "points_earned": self.points_earned,
+            "plate_moves": [m.as_dict() for m in self.plate_moves],
             "rejected": [{"row": r.row, "field": r.field, "reason": r.reason, "column": r.column, "value": r.value,
                           "code": r.code} for r in self.rejected],
         }
@@ -315,6 +317,7 @@ def import_file(
             if progress is not None:
                 progress(ProgressReport(str(path), fraction, out.rows, file_index, files))
         ingest.finish()
+        out.plate_moves = ingest.plate_moves
         if out.kind == "visits" and first_day is not None:
             # Members' points move with their repair orders, in the same transaction:
             # once per RO however often the file comes (see store.points.sync_visits).
@@ -332,6 +335,7 @@ def import_file(
             "inserted": out.inserted, "updated": out.updated, "unchanged": out.unchanged,
             "rejected": out.rejected_rows, "vehicles_created": out.vehicles_created,
             "customers_created": out.customers_created, "points_earned": out.points_earned,
+            "plates_moved": len(out.plate_moves),
         })
         return out
 

@@ -77,6 +77,8 @@ class VehicleInfo:
     mileage: int | None
     region: str | None
     other_plates: list[str] = field(default_factory=list)  # the owner's other cars
+    former_plate: str | None = None  # plate moved on 车牌已转出: the plate it had, now on another car
+    plate_moved_on: date | None = None
 
 
 @dataclass
@@ -392,7 +394,7 @@ def customer_profile(
     vehicle = VehicleInfo(
         vehicle_id=v.id, plate=v.plate, vin=v.vin, model=v.model, colour=v.colour, purchase_date=v.purchase_date,
         warranty_end=v.warranty_end, insurance_expiry=v.insurance_expiry, mileage=v.mileage, region=v.region,
-        other_plates=other_plates,
+        other_plates=other_plates, former_plate=v.former_plate, plate_moved_on=v.plate_moved_on,
     )
     owner = None
     if c is not None:

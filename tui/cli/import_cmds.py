@@ -53,6 +53,11 @@ def _print_result(result) -> None:
         extra.append("an earlier, interrupted import of this file is now complete")
     for line in extra:
         typer.echo(f"  {line}")
+    for m in result.plate_moves[:200]:
+        typer.echo(f"  row {m.row}: plate {m.plate} is now on VIN {m.holder_vin or '(no VIN)'}; "
+                   f"VIN {m.moved_on_vin or '(no VIN)'} keeps its history, marked plate moved on ({m.on.isoformat()})")
+    if len(result.plate_moves) > 200:
+        typer.echo(f"  ... and {len(result.plate_moves) - 200} more plates moved on (use --format json for all)")
     for r in result.rejected[:200]:
         column = f"{r.column} ({r.field})" if r.column and r.column != r.field else r.field
         typer.echo(f"  row {r.row}: {column}: {r.reason}")
