@@ -13,8 +13,8 @@ is refused in one line instead of taking the machine's memory.
 | cells a sheet claims (rows × columns) | 60,000,000 | 1,048,576 rows of 57 columns |
 | one cell or shared string | 32,767 characters | Excel's own cell limit |
 | one line of a text file | 16 MiB | 500 columns of 32,767 characters |
-| one xlsx part, unpacked | 2 GiB (shared strings 1 GiB) | a 1M-row export's sheet is ~300 MB |
-| how far an xlsx part unpacks | 200× its packed size (parts over 1 MiB) | real sheets pack 5-30× |
+| one part of a zipped workbook (xlsx, xlsb, ods), unpacked | 2 GiB (shared strings 1 GiB) | a 1M-row export's sheet is ~300 MB |
+| how far such a part unpacks | 200× its packed size (parts over 1 MiB) | real sheets pack 5-30× |
 | an .xls file | 256 MiB; read in a child process held to 3 GiB | BIFF holds 65,536 rows |
 """
 
@@ -25,7 +25,7 @@ import zipfile
 import zlib
 from pathlib import Path
 
-from importers.sniff import NotATable
+from importers.sniff import NotATable, part_name
 
 MAX_ROWS = 5_000_000
 MAX_COLUMNS = 1_024
@@ -78,16 +78,18 @@ def check_dimension(head: bytes, sheet: str) -> int | None:
     return rows or None
 
 
-def _damaged(what: str, exc: BaseException) -> NotATable:
+def _damaged(fmt: str, what: str, exc: BaseException) -> NotATable:
     detail = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else type(exc).__name__
-    return NotATable(f"is a damaged xlsx file ({what}: {detail})", "damaged")
+    return NotATable(f"is a damaged {fmt} file ({what}: {detail})", "damaged")
 
 
-def check_xlsx(path: Path) -> None:
-    """Refuse an xlsx whose parts unpack past the bounds, hold a string longer than a
-    cell may, or cannot be unpacked at all (bad deflate data, a compression method
-    we cannot read, a broken name): all from the zip directory and a streaming pass
-    over the shared strings, before calamine allocates anything."""
+def check_zip(path: Path, fmt: str = "xlsx") -> None:
+    """Refuse a zipped workbook (``fmt``: xlsx, xlsb or ods) whose parts unpack past
+    the bounds, hold a string longer than a cell may, or cannot be unpacked at all
+    (bad deflate data, a compression method we cannot read, a broken name): all
+    from the zip directory and a streaming pass over the text parts that hold cells
+    (an xlsx's shared strings and workbook, an ods's content), before calamine
+    allocates anything. Part names are compared as parts (``\\`` or ``/``, any case)."""
     try:
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
@@ -102,24 +104,34 @@ def check_xlsx(path: Path) -> None:
                     raise NotATable(f"has a part ({info.filename}) that unpacks {info.file_size // max(1, info.compress_size):,}"
                                     f" times its size: a zip bomb, not an export", "too_big")
             for info in infos:
-                if _is_shared_strings(info.filename) or info.filename in ("xl/workbook.xml", "xl/_rels/workbook.xml.rels"):
+                if _scanned(part_name(info.filename), fmt):
                     _scan_part(zf, info)
     except NotATable:
         raise
     except UnicodeDecodeError as exc:
-        raise NotATable("is a damaged zip/xlsx file (a file name in it is not valid text)", "damaged") from None
+        raise NotATable(f"is a damaged {fmt} file (a file name in it is not valid text)", "damaged") from None
     except zipfile.BadZipFile as exc:
-        raise _damaged("bad zip data", exc) from None
+        raise _damaged(fmt, "bad zip data", exc) from None
     except zlib.error as exc:
-        raise _damaged("bad compressed data", exc) from None
+        raise _damaged(fmt, "bad compressed data", exc) from None
     except NotImplementedError as exc:
-        raise _damaged("a compression method this reader does not know", exc) from None
+        raise _damaged(fmt, "a compression method this reader does not know", exc) from None
     except (OSError, EOFError, ValueError) as exc:
-        raise _damaged(type(exc).__name__, exc) from None
+        raise _damaged(fmt, type(exc).__name__, exc) from None
+
+
+def _scanned(part: str, fmt: str) -> bool:
+    """The text parts whose runs are checked against a cell's length."""
+    if fmt == "ods":
+        return part == "content.xml"
+    if fmt != "xlsx":
+        return False
+    leaf = part.rsplit("/", 1)[-1]
+    return leaf in ("sharedstrings.xml", "workbook.xml", "workbook.xml.rels")
 
 
 def _is_shared_strings(name: str) -> bool:
-    return name.lower().rsplit("/", 1)[-1] == "sharedstrings.xml"
+    return part_name(name).rsplit("/", 1)[-1] in ("sharedstrings.xml", "sharedstrings.bin")
 
 
 def _scan_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:

@@ -80,6 +80,7 @@ class FileResult:
     points_earned: int = 0  # repair orders of members credited (or cancelled ones taken back) by this file
     referrals_matched: int = 0  # referred friends whose new car this file brought (store.referrals)
     labels: dict[str, str | None] = field(default_factory=dict, repr=False)  # field -> its header text
+    plate_moves: list = field(default_factory=list)  # store.ingest.PlateMove: a plate moved to a newer car, per row
 
     @property
     def rejected_rows(self) -> int:
@@ -96,6 +97,7 @@ class FileResult:
             "unchanged": self.unchanged,
             "points_earned": self.points_earned,
             "referrals_matched": self.referrals_matched,
+            "plate_moves": [m.as_dict() for m in self.plate_moves],
             "rejected": [{"row": r.row, "field": r.field, "reason": r.reason, "column": r.column, "value": r.value,
                           "code": r.code} for r in self.rejected],
         }
@@ -331,6 +333,7 @@ def import_file(
         ingest.finish()
         if out.kind == "vehicles":
             keep_latest_expiry(session, store_id=store_id)
+        out.plate_moves = ingest.plate_moves
         if out.kind == "visits" and first_day is not None:
             # Members' points move with their repair orders, in the same transaction:
             # once per RO however often the file comes (see store.points.sync_visits).
@@ -351,6 +354,7 @@ def import_file(
             "rejected": out.rejected_rows, "vehicles_created": out.vehicles_created,
             "customers_created": out.customers_created, "points_earned": out.points_earned,
             "referrals_matched": out.referrals_matched,
+            "plates_moved": len(out.plate_moves),
         })
         return out
 

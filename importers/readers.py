@@ -9,9 +9,13 @@ the row number a person sees when opening the file.
   zipped XML, so memory stays flat in the sheet's size; each batch's cells become
   text exactly as fastexcel's string columns write them (a whole number without
   ".0", a date as "2012-05-06 00:00:00"), so the parser sees one spelling.
-- xls (BIFF), and an xlsx the streaming reader refuses: fastexcel (calamine) with
-  every column read as string, in a child process held to a memory bound
-  (:mod:`importers.sandbox`), one sheet in memory at a time.
+- xls (BIFF), xlsb (Excel's binary workbook), ods (LibreOffice, WPS), and an xlsx
+  the streaming reader refuses: fastexcel (calamine) with every column read as
+  string, in a child process held to a memory bound (:mod:`importers.sandbox`),
+  one sheet in memory at a time.
+- calamine picks its reader by the file's suffix: a workbook whose name says
+  otherwise (an xlsx saved as ``.xls``, an xlsb saved as ``.xlsx``) is read through
+  a link named for the format its bytes are (:func:`named_for`).
 - CSV / TSV: decoded in Python in chunks cut at record boundaries, re-encoded to
   UTF-8 where needed, each chunk parsed by polars: memory stays flat in file size.
 - HTML tables ("xls" files that are web pages): the standard library's
@@ -34,9 +38,9 @@ from pathlib import Path
 
 import polars as pl
 
-from importers.limits import (MAX_CELL_CHARS, MAX_COLUMNS, MAX_LINE_BYTES, MAX_ROWS, check_dimension, check_xls, check_xlsx,
+from importers.limits import (MAX_CELL_CHARS, MAX_COLUMNS, MAX_LINE_BYTES, MAX_ROWS, check_dimension, check_xls, check_zip,
                               sheet_head)
-from importers.sniff import NotATable, Sniffed
+from importers.sniff import NotATable, Sniffed, main_part, part_name
 
 PROBE_ROWS = 40
 CHUNK_BYTES = 8 << 20
@@ -154,11 +158,12 @@ class StreamedSheet(Source):
     memory, never the sheet. Rows come from the sheet's first row, blank ones
     included, so row numbers match what Excel shows."""
 
-    def __init__(self, book, index: int, name: str, total_rows: int | None) -> None:
+    def __init__(self, book, index: int, name: str, total_rows: int | None, keep=None) -> None:
         self.book, self.index, self.sheet = book, index, name
         self.format = "xlsx"
         self.total_rows = total_rows
         self._done = 0
+        self._keep = keep  # the link the book was opened through, if it needed one
 
     def _stream(self):
         from python_calamine_plus import CalamineError
@@ -216,22 +221,56 @@ class StreamedSheet(Source):
         return min(1.0, self._done / self.total_rows) if self.total_rows else 0.0
 
 
+SUFFIXES = {"xlsx": (".xlsx", ".xlsm", ".xltx", ".xltm"), "xlsb": (".xlsb",), "ods": (".ods",), "xls": (".xls", ".xla")}
+
+
+def named_for(path: Path, fmt: str, where: Path | None = None):
+    """(a path calamine opens as ``fmt``, the temporary directory to keep while it is
+    read, or None): the file itself when its suffix says what it is, else a link to
+    it named ``book.<fmt>`` in ``where`` (or a new private temporary directory)."""
+    import os
+    import shutil
+    import tempfile
+
+    if path.suffix.lower() in SUFFIXES.get(fmt, ()):
+        return path, None
+    keep = None
+    if where is None:
+        keep = tempfile.TemporaryDirectory(prefix="dealerdesk-book-")
+        where = Path(keep.name)
+    link = where / f"book.{fmt}"
+    try:
+        os.symlink(path.resolve(), link)
+    except OSError:  # no symlinks here (some Windows setups): a copy
+        shutil.copyfile(path, link)
+    return link, keep
+
+
 def _sheet_rows(path: Path) -> list[int | None]:
     """Each sheet's last row, from the ``<dimension>`` an xlsx writer puts at the top
     of the sheet (for the progress bar; None where it is missing), after refusing a
-    claim past :mod:`importers.limits`."""
+    claim past :mod:`importers.limits`. The workbook is found as the readers find
+    it, through ``_rels/.rels``, and part names are compared as parts (``\\`` or
+    ``/``, any case)."""
+    import posixpath
     import xml.etree.ElementTree as ET
 
     try:
         with zipfile.ZipFile(path) as zf:
+            parts = {part_name(n): n for n in zf.namelist()}
             ns = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
                   "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships"}
-            rels = {r.get("Id"): r.get("Target") for r in ET.fromstring(zf.read("xl/_rels/workbook.xml.rels"))}
+            rels_part = parts.get("_rels/.rels")
+            book = main_part(zf.read(rels_part) if rels_part else None) or "xl/workbook.xml"
+            folder, leaf = posixpath.split(book)
+            book_rels = parts[posixpath.join(folder, "_rels", leaf + ".rels")]
+            rels = {r.get("Id"): r.get("Target") for r in ET.fromstring(zf.read(book_rels))}
             out: list[int | None] = []
-            for sheet in ET.fromstring(zf.read("xl/workbook.xml")).iterfind("m:sheets/m:sheet", ns):
-                target = rels.get(sheet.get(f"{{{ns['r']}}}id"), "") or ""
-                member = target.lstrip("/") if target.startswith("/") else "xl/" + target
-                out.append(check_dimension(sheet_head(zf, member), repr(sheet.get("name") or member)))
+            for sheet in ET.fromstring(zf.read(parts[book])).iterfind("m:sheets/m:sheet", ns):
+                target = (rels.get(sheet.get(f"{{{ns['r']}}}id"), "") or "").replace("\\", "/")
+                member = part_name(target if target.startswith("/") else posixpath.join(folder, target))
+                out.append(check_dimension(sheet_head(zf, parts[posixpath.normpath(member)]),
+                                           repr(sheet.get("name") or member)))
             return out
     except NotATable:
         raise
@@ -248,8 +287,9 @@ def _streamed_sheets(path: Path) -> list[Source] | None:
     except ImportError:  # pragma: no cover - a dependency of the package
         return None
     rows = _sheet_rows(path)
+    named, keep = named_for(path, "xlsx")
     try:
-        book = CalamineWorkbook.from_path(str(path))
+        book = CalamineWorkbook.from_path(str(named))
         names = book.sheet_names
     except (CalamineError, OSError):
         return None
@@ -259,23 +299,26 @@ def _streamed_sheets(path: Path) -> list[Source] | None:
         raise
     if not names:
         return None
-    return [StreamedSheet(book, i, name, rows[i] if i < len(rows) else None) for i, name in enumerate(names)]
+    return [StreamedSheet(book, i, name, rows[i] if i < len(rows) else None, keep) for i, name in enumerate(names)]
 
 
 def workbook_sheets(path: Path, sniffed: Sniffed) -> list[Source]:
+    """The sheets of a workbook: an xlsx streamed; an xls, xlsb or ods (or an xlsx
+    the streaming reader refuses) read whole in a memory-bound child process."""
+    if sniffed.format == "xls":
+        check_xls(path)
+    else:
+        check_zip(path, sniffed.format)
     if sniffed.format == "xlsx":
-        check_xlsx(path)
         streamed = _streamed_sheets(path)
         if streamed:
             return streamed
-    else:
-        check_xls(path)
     from importers.sandbox import read_isolated
 
     keep, sheets = read_isolated(path, sniffed.format)
     if not sheets:
         keep.cleanup()
-        raise NotATable("is a workbook without sheets", "no_rows")
+        raise NotATable(f"is an {sniffed.format} workbook without sheets", "no_rows")
     return [WorkbookSheet(ipc, i, name, sniffed.format, keep) for i, (name, ipc) in enumerate(sheets)]
 
 
@@ -299,12 +342,18 @@ class DelimitedText(Source):
         self.encoding = sniffed.encoding
         self.delimiter = sniffed.delimiter or ","
         self.chunk_bytes = chunk_bytes
-        self.cr_only = sniffed.cr_only
         self._size = max(1, path.stat().st_size)
         self._read = 0
 
     def _utf8_chunks(self) -> Iterator[bytes]:
-        """The file as UTF-8 bytes, in chunks that end at a record boundary."""
+        """The file as UTF-8 bytes with every line ending an LF, in chunks that end at
+        a record boundary.
+
+        Lines end in CRLF (Windows), LF, or a lone CR (Excel for Mac's "CSV
+        (Macintosh)"), and a file may mix them (a CR-only file whose cells hold LF
+        line breaks): each becomes one LF, so the probe and polars split the same
+        rows whatever wrote the file. A CR that ends a chunk waits for the next one,
+        so a CRLF cut in two is still one line end."""
         passthrough = self.encoding in ("utf-8", "utf-8-sig")
         codec = "utf-16" if (self.encoding or "").startswith("utf-16") else (self.encoding or "utf-8")
         decoder = None if passthrough else codecs.getincrementaldecoder(codec)()
@@ -321,21 +370,20 @@ class DelimitedText(Source):
                     first = False
                 buf = carry + data
                 if final:
-                    if self.cr_only:
-                        buf = buf.replace(b"\r", b"\n")
+                    buf = _lf(buf)
                     if buf.strip():
                         yield buf if buf.endswith(b"\n") else buf + b"\n"
                     return
-                if self.cr_only:  # classic Mac line ends: one CR per line
-                    buf = buf.replace(b"\r", b"\n")
+                held = b"\r" if buf.endswith(b"\r") else b""  # maybe the first half of a CRLF
+                buf = _lf(buf[: len(buf) - len(held)])
                 cut = _record_boundary(buf)
                 if cut <= 0:
                     if len(buf) > MAX_LINE_BYTES:
                         raise NotATable(f"has a line longer than {MAX_LINE_BYTES >> 20} MiB: not a DMS export",
                                         "too_big")
-                    carry = buf
+                    carry = buf + held
                     continue
-                carry = buf[cut:]
+                carry = buf[cut:] + held
                 yield buf[:cut]
 
     def _parse(self, data: bytes, ncols: int) -> pl.DataFrame:
@@ -388,6 +436,13 @@ class DelimitedText(Source):
 
     def fraction(self) -> float:
         return min(1.0, self._read / self._size)
+
+
+def _lf(buf: bytes) -> bytes:
+    """Every line end as LF: CRLF and a lone CR (classic Mac) alike."""
+    if b"\r" not in buf:
+        return buf
+    return buf.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
 
 
 def _record_boundary(buf: bytes) -> int:
@@ -523,7 +578,7 @@ class HtmlTable(Source):
 
 def open_sources(path: Path, sniffed: Sniffed) -> list[Source]:
     """The tables of a file: each sheet of a workbook, or the one table of a text file."""
-    if sniffed.format in ("xlsx", "xls"):
+    if sniffed.format in ("xlsx", "xlsb", "ods", "xls"):
         return workbook_sheets(path, sniffed)
     if sniffed.format == "html":
         return [HtmlTable(path, sniffed)]

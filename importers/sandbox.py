@@ -1,13 +1,16 @@
 """A whole-workbook read (fastexcel) in a child process held to a memory bound.
 
-calamine reads a legacy .xls (and an xlsx the streaming reader refuses) into one
+calamine reads a legacy .xls, an .xlsb, an .ods (and an xlsx the streaming reader
+refuses) into one
 dense range per sheet, sized by the rows and columns the file's records claim: a
 28 KB file whose record claims 2 billion rows asks for petabytes, and Rust aborts
 the process when an allocation fails -- no exception to catch. So the read runs
 in a child held to :data:`importers.limits.XLS_MEMORY` of address space; each
 sheet comes back as an Arrow IPC file of text columns in a private temporary
 directory. A child that runs out of memory, aborts or panics is a refused file,
-told in one line; the counter itself never feels it.
+told in one line naming the format the bytes are; the counter itself never feels
+it. The child opens the file through a link named for that format (calamine picks
+its reader by the suffix), so an xlsx saved as ``.xls`` is read as the xlsx it is.
 
 Run as ``python -m importers.sandbox SOURCE OUTDIR``.
 """
@@ -22,7 +25,7 @@ import tempfile
 from pathlib import Path
 
 from importers.limits import XLS_MEMORY
-from importers.sniff import NotATable
+from importers.sniff import UNPROTECT, NotATable
 
 TIMEOUT_S = 600
 FAILED = 3  # the child's exit status for a file fastexcel refused (its reason on stderr)
@@ -42,8 +45,11 @@ def read_isolated(path: Path, fmt: str) -> tuple[tempfile.TemporaryDirectory, li
     root = str(Path(__file__).resolve().parent.parent)
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p),
                POLARS_MAX_THREADS="1", RUST_BACKTRACE="0")
+    from importers.readers import named_for
+
+    source, _ = named_for(path, fmt, Path(tmp.name))
     try:
-        done = subprocess.run([sys.executable, "-m", "importers.sandbox", str(path), tmp.name],
+        done = subprocess.run([sys.executable, "-m", "importers.sandbox", str(source), tmp.name],
                               capture_output=True, env=env, timeout=TIMEOUT_S,
                               preexec_fn=_limit_memory if os.name == "posix" else None)
     except subprocess.TimeoutExpired:
@@ -53,8 +59,10 @@ def read_isolated(path: Path, fmt: str) -> tuple[tempfile.TemporaryDirectory, li
     if done.returncode != 0:
         tmp.cleanup()
         last = err.splitlines()[-1] if err else ""
+        if done.returncode == FAILED and "password" in last.lower():
+            raise NotATable(f"is a password-protected {fmt} workbook: {UNPROTECT}", "protected")
         if done.returncode == FAILED:
-            raise NotATable(f"is a damaged or protected {fmt} workbook ({last[:200]})", "damaged")
+            raise NotATable(f"is a damaged {fmt} workbook ({last[:200]})", "damaged")
         if "memory allocation" in err or "MemoryError" in err or "Cannot allocate" in err:
             raise NotATable(f"is an {fmt} workbook whose records claim more than {XLS_MEMORY >> 30} GiB of memory "
                             "to read: a damaged file, not an export", "too_big")

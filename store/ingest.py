@@ -5,6 +5,18 @@ The merge rules (the importers only read files; these decide what the rows mean)
 - A vehicle is found by its VIN (车架号) where the row has one, else by its
   normalized plate in this store. A row with a VIN whose plate belongs to a car
   known without a VIN gives that car its VIN. A VIN not seen before is a new car.
+- One plate, one car at a time. Owners keep their plate when they sell a car on,
+  so a row whose plate another car holds (another VIN) is a plate on the move:
+  it goes to the newer car, the one seen with it last. A car's day is the latest
+  of its visit dates and its purchase date, from the database and the rows so
+  far; the row's day is its own visit or purchase date. The car already holding
+  the plate keeps it only when its day is later than the row's; on the same day,
+  or when either has no date, the row arriving now is the newer car (an export is
+  the DMS as it is today). The other car gives the plate up: it keeps its history
+  under its VIN, holds no plate, and is marked plate moved on 车牌已转出
+  (``former_plate``, ``plate_moved_on``: the newer car's day, else the import's
+  day), still found by the lookup under that plate after the car that holds it.
+  Each move is told per row (:class:`PlateMove`); importing again moves nothing.
 - The same car on many rows is one vehicle; the later row updates it (for a
   visits export "later" means the later visit, so an old export imported after a
   newer one does not put back an old plate or owner).
@@ -27,13 +39,14 @@ import io
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
+from datetime import date
 from typing import Any
 
 import polars as pl
 from sqlmodel import Session
 
 from store.access import Actor, require_importer
-from store.clock import now
+from store.clock import now, today
 from store.lookup import terms_for
 from store.pii import encrypt_id_number
 from store.models import ImportJournal
@@ -42,6 +55,32 @@ SQLITE_CACHE_KIB = 128 * 1024
 SQLITE_SORT_THREADS = 2
 VISIT_COLUMNS = ("vehicle_id", "date_in", "settled_on", "repair_type", "repair_type_raw", "mileage", "labour_fen",
                  "parts_fen", "oil_fen", "accessories_fen", "total_fen", "sa_name", "status")
+
+
+@dataclass(frozen=True)
+class PlateMove:
+    """A plate this import moved: since ``row`` of the file, ``plate`` is on the car
+    ``holder_vin``, and the car ``moved_on_vin`` (None: a car known by its plate
+    alone) keeps its history marked plate moved on, from ``on``."""
+
+    row: int
+    plate: str
+    holder_vin: str | None
+    moved_on_vin: str | None
+    on: date
+
+    def as_dict(self) -> dict:
+        return {"row": self.row, "plate": self.plate, "holder_vin": self.holder_vin,
+                "moved_on_vin": self.moved_on_vin, "on": self.on.isoformat()}
+
+
+class _NewCar:
+    """A car first seen in this batch, until it has its id."""
+
+    __slots__ = ("vin", "id", "day")
+
+    def __init__(self, vin: str | None) -> None:
+        self.vin, self.id, self.day = vin, None, None
 
 
 @dataclass
@@ -187,7 +226,8 @@ def _chunks(values: list, size: int = 20_000) -> Iterable[list]:
 V_SCHEMA: dict[str, pl.DataType] = {
     "vehicle_id": pl.Int64, "plate": pl.String, "plate_raw": pl.String, "vin": pl.String, "model": pl.String,
     "colour": pl.String, "purchase_date": pl.Date, "warranty_end": pl.Date, "insurance_expiry": pl.Date,
-    "region": pl.String, "customer_id": pl.Int64, "mileage": pl.Int64, "inspection_due": pl.Date, "newest": pl.Date,
+    "region": pl.String, "customer_id": pl.Int64, "mileage": pl.Int64, "inspection_due": pl.Date,
+    "former_plate": pl.String, "plate_moved_on": pl.Date, "newest": pl.Date,
 }
 V_ATTRS = ("plate", "plate_raw", "model", "colour", "purchase_date", "warranty_end", "insurance_expiry", "region",
            "inspection_due")
@@ -249,6 +289,14 @@ class Ingest:
         self.to_index: set[int] = set()  # cars whose search terms are written at the end
         self.created: set[int] = set()  # cars this import made (no terms to delete)
         self.dropped: list[str] = []
+        # One plate, one car: each car's latest day in this import's rows, each car's
+        # day from the database (asked for when its plate is contested), the cars
+        # that gave a plate up in the batch in hand, and the moves told at the end.
+        self.seen_on: dict[int, date] = {}
+        self.db_day: dict[int, date | None] = {}
+        self.losing: dict = {}  # car -> (plate, the newer car's day or None, row, the newer car)
+        self.moves: dict[int, tuple[int, str, date]] = {}  # car marked plate moved on -> (row, plate, day)
+        self.plate_moves: list[PlateMove] = []
         if not self.db.pg:
             self._defer_indexes(("visit", "searchterm") if kind == "visits" else ("searchterm",))
 
@@ -270,6 +318,9 @@ class Ingest:
         """Write what was kept for the end: the mileage of cars seen again, the search
         terms of new and changed cars, and any index deferred by :meth:`_defer_indexes`."""
         self._write_terms()
+        self.plate_moves = sorted(
+            (PlateMove(row, plate, self.vin_of.get(self.by_plate.get(plate)), self.vin_of.get(vid), day)
+             for vid, (row, plate, day) in self.moves.items()), key=lambda m: (m.row, m.plate))
         if self.km_dirty:
             self.db.update_frame("vehicle", self.vstate.filter(pl.col("vehicle_id").is_in(sorted(self.km_dirty)))
                                  .select(pl.col("vehicle_id").alias("id"), "mileage",
@@ -288,7 +339,7 @@ class Ingest:
     # --- what the database already knows -------------------------------------------
 
     _VCOLS = ("id, plate, plate_raw, vin, model, colour, purchase_date, warranty_end, insurance_expiry, region, "
-              "customer_id, mileage, inspection_due")
+              "customer_id, mileage, inspection_due, former_plate, plate_moved_on")
     _CCOLS = ("id, name, phone, gender, birthday, address, region, "
               "CASE WHEN id_number_enc IS NULL THEN 0 ELSE 1 END")
 
@@ -392,9 +443,9 @@ class Ingest:
             .otherwise(pl.col("p_id")).alias("vehicle_id"))["vehicle_id"]
 
     def _resolve_one_by_one(self, pairs: pl.DataFrame) -> tuple[list[int], set[int]]:
-        pending: list[dict] = []  # new cars, as mutable records until they have ids
+        pending: list[_NewCar] = []  # new cars, until they have ids
         out: list[object] = []
-        for vin, plate in pairs.iter_rows():
+        for vin, plate, day, row in pairs.select("vin", "plate", "day", "row").iter_rows():
             if vin:
                 vid = self.by_vin.get(vin)
                 if vid is None:
@@ -403,36 +454,84 @@ class Ingest:
                         vid = held  # the same car, known so far without its VIN
                         self._set_vin(held, vin)
                     else:
-                        vid = {"vin": vin}
+                        vid = _NewCar(vin)
                         pending.append(vid)
                     self.by_vin[vin] = vid
                 if plate:
-                    self.by_plate[plate] = vid
+                    held = self.by_plate.get(plate)
+                    if held is None or held == vid:  # ids are ints: compared by value
+                        self.by_plate[plate] = vid
+                    else:
+                        self._contest(plate, vid, held, day, row)
             else:
                 vid = self.by_plate.get(plate)
                 if vid is None:
-                    vid = {"vin": None}
+                    vid = _NewCar(None)
                     pending.append(vid)
                     self.by_plate[plate] = vid
+            self._saw(vid, day)
             out.append(vid)
         ids = self.db.new_ids("vehicle", len(pending))
         for record, real in zip(pending, ids):
-            record["id"] = real
-            self.vin_of[real] = record["vin"]
+            record.id = real
+            self.vin_of[real] = record.vin
+            if record.day is not None:
+                self.seen_on[real] = record.day
         if pending:  # only this batch's keys can hold a record still
-            for vin, plate in pairs.iter_rows():
+            for vin, plate in pairs.select("vin", "plate").iter_rows():
                 for table, key in ((self.by_vin, vin), (self.by_plate, plate)):
                     value = table.get(key)
-                    if isinstance(value, dict):
-                        table[key] = value["id"]
-        return [v["id"] if isinstance(v, dict) else v for v in out], set(ids)
+                    if isinstance(value, _NewCar):
+                        table[key] = value.id
+            self.losing = {_real(k): (plate, day, row, _real(newer))
+                           for k, (plate, day, row, newer) in self.losing.items()}
+        return [_real(v) for v in out], set(ids)
+
+    def _contest(self, plate: str, newcomer, holder, day: date | None, row: int) -> None:
+        """Another car holds ``plate``: the newer car takes it (see the module's rules)."""
+        held_day = self._day(holder)
+        if day is not None and held_day is not None and held_day > day:
+            self.losing[newcomer] = (plate, held_day, row, holder)
+            return
+        self.by_plate[plate] = newcomer
+        self.losing[holder] = (plate, day, row, newcomer)
+        if self.losing.get(newcomer, (None,))[0] == plate:
+            del self.losing[newcomer]  # it had lost this plate earlier in the batch: it takes it back
+        if not isinstance(newcomer, _NewCar) and self.moves.get(newcomer, (0, None))[1] == plate:
+            del self.moves[newcomer]
+
+    def _saw(self, vid, day: date | None) -> None:
+        if day is None:
+            return
+        if isinstance(vid, _NewCar):
+            vid.day = day if vid.day is None else max(vid.day, day)
+        else:
+            self.seen_on[vid] = max(self.seen_on.get(vid, day), day)
+
+    def _day(self, vid) -> date | None:
+        """The latest day a car was seen: its visits and purchase date in the
+        database, and this import's rows so far."""
+        if isinstance(vid, _NewCar):
+            return vid.day
+        if vid not in self.db_day:
+            days = []
+            known = self.vstate.filter(pl.col("vehicle_id") == vid)
+            if known.height:
+                days += [d for d in known.select(pl.col("newest").max(), pl.col("purchase_date").max()).row(0) if d]
+            if self.kind != "visits" or not known.height:  # a vehicles import loads no visit dates
+                last = self.db.rows("SELECT MAX(date_in) FROM visit WHERE vehicle_id = ?", [vid])[0][0]
+                if last is not None:
+                    days.append(last if isinstance(last, date) else date.fromisoformat(str(last)[:10]))
+            self.db_day[vid] = max(days) if days else None
+        days = [d for d in (self.db_day[vid], self.seen_on.get(vid)) if d is not None]
+        return max(days) if days else None
 
     def _vin(self, vid) -> str | None:
-        return vid["vin"] if isinstance(vid, dict) else self.vin_of.get(vid)
+        return vid.vin if isinstance(vid, _NewCar) else self.vin_of.get(vid)
 
     def _set_vin(self, vid, vin: str) -> None:
-        if isinstance(vid, dict):
-            vid["vin"] = vin
+        if isinstance(vid, _NewCar):
+            vid.vin = vin
         else:
             self.vin_of[vid] = vin
 
@@ -459,11 +558,14 @@ class Ingest:
 
     def _vehicles(self, rows: pl.DataFrame, counts: IngestCounts) -> pl.DataFrame:
         db = self.db
-        pairs = rows.select("vin", "plate").unique(maintain_order=True)
+        # Each (VIN, plate) pair once, with the latest day and the last row it is seen on.
+        pairs = rows.group_by("vin", "plate", maintain_order=True).agg(
+            pl.max_horizontal("date_in", "purchase_date").max().alias("day"), pl.col("_row").last().alias("row"))
         self._load_vehicles(pairs["vin"].drop_nulls().unique().to_list(),
                             pairs["plate"].drop_nulls().unique().to_list())
+        self.losing = {}
         ids, new_ids = self._resolve(pairs)
-        keyed = rows.join(pairs.with_columns(pl.Series("vehicle_id", ids, pl.Int64)), on=["vin", "plate"],
+        keyed = rows.join(pairs.select("vin", "plate", pl.Series("vehicle_id", ids, pl.Int64)), on=["vin", "plate"],
                           how="left", nulls_equal=True)
         visits = self.kind == "visits"
         latest = keyed.group_by("vehicle_id", maintain_order=True).agg(
@@ -479,7 +581,8 @@ class Ingest:
         latest = latest.with_columns(
             pl.col("vehicle_id").replace_strict(_mapping(vids, self.vin_of), default=None, return_dtype=pl.String)
             .alias("vin"))
-        j = latest.join(self.vstate, on="vehicle_id", how="left", suffix="_old")
+        j = latest.join(self.vstate.rename({"former_plate": "former_plate_old", "plate_moved_on": "plate_moved_on_old"}),
+                        on="vehicle_id", how="left", suffix="_old")
         j = j.with_columns(pl.col("vehicle_id").is_in(list(new_ids)).alias("is_new"))
         if visits:
             fresh = pl.col("newest").is_null() | (pl.col("latest_date") >= pl.col("newest"))
@@ -500,15 +603,18 @@ class Ingest:
             pl.when(pl.col("km_ok")).then(pl.col("mileage")).otherwise(pl.col("mileage_old")).alias("mileage"),
             (pl.max_horizontal("newest", "latest_date") if visits else pl.col("newest")).alias("newest"),
         )
+        merged = self._plates_moved_on(merged)
         moved = (pl.col("plate").ne_missing(pl.col("plate_old")) | pl.col("vin").ne_missing(pl.col("vin_old"))
                  | pl.col("customer_id").ne_missing(pl.col("customer_id_old")))
-        changed = moved | pl.any_horizontal(*(pl.col(a).ne_missing(pl.col(f"{a}_old")) for a in V_ATTRS[1:]))
+        changed = moved | pl.any_horizontal(*(pl.col(a).ne_missing(pl.col(f"{a}_old"))
+                                              for a in (*V_ATTRS[1:], "former_plate", "plate_moved_on")))
         km_changed = pl.col("mileage").ne_missing(pl.col("mileage_old"))
         merged = merged.with_columns(moved.alias("moved"), changed.alias("changed"), km_changed.alias("km_changed"))
 
         stamp = db.moment()
         cols = ("vehicle_id", "customer_id", "plate", "plate_raw", "vin", "model", "colour", "purchase_date",
-                "warranty_end", "insurance_expiry", "region", "mileage", "inspection_due")
+                "warranty_end", "insurance_expiry", "region", "mileage", "inspection_due", "former_plate",
+                "plate_moved_on")
         # A car seen again with only a newer mileage is written once, when the file is done.
         km_only = merged.filter(~pl.col("is_new") & ~pl.col("changed") & pl.col("km_changed"))["vehicle_id"]
         self.km_dirty.update(km_only.to_list())
@@ -529,11 +635,70 @@ class Ingest:
         batch_state = merged.select(list(V_SCHEMA))
         self.vstate = pl.concat([self.vstate.join(batch_state.select("vehicle_id"), on="vehicle_id", how="anti"),
                                  batch_state])
+        self._note_moves(merged.filter(  # newly marked plate moved on
+            pl.col("former_plate").is_not_null() & (pl.col("former_plate").ne_missing(pl.col("former_plate_old"))
+                                                    | pl.col("plate_moved_on").ne_missing(pl.col("plate_moved_on_old")))))
+        self._move_plates_off(set(merged["vehicle_id"].to_list()))
         reindex = set(merged.filter(pl.col("is_new") | pl.col("moved"))["vehicle_id"].to_list())
         if renamed:
             reindex |= set(self.vstate.filter(pl.col("customer_id").is_in(list(renamed)))["vehicle_id"].to_list())
         self._reindex(sorted(reindex), new_ids)
         return keyed
+
+    def _plates_moved_on(self, merged: pl.DataFrame) -> pl.DataFrame:
+        """``former_plate`` and ``plate_moved_on`` of the batch's cars: a car that gave
+        its plate up to a newer car holds none and is marked plate moved on (a mark
+        it already has keeps its day, so importing again changes nothing); a car that
+        holds a plate again loses the mark."""
+        losing = {vid: (plate, day) for vid, (plate, day, _, _) in self.losing.items()}
+        lost = pl.DataFrame({"vehicle_id": list(losing), "lost_plate": [v[0] for v in losing.values()],
+                             "lost_on": [v[1] for v in losing.values()]},
+                            schema={"vehicle_id": pl.Int64, "lost_plate": pl.String, "lost_on": pl.Date})
+        merged = merged.join(lost, on="vehicle_id", how="left")
+        gives_up = pl.col("lost_plate").is_not_null() & (pl.col("plate").is_null()
+                                                          | (pl.col("plate") == pl.col("lost_plate")))
+        marked = (pl.col("former_plate_old") == pl.col("lost_plate")) & pl.col("plate_moved_on_old").is_not_null()
+        return merged.with_columns(
+            pl.when(gives_up).then(None).otherwise(pl.col("plate")).alias("plate"),
+            pl.when(gives_up).then(None).otherwise(pl.col("plate_raw")).alias("plate_raw"),
+            pl.when(gives_up).then(pl.col("lost_plate"))
+            .when(pl.col("plate").is_not_null()).then(None)
+            .otherwise(pl.col("former_plate_old")).alias("former_plate"),
+            pl.when(gives_up & marked).then(pl.col("plate_moved_on_old"))
+            .when(gives_up).then(pl.coalesce("lost_on", pl.lit(today())))
+            .when(pl.col("plate").is_not_null()).then(None)
+            .otherwise(pl.col("plate_moved_on_old")).alias("plate_moved_on"),
+        )
+
+    def _note_moves(self, marked: pl.DataFrame) -> None:
+        """Remember, per car newly marked plate moved on, the row that moved its plate."""
+        for vid, plate, day in marked.select("vehicle_id", "former_plate", "plate_moved_on").iter_rows():
+            row = self.losing.get(vid, (None, None, 0, None))[2]
+            self.moves[vid] = (row, plate, day)
+
+    def _move_plates_off(self, in_batch: set[int]) -> None:
+        """Cars that gave their plate up to a car of this batch without a row of their
+        own in it: written here, and their state with them."""
+        away = {vid: v for vid, v in self.losing.items() if vid not in in_batch}
+        if not away:
+            return
+        held = self.vstate.filter(pl.col("vehicle_id").is_in(list(away)))
+        held = held.filter(pl.col("plate") == pl.col("vehicle_id").replace_strict(
+            {vid: v[0] for vid, v in away.items()}, return_dtype=pl.String))
+        if held.is_empty():
+            return
+        stamp = self.db.moment()
+        held = held.with_columns(
+            pl.col("plate").alias("former_plate"), pl.lit(None, pl.String).alias("plate"),
+            pl.lit(None, pl.String).alias("plate_raw"),
+            pl.col("vehicle_id").replace_strict({vid: v[1] or today() for vid, v in away.items()},
+                                                return_dtype=pl.Date).alias("plate_moved_on"))
+        self.db.update_frame("vehicle", held.select(pl.col("vehicle_id").alias("id"), "plate", "plate_raw",
+                                                    "former_plate", "plate_moved_on", pl.lit(stamp).alias("updated_at")))
+        self.vstate = pl.concat([self.vstate.join(held.select("vehicle_id"), on="vehicle_id", how="anti"),
+                                 held.select(list(V_SCHEMA))])
+        for vid, plate, day in held.select("vehicle_id", "former_plate", "plate_moved_on").iter_rows():
+            self.moves[vid] = (away[vid][2], plate, day)
 
     def _owners(self, j: pl.DataFrame, counts: IngestCounts) -> tuple[pl.DataFrame, set[int], set[int]]:
         """(vehicle_id -> owner, renamed customers, vehicles whose owner's details changed).
@@ -653,7 +818,7 @@ class Ingest:
             db.execute(f"DELETE FROM searchterm WHERE {cond}", params)
         cars = self.vstate.filter(pl.col("vehicle_id").is_in(vehicle_ids)).join(
             self.cstate.select("customer_id", "name", "phone"), on="customer_id", how="left"
-        ).select("vehicle_id", "plate", "vin", "name", "phone")
+        ).select("vehicle_id", pl.coalesce("plate", "former_plate").alias("plate"), "vin", "name", "phone")
         parts = []
         for start in range(0, cars.height, cars_per_chunk):
             ids: list[int] = []
@@ -700,6 +865,11 @@ class Ingest:
         counts.unchanged += both.height - fresh.height - changed.height
         db.insert_frame("visit", fresh.select("ro_number", *VISIT_COLUMNS), fixed={"store_id": self.store_id})
         db.update_frame("visit", changed.select(pl.col("_id").alias("id"), *VISIT_COLUMNS))
+
+
+def _real(vid):
+    """A car's id, for a new car once it has one."""
+    return vid.id if isinstance(vid, _NewCar) else vid
 
 
 def _as_rows(counts: IngestCounts, rows: int) -> IngestCounts:

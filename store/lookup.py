@@ -11,7 +11,7 @@ its own LIMIT, so a one-character query reads at most a page of the index.
 
 | kind | term | matched by |
 | --- | --- | --- |
-| P | each suffix (2+ chars) of the normalized plate, province included | prefix |
+| P | each suffix (2+ chars) of the normalized plate (a car whose plate moved on: of its former plate), province included | prefix |
 | T | phone's last 4 digits; the whole phone | exact (the whole phone: only for roles that see every phone) |
 | V | VIN's last 6 | exact |
 | W | whole VIN | prefix (8+ chars) |
@@ -27,7 +27,7 @@ from datetime import date
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, func, insert, select
 
 from store.access import Actor, may_find_by_whole_phone, require_customer_access
 from store.db import as_connection
@@ -88,7 +88,9 @@ def reindex_vehicles(session: Session, vehicle_ids: list[int]) -> None:
     session.flush()
     session.execute(delete(SearchTerm).where(SearchTerm.vehicle_id.in_(vehicle_ids)))
     rows = session.execute(
-        select(Vehicle.id, Vehicle.plate, Vehicle.vin, Customer.name, Customer.phone)
+        # A car whose plate moved on to another car is still found by it (after that car).
+        select(Vehicle.id, func.coalesce(Vehicle.plate, Vehicle.former_plate), Vehicle.vin, Customer.name,
+               Customer.phone)
         .join(Customer, Customer.id == Vehicle.customer_id, isouter=True)
         .where(Vehicle.id.in_(vehicle_ids))
     ).all()
@@ -113,7 +115,7 @@ def reindex_customer(session: Session, customer_id: int) -> None:
 # statement building and no result-row wrapping. Each describe column is named in
 # _DESCRIBE_COLUMNS, in order.
 _DESCRIBE_COLUMNS = ("id", "customer_id", "plate", "vin", "model", "name", "phone", "store_id", "purchase_date",
-                     "visits", "last_visit", "visits_w", "spend_w", "tier", "points")
+                     "visits", "last_visit", "visits_w", "spend_w", "tier", "points", "former_plate")
 # What a row shows, from vehicle v, customer c and the visit facts f.
 _DESCRIBE_SELECT = """
     SELECT v.id, v.customer_id, v.plate, v.vin, v.model, c.name, c.phone,
@@ -121,7 +123,8 @@ _DESCRIBE_SELECT = """
       coalesce(f.visits, 0) AS visits, f.last_visit, f.visits_w, f.spend_w,
       (SELECT coalesce(m.tier_code, m.scheme) FROM membership m
         WHERE m.customer_id = v.customer_id AND m.status = 'active' ORDER BY m.id DESC LIMIT 1) AS tier,
-      (SELECT p.balance FROM pointsaccount p WHERE p.customer_id = v.customer_id) AS points
+      (SELECT p.balance FROM pointsaccount p WHERE p.customer_id = v.customer_id) AS points,
+      v.former_plate
 """
 _DESCRIBE_BODY = _DESCRIBE_SELECT + """    FROM vehicle v LEFT JOIN customer c ON c.id = v.customer_id
     LEFT JOIN (
@@ -278,6 +281,7 @@ class VehicleMatch:
     class_info: object | None = None
     store_id: int | None = None
     other_store: bool = False  # found by a group-wide search: shown masked, not opened
+    former_plate: str | None = None  # the plate moved on to another car (车牌已转出); ``plate`` is then None
 
     def as_dict(self) -> dict:
         return {
@@ -296,6 +300,7 @@ class VehicleMatch:
             "vehicle_id": self.vehicle_id,
             "customer_id": self.customer_id,
             "other_store": self.other_store,
+            "former_plate": self.former_plate,
         }
 
 
@@ -313,7 +318,8 @@ class_provider = _classes
 
 def match_rank(query: str, *, plate: str | None, vin: str | None, phone: str | None) -> int:
     """0: the query is this car's whole plate (with or without its province), whole
-    VIN or whole phone; 1: its plate ends with the query; 2: any other match."""
+    VIN or whole phone; 1: its plate ends with the query; 2: any other match (a car
+    whose plate moved on has none: the car holding it now comes first)."""
     folded = fold(query)
     if not folded:
         return 2
@@ -447,6 +453,7 @@ def _matches(session: Session, rows: list[dict], ids: list[int], *, as_of: date,
                 points=r["points"] or 0,
                 class_info=None if isinstance(classes.get(vid), str) else classes.get(vid),
                 store_id=r["store_id"],
+                former_plate=r["former_plate"],
             )
         )
     return out

@@ -79,6 +79,8 @@ class VehicleInfo:
     other_plates: list[str] = field(default_factory=list)  # the owner's other cars
     inspection_due: date | None = None  # the next annual inspection 年检
     inspection_source: str | None = None  # imported (from the DMS or entered) | computed (store.care.next_inspection)
+    former_plate: str | None = None  # plate moved on 车牌已转出: the plate it had, now on another car
+    plate_moved_on: date | None = None
 
 
 @dataclass
@@ -404,6 +406,7 @@ def customer_profile(
         vehicle_id=v.id, plate=v.plate, vin=v.vin, model=v.model, colour=v.colour, purchase_date=v.purchase_date,
         warranty_end=v.warranty_end, insurance_expiry=v.insurance_expiry, mileage=v.mileage, region=v.region,
         other_plates=other_plates, inspection_due=inspection, inspection_source=inspection_source,
+        former_plate=v.former_plate, plate_moved_on=v.plate_moved_on,
     )
     owner = None
     if c is not None:

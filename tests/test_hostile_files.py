@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from importers.pipeline import read_all
 from importers.sniff import NotATable
-from tests.import_files import VISIT_HEADER, visit, write_xls, write_xlsx
+from tests.import_files import VISIT_HEADER, visit, write_ods, write_xls, write_xlsb, write_xlsx
 
 TODAY = date(2026, 11, 1)
 ROOT = Path(__file__).resolve().parent.parent
@@ -175,7 +175,10 @@ def _seeds(tmp: Path) -> dict[str, bytes]:
     return {
         "xlsx": write_xlsx(tmp / "s.xlsx", VISITS).read_bytes(),
         "xls": write_xls(tmp / "s.xls", VISITS).read_bytes(),
+        "xlsb": write_xlsb(tmp / "s.xlsb", VISITS).read_bytes(),
+        "ods": write_ods(tmp / "s.ods", VISITS).read_bytes(),
         "csv": csv_bytes(VISITS),
+        "mac": csv_bytes(VISITS, "gbk", newline="\r"),
         "gbk": csv_bytes(VISITS, "gbk"),
         "utf16": codecs.BOM_UTF16_LE + "\n".join("\t".join(r) for r in VISITS).encode("utf-16-le"),
         "html": ("<table>" + "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in VISITS)
@@ -190,7 +193,7 @@ def seeds(tmp_path_factory):
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                   HealthCheck.too_slow])
-@given(kind=st.sampled_from(["xlsx", "xls", "csv", "gbk", "utf16", "html"]),
+@given(kind=st.sampled_from(["xlsx", "xls", "xlsb", "ods", "csv", "gbk", "mac", "utf16", "html"]),
        edits=st.lists(st.tuples(st.floats(0, 1), st.binary(min_size=1, max_size=8)), min_size=1, max_size=6),
        cut=st.one_of(st.none(), st.floats(0, 1)))
 def test_any_bytes_end_in_rows_or_one_refusal(seeds, tmp_path, kind, edits, cut):

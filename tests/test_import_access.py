@@ -95,7 +95,8 @@ def test_a_manager_or_member_specialist_import_writes_an_audit_row_with_the_hash
     detail = json.loads(rows[0].detail)
     assert detail == {"file": "工单.xlsx", "sha256": digest, "kind": "visits", "format": "xlsx", "rows": 3,
                       "inserted": 2, "updated": 0, "unchanged": 0, "rejected": 1, "vehicles_created": 2,
-                      "customers_created": 1, "points_earned": 0, "referrals_matched": 0}
+                      "customers_created": 1, "points_earned": 0, "referrals_matched": 0,
+                      "plates_moved": 0}
     assert json.loads(rows[1].detail)["unchanged"] == 2
 
 

@@ -5,7 +5,7 @@
 | Store | 门店 (4S店) | a dealer site; a group has many |
 | Staff | 员工 | SA 服务顾问, CA 销售顾问, member specialist 会员专员, manager 店长, group analyst 集团 |
 | Customer | 客户/车主 | the owner |
-| Vehicle | 车辆 | plate 车牌号 (as typed and normalized), VIN 车架号 |
+| Vehicle | 车辆 | plate 车牌号 (as typed and normalized), VIN 车架号; a plate moved on 车牌已转出 to another car |
 | Visit | 工单/结算单 | a repair order |
 """
 
@@ -81,6 +81,12 @@ class Vehicle(SQLModel, table=True):
     mileage: int | None = None  # km, as last seen
     selling_dealer: str | None = Field(default=None, max_length=100)
     sold_on: date | None = None  # the owner sold the car; no more care calls
+    # Plate moved on 车牌已转出: the plate went to another car (owners keep their plate
+    # when they sell a car on), so this car holds none; it keeps its history under its
+    # VIN and is still found by the plate it had, after the car that holds it now
+    # (the rule: store.ingest, "one plate, one car at a time").
+    former_plate: str | None = Field(default=None, max_length=16)
+    plate_moved_on: date | None = None
     created_at: NaiveDatetime = Field(default_factory=now)
     updated_at: NaiveDatetime = Field(default_factory=now)
 

@@ -57,6 +57,11 @@ def _print_result(result) -> None:
         extra.append("an earlier, interrupted import of this file is now complete")
     for line in extra:
         typer.echo(f"  {line}")
+    for m in result.plate_moves[:200]:
+        typer.echo(f"  row {m.row}: plate {m.plate} is now on VIN {m.holder_vin or '(no VIN)'}; "
+                   f"VIN {m.moved_on_vin or '(no VIN)'} keeps its history, marked plate moved on ({m.on.isoformat()})")
+    if len(result.plate_moves) > 200:
+        typer.echo(f"  ... and {len(result.plate_moves) - 200} more plates moved on (use --format json for all)")
     for r in result.rejected[:200]:
         column = f"{r.column} ({r.field})" if r.column and r.column != r.field else r.field
         typer.echo(f"  row {r.row}: {column}: {r.reason}")
@@ -67,7 +72,7 @@ def _print_result(result) -> None:
 @app.command("import")
 def import_(
     ctx: typer.Context,
-    files: list[Path] = typer.Argument(..., help="DMS exports: xlsx, xls, HTML/TSV saved as .xls, CSV/TSV."),
+    files: list[Path] = typer.Argument(..., help="DMS exports: xlsx, xlsb, xls, ods, HTML/TSV saved as .xls, CSV/TSV."),
     kind: Kind = typer.Option(Kind.auto, "--kind", help="Kind of export; auto tells them apart by the headers."),
     fmt: OutputFormat = typer.Option(OutputFormat.text, "--format"),
     rejects: Path | None = typer.Option(None, "--rejects", help="Write every rejected row to this .xlsx workbook."),

@@ -39,6 +39,7 @@ def lookup(
     table = Table("plate", "model", "owner", "phone", "visits", "last visit", "class", "tier", "points")
     for m in matches:
         d = m.as_dict()
-        add_safe_row(table, d["plate"] or "", d["model"] or "", d["owner"] or "", d["phone"] or "", str(d["visits"]),
+        plate = d["plate"] or (f"{d['former_plate']} (plate moved on)" if d["former_plate"] else "")
+        add_safe_row(table, plate, d["model"] or "", d["owner"] or "", d["phone"] or "", str(d["visits"]),
                       d["last_visit"] or "", d["class"] or "", d["tier"] or "", str(d["points"]))
     output_console().print(table)

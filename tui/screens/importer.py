@@ -1,6 +1,7 @@
 """Import 导入: DMS exports in from the counter. Type the paths, Enter; the import
 runs in a worker with a progress bar (Escape cancels: nothing from the file in
-hand is written), then one line per file and every rejected row with its reason.
+hand is written), then one line per file, a line per plate the file moved to a newer
+car (车牌已转出, the first few), and every rejected row with its reason.
 ctrl+t switches the kind (auto, vehicles, visits, insurance); ctrl+s saves the rejects as a
 workbook beside the first file."""
 
@@ -25,6 +26,7 @@ from tui.keys import Header, localize
 
 KINDS = ("auto", "vehicles", "visits", "insurance")
 PROGRESS_EVERY_S = 0.1
+PLATE_MOVES_SHOWN = 10  # per file; the command line's --format json lists every one
 
 
 class PathSuggester(Suggester):
@@ -211,6 +213,12 @@ class ImportScreen(Screen):
                           str(r.unchanged), str(r.rejected_rows))
             for rej in r.rejected:
                 rejects.add_row(esc(name), str(rej.row), esc(rej.column or rej.field), esc(self.reason(rej)))
+            for m in r.plate_moves[:PLATE_MOVES_SHOWN]:
+                lines.append(t("import.plate_moved", file=esc(name), row=m.row, plate=esc(m.plate),
+                               holder=esc(m.holder_vin or t("import.no_vin")),
+                               former=esc(m.moved_on_vin or t("import.no_vin"))))
+            if len(r.plate_moves) > PLATE_MOVES_SHOWN:
+                lines.append(t("import.plate_moves_more", n=len(r.plate_moves) - PLATE_MOVES_SHOWN))
         ok = [r for r in results if not r.refused]
         lines.insert(0, t("import.done", inserted=sum(r.inserted for r in ok), updated=sum(r.updated for r in ok),
                           unchanged=sum(r.unchanged for r in ok), rejected=sum(r.rejected_rows for r in ok)))

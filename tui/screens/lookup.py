@@ -237,7 +237,7 @@ class LookupScreen(Screen):
             highlight = next((i for i, m in enumerate(matches) if m.vehicle_id == keep), 0)
         self.matches = matches
         results.set_rows([
-            (m.plate or "", m.model or "", (m.owner or "") + (t("lookup.other_store") if m.other_store else ""),
+            (m.plate or (t("lookup.moved_on", plate=m.former_plate) if m.former_plate else ""), m.model or "", (m.owner or "") + (t("lookup.other_store") if m.other_store else ""),
              m.phone or "",
              m.last_visit.isoformat() if m.last_visit else "", label(CLASS_SHORT, m.class_), member_words(m))
             for m in matches

@@ -248,6 +248,9 @@ class ProfileScreen(Screen):
 
         v = p.vehicle
         vehicle = [f"[b]{esc(v.plate)}[/b] {esc(v.model)} {esc(v.colour)}".rstrip(), f"VIN {esc(v.vin or '-')}"]
+        if v.plate is None and v.former_plate:
+            vehicle.insert(1, t("profile.plate_moved_on", plate=esc(v.former_plate),
+                                day=v.plate_moved_on.isoformat() if v.plate_moved_on else "-"))
         dates = []
         if v.purchase_date:
             dates.append(f"{t('profile.purchase')} {v.purchase_date.isoformat()}")
