@@ -52,7 +52,9 @@ def make_engine(url: str | None = None, *, echo: bool = False) -> Engine:
         return engine
     # No pre-ping: it costs a round trip per checkout, and the counter checks out a
     # connection per keypress. Recycling old connections covers server restarts.
-    return create_engine(url, echo=echo, pool_recycle=1800, pool_size=5, max_overflow=5)
+    # LIFO: the connection used last is used next, so the statements the counter's
+    # hot paths prepared on it are there (a FIFO pool rotates through cold ones).
+    return create_engine(url, echo=echo, pool_recycle=1800, pool_size=5, max_overflow=5, pool_use_lifo=True)
 
 
 def _tune_sqlite(engine: Engine) -> None:

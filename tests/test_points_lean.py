@@ -36,6 +36,7 @@ def _redeem(engine, club, actor, code="WASH", key=None, qty=1):
 
 def test_a_redemption_is_its_statements_and_nothing_else(engine):
     club, advisor = _club(engine)
+    engine.dispose()  # one connection from here on: the one the warm-up prepares
     _redeem(engine, club, advisor, key="warm")  # Postgres prepares the statements on the connection's first use
     with counted(engine) as sent:
         result = _redeem(engine, club, advisor, key="k1")
@@ -99,6 +100,7 @@ def test_the_counters_redemption_commits_right_after_its_statements(engine):
     def now(code="WASH", key=None):
         return points.redeem_now(engine, customer_id=club.customer_id, item_code=code, key=key, actor=advisor)
 
+    engine.dispose()  # one connection from here on: the one the warm-up prepares
     now(key="warm")
     with counted(engine) as sent:
         first = now(key="k1")
@@ -125,6 +127,7 @@ def test_a_stored_value_payment_is_its_statements_too(engine):
         return tx(engine, lambda s: members.spend(s, customer_id=club.customer_id, amount_fen=fen, key=key,
                                                   actor=advisor))
 
+    engine.dispose()  # one connection from here on: the one the warm-up prepares
     pay(1_00, key="warm")
     with counted(engine) as sent:
         paid = pay(20_00, key="p1")
