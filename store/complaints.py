@@ -112,11 +112,16 @@ def _choice(value: str, choices: dict, field: str) -> str:
     raise FieldError(field, f"{value!r} is not one of {', '.join(choices)}")
 
 
-def _owner(session: Session, *, store_id: int, customer_id: int, vehicle_id: int | None, severity: str,
-           received_by: Actor) -> int | None:
-    manager = session.execute(
+def store_manager_id(session: Session, store_id: int) -> int | None:
+    """The store's (first active) manager: owner of severe complaints and low scores."""
+    return session.execute(
         select(Staff.id).where(Staff.store_id == store_id, Staff.role == "manager", Staff.active.is_(True))
         .order_by(Staff.id)).scalars().first()
+
+
+def _owner(session: Session, *, store_id: int, customer_id: int, vehicle_id: int | None, severity: str,
+           received_by: Actor) -> int | None:
+    manager = store_manager_id(session, store_id)
     if severity == "severe":
         return manager
     cars = [vehicle_id] if vehicle_id else list(session.execute(

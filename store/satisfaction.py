@@ -26,7 +26,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlmodel import Session
 
-from store.models import CallLog, CareTask, SatisfactionScore, Staff, Visit
+from store.models import CallLog, CareTask, SatisfactionScore, Visit
 from store.settings import get_setting
 from store.validation import FieldError
 
@@ -102,10 +102,9 @@ def record_scores(session: Session, actor, *, call: CallLog, visit_id: int | Non
     low = [q for q, s in scores.items() if s <= rules.low]
     if not low:
         return None
-    from store.complaints import log_complaint
+    from store.complaints import log_complaint, store_manager_id
 
-    manager = session.execute(select(Staff.id).where(Staff.store_id == call.store_id, Staff.role == "manager",
-                                                     Staff.active.is_(True)).order_by(Staff.id)).scalars().first()
+    manager = store_manager_id(session, call.store_id)
     words = "、".join(f"{QUESTIONS.get(q, (q, q))[0]} {scores[q]} 分" for q in low)
     line = log_complaint(session, actor=actor, customer_id=call.customer_id, vehicle_id=call.vehicle_id,
                          category=COMPLAINT_CATEGORY.get(low[0], "other"), channel="callback",

@@ -69,19 +69,33 @@ def _figures(rows: list[tuple], questions: list[str], low: int) -> dict:
     return out
 
 
-def satisfaction_report(session: Session, *, month: Month, store_ids: list[int] | None) -> ReportBook:
-    until = min(month.last, clock.today())
+def _rules(session: Session, store_ids: list[int] | None) -> tuple[list[str], int]:
     store = store_ids[0] if store_ids and len(store_ids) == 1 else None
-    questions = list(get_setting(session, "satisfaction_questions", store_id=store))
-    low = int(get_setting(session, "satisfaction_low_score", store_id=store))
-    rows = _scores(session, store_ids, month.first, until)
+    return (list(get_setting(session, "satisfaction_questions", store_id=store)),
+            int(get_setting(session, "satisfaction_low_score", store_id=store)))
+
+
+def satisfaction_summary(session: Session, *, month: Month, store_ids: list[int] | None,
+                         rows: list[tuple] | None = None) -> ReportTable:
+    """The month's figures in one row (the members report's satisfaction sheet too)."""
+    until = min(month.last, clock.today())
+    questions, low = _rules(session, store_ids)
+    rows = _scores(session, store_ids, month.first, until) if rows is None else rows
     due, answered = _callbacks(session, store_ids, month.first, until)
-    summary = ReportTable(
+    return ReportTable(
         title=Words(f"满意度，{month}（至 {until}）", f"satisfaction, {month} (to {until})"),
         columns=["callbacks", "answered", "response_rate", "responses", *questions, "low"],
         rows=[{"callbacks": due, "answered": answered, "response_rate": percent(answered, due),
                **_figures(rows, questions, low)}],
         percent_columns=("response_rate",), key="summary", sheet=Words("概要", "summary"))
+
+
+def satisfaction_report(session: Session, *, month: Month, store_ids: list[int] | None) -> ReportBook:
+    until = min(month.last, clock.today())
+    store = store_ids[0] if store_ids and len(store_ids) == 1 else None
+    questions, low = _rules(session, store_ids)
+    rows = _scores(session, store_ids, month.first, until)
+    summary = satisfaction_summary(session, month=month, store_ids=store_ids, rows=rows)
     by_sa: dict[str, list[tuple]] = defaultdict(list)
     for r in rows:
         by_sa[r[2] or "-"].append(r)
