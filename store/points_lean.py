@@ -364,3 +364,389 @@ def spend(session: Session, *, customer_id: int, amount_fen: int, key: str, staf
         return LeanPayment(membership, entry, balance)
     finally:
         cur.close()
+
+
+# --- credits and manual debits: an adjustment, an RO's points, a reversal's new lot ----------
+#
+# A credit 积分入账 (an adjustment up, the points an RO earns, a redemption given back):
+#
+# | # | SQLite | Postgres |
+# | --- | --- | --- |
+# | 1 | ``BEGIN IMMEDIATE`` (when the caller has not begun) | ``BEGIN`` |
+# | 2 | the account, made if missing and locked (``INSERT ... ON CONFLICT DO UPDATE RETURNING``), with the customer's store, whether the key is used, the lot-expiry setting | the same; the row lock, the latest balance and debt |
+# | 3 | the ledger row | one statement: the ledger row (``ON CONFLICT DO NOTHING``), the account, the repayment of a debt, the stock given back, the audit row |
+# | 4 | the account's balance (and debt) | ``COMMIT`` |
+# | (5) | a debt repaid first: its ``recover`` row | |
+# | (5) | the stock given back, for a redemption reversed | |
+# | 5 | the audit row | |
+# | 6 | ``COMMIT`` | |
+#
+# A manual debit (an adjustment down) is a redemption without an item: the debit with
+# its checks, the ledger row, the lots, the audit row.
+
+SQLITE_LOCK = """
+INSERT INTO pointsaccount (customer_id, balance, owed, updated_at)
+SELECT c.id, 0, 0, :now FROM customer c WHERE c.id = :cid AND (:store IS NULL OR c.store_id = :store)
+ON CONFLICT (customer_id) DO UPDATE SET updated_at = excluded.updated_at
+RETURNING id, balance, owed, (SELECT store_id FROM customer WHERE id = :cid),
+          EXISTS (SELECT 1 FROM pointsentry WHERE idempotency_key = :key),
+          (SELECT s.value FROM setting s JOIN customer c ON s.store_id = c.store_id
+            WHERE c.id = :cid AND s.key = 'points_expiry_months'),
+          (SELECT value FROM setting WHERE store_id IS NULL AND key = 'points_expiry_months')
+"""
+
+SQLITE_CREDIT_ENTRY = """
+INSERT INTO pointsentry (account_id, kind, points, remaining, expires_on, idempotency_key, visit_id, catalog_item_id,
+                         quantity, reverses_id, staff_id, reason, created_at)
+VALUES (:acct, :kind, :points, :remaining, :expires, :key, :visit, :item, :qty, :reverses, :staff, :reason, :now)
+RETURNING id
+"""
+
+SQLITE_CREDIT_ACCOUNT = """
+UPDATE pointsaccount SET balance = balance + :points - :recovered, owed = owed - :recovered WHERE id = :acct
+RETURNING balance
+"""
+
+SQLITE_RECOVER = """
+INSERT INTO pointsentry (account_id, kind, points, remaining, idempotency_key, reverses_id, staff_id, reason,
+                         created_at)
+VALUES (:acct, 'recover', -:recovered, 0, 'recover:' || :entry, :entry, :staff, :recover_reason, :now)
+"""
+
+SQLITE_STOCK_BACK = "UPDATE catalogitem SET stock = stock + :qty WHERE id = :item AND stock IS NOT NULL"
+
+SQLITE_ENTRY_AUDIT = """
+INSERT INTO auditlog (at, store_id, staff_id, action, entity, entity_id, customer_id, detail)
+VALUES (:at, :audit_store, :staff, :action, 'pointsentry', :entry, :cid, :detail)
+"""
+
+PG_LOCK = _pg(SQLITE_LOCK.replace(":store IS NULL", "CAST(:store AS INTEGER) IS NULL"))
+
+PG_CREDIT_WRITE = _pg("""
+WITH entry AS (
+  INSERT INTO pointsentry (account_id, kind, points, remaining, expires_on, idempotency_key, visit_id,
+                           catalog_item_id, quantity, reverses_id, staff_id, reason, created_at)
+  VALUES (:acct, :kind, :points, :remaining, CAST(:expires AS DATE), :key, CAST(:visit AS INTEGER),
+          CAST(:item AS INTEGER), CAST(:qty AS INTEGER), CAST(:reverses AS INTEGER), CAST(:staff AS INTEGER),
+          :reason, :now)
+  ON CONFLICT (idempotency_key) DO NOTHING
+  RETURNING id),
+acct AS (
+  UPDATE pointsaccount SET balance = balance + :points - :recovered, owed = owed - :recovered
+  WHERE id = :acct AND EXISTS (SELECT 1 FROM entry)
+  RETURNING balance),
+recover AS (
+  INSERT INTO pointsentry (account_id, kind, points, remaining, idempotency_key, reverses_id, staff_id, reason,
+                           created_at)
+  SELECT :acct, 'recover', -CAST(:recovered AS INTEGER), 0, 'recover:' || entry.id, entry.id,
+         CAST(:staff AS INTEGER), :recover_reason, :now FROM entry WHERE CAST(:recovered AS INTEGER) > 0
+  RETURNING id),
+stock AS (
+  UPDATE catalogitem SET stock = stock + :qty
+  WHERE id = CAST(:item AS INTEGER) AND CAST(:stock_back AS BOOLEAN) AND stock IS NOT NULL
+    AND EXISTS (SELECT 1 FROM entry)
+  RETURNING id),
+audit AS (
+  INSERT INTO auditlog (at, store_id, staff_id, action, entity, entity_id, customer_id, detail)
+  SELECT :at, :audit_store, CAST(:staff AS INTEGER), :action, 'pointsentry', entry.id, :cid, :detail FROM entry
+  RETURNING id)
+SELECT (SELECT id FROM entry), (SELECT balance FROM acct), (SELECT count(*) FROM recover), (SELECT count(*) FROM stock),
+       (SELECT count(*) FROM audit)
+""")
+
+
+@dataclass
+class LeanEntry:
+    """A ledger row written by these statements: its id, the account's balance after
+    it, the points a debt took from a credit (``recovered``), the customer's store."""
+
+    entry_id: int
+    account_id: int
+    balance: int
+    store_id: int
+    recovered: int = 0
+
+
+@dataclass
+class Credit:
+    """What a credit writes, decided before the lock. ``expiry_months`` None: the
+    database's setting decides (read with the lock); ``detail`` makes the audit
+    detail's JSON text from the points recovered."""
+
+    customer_id: int
+    kind: str
+    points: int
+    key: str
+    staff_id: int | None
+    store_id: int | None  # the actor's store: a customer of another store is not credited here
+    action: str
+    reason: str | None
+    detail: object  # (recovered: int) -> str
+    expiry_months: int | None = None
+    visit_id: int | None = None
+    item_id: int | None = None
+    quantity: int | None = None
+    reverses_id: int | None = None
+    stock_back: bool = False
+    audit_store_id: int | None = None  # the audit row's store, when not the customer's (an RO's)
+
+
+def _expiry(months: int | None, store_row: str | None, group_row: str | None, today: date) -> date | None:
+    if months is None:
+        raw = store_row if store_row is not None else group_row
+        months = int(json.loads(raw) or 0) if raw is not None else None
+    if months is None:
+        from store.settings import DEFAULTS
+
+        months = int(DEFAULTS["points_expiry_months"] or 0)
+    if months <= 0:
+        return None
+    from store.dates import add_months
+
+    return add_months(today, months)
+
+
+def credit(cur, c: Credit, *, sqlite: bool, now: datetime, today: date, at: datetime) -> LeanEntry | None:
+    """The credit's statements on a driver cursor inside a transaction (SQLite: one
+    holding the write lock). None: nothing but the account's row was touched (the
+    customer is unknown or of another store, or the key is used: the caller's full
+    rules say which)."""
+    stamp = sqlite_stamp if sqlite else (lambda v: v)
+    p = {"cid": c.customer_id, "store": c.store_id, "now": stamp(now), "key": c.key}
+    row = (cur.execute(SQLITE_LOCK, p) if sqlite else cur.execute(PG_LOCK, p, prepare=True)).fetchone()
+    if row is None or row[4]:
+        return None
+    acct, _balance, owed, store, _used, store_months, group_months = row
+    expires = _expiry(c.expiry_months, store_months, group_months, today)
+    recovered = min(owed, c.points)
+    p.update(acct=acct, kind=c.kind, points=c.points, remaining=c.points - recovered, recovered=recovered,
+             expires=None if expires is None else stamp(expires), visit=c.visit_id, item=c.item_id, qty=c.quantity,
+             reverses=c.reverses_id, staff=c.staff_id, reason=c.reason, stock_back=c.stock_back,
+             recover_reason=f"repays {recovered} points a reversal could not take back", at=stamp(at),
+             audit_store=c.audit_store_id if c.audit_store_id is not None else store, action=c.action,
+             detail=c.detail(recovered))
+    if sqlite:
+        entry = cur.execute(SQLITE_CREDIT_ENTRY, p).fetchone()[0]
+        p["entry"] = entry
+        balance = cur.execute(SQLITE_CREDIT_ACCOUNT, p).fetchone()[0]
+        if recovered:
+            cur.execute(SQLITE_RECOVER, p)
+        if c.stock_back and c.item_id is not None:
+            cur.execute(SQLITE_STOCK_BACK, p)
+        cur.execute(SQLITE_ENTRY_AUDIT, p)
+    else:
+        entry, balance, _, _, _ = cur.execute(PG_CREDIT_WRITE, p, prepare=True).fetchone()
+        if entry is None:  # another till used the key after our snapshot: nothing was written
+            return None
+    return LeanEntry(entry, acct, balance, store, recovered)
+
+
+SQLITE_MANUAL_DEBIT = """
+UPDATE pointsaccount SET balance = balance - :cost, updated_at = :now
+WHERE customer_id = :cid AND balance >= :cost
+  AND EXISTS (SELECT 1 FROM customer c WHERE c.id = :cid AND (:store IS NULL OR c.store_id = :store))
+  AND NOT EXISTS (SELECT 1 FROM pointsentry WHERE idempotency_key = :key)
+  AND NOT EXISTS (SELECT 1 FROM pointsentry e WHERE e.account_id = pointsaccount.id AND e.remaining > 0
+                  AND e.expires_on < :today)
+RETURNING id, balance, (SELECT store_id FROM customer WHERE id = :cid)
+"""
+
+SQLITE_DEBIT_ENTRY = """
+INSERT INTO pointsentry (account_id, kind, points, remaining, idempotency_key, staff_id, reason, created_at)
+VALUES (:acct, :kind, -:cost, 0, :key, :staff, :reason, :now) RETURNING id
+"""
+
+PG_MANUAL_DEBIT = _pg(SQLITE_MANUAL_DEBIT.replace(":store IS NULL", "CAST(:store AS INTEGER) IS NULL"))
+
+PG_DEBIT_WRITE = _pg("""
+WITH entry AS (
+  INSERT INTO pointsentry (account_id, kind, points, remaining, idempotency_key, staff_id, reason, created_at)
+  VALUES (:acct, :kind, -CAST(:cost AS INTEGER), 0, :key, CAST(:staff AS INTEGER), :reason, :now)
+  ON CONFLICT (idempotency_key) DO NOTHING
+  RETURNING id),
+lots AS (
+  UPDATE pointsentry p SET remaining = p.remaining - LEAST(p.remaining, CAST(:cost AS INTEGER) - (w.run - p.remaining))
+  FROM (SELECT id, SUM(remaining) OVER (ORDER BY id) AS run FROM pointsentry
+        WHERE account_id = :acct AND remaining > 0) w
+  WHERE p.id = w.id AND w.run - p.remaining < :cost
+  RETURNING p.id),
+audit AS (
+  INSERT INTO auditlog (at, store_id, staff_id, action, entity, entity_id, customer_id, detail)
+  SELECT :at, :audit_store, CAST(:staff AS INTEGER), :action, 'pointsentry', entry.id, :cid, :detail FROM entry
+  RETURNING id)
+SELECT (SELECT id FROM entry), (SELECT count(*) FROM lots), (SELECT count(*) FROM audit)
+""")
+
+
+def manual_debit(cur, *, customer_id: int, cost: int, kind: str, key: str, staff_id: int | None,
+                 store_id: int | None, reason: str, action: str, detail: str, sqlite: bool, now: datetime,
+                 today: date, at: datetime) -> LeanEntry | None:
+    """A debit without an item (an adjustment down) on a driver cursor in a fresh
+    transaction (SQLite: holding the write lock). None: nothing was written (a balance
+    short, a key used, points to expire first, an unknown customer: the full rules
+    say which). Raises :class:`Retry` (Postgres) when the key was used meanwhile."""
+    stamp = sqlite_stamp if sqlite else (lambda v: v)
+    p = {"cid": customer_id, "cost": cost, "kind": kind, "key": key, "staff": staff_id, "store": store_id,
+         "reason": reason, "action": action, "detail": detail, "now": stamp(now), "today": stamp(today),
+         "at": stamp(at)}
+    row = (cur.execute(SQLITE_MANUAL_DEBIT, p) if sqlite else cur.execute(PG_MANUAL_DEBIT, p, prepare=True)).fetchone()
+    if row is None:
+        return None
+    acct, balance, store = row
+    p.update(acct=acct, audit_store=store)
+    if sqlite:
+        entry = cur.execute(SQLITE_DEBIT_ENTRY, p).fetchone()[0]
+        p["entry"] = entry
+        cur.execute(SQLITE_LOTS, p)
+        cur.execute(SQLITE_ENTRY_AUDIT, p)
+    else:
+        entry, _, _ = cur.execute(PG_DEBIT_WRITE, p, prepare=True).fetchone()
+        if entry is None:
+            raise Retry()
+    return LeanEntry(entry, acct, balance, store)
+
+
+def session_cursor(session: Session, *, begin: bool):
+    """A driver cursor on the session's connection. ``begin`` (SQLite, no transaction
+    yet): the statements' own BEGIN IMMEDIATE, the write lock, comes first; inside
+    a transaction the session's pending changes are flushed before them."""
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    if begin:
+        conn = session.connection(execution_options={"sqlite_begin": None} if sqlite else None)
+    else:
+        session.flush()
+        conn = session.connection()
+    cur = conn.connection.driver_connection.cursor()
+    if begin and sqlite:
+        cur.execute("BEGIN IMMEDIATE")
+    return cur
+
+
+# --- a credit taken back 积分冲回 (an RO cancelled, an adjustment or a referral reversed) ------
+#
+# What the credit still holds comes back from it; what was spent of it, from the
+# customer's other points, oldest first; the rest is owed, repaid from the next credit.
+# Points of it already expired or already taken by a debt are not taken twice.
+#
+# | # | SQLite | Postgres |
+# | --- | --- | --- |
+# | 1 | ``BEGIN IMMEDIATE`` (when the caller has not begun) | ``BEGIN`` |
+# | 2 | | the account's row lock (``SELECT ... FOR UPDATE``) |
+# | 2 / 3 | one read: the credit, the account, the key, overdue points, what expired or repaid a debt | the same, after the lock |
+# | 3 | the credit's remaining | one statement: the credit, the other lots, the reversal's row, the account, the audit row |
+# | (4) | the other lots, oldest first, when the credit alone does not cover it | ``COMMIT`` |
+# | 4 | the reversal's row | |
+# | 5 | the account: balance and debt | |
+# | 6 | the audit row | |
+# | 7 | ``COMMIT`` | |
+
+PG_LOCK_OF_ENTRY = _pg("""
+SELECT a.id FROM pointsaccount a WHERE a.id = (SELECT account_id FROM pointsentry WHERE id = :credit) FOR UPDATE
+""")
+
+TAKE_BACK_READ = """
+SELECT a.id, a.balance, a.owed, a.customer_id, c.store_id, cr.points, cr.remaining, cr.visit_id, cr.kind,
+  EXISTS (SELECT 1 FROM pointsentry WHERE idempotency_key = :key),
+  EXISTS (SELECT 1 FROM pointsentry o WHERE o.account_id = a.id AND o.remaining > 0 AND o.expires_on < :today),
+  COALESCE((SELECT -SUM(x.points) FROM pointsentry x WHERE x.kind = 'expire' AND x.reverses_id = cr.id), 0),
+  COALESCE((SELECT -SUM(x.points) FROM pointsentry x WHERE x.kind = 'recover' AND x.reverses_id = cr.id), 0)
+FROM pointsentry cr JOIN pointsaccount a ON a.id = cr.account_id JOIN customer c ON c.id = a.customer_id
+WHERE cr.id = :credit
+"""
+PG_TAKE_BACK_READ = _pg(TAKE_BACK_READ)
+
+SQLITE_TAKE_FROM_CREDIT = "UPDATE pointsentry SET remaining = remaining - :from_own WHERE id = :credit"
+
+SQLITE_TAKE_FROM_OTHERS = """
+UPDATE pointsentry SET remaining = remaining - min(remaining, :from_others - (w.run - remaining))
+FROM (SELECT id AS lot, sum(remaining) OVER (ORDER BY id) AS run FROM pointsentry
+      WHERE account_id = :acct AND remaining > 0 AND id <> :credit) AS w
+WHERE pointsentry.id = w.lot AND w.run - pointsentry.remaining < :from_others
+"""
+
+SQLITE_TAKE_BACK_ENTRY = """
+INSERT INTO pointsentry (account_id, kind, points, remaining, idempotency_key, reverses_id, visit_id, staff_id,
+                         reason, created_at)
+VALUES (:acct, 'reverse', -:taken, 0, :key, :credit, :visit, :staff, :reason, :now) RETURNING id
+"""
+
+SQLITE_TAKE_BACK_ACCOUNT = """
+UPDATE pointsaccount SET balance = balance - :taken, owed = owed + :owed, updated_at = :now WHERE id = :acct
+RETURNING balance
+"""
+
+PG_TAKE_BACK_WRITE = _pg("""
+WITH own AS (
+  UPDATE pointsentry SET remaining = remaining - :from_own WHERE id = :credit RETURNING id),
+others AS (
+  UPDATE pointsentry p SET remaining = p.remaining - LEAST(p.remaining, CAST(:from_others AS INTEGER) - (w.run - p.remaining))
+  FROM (SELECT id, SUM(remaining) OVER (ORDER BY id) AS run FROM pointsentry
+        WHERE account_id = :acct AND remaining > 0 AND id <> :credit) w
+  WHERE p.id = w.id AND w.run - p.remaining < :from_others
+  RETURNING p.id),
+entry AS (
+  INSERT INTO pointsentry (account_id, kind, points, remaining, idempotency_key, reverses_id, visit_id, staff_id,
+                           reason, created_at)
+  VALUES (:acct, 'reverse', -CAST(:taken AS INTEGER), 0, :key, :credit, CAST(:visit AS INTEGER),
+          CAST(:staff AS INTEGER), :reason, :now)
+  RETURNING id),
+acct AS (
+  UPDATE pointsaccount SET balance = balance - :taken, owed = owed + :owed, updated_at = :now WHERE id = :acct
+  RETURNING balance),
+audit AS (
+  INSERT INTO auditlog (at, store_id, staff_id, action, entity, entity_id, customer_id, detail)
+  SELECT :at, :audit_store, CAST(:staff AS INTEGER), 'points.reverse', 'pointsentry', entry.id, :cid, :detail
+  FROM entry RETURNING id)
+SELECT (SELECT id FROM entry), (SELECT balance FROM acct), (SELECT count(*) FROM own), (SELECT count(*) FROM others),
+       (SELECT count(*) FROM audit)
+""")
+
+
+@dataclass
+class TakenBack:
+    entry_id: int
+    customer_id: int
+    points: int  # taken back, negative
+    balance: int
+    owed: int
+
+
+def take_back(cur, *, credit_id: int, key: str, staff_id: int | None, reason: str, audit_store_id: int | None,
+              detail, sqlite: bool, now: datetime, today: date, at: datetime) -> TakenBack | None:
+    """The reversal's statements on a driver cursor inside a transaction (SQLite: one
+    holding the write lock). ``detail(points, owed)`` makes the audit detail's JSON
+    text. None: nothing was written; the full rules decide (the key was used, points
+    wait to expire first, no such credit)."""
+    stamp = sqlite_stamp if sqlite else (lambda v: v)
+    p = {"credit": credit_id, "key": key, "today": stamp(today), "now": stamp(now), "at": stamp(at),
+         "staff": staff_id}
+    if not sqlite:
+        if cur.execute(PG_LOCK_OF_ENTRY, p, prepare=True).fetchone() is None:
+            return None
+    row = (cur.execute(TAKE_BACK_READ, p) if sqlite else cur.execute(PG_TAKE_BACK_READ, p, prepare=True)).fetchone()
+    if row is None:
+        return None
+    acct, balance, _owed, customer, store, points, remaining, visit, _kind, used, overdue, expired, recovered = row
+    if used or overdue:
+        return None
+    taken_back = points - int(expired) - int(recovered)  # a debt's share stays repaid
+    from_own = min(taken_back, remaining)
+    from_others = max(0, min(taken_back - from_own, balance - from_own))
+    owed = taken_back - from_own - from_others
+    taken = from_own + from_others
+    note = reason + (f"; owed {owed} points already spent" if owed else "")
+    p.update(acct=acct, cid=customer, from_own=from_own, from_others=from_others, taken=taken, owed=owed,
+             visit=visit, reason=note[:255], audit_store=audit_store_id if audit_store_id is not None else store,
+             detail=detail(-taken, owed))
+    if sqlite:
+        cur.execute(SQLITE_TAKE_FROM_CREDIT, p)
+        if from_others:
+            cur.execute(SQLITE_TAKE_FROM_OTHERS, p)
+        entry = cur.execute(SQLITE_TAKE_BACK_ENTRY, p).fetchone()[0]
+        p["entry"] = entry
+        after = cur.execute(SQLITE_TAKE_BACK_ACCOUNT, p).fetchone()[0]
+        p["action"] = "points.reverse"
+        cur.execute(SQLITE_ENTRY_AUDIT, p)
+    else:
+        entry, after, _, _, _ = cur.execute(PG_TAKE_BACK_WRITE, p, prepare=True).fetchone()
+    return TakenBack(entry, customer, -taken, after, owed)

@@ -12,6 +12,7 @@ else the default; :func:`stored_setting` reads any key that way.
 
 from __future__ import annotations
 
+import copy
 import json
 from typing import TYPE_CHECKING, Any
 
@@ -141,6 +142,11 @@ def _coerce(key: str, raw: Any) -> Any:
 
 
 def get_setting(session: Session | Connection | None, key: str, *, store_id: int | None = None) -> Any:
+    if _transaction_of(session) is not None:  # one read of the rules per transaction, not two per key
+        rules = get_settings(session, store_id=store_id)
+        if key not in rules:
+            raise KeyError(f"unknown setting {key!r}")
+        return rules[key]
     if key in SECURITY_SETTINGS:
         return stored_setting(session, key, store_id=store_id)
     outside = outside_setting(key)
@@ -174,8 +180,30 @@ def stored_setting(session: Session | Connection | None, key: str, *, store_id: 
     return DEFAULTS[key]
 
 
+def _transaction_of(session: Any) -> Any:
+    """The ORM session's transaction under way, else None (a connection, no session)."""
+    get = getattr(session, "get_transaction", None)
+    return get() if get is not None else None
+
+
 def get_settings(session: Session | Connection | None, *, store_id: int | None = None) -> dict[str, Any]:
-    """Every rule in force for a store, resolved in one pass."""
+    """Every rule in force for a store, resolved in one pass; read once per store in
+    a session's transaction (an RO credited reads them for its points, its tier and
+    its member rules), again after a :func:`set_setting` or in the next transaction."""
+    txn = _transaction_of(session)
+    if txn is None:
+        return _resolved_settings(session, store_id=store_id)
+    cache = session.info.get("dealerdesk_rules")
+    if cache is None or cache[0] is not txn or cache[1] != _generation:
+        cache = (txn, _generation, {})
+        session.info["dealerdesk_rules"] = cache
+    rules = cache[2].get(store_id)
+    if rules is None:
+        rules = cache[2][store_id] = _resolved_settings(session, store_id=store_id)
+    return copy.deepcopy(rules)  # callers may change what they were given
+
+
+def _resolved_settings(session: Session | Connection | None, *, store_id: int | None = None) -> dict[str, Any]:
     stored: dict[str, Any] = {}
     if session is not None:
         rows = session.execute(sql(ALL_SETTINGS_SQL), {"sid": store_id}).all()
