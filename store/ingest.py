@@ -549,12 +549,36 @@ class Ingest:
         if rows.is_empty():
             return counts
         if self.kind == "visits":
-            rows = rows.sort(["date_in", "_row"])
+            rows = self._skip_known_rows(rows.sort(["date_in", "_row"]), counts)
+            if rows.is_empty():
+                self.counts.add(counts)
+                return counts
         keyed = self._vehicles(rows, counts)
         if self.kind == "visits":
             self._visits(keyed, counts)
         self.counts.add(counts)
         return counts
+
+    def _skip_known_rows(self, rows: pl.DataFrame, counts: IngestCounts) -> pl.DataFrame:
+        """Fingerprint each row (:func:`row_hashes`) and count as unchanged, going no
+        further, every row whose RO holds the same fingerprint from an earlier import
+        (an RO on one row of the batch only: duplicates take the usual path). The
+        rest carry their fingerprint on, to be stored with their visit."""
+        rows = rows.with_columns(row_hashes(rows))
+        single = rows.filter(pl.col("ro_number").is_unique())
+        if single.is_empty():
+            return rows
+        stored: list[tuple] = []
+        for chunk in _chunks(single["ro_number"].to_list()):
+            cond, params = self.db.any_of("ro_number", chunk)
+            stored += self.db.rows(f"SELECT ro_number, row_hash FROM visit WHERE store_id = ? AND {cond} "
+                                   "AND row_hash IS NOT NULL", [self.store_id, *params])
+        if not stored:
+            return rows
+        known = pl.DataFrame(stored, schema={"ro_number": pl.String, "row_hash": pl.Int64}, orient="row")
+        same = single.join(known, on=["ro_number", "row_hash"], how="semi")["_row"]
+        counts.unchanged += same.len()
+        return rows.filter(~pl.col("_row").is_in(same.implode()))
 
     def _vehicles(self, rows: pl.DataFrame, counts: IngestCounts) -> pl.DataFrame:
         db = self.db
@@ -847,9 +871,10 @@ class Ingest:
         stored: list[tuple] = []
         for chunk in _chunks(last["ro_number"].to_list()):
             cond, params = db.any_of("ro_number", chunk)
-            stored += db.rows(f"SELECT id, ro_number, {', '.join(VISIT_COLUMNS)} FROM visit "
+            stored += db.rows(f"SELECT id, ro_number, row_hash, {', '.join(VISIT_COLUMNS)} FROM visit "
                               f"WHERE store_id = ? AND {cond}", [self.store_id, *params])
-        schema = {"_id": pl.Int64, "ro_number": pl.String, **{f"_{c}": _VISIT_TYPES[c] for c in VISIT_COLUMNS}}
+        schema = {"_id": pl.Int64, "ro_number": pl.String, "_row_hash": pl.Int64,
+                  **{f"_{c}": _VISIT_TYPES[c] for c in VISIT_COLUMNS}}
         old = _frame(db, stored, schema)
         both = last.join(old, on="ro_number", how="left").with_columns(
             # Cancelled stays cancelled: an export without the status column, or an older one,
@@ -863,8 +888,27 @@ class Ingest:
         counts.inserted += fresh.height
         counts.updated += changed.height + superseded  # an earlier duplicate row was replaced by a later one
         counts.unchanged += both.height - fresh.height - changed.height
-        db.insert_frame("visit", fresh.select("ro_number", *VISIT_COLUMNS), fixed={"store_id": self.store_id})
-        db.update_frame("visit", changed.select(pl.col("_id").alias("id"), *VISIT_COLUMNS))
+        db.insert_frame("visit", fresh.select("ro_number", *VISIT_COLUMNS, "row_hash"), fixed={"store_id": self.store_id})
+        db.update_frame("visit", changed.select(pl.col("_id").alias("id"), *VISIT_COLUMNS, "row_hash"))
+        # The same visit from a row that differs elsewhere (its owner's phone, say), or
+        # one imported before rows had fingerprints: the next import can skip it.
+        db.update_frame("visit", both.filter(~is_new & same & pl.col("row_hash").ne_missing(pl.col("_row_hash")))
+                        .select(pl.col("_id").alias("id"), "row_hash"))
+
+
+# Every field a visits row is read into but its line number: what the row says.
+_HASHED_FIELDS_EXCLUDED = frozenset({"_row"})
+ROW_HASH_SEED = 20261204
+
+
+def row_hashes(rows: pl.DataFrame) -> pl.Expr:
+    """Each typed row's fingerprint, a signed 64-bit integer (the column type of
+    ``visit.row_hash``). polars' hash is stable within its version; after an upgrade
+    that changes it, rows only look changed once: they are compared field by field,
+    as before fingerprints, and take the new one. Two different rows sharing one is
+    a 1 in 2**64 chance per RO."""
+    fields = [c for c in rows.columns if c not in _HASHED_FIELDS_EXCLUDED and c != "row_hash"]
+    return (pl.struct(fields).hash(ROW_HASH_SEED).reinterpret(signed=True).alias("row_hash"))
 
 
 def _real(vid):

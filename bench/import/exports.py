@@ -93,13 +93,17 @@ def write_xlsx(path: Path, n: int) -> Path:
     return path
 
 
-def write_csv(path: Path, n: int, *, encoding: str = "utf-8-sig", vehicles: int | None = None) -> Path:
+def write_csv(path: Path, n: int, *, encoding: str = "utf-8-sig", vehicles: int | None = None,
+              skip: int = 0) -> Path:
+    """``n`` rows as CSV; ``skip``: leave out the first rows (see :func:`cached_week`)."""
     tmp = path.with_suffix(".tmp")
     with open(tmp, "w", encoding=encoding, newline="") as fh:
         w = csv.writer(fh)
         w.writerow(["广州天河东风日产4S店 维修结算单明细"])
         w.writerow(HEADERS)
-        for r in rows(n, vehicles=vehicles):
+        for i, r in enumerate(rows(n, vehicles=vehicles)):
+            if i < skip:
+                continue
             w.writerow([*r[:6], r[6].isoformat(), f"{r[7]:%Y/%m/%d}", r[8], r[9],
                         *(f"{x:,.2f}" for x in r[10:15]), r[15]])
         w.writerow(["合计"] + [""] * 15)
@@ -120,3 +124,16 @@ def cached(cache: Path, kind: str, n: int, *, vehicles: int | None = None) -> Pa
     if kind == "gbk.csv":
         return write_csv(path, n, encoding="gbk", vehicles=vehicles)
     return write_csv(path, n, vehicles=vehicles)
+
+
+def cached_week(cache: Path, n: int, *, known: float = 0.9) -> Path:
+    """The next week's export after :func:`cached` ``(cache, "csv", n)``: ``n`` rows of
+    which ``known`` are that file's last rows, unchanged (the same ROs, cars and
+    amounts; rows() is the same sequence however many rows are drawn), and the rest
+    are new ROs after them, over the same cars."""
+    cache.mkdir(parents=True, exist_ok=True)
+    new = n - int(n * known)
+    path = cache / f"visits-{n}-week-{new}new.csv"
+    if not path.exists():
+        write_csv(path, n + new, vehicles=max(1, n // 8), skip=new)
+    return path

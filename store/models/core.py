@@ -15,7 +15,7 @@ from datetime import date
 
 from pydantic import NaiveDatetime
 
-from sqlalchemy import Index, String, UniqueConstraint
+from sqlalchemy import BigInteger, Index, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from store.clock import now, real_now
@@ -116,6 +116,9 @@ class Visit(SQLModel, table=True):
     total_fen: int = 0
     sa_name: str | None = Field(default=None, max_length=50, index=True)
     status: str = Field(default="settled", max_length=16)  # settled | cancelled
+    # The fingerprint of the export row this visit last came from (store.ingest): a
+    # re-import skips a row whose RO holds the same one.
+    row_hash: int | None = Field(default=None, sa_type=BigInteger)
 
 
 class SearchTerm(SQLModel, table=True):
