@@ -48,7 +48,8 @@ OUTCOME_KEYS = {"1": "booked", "2": "reached", "3": "no_answer", "4": "wrong_num
                 "7": "do_not_contact", "8": "renewal"}
 # The answers to an insurance renewal reminder (key 8), by the digit chosen in its form.
 RENEWAL_CHOICES = ("renewed_here", "renewed_other", "not_yet", "refused")
-KEY_WORDS = {**OUTCOMES, "renewal": ("续保", "renewal")}
+# The key line's words: short enough for all eight keys at 80 columns.
+KEY_WORDS = {**OUTCOMES, "reached": ("已接通", "reached"), "renewal": ("续保", "renewal")}
 QUICK = ("no_answer", "wrong_number")  # logged at once, no form
 WEEKDAYS_ZH = "一二三四五六日"
 
