@@ -149,3 +149,28 @@ def test_a_renewal_needs_a_car_with_an_expiry(engine, shop):
         with write_session(engine) as s:
             log_call(s, shop.wang, customer_id=shop.customers["粤A20003"], vehicle_id=shop.cars["粤A20003"],
                      outcome="renewed_here")
+
+
+def test_the_command_line_logs_the_same_answers(engine, shop, db_url):
+    from typer.testing import CliRunner
+
+    from tests.cli_helpers import cli_args
+    from tui.cli import app
+
+    def run(*args):
+        return CliRunner().invoke(app, cli_args([*args, "--db", db_url, "--today", "2026-11-22"]))
+
+    r = run("calls", "log", "粤A20001", "--outcome", "renewed_here", "--sa", "王伟")
+    assert r.exit_code == 0 and "renewal recorded" in r.output, r.output
+    r = run("calls", "log", "粤A20002", "--outcome", "renewed_other", "--sa", "王伟")
+    assert r.exit_code == 1 and "insurer" in r.output
+    r = run("calls", "log", "粤A20002", "--outcome", "renewed_other", "--insurer", "平安产险", "--sa", "王伟")
+    assert r.exit_code == 0, r.output
+    assert {(p.vehicle_id, p.insurer, p.sold_by_store) for p in policies(engine) if p.source == "call"} == {
+        (shop.cars["粤A20001"], None, True), (shop.cars["粤A20002"], "平安产险", False)}
+    r = run("report", "insurance", "--month", "2026-12", "--format", "json")
+    assert r.exit_code == 0, r.output
+    import json
+
+    (summary,) = json.loads(r.output)["sheets"]["summary"]["rows"]
+    assert (summary["policies_due"], summary["renewed_here"], summary["renewed_other"]) == (6, 2, 2)
