@@ -1,8 +1,9 @@
 """Insurance policies 保单 as history: every policy a car ever had, imported from
 the insurers' or the DMS's exports or entered by hand, unique by policy number
 within a store. The car's current expiry (``Vehicle.insurance_expiry``, which the
-care calendar and the members report read) follows its latest policy: the
-latest end date of all its policies.
+care calendar's renewal reminder reads) follows its latest policy: the latest end
+date of all its policies. The renewal rate counts the policies themselves
+(:mod:`store.reports.insurance`).
 
 | code | Chinese | meaning |
 | --- | --- | --- |
