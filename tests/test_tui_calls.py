@@ -264,9 +264,10 @@ RENEWAL_CARS = [dict(plate=p, owner=o, visits=[(date(2026, 10, 1), "maintenance"
 def renewals(sqlite_engine):
     """Four customers whose only reason is their insurance expiring on 12-10 (a 商业险
     the store sold each); one more car with nothing due but maintenance soon."""
+    from store.access import SYSTEM
     from store.care import care_tasks_for
-    from store.insurance import record_policy
     from store.db import write_session
+    from store.insurance import record_policy
 
     shop = make_shop(sqlite_engine, RENEWAL_CARS + [dict(plate="粤A20005", owner="戊",
                                                          visits=[(date(2026, 5, 30), "maintenance", 600, 200)])])
@@ -276,11 +277,8 @@ def renewals(sqlite_engine):
             record_policy(s, store_id=shop.store_id, plate=car["plate"], policy_number=f"PDZA{i}", insurer="人保财险",
                           kind="商业险", start_on=date(2025, 12, 11), end_on=date(2026, 12, 10), premium_fen=320_000,
                           sold_by_store=True, actor=shop.manager)
-        care_tasks_for(s, date=D, store_id=shop.store_id, actor=SYSTEM_ACTOR)
+        care_tasks_for(s, date=D, store_id=shop.store_id, actor=SYSTEM)
     return sqlite_engine, shop
-
-
-from store.access import SYSTEM as SYSTEM_ACTOR  # noqa: E402
 
 
 def row_index(table: DataTable, name: str) -> int:
