@@ -39,6 +39,16 @@ Outcomes of a call (:func:`log_call`):
 | refused | 拒绝 | with a reason; quiet 90 days |
 | sold | 已卖车 | the car is marked sold (``sold_on``), its adoption ends, its pending appointments are cancelled |
 | do_not_contact | 勿扰 | with a reason; the customer is marked do-not-contact and leaves every list |
+| renewed_here | 本店续保 | an insurance renewal reminder's answer: renewed with us (:func:`store.insurance.record_reported_renewal`); quiet as reached |
+| renewed_other | 他店续保 | renewed elsewhere, with the insurer named; the same, not sold by the store |
+
+An insurance renewal reminder 续保提醒 (a care task of kind ``insurance`` on the
+row, its cars in :attr:`CallRow.renewal_vehicle_ids`) has four answers, two of
+them the outcomes above and two the common ones said in its words: not yet 暂未续保
+is ``reached`` with the day to call back, refused 拒绝续保 is ``refused`` with a
+reason (:data:`RENEWAL_REFUSAL_REASONS` offered). Renewed with us or elsewhere is
+a fact the renewal rate counts (a policy told on the phone, see
+:mod:`store.insurance`) until the real policy arrives and replaces it.
 
 A call on a customer who is at the contact cap is refused, as is any call on a
 do-not-contact customer. Care tasks covered by the call are closed through
@@ -74,9 +84,12 @@ OUTCOMES: dict[str, tuple[str, str]] = {
     "refused": ("拒绝", "refused"),
     "sold": ("已卖车", "sold the car"),
     "do_not_contact": ("勿扰", "do not contact"),
+    "renewed_here": ("本店续保", "renewed with us"),
+    "renewed_other": ("他店续保", "renewed elsewhere"),
 }
+RENEWED = ("renewed_here", "renewed_other")
 # Outcomes where the customer was on the line.
-REACHED = ("booked", "reached", "refused", "sold", "do_not_contact")
+REACHED = ("booked", "reached", "refused", "sold", "do_not_contact", *RENEWED)
 NEEDS_REASON = ("refused", "do_not_contact")
 CHANNELS = ("phone", "sms", "wechat")
 
@@ -84,6 +97,9 @@ CHANNELS = ("phone", "sms", "wechat")
 # Refusals: the reasons customers gave in the adoption case study.
 REFUSAL_REASONS = ("价格", "在别家保养", "路程远", "没时间", "服务不满意", "不需要")
 DNC_REASONS = ("客户要求勿扰", "投诉", "号码停机")
+# Why a customer will not renew their insurance with the store.
+RENEWAL_REFUSAL_REASONS = ("价格", "保险公司已联系", "理赔体验", "不再投保")
+RENEWAL_NOT_YET = "暂未续保"  # the reason a "not yet" (reached, call back) carries
 
 REASONS: dict[str, tuple[str, str, int]] = {  # code: (zh, en, priority)
     "complaint": ("投诉处理回访", "complaint follow-up", 0),
@@ -153,6 +169,7 @@ class CallRow:
     contacts_in_period: int = 0
     complaint_ids: list[int] = field(default_factory=list)  # resolved complaints this call confirms
     asks_scores: bool = False  # an after-service callback: reached, it records the customer's scores
+    renewal_vehicle_ids: list[int] = field(default_factory=list)  # cars with an insurance renewal reminder
     task_ids: list[int] = field(default_factory=list)  # every care task the call covers
     done: bool = False
     outcome: str | None = None  # today's last outcome
@@ -177,7 +194,7 @@ class CallRow:
             "reasons": [r.as_dict() for r in self.reasons], "vehicle_id": self.vehicle_id, "plates": self.plates,
             "value_fen": self.value_fen, "attempt": self.attempt, "max_tries": self.max_tries,
             "contacts_in_period": self.contacts_in_period, "task_ids": self.task_ids, "complaint_ids": self.complaint_ids, "asks_scores": self.asks_scores,
-            "done": self.done,
+            "renewal_vehicle_ids": self.renewal_vehicle_ids, "done": self.done,
             "outcome": self.outcome, "outcome_by": self.outcome_by,
             "appointment_at": self.appointment_at.isoformat(timespec="minutes") if self.appointment_at else None,
         }
@@ -240,7 +257,8 @@ class CallRules:
         )
 
     def quiet(self, outcome: str) -> int:
-        return dict(self.quiet_days).get(outcome, 0)
+        days = dict(self.quiet_days)
+        return days.get(outcome, days.get("reached", 0) if outcome in RENEWED else 0)
 
     def cap_start(self, day: date) -> datetime:
         """The first moment of the cap's period that ends with ``day``."""
@@ -467,11 +485,13 @@ def call_list(session: Session, *, staff_id: int, actor: Actor, day: date | None
                                   f"callback promised for {last.callback_on} (call of {last.at.date()})",
                                   last.vehicle_id, None, last.callback_on, (last.callback_on.toordinal(),)))
         said = {(r.vehicle_id, r.code) for r in mine}
-        task_ids, confirming, scoring = [], [], False
+        task_ids, confirming, scoring, renewals = [], [], False, []
         for reason, kind in care_kinds.get(cid, []):
             if reason.vehicle_id in sold:
                 continue
             task_ids.append(reason.task_id)
+            if kind == "insurance" and reason.vehicle_id is not None and reason.vehicle_id not in renewals:
+                renewals.append(reason.vehicle_id)
             if kind == "complaint_confirm":
                 confirming.append(reason.task_id)
             if kind in ("repair_callback", "problem_callback"):
@@ -494,6 +514,7 @@ def call_list(session: Session, *, staff_id: int, actor: Actor, day: date | None
             plates=list(dict.fromkeys(r.plate for r in mine if r.plate)),
             value_fen=value.get(cid, 0), max_tries=rules.max_tries, contacts_in_period=contacts.get(cid, 0),
             task_ids=sorted(set(task_ids)), complaint_ids=complaint_ids_of(session, confirming), asks_scores=scoring,
+            renewal_vehicle_ids=renewals,
         )
         if last is not None and last.outcome == "no_answer" and last.callback_on is not None:
             row.attempt = last.attempt + 1
@@ -602,13 +623,15 @@ class CallResult:
     closed_tasks: list[int] = field(default_factory=list)
     complaint_opened: int | None = None  # a low satisfaction score opened this complaint
     adoption_ended: bool = False
+    renewal_policies: list[str] = field(default_factory=list)  # the policies a renewal told on the phone left
 
     def as_dict(self) -> dict[str, Any]:
         return {"call_id": self.call_id, "customer_id": self.customer_id, "outcome": self.outcome,
                 "attempt": self.attempt, "callback_on": self.callback_on.isoformat() if self.callback_on else None,
                 "appointment_id": self.appointment_id,
                 "appointment_at": self.appointment_at.isoformat(timespec="minutes") if self.appointment_at else None,
-                "closed_tasks": self.closed_tasks, "adoption_ended": self.adoption_ended}
+                "closed_tasks": self.closed_tasks, "adoption_ended": self.adoption_ended,
+                "renewal_policies": self.renewal_policies}
 
 
 def _clean(text: str | None, limit: int, what: str) -> str | None:
@@ -636,6 +659,7 @@ def log_call(
     staff_id: int | None = None,
     satisfied: bool | None = None,
     scores: str | None = None,
+    insurer: str | None = None,
 ) -> CallResult:
     """Log one call by ``actor`` (or, for a manager or the system, on behalf of
     ``staff_id``) and do what its outcome asks (see the module's docstring).
@@ -645,7 +669,11 @@ def log_call(
     the customer is ``satisfied`` with the handling: yes closes the complaint, no
     reopens it (store.complaints). A reached after-service callback may carry the
     customer's ``scores`` (store.satisfaction: ``5`` for all top marks, or one per
-    question); a low one opens a complaint."""
+    question); a low one opens a complaint.
+
+    ``renewed_here`` / ``renewed_other`` answer an insurance renewal reminder about
+    ``vehicle_id`` (or the customer's one car with an insurance expiry); elsewhere
+    needs the ``insurer``."""
     if outcome not in OUTCOMES:
         raise CallError(f"unknown outcome {outcome!r}: one of {', '.join(OUTCOMES)}")
     if channel not in CHANNELS:
@@ -682,6 +710,22 @@ def log_call(
         if len(cars) != 1:
             raise CallError("sold: say which car")
         vehicle = cars[0]
+    elif outcome in RENEWED:
+        cars = session.execute(select(Vehicle).where(
+            Vehicle.customer_id == customer_id, Vehicle.insurance_expiry.is_not(None),
+            or_(Vehicle.sold_on.is_(None), Vehicle.sold_on > today))).scalars().all()
+        if len(cars) != 1:
+            raise CallError(f"{OUTCOMES[outcome][1]}: say which car")
+        vehicle = cars[0]
+    insurer = _clean(insurer, 60, "insurer")
+    if outcome in RENEWED:
+        if vehicle.insurance_expiry is None:
+            raise CallError(f"{vehicle.plate}: no insurance expiry on file to renew")
+        if outcome == "renewed_other" and not insurer:
+            raise CallError("renewed elsewhere: say with which insurer")
+        reason = reason or insurer  # the call log says with whom
+    elif insurer:
+        raise CallError("an insurer goes with a renewal (renewed with us or elsewhere)")
 
     if outcome == "booked":
         if appointment_at is None:
@@ -755,6 +799,12 @@ def log_call(
         record(session, actor, "vehicle.sold", "vehicle", vehicle.id, customer_id=customer_id, store_id=store_id,
                detail={"plate": vehicle.plate, "call_id": call.id})
         result.adoption_ended = end_adoption(session, actor, vehicle_id=vehicle.id, as_of=today, why="sold")
+    elif outcome in RENEWED:
+        from store.insurance import record_reported_renewal
+
+        lines = record_reported_renewal(session, store_id=store_id, vehicle_id=vehicle.id, insurer=insurer,
+                                        sold_by_store=outcome == "renewed_here", actor=actor, call_id=call.id)
+        result.renewal_policies = [line.policy_number for line in lines]
     elif outcome == "do_not_contact":
         customer.do_not_contact = True
         customer.do_not_contact_reason = reason
@@ -804,7 +854,7 @@ def _close_tasks(session: Session, actor: Actor, task_ids: list[int], outcome: s
             t.next_attempt_on = callback_on
             session.add(t)
         return []
-    status = "done" if outcome in ("booked", "reached", "refused") else "dismissed"
+    status = "done" if outcome in ("booked", "reached", "refused", *RENEWED) else "dismissed"
     closed: list[int] = []
     for tid in task_ids:
         task = session.get(CareTask, tid)

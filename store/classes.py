@@ -21,6 +21,13 @@ Precisely, for a date D (``as_of``):
 - "In the last 12 months" is D minus 12 calendar months up to D, both days included.
   Spend is every repair order's total (repair, accessories, insurance jobs alike);
   visits are the days the car came in (two repair orders on one day are one visit).
+- Insurance renewal customers count with the loyal ones (忠诚客户(含续保客户)): with
+  the store setting ``class_loyal_includes_insured`` (default on, the training's
+  rule), a car insured through the store on D (a policy the store sold, 本店出单,
+  its cover running on D; a renewal with us told on the phone counts too) meets the
+  loyalty test as spend or visits would. It must still have returned within the
+  active months: insurance is a reason to count a returning customer as loyal,
+  not a visit to the workshop, so at risk and churned stay as they are.
 - A vehicle is in the park on D from its purchase date (or, without one, its first
   visit) until the day it is sold (``sold_on``). A vehicle with neither a purchase
   date nor a visit on record has no class (``unknown``) and is left out of reports.
@@ -72,6 +79,7 @@ class ClassRules:
     relatively_loyal: bool = False
     relatively_loyal_spend_fen: int = 200_000
     relatively_loyal_visits: int = 3
+    loyal_includes_insured: bool = True
 
     @classmethod
     def from_settings(cls, s: dict) -> ClassRules:
@@ -84,6 +92,7 @@ class ClassRules:
             relatively_loyal=bool(s["class_relatively_loyal_enabled"]),
             relatively_loyal_spend_fen=round(float(s["class_relatively_loyal_spend_yuan"]) * 100),
             relatively_loyal_visits=int(s["class_relatively_loyal_visits"]),
+            loyal_includes_insured=bool(s["class_loyal_includes_insured"]),
         )
 
     def active_since(self, as_of: date) -> date:
@@ -114,6 +123,7 @@ class ClassResult:
     since: date | None = None  # what the class counts from: last visit or purchase date
     window_months: int = 12
     as_of: date | None = None
+    insured_here: bool = False  # insured through the store on as_of (counted loyal where the store says so)
 
     @property
     def label_zh(self) -> str:
@@ -144,6 +154,8 @@ class ClassResult:
             head_en, head_zh = f"no visit since purchase {_ago_en(months, days)}", f"购车后未回厂（购车 {_ago_zh(months, days)}）"
         else:
             head_en, head_zh = f"last visit {_ago_en(months, days)}", f"最近来店 {_ago_zh(months, days)}"
+        if self.insured_here:
+            tail_zh, tail_en = f"{tail_zh}；本店承保", f"{tail_en}; insured with us"
         return f"{head_zh}；{tail_zh}", f"{head_en}; {tail_en}"
 
     @property
@@ -161,6 +173,7 @@ class ClassResult:
             "months_since_last_visit": self.months_since_last_visit, "visits_12m": self.visits_12m,
             "spend_12m_fen": self.spend_12m_fen,
             "last_visit": self.last_visit.isoformat() if self.last_visit else None,
+            "insured_here": self.insured_here,
         }
 
 
@@ -173,7 +186,14 @@ def fact_schema() -> dict[str, pl.DataType]:
     return {
         "vehicle_id": pl.Int64, "store_id": pl.Int64, "customer_id": pl.Int64, "purchase_date": pl.Date,
         "sold_on": pl.Date, "first_visit": pl.Date, "last_visit": pl.Date, "visits_w": pl.Int64, "spend_w": pl.Int64,
+        "insured_here": pl.Int64,
     }
+
+
+# Whether the car (v) is insured through the store on :d: a policy the store sold whose cover runs on the day.
+INSURED_HERE_EXISTS = ("EXISTS (SELECT 1 FROM insurancepolicy p WHERE p.vehicle_id = v.id AND p.sold_by_store"
+                       " AND p.end_on >= :d AND (p.start_on IS NULL OR p.start_on <= :d))")
+INSURED_HERE_SQL = f"CASE WHEN {INSURED_HERE_EXISTS} THEN 1 ELSE 0 END"
 
 
 def vehicle_facts(session: Session, *, as_of: date, window_start: date, store_ids: list[int] | None = None,
@@ -181,7 +201,9 @@ def vehicle_facts(session: Session, *, as_of: date, window_start: date, store_id
                   loyalty: bool = True) -> pl.DataFrame:
     """One row per vehicle (of these stores, or these vehicles): id, store, owner,
     purchase and sale dates, and from its visits on or before ``as_of`` the first and
-    last visit, the visit days and the spend from ``window_start`` on; plus ``extra``
+    last visit, the visit days and the spend from ``window_start`` on, whether it is
+    insured through the store on ``as_of`` (``insured_here``, 0 without ``loyalty``);
+    plus ``extra``
     columns given as {name: (SQL expression over v = vehicle, c = customer, dtype)}.
 
     The visits are reduced by one GROUP BY in the database and joined to the vehicles
@@ -201,7 +223,8 @@ def vehicle_facts(session: Session, *, as_of: date, window_start: date, store_id
     cols = "".join(", " + expr for expr, _ in extra.values())
     sql = (
         "SELECT v.id, v.store_id, v.customer_id, v.purchase_date, v.sold_on,"
-        " f.first_visit, f.last_visit, f.visits_w, f.spend_w" + cols
+        " f.first_visit, f.last_visit, f.visits_w, f.spend_w, "
+        + (INSURED_HERE_SQL if loyalty else "0") + " AS insured_here" + cols
         + " FROM vehicle v"
         + (" LEFT JOIN customer c ON c.id = v.customer_id" if any("c." in e for e, _ in extra.values()) else "")
         + " LEFT JOIN (SELECT vehicle_id, MIN(date_in) AS first_visit, MAX(date_in) AS last_visit,"
@@ -258,6 +281,7 @@ def last_return_facts(session: Session, *, as_of: date, store_ids: list[int] | N
     return df.with_columns(
         sold_on=pl.lit(None, dtype=pl.Date), first_visit=pl.col("last_visit"),
         visits_w=pl.lit(0, dtype=pl.Int64), spend_w=pl.lit(0, dtype=pl.Int64),
+        insured_here=pl.lit(0, dtype=pl.Int64),
     )
 
 
@@ -297,21 +321,25 @@ def classify_frame(facts: pl.DataFrame, rules: dict[int, ClassRules], as_of: dat
             "_rl": [r.relatively_loyal for r in rules.values()],
             "_rl_spend": [r.relatively_loyal_spend_fen for r in rules.values()],
             "_rl_visits": [r.relatively_loyal_visits for r in rules.values()],
+            "_insured": [r.loyal_includes_insured for r in rules.values()],
             "window_months": [r.window_months for r in rules.values()],
         },
         schema={"store_id": pl.Int64, "_active": pl.Date, "_churn": pl.Date, "_loyal_spend": pl.Int64,
                 "_loyal_visits": pl.Int64, "_rl": pl.Boolean, "_rl_spend": pl.Int64, "_rl_visits": pl.Int64,
-                "window_months": pl.Int64},
+                "_insured": pl.Boolean, "window_months": pl.Int64},
     )
+    if "insured_here" not in facts.columns:
+        facts = facts.with_columns(insured_here=pl.lit(0, dtype=pl.Int64))
     d = pl.lit(as_of, dtype=pl.Date)
     purchase = pl.when(pl.col("purchase_date") <= d).then(pl.col("purchase_date"))
     df = facts.join(store_rules, on="store_id", how="left").with_columns(
-        pl.col("visits_w").fill_null(0), pl.col("spend_w").fill_null(0),
+        pl.col("visits_w").fill_null(0), pl.col("spend_w").fill_null(0), pl.col("insured_here").fill_null(0),
         since=pl.max_horizontal(pl.col("last_visit"), purchase),
         _start=pl.min_horizontal(pl.col("purchase_date"), pl.col("first_visit")),
     )
     active = pl.col("since") >= pl.col("_active")
-    loyal = (pl.col("spend_w") >= pl.col("_loyal_spend")) | (pl.col("visits_w") >= pl.col("_loyal_visits"))
+    loyal = ((pl.col("spend_w") >= pl.col("_loyal_spend")) | (pl.col("visits_w") >= pl.col("_loyal_visits"))
+             | (pl.col("_insured") & (pl.col("insured_here") > 0)))
     rel = pl.col("_rl") & ((pl.col("spend_w") >= pl.col("_rl_spend")) | (pl.col("visits_w") >= pl.col("_rl_visits")))
     df = df.with_columns(
         in_park=pl.col("_start").is_not_null() & (pl.col("_start") <= d)
@@ -397,7 +425,7 @@ def describe(row: dict, as_of: date, window_months: int) -> ClassResult:
     return ClassResult(
         vehicle_id=row["vehicle_id"], code=code, visits_12m=int(row["visits_w"] or 0),
         spend_12m_fen=int(row["spend_w"] or 0), last_visit=row["last_visit"] if row["since"] is not None else None,
-        since=row["since"], window_months=window_months, as_of=as_of,
+        since=row["since"], window_months=window_months, as_of=as_of, insured_here=bool(row.get("insured_here")),
     )
 
 
@@ -416,13 +444,14 @@ def vehicle_class(session: Session, vehicle_id: int, *, as_of: date) -> ClassRes
 
 
 def class_code(*, since: date | None, visits_w: int, spend_w: int, rules: ClassRules, as_of: date,
-               active_since: date | None = None, churn_since: date | None = None) -> str:
+               active_since: date | None = None, churn_since: date | None = None, insured_here: bool = False) -> str:
     """The rule of :func:`classify_frame` for one vehicle, without a frame (the
     border dates may come precomputed when many cars share them)."""
     if since is None:
         return UNKNOWN
     if since >= (active_since or rules.active_since(as_of)):
-        if spend_w >= rules.loyal_spend_fen or visits_w >= rules.loyal_visits:
+        if (spend_w >= rules.loyal_spend_fen or visits_w >= rules.loyal_visits
+                or (insured_here and rules.loyal_includes_insured)):
             return "loyal"
         if rules.relatively_loyal and (
             spend_w >= rules.relatively_loyal_spend_fen or visits_w >= rules.relatively_loyal_visits
@@ -438,7 +467,8 @@ def class_code(*, since: date | None, visits_w: int, spend_w: int, rules: ClassR
 # fifty cars per keypress, where a frame pipeline costs more than the query itself.
 _LOOKUP_FACTS_SQL = text(
     """
-    SELECT v.id AS vehicle_id, v.store_id, v.purchase_date, f.last_visit, f.visits_w, f.spend_w
+    SELECT v.id AS vehicle_id, v.store_id, v.purchase_date, f.last_visit, f.visits_w, f.spend_w,
+      """ + INSURED_HERE_SQL + """ AS insured_here
     FROM vehicle v LEFT JOIN (
       SELECT vehicle_id, max(date_in) AS last_visit,
         count(DISTINCT CASE WHEN date_in >= :w THEN date_in END) AS visits_w,
@@ -514,10 +544,12 @@ def classify_facts(session: Session, rows, *, as_of: date, window_start: date) -
         purchase = row["purchase_date"] if row["purchase_date"] and row["purchase_date"] <= as_of else None
         last = row["last_visit"]
         since = max(last, purchase) if last and purchase else (last or purchase)
-        facts = {"vehicle_id": vid, "since": since, "last_visit": last,
+        insured = bool(row["insured_here"]) if "insured_here" in row else False
+        facts = {"vehicle_id": vid, "since": since, "last_visit": last, "insured_here": insured,
                  "visits_w": int(row["visits_w"] or 0), "spend_w": int(row["spend_w"] or 0)}
         facts["class"] = class_code(since=since, visits_w=facts["visits_w"], spend_w=facts["spend_w"],
-                                    rules=r, as_of=as_of, active_since=active, churn_since=churn)
+                                    rules=r, as_of=as_of, active_since=active, churn_since=churn,
+                                    insured_here=insured)
         out[vid] = describe(facts, as_of, r.window_months)
     return out, others
 

@@ -8,7 +8,10 @@ points, pitches. Streamed in batches, so 1,000,000 vehicles and 10,000,000 visit
 never sit in memory at once. Then the club's history for the monthly reports: each
 membership's join and yearly renewals, the pitch that signed recent members up,
 sales consultants' pitches at delivery, referrals, birthday gifts and the club's own
-costs (its own random stream, so the cars and visits above stay as they were).
+costs (its own random stream, so the cars and visits above stay as they were); and
+each car's insurance policies 商业险 of the last two years (again its own stream): the
+policy that ran out in the last year and, where the owner renewed and the store
+knows of it, the one running now, sold by the store (本店出单) or elsewhere.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from store.models import (
     CatalogItem,
     ClubEntry,
     Customer,
+    InsurancePolicy,
     Membership,
     MembershipEvent,
     Pitch,
@@ -323,6 +327,7 @@ def generate(
                                                    PointsAccount, PointsEntry, Pitch, Tier, TierBenefit, CatalogItem,
                                                    SearchTerm)])
     _club_history(engine, store_id=store_id, today=today, seed=seed, sas=sas, ca=ca)
+    _insurance_history(engine, store_id=store_id, today=today, seed=seed)
     refresh_statistics(engine, [t.__table__ for t in (Customer, Vehicle, Visit, SearchTerm, PointsEntry, Pitch)])
     if progress:
         progress(vehicles, vehicles)
@@ -507,6 +512,59 @@ def _club_history(engine: Engine, *, store_id: int, today: date, seed: int, sas:
         bulk_insert(conn, Referral.__table__, referrals)
         bulk_insert(conn, BenefitUse.__table__, gifts)
         bulk_insert(conn, ClubEntry.__table__, entries)
+
+
+INSURERS = ("人保财险", "平安产险", "太平洋产险", "国寿财险", "大地保险")
+
+
+def _insurance_history(engine: Engine, *, store_id: int, today: date, seed: int, batch: int = 20000) -> None:
+    """Each car's 商业险 of the last two years (see the module's docstring): a car
+    bought within the year has its first policy only, sold by the store 85% of the
+    time; an older car the policy that ended in the last year (sold by the store 60%)
+    and, renewed, the one running now to its insurance expiry. An owner still coming
+    in renews where the store knows of it 80% of the time, one who stopped 20%; a
+    renewal is the store's 75% of the time when the store sold the last one, else 30%."""
+    from sqlalchemy import func
+
+    from store.dates import add_months
+
+    rng = random.Random(seed * 7919 + 2)
+    now = datetime.now()
+    last_visit = (select(func.max(Visit.date_in)).where(Visit.vehicle_id == Vehicle.id).correlate(Vehicle)
+                  .scalar_subquery())
+    with engine.begin() as conn:
+        cars = conn.execute(
+            select(Vehicle.id, Vehicle.purchase_date, Vehicle.insurance_expiry, last_visit)
+            .where(Vehicle.store_id == store_id, Vehicle.insurance_expiry.is_not(None)).order_by(Vehicle.id)).all()
+    rows: list[dict] = []
+
+    def policy(vid: int, start: date, end: date, insurer: str, premium_yuan: int, here: bool) -> None:
+        rows.append({"store_id": store_id, "vehicle_id": vid, "policy_number": f"PDZA{end:%Y}{vid:09d}",
+                     "insurer": insurer, "kind": "commercial", "start_on": start, "end_on": end,
+                     "premium_fen": premium_yuan * 100, "sold_by_store": here, "source": "import",
+                     "created_at": now, "updated_at": now})
+
+    for vid, purchase, expiry, seen in cars:
+        previous_end = add_months(expiry, -12)
+        insurer, premium = rng.choice(INSURERS), rng.randint(25, 55) * 100
+        if purchase is None or purchase > previous_end:
+            policy(vid, purchase or previous_end + timedelta(days=1), expiry, insurer, premium, rng.random() < 0.85)
+        else:
+            here = rng.random() < 0.6
+            policy(vid, add_months(previous_end, -12) + timedelta(days=1), previous_end, insurer, premium, here)
+            coming = seen is not None and seen >= previous_end - timedelta(days=180)
+            if rng.random() < (0.8 if coming else 0.2):
+                renewed_here = rng.random() < (0.75 if here else 0.3)
+                if not renewed_here and rng.random() < 0.5:
+                    insurer = rng.choice(INSURERS)
+                policy(vid, previous_end + timedelta(days=1), expiry, insurer, premium - rng.randint(0, 3) * 100,
+                       renewed_here)
+        if len(rows) >= batch:
+            with engine.begin() as conn:
+                bulk_insert(conn, InsurancePolicy.__table__, rows)
+            rows = []
+    with engine.begin() as conn:
+        bulk_insert(conn, InsurancePolicy.__table__, rows)
 
 
 def _write_batch(engine: Engine, rows: dict[str, list[dict]]) -> None:

@@ -1,8 +1,9 @@
 """Insurance policies 保单 as history: every policy a car ever had, imported from
 the insurers' or the DMS's exports or entered by hand, unique by policy number
 within a store. The car's current expiry (``Vehicle.insurance_expiry``, which the
-care calendar and the members report read) follows its latest policy: the
-latest end date of all its policies.
+care calendar's renewal reminder reads) follows its latest policy: the latest end
+date of all its policies. The renewal rate counts the policies themselves
+(:mod:`store.reports.insurance`).
 
 | code | Chinese | meaning |
 | --- | --- | --- |
@@ -12,13 +13,33 @@ latest end date of all its policies.
 A policy for a car the store does not know is refused (its row rejected with
 the reason): import the vehicles first, then the same file again (a re-import
 changes only what is new).
+
+Renewals told on the phone 电话确认续保 (the call list's renewal outcomes,
+:func:`record_reported_renewal`): the customer says the car was renewed, with us
+(本店续保) or elsewhere (他店续保, with which insurer). That is a fact the renewal
+rate must count before any export brings the policy, so it is kept as a policy
+with ``source`` ``call``: one per type of the policies that were expiring (交强险
+when none is on file), cover from the day after the old expiry for a year, the
+insurer as told, ``sold_by_store`` for a renewal with us, no premium (nothing was
+told), and the number ``call:<car>:<type>:<old expiry>`` (so saying it twice
+changes nothing). The car's expiry moves on with it, so its renewal reminder
+stops. When the real policy of that cover arrives (an import or a hand entry of
+the same car and type, starting within :data:`SUCCESSOR_GRACE_DAYS` of the
+reported start), it replaces the reported one: the fact is then known in full,
+premium and all.
+
+A policy's successor 续保保单 (what the renewal rate counts, see
+:mod:`store.reports.insurance`): another policy of the same car and type that ends
+later and starts (or, without a start date, ends a year later than it would have
+started) no later than :data:`SUCCESSOR_GRACE_DAYS` after the policy's end: a
+renewal a little late is still a renewal; one after a long lapse is new business.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import func
 from sqlmodel import Session, select
@@ -31,6 +52,8 @@ from store.plates import InvalidPlate, parse_plate
 from store.validation import FieldError, clean_text
 
 POLICY_KINDS = {"compulsory": "交强险", "commercial": "商业险"}
+REPORTED = "call"  # the source of a renewal told on the phone
+SUCCESSOR_GRACE_DAYS = 90
 _KIND_WORDS = {
     "compulsory": ("交强", "compulsory"),
     "commercial": ("商业", "commercial"),
@@ -182,6 +205,7 @@ def merge_policies(session: Session, *, store_id: int, rows: Sequence[dict], act
         touched |= cars_moved
         setattr(counts, what, getattr(counts, what) + 1)
     session.flush()
+    drop_reported(session, touched)
     sync_expiry(session, touched)
     return counts, unknown
 
@@ -226,6 +250,7 @@ def record_policy(session: Session, *, store_id: int, plate: str, policy_number:
     if what != "unchanged":
         policy.source = "hand"
     session.flush()
+    drop_reported(session, touched)
     sync_expiry(session, touched)
     if what != "unchanged":
         audit.record(session, actor, f"insurance.{'add' if what == 'inserted' else 'correct'}", "insurancepolicy",
@@ -259,3 +284,85 @@ def list_policies(session: Session, *, store_id: int, plate: str, actor: Actor) 
     rows = session.exec(select(InsurancePolicy).where(InsurancePolicy.vehicle_id == car.id)
                         .order_by(InsurancePolicy.end_on.desc(), InsurancePolicy.id.desc())).all()
     return [_line(p, car.plate) for p in rows]
+
+
+# --- renewals told on the phone ---------------------------------------------------------
+
+
+def _started(policy: InsurancePolicy) -> date:
+    """When a policy's cover starts: its start date, else a year before its end."""
+    return policy.start_on or _year_before(policy.end_on)
+
+
+def _year_before(day: date) -> date:
+    from store.dates import add_months
+
+    return add_months(day, -12) + timedelta(days=1)
+
+
+def is_successor(later: InsurancePolicy, earlier: InsurancePolicy) -> bool:
+    """Whether ``later`` renews ``earlier`` (see the module's docstring)."""
+    return (later.id != earlier.id and later.vehicle_id == earlier.vehicle_id and later.kind == earlier.kind
+            and later.end_on > earlier.end_on
+            and _started(later) <= earlier.end_on + timedelta(days=SUCCESSOR_GRACE_DAYS))
+
+
+def drop_reported(session: Session, vehicle_ids: Iterable[int]) -> int:
+    """Remove the renewals told on the phone that a real policy (imported or entered)
+    of the same car and type now covers; returns how many went."""
+    ids = sorted(set(vehicle_ids))
+    gone = 0
+    for start in range(0, len(ids), 500):
+        rows = session.exec(select(InsurancePolicy).where(InsurancePolicy.vehicle_id.in_(ids[start:start + 500]))).all()
+        reported = [p for p in rows if p.source == REPORTED]
+        real = [p for p in rows if p.source != REPORTED]
+        for p in reported:
+            if any(q.vehicle_id == p.vehicle_id and q.kind == p.kind and q.end_on >= p.start_on
+                   and abs((_started(q) - p.start_on).days) <= SUCCESSOR_GRACE_DAYS for q in real):
+                session.delete(p)
+                gone += 1
+    if gone:
+        session.flush()
+    return gone
+
+
+def record_reported_renewal(session: Session, *, store_id: int, vehicle_id: int, insurer: str | None,
+                            sold_by_store: bool, actor: Actor, call_id: int | None = None) -> list[PolicyLine]:
+    """The customer says the car's insurance was renewed (with us: ``sold_by_store``;
+    elsewhere: with ``insurer``): the renewal kept as policies told on the phone
+    (see the module's docstring). Raises FieldError when the car has no expiry to
+    renew."""
+    require(actor, "care.work", store_id)
+    insurer = clean_text(insurer, field="insurer", max_len=60)
+    if not sold_by_store and not insurer:
+        raise FieldError("insurer", "renewed elsewhere: say with which insurer")
+    car = session.get(Vehicle, vehicle_id)
+    if car is None or car.store_id != store_id:
+        raise UnknownVehicle(f"no car {vehicle_id} in this store")
+    old_end = car.insurance_expiry
+    if old_end is None:
+        raise FieldError("insurance", f"{car.plate}: no insurance expiry on file to renew")
+    expiring = session.exec(select(InsurancePolicy).where(InsurancePolicy.vehicle_id == car.id,
+                                                          InsurancePolicy.end_on == old_end,
+                                                          InsurancePolicy.source != REPORTED)).all()
+    kinds = sorted({p.kind for p in expiring}) or ["compulsory"]
+    from store.dates import add_months
+
+    start, end = old_end + timedelta(days=1), add_months(old_end, 12)
+    lines, touched = [], set()
+    for kind in kinds:
+        number = f"{REPORTED}:{car.id}:{kind}:{old_end.isoformat()}"
+        existing = session.exec(select(InsurancePolicy).where(InsurancePolicy.store_id == store_id,
+                                                              InsurancePolicy.policy_number == number)).first()
+        values = {"policy_number": number, "vehicle_id": car.id, "insurer": insurer, "kind": kind, "start_on": start,
+                  "end_on": end, "premium_fen": 0, "sold_by_store": bool(sold_by_store)}
+        _what, policy, moved = _upsert(session, store_id, values, REPORTED, existing)
+        touched |= moved
+        lines.append(policy)
+    session.flush()
+    sync_expiry(session, touched | {car.id})
+    audit.record(session, actor, "insurance.renewal_reported", "vehicle", car.id, store_id=store_id,
+                 customer_id=car.customer_id,
+                 detail={"plate": car.plate, "expiry": old_end.isoformat(), "with_us": bool(sold_by_store),
+                         "insurer": insurer, "call_id": call_id})
+    return [_line(p, car.plate) for p in lines]

@@ -44,6 +44,9 @@ DEFAULTS: dict[str, Any] = {
     "class_relatively_loyal_visits": 3,
     "class_window_months": 12,
     "class_healthy_mix": {"loyal": 50, "general": 30, "at_risk": 15, "churned": 5},  # percent
+    # 忠诚客户(含续保客户): a car insured through the store (a policy the store sold, in
+    # force on the day) meets the loyalty test as spend or visits would (store.classes)
+    "class_loyal_includes_insured": True,
     # warranty, maintenance 保养
     "warranty_months": 36,
     "warranty_months_by_model": {},

@@ -20,6 +20,11 @@ Customers (store S01; tiers regular 9.8折, gold 9.5折; 1 point = ¥1):
 October: new members 4 (loyal, general, at risk, unknown); in force on 10-31: c1 c2 c3
 c4 c5 c8 = 6; joined ever 8; renewals due c5 c6 = 2, renewed 1 (50%); insurance due
 4, renewed 2 (50%); referrals 1 made, 2 sold (one referred in September).
+Insurance policies 商业险 (:data:`POLICIES`): due in October c1 (10-12, sold by us, renewed
+with us, ¥3,300), c3 (10-03, renewed elsewhere with 平安产险), c2 (10-20) and c5 (10-25)
+not renewed; the new car's first policy ends in 2027, the sold car's before it ran out
+is not due: 4 due, 2 renewed (50%), 1 with us (25%); premium sold in October ¥3,300
+(c1's renewal starts 10-13) plus the new car's ¥4,000 (starts 10-10) = ¥7,300.
 Fees: 2025-09 300; 2025-10 900; 2026-10 c1 c2 c4 300 each + renewals c5 c8 300 each = 1500.
 Discounts in October: c1 1500x2% = 30, 8000x2% = 160 (the RO that lifted the tier, at
 the tier it found), 600x5% = 30; c5 (regular since the renewal) 2000x2% = 40; c3 400x2%
@@ -40,7 +45,8 @@ from store import benefits, clock, members, points
 from store.access import SYSTEM, Actor
 from store.club_ledger import add_entry
 from store.db import in_transaction, write_session
-from store.models import CallLog, CatalogItem, Customer, Pitch, Staff, Store, Tier, TierBenefit, Vehicle, Visit
+from store.models import (CallLog, CatalogItem, Customer, InsurancePolicy, Pitch, Staff, Store, Tier, TierBenefit,
+                          Vehicle, Visit)
 from store.staff import hash_pin
 
 TODAY = date(2026, 11, 22)
@@ -54,6 +60,19 @@ class Shop:
     staff: dict[str, int] = field(default_factory=dict)  # code -> id
     customers: dict[str, int] = field(default_factory=dict)  # c1.. -> id
     manager: Actor | None = None
+
+
+# (number, car, insurer, start, end, premium yuan, sold by the store)
+POLICIES = [
+    ("PC1-2025", "c1", "人保财险", "2025-10-13", "2026-10-12", 3200, True),
+    ("PC1-2026", "c1", "人保财险", "2026-10-13", "2027-10-12", 3300, True),
+    ("PC3-2025", "c3", "平安产险", "2025-10-04", "2026-10-03", 2600, False),
+    ("PC3-2026", "c3", "平安产险", "2026-10-04", "2027-10-03", 2700, False),
+    ("PC2-2025", "c2", "太平洋产险", "2025-10-21", "2026-10-20", 2500, False),
+    ("PC5-2025", "c5", "人保财险", "2025-10-26", "2026-10-25", 2400, False),
+    ("PNEW-2026", "new", "人保财险", "2026-10-10", "2027-10-10", 4000, True),
+    ("PSOLD-2025", "sold", "人保财险", "2025-10-06", "2026-10-05", 2000, False),
+]
 
 
 def _customer(s, store: Store, name: str, car: tuple[date, date | None] | None = None,
@@ -126,14 +145,19 @@ def make_month(engine) -> Shop:
             "c9": ("壬", (D("2025-11-05"), D("2026-11-05")), [("2026-10-06", 300)]),
             "c10": ("癸", (D("2025-11-15"), D("2026-11-15")), [("2026-10-14", 700), ("2026-10-30", 500)]),
         }
+        car_of = {}
         for key, (name, car, visits) in cars.items():
             cancelled = [("2026-10-09", 900)] if key == "c9" else []
             model = {"c1": "天籁", "c3": "奇骏", "c9": "奇骏"}.get(key, "轩逸")
-            shop.customers[key], _ = _customer(s, store, name, car, visits, cancelled, model)
+            shop.customers[key], car_of[key] = _customer(s, store, name, car, visits, cancelled, model)
         # Not renewals: a new car's first policy, and a car sold before its policy ran out.
-        _customer(s, store, "新车", (D("2026-10-10"), D("2027-10-10")))
-        sold_id, sold_car = _customer(s, store, "卖车", (D("2020-01-01"), D("2026-10-05")))
-        s.get(Vehicle, sold_car).sold_on = D("2026-09-01")
+        _, car_of["new"] = _customer(s, store, "新车", (D("2026-10-10"), D("2027-10-10")))
+        sold_id, car_of["sold"] = _customer(s, store, "卖车", (D("2020-01-01"), D("2026-10-05")))
+        s.get(Vehicle, car_of["sold"]).sold_on = D("2026-09-01")
+        for number, key, insurer, start, end, premium, here in POLICIES:
+            s.add(InsurancePolicy(store_id=store.id, vehicle_id=car_of[key], policy_number=number, insurer=insurer,
+                                  kind="commercial", start_on=D(start), end_on=D(end), premium_fen=premium * 100,
+                                  sold_by_store=here))
         _customer(s, other, "二店客户", (D("2024-01-01"), None), [("2026-10-02", 500)])
     c = shop.customers
     m = shop.manager

@@ -214,3 +214,47 @@ def test_lookup_classes_stores_with_different_windows(engine):
         fast = lookup_classes(s, ids, as_of=date(2026, 11, 22))
         framed = vehicle_classes(s, ids, as_of=date(2026, 11, 22))
     assert [fast[i].code for i in ids] == [framed[i].code for i in ids] == ["loyal", "general"]
+
+
+@pytest.mark.parametrize(
+    "policy, setting, expected",
+    [
+        (dict(sold_by_store=True, start_on=date(2026, 3, 1), end_on=date(2027, 2, 28)), True, "loyal"),
+        (dict(sold_by_store=True, start_on=date(2026, 3, 1), end_on=date(2027, 2, 28)), False, "general"),
+        (dict(sold_by_store=False, start_on=date(2026, 3, 1), end_on=date(2027, 2, 28)), True, "general"),
+        (dict(sold_by_store=True, start_on=date(2025, 3, 1), end_on=date(2026, 2, 28)), True, "general"),  # ran out
+        (dict(sold_by_store=True, start_on=None, end_on=TODAY), True, "loyal"),  # its last day
+    ],
+)
+def test_a_car_insured_through_the_store_counts_as_loyal_where_the_store_says_so(engine, policy, setting, expected):
+    """忠诚客户(含续保客户): one visit of ¥500 (general) and a policy; the loyal class by
+    the vehicle, the counter's lookup and the class-mix report (Postgres: in SQL)."""
+    from store.models import InsurancePolicy, Vehicle
+    from store.reports.churn import class_mix_report
+
+    with write_session(engine) as s:
+        store = add_store(s)
+        set_setting(s, "class_loyal_includes_insured", setting, store_id=store.id)
+        car = add_car(s, store, plate="粤A12345", visits=[("RO1", date(2026, 10, 1), 500)])
+        s.add(InsurancePolicy(store_id=store.id, vehicle_id=car.id, policy_number="P1", kind="commercial",
+                              premium_fen=300_000, **policy))
+        vid, sid = car.id, store.id
+    with read_session(engine) as s:
+        result = vehicle_class(s, vid, as_of=TODAY)
+        assert result.code == expected
+        insured = policy["sold_by_store"] and policy["end_on"] >= TODAY
+        assert result.insured_here == insured and ("本店承保" in result.reason_zh) == insured
+        from store.classes import lookup_classes
+
+        assert lookup_classes(s, [vid], as_of=TODAY)[vid].code == expected
+        mix = {r["class"]: r["vehicles"] for r in class_mix_report(s, as_of=TODAY, store_ids=[sid]).rows}
+        assert mix[expected] == 1
+    # An at-risk car stays at risk, insured or not: insurance is not a return.
+    from sqlmodel import select
+
+    with write_session(engine) as s:
+        s.add(Visit(store_id=sid, vehicle_id=vid, ro_number="RO0", date_in=date(2026, 6, 1), total_fen=100))
+        for v in s.exec(select(Visit).where(Visit.ro_number == "RO1")).all():
+            s.delete(v)
+    with read_session(engine) as s:
+        assert vehicle_class(s, vid, as_of=TODAY).code == "at_risk"

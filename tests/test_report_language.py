@@ -26,6 +26,7 @@ from store.reports.labels import COLUMNS, NOTES_COLUMNS, VALUES, column_label
 from store.reports.complaints import complaints_report
 from store.reports.satisfaction import satisfaction_report
 from store.reports.members import members_report
+from store.reports.insurance import insurance_report
 from store.reports.workbook import write_workbook
 from store.settings import set_setting
 from tests.cli_helpers import cli_args
@@ -51,6 +52,7 @@ def books(session, store_id: int) -> dict[str, ReportBook]:
         "costs": costs_report(session, month=OCT, store_ids=[store_id]),
         "complaints": complaints_report(session, month=OCT, store_ids=[store_id]),
         "satisfaction": satisfaction_report(session, month=OCT, store_ids=[store_id]),
+        "insurance": insurance_report(session, month=OCT, store_ids=[store_id]),
     }
 
 
@@ -232,6 +234,17 @@ def test_the_command_line_speaks_the_app_language(sqlite_engine, tmp_path):
     assert run("report", "costs", "--month", "2026-10", "--store", "S01", "--format", "xlsx", "--out", str(out),
                "--db", db, env=en).exit_code == 0
     assert load_workbook(out).sheetnames == ["balance", "lines", "departments", "trend", "notes"]
+    insurance = ("report", "insurance", "--month", "2026-10", "--store", "S01", "--db", db)
+    assert "insurance renewals 2026-10" in run(*insurance, env=en).output
+    assert "续保月报 2026-10" in run(*insurance).output
+    assert run(*insurance, "--sheet", "summary", "--format", "csv").output.splitlines()[0].startswith(
+        "month,policies_due,renewed_here")
+    doc = json.loads(run(*insurance, "--format", "json", env=en).output)
+    assert list(doc["sheets"]) == ["summary", "sa", "insurer", "trend"]
+    out = tmp_path / "insurance.xlsx"
+    assert run(*insurance, "--format", "xlsx", "--out", str(out), env=en).exit_code == 0
+    wb = load_workbook(out)
+    assert wb.sheetnames == ["summary", "SA", "insurer", "trend", "notes"] and len(wb["trend"]._charts) == 2
 
     # The store's own setting, as the app reads it, when the environment says nothing.
     with write_session(sqlite_engine) as s:

@@ -13,7 +13,7 @@ from store.access import SYSTEM
 from store import members
 from store.club_ledger import ClubLedgerError, add_entry, entries
 from store.db import read_session, write_session
-from store.models import Vehicle
+from store.models import InsurancePolicy, Vehicle
 from store.reports import Month
 from store.reports.costs import costs_report
 from store.reports.members import members_report
@@ -39,6 +39,7 @@ def test_monthly_kpis_worked_out_by_hand(shop):
     assert (k["new_members"], k["members_in_force"], k["cumulative_members"]) == (4, 6, 8)
     assert (k["renewals_due"], k["renewed"], k["renewal_rate"]) == (2, 1, 50.0)
     assert (k["insurance_due"], k["insurance_renewed"], k["insurance_renewal_rate"]) == (4, 2, 50.0)
+    assert (k["insurance_renewed_here"], k["insurance_here_rate"]) == (1, 25.0)
     assert (k["referrals"], k["referral_sales"]) == (1, 2)
     assert k["member_spend_per_vehicle"] == Decimal("4166.67")
     assert k["non_member_spend_per_vehicle"] == Decimal("750.00")
@@ -78,8 +79,8 @@ def test_insurance_rate_is_na_without_insurance_data_and_stores_stay_apart(shop)
     assert (k["new_members"], k["members_in_force"]) == (0, 0)
     assert {r["group"]: r["vehicles"] for r in other.sheet("spend").rows} == {"member": 0, "non_member": 1}
     with write_session(engine) as s:
-        for v in s.exec(select(Vehicle)).all():
-            v.insurance_expiry = None
+        for p in s.exec(select(InsurancePolicy)).all():
+            s.delete(p)
     with read_session(engine) as s:
         assert kpis(members_report(s, month=OCT, store_ids=[shop.store_id]))["insurance_renewal_rate"] == "n/a"
 
@@ -187,3 +188,39 @@ def test_the_churn_workbook_counts_every_cut_in_one_pass_with_the_same_figures(s
     models = {r["model"]: r["vehicles"] for r in book.sheet("by_model").rows}
     # 轩逸: c2, c5, c10, the new car and the second store's; the sold car is out of the park.
     assert models == {"天籁": 1, "奇骏": 2, "轩逸": 5}
+
+
+def test_insurance_renewals_from_the_policies_on_file(shop):
+    """The October policies of tests/report_helpers.py, by SA, insurer and month."""
+    from store.reports.insurance import insurance_report
+
+    engine, shop = shop
+    with read_session(engine) as s:
+        book = insurance_report(s, month=OCT, store_ids=[shop.store_id])
+        other = insurance_report(s, month=OCT, store_ids=[shop.other_store_id])
+    (summary,) = book.sheet("summary").rows
+    assert (summary["policies_due"], summary["renewed_here"], summary["renewed_other"], summary["not_renewed"]) == (
+        4, 1, 1, 2)
+    assert (summary["insurance_rate"], summary["insurance_here_rate"]) == (50.0, 25.0)
+    assert (summary["premium_here"], summary["policies_sold"], summary["premium_sold"]) == (
+        Decimal("3300.00"), 2, Decimal("7300.00"))
+    insurers = {str(r["insurer"]): (r["policies_due"], r["renewed_here"], r["renewed_other"])
+                for r in book.sheet("insurer").rows}
+    assert insurers == {"人保财险": (2, 1, 0), "平安产险": (1, 0, 1), "太平洋产险": (1, 0, 0)}
+    assert book.sheet("insurer").total["policies_due"] == 4
+    (sa,) = book.sheet("sa").rows  # nobody adopted these cars
+    assert sa["sa"].zh == "未领养" and sa["policies_due"] == 4
+    trend = {r["month"]: r for r in book.sheet("trend").rows}
+    assert list(trend)[0] == "2025-11" and trend["2026-10"]["policies_due"] == 4
+    assert trend["2026-09"]["policies_due"] == 0 and trend["2026-09"]["insurance_rate"] is None
+    assert other.sheet("summary").rows[0]["policies_due"] == 0
+    # A renewal arriving later (an import of the next policy) lifts the month's rate.
+    with write_session(engine) as s:
+        car = s.exec(select(InsurancePolicy).where(InsurancePolicy.policy_number == "PC2-2025")).one().vehicle_id
+        s.add(InsurancePolicy(store_id=shop.store_id, vehicle_id=car, policy_number="PC2-2026", insurer="太平洋产险",
+                              kind="commercial", start_on=date(2026, 11, 5), end_on=date(2027, 11, 4),
+                              premium_fen=250_000, sold_by_store=True))
+    with read_session(engine) as s:
+        (summary,) = insurance_report(s, month=OCT, store_ids=[shop.store_id]).sheet("summary").rows
+    assert (summary["renewed_here"], summary["insurance_rate"], summary["premium_here"]) == (
+        2, 75.0, Decimal("5800.00"))

@@ -81,6 +81,7 @@ COMMANDS = [
     (["export", "customers", "--out", "{tmp}/all.csv"], MANAGER),
     (["report", "churn"], READERS),
     (["report", "members", "--month", "2026-10"], READERS),
+    (["report", "insurance", "--month", "2026-10"], READERS),
     (["member", "leave", "粤A12345"], CLUB),
     (["demo"], set()),
     (["db", "upgrade"], set()),

@@ -252,3 +252,94 @@ async def test_the_header_counts_the_days_calls_against_a_list_that_never_shrink
         follow = app.screen.query_one("#followups", DataTable)
         cells = [str(c) for i in range(follow.row_count) for c in follow.get_row_at(i)]
         assert not any("乙" in c for c in cells), cells  # the call answered 乙's follow-up
+
+
+# --- an insurance renewal reminder's answers (key 8) ------------------------------------------
+
+RENEWAL_CARS = [dict(plate=p, owner=o, visits=[(date(2026, 10, 1), "maintenance", 600, 200)])
+                for p, o in (("粤A20001", "甲"), ("粤A20002", "乙"), ("粤A20003", "丙"), ("粤A20004", "丁"))]
+
+
+@pytest.fixture
+def renewals(sqlite_engine):
+    """Four customers whose only reason is their insurance expiring on 12-10 (a 商业险
+    the store sold each); one more car with nothing due but maintenance soon."""
+    from store.access import SYSTEM
+    from store.care import care_tasks_for
+    from store.db import write_session
+    from store.insurance import record_policy
+
+    shop = make_shop(sqlite_engine, RENEWAL_CARS + [dict(plate="粤A20005", owner="戊",
+                                                         visits=[(date(2026, 5, 30), "maintenance", 600, 200)])])
+    adopt(sqlite_engine, shop, "0-9:王伟", as_of=date(2026, 10, 1))
+    with write_session(sqlite_engine) as s:
+        for i, car in enumerate(RENEWAL_CARS, start=1):
+            record_policy(s, store_id=shop.store_id, plate=car["plate"], policy_number=f"PDZA{i}", insurer="人保财险",
+                          kind="商业险", start_on=date(2025, 12, 11), end_on=date(2026, 12, 10), premium_fen=320_000,
+                          sold_by_store=True, actor=shop.manager)
+        care_tasks_for(s, date=D, store_id=shop.store_id, actor=SYSTEM)
+    return sqlite_engine, shop
+
+
+def row_index(table: DataTable, name: str) -> int:
+    return column(table, 1).index(name)
+
+
+async def test_insurance_renewal_answers_by_key_8(renewals):
+    from store.models import InsurancePolicy, Vehicle
+
+    engine, shop = renewals
+    app = DealerDeskApp(engine)
+    async with app.run_test(size=(120, 36)) as pilot:
+        table = await open_calls(app, pilot)
+        assert "8 续保" in text_of(app, "#call-keys")
+        names = column(table, 1)
+        assert sorted(names) == ["丁", "丙", "乙", "戊", "甲"]
+
+        async def answer(name, *keys):
+            before = len(calls(engine))
+            await pilot.press(*["down"] * row_index(table, name), "8", *keys)
+            await wait_for(pilot, lambda: len(calls(engine)) == before + 1)
+            await wait_for(pilot, lambda: app.screen.__class__.__name__ == "CallsScreen"
+                           and app.screen.ready_for_keys and table.row_count == 5)
+            await pilot.press(*["up"] * 5)
+            return calls(engine)[-1]
+
+        # 1: renewed with us, one key after 8.
+        c = await answer("甲", "1", "enter")
+        assert (c.outcome, c.customer_id) == ("renewed_here", shop.customers["粤A20001"])
+        await wait_for(pilot, lambda: "本店续保" in column(table, 3)[row_index(table, "甲")])
+        # 2: elsewhere, the insurer typed.
+        c = await answer("乙", "2", *"平安产险", "enter")
+        assert (c.outcome, c.reason) == ("renewed_other", "平安产险")
+        # 3: not yet, call back in 5 days.
+        c = await answer("丙", "3", *"+5", "enter")
+        assert (c.outcome, c.callback_on, c.reason) == ("reached", D + timedelta(days=5), "暂未续保")
+        # 4: refused, the first reason chosen by arrow key.
+        c = await answer("丁", "4", "right", "enter")
+        assert (c.outcome, c.reason) == ("refused", "价格")
+        assert "已完成 4/5" in text_of(app, "#calls-progress")
+        # 8 on a row without a renewal reminder opens nothing.
+        await pilot.press(*["down"] * row_index(table, "戊"), "8")
+        await pilot.pause(0.2)
+        assert app.screen.__class__.__name__ == "CallsScreen" and len(calls(engine)) == 4
+    with read_session(engine) as s:
+        told = s.exec(select(InsurancePolicy).where(InsurancePolicy.source == "call")).all()
+        assert {(p.vehicle_id, p.insurer, p.sold_by_store) for p in told} == {
+            (shop.cars["粤A20001"], None, True), (shop.cars["粤A20002"], "平安产险", False)}
+        assert s.get(Vehicle, shop.cars["粤A20001"]).insurance_expiry == date(2027, 12, 10)
+        assert s.get(Vehicle, shop.cars["粤A20003"]).insurance_expiry == date(2026, 12, 10)
+
+
+async def test_a_renewal_form_says_what_is_missing(renewals):
+    engine, shop = renewals
+    app = DealerDeskApp(engine)
+    async with app.run_test(size=(120, 36)) as pilot:
+        table = await open_calls(app, pilot)
+        await pilot.press(*["down"] * row_index(table, "乙"), "8", "enter")
+        await wait_for(pilot, lambda: "1-4" in text_of(app, "#call-form-error"))
+        await pilot.press("2", "enter")
+        await wait_for(pilot, lambda: "保险公司" in text_of(app, "#call-form-error"))
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "CallsScreen")
+        assert calls(engine) == []

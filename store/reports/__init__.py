@@ -14,6 +14,7 @@ localized report; codes (column names, JSON keys, ``--sheet``) never change.
 | :mod:`store.reports.calls` | calls 回访/邀约效果 per SA, before and after adoption |
 | :mod:`store.reports.members` | the club's monthly KPIs 成效管理 |
 | :mod:`store.reports.costs` | what the club costs 会员服务费用核算, month by month |
+| :mod:`store.reports.insurance` | insurance renewals 续保 from the policies on file, by month, SA and insurer |
 | :mod:`store.reports.books` | a report's workbook: every cut on its own sheet, with charts |
 | :mod:`store.reports.workbook` | writes a :class:`ReportBook` as an .xlsx file |
 """

@@ -9,6 +9,7 @@ its chart. The Reports screen shows the same books.
 | calls 回访/邀约 | per SA; pitches and bookings per SA/CA | calls, booked, showed per SA; pitched, joined, bookings per person |
 | members 成效管理 | see :mod:`store.reports.members` | new members by class, pitches and bookings per SA/CA, spend, the 12-month trend |
 | costs 会员服务费用核算 | see :mod:`store.reports.costs` | costs by line and department, the 12-month trend |
+| insurance 续保 | see :mod:`store.reports.insurance` | renewal rates per SA, due and renewed per insurer, the 12-month trend |
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from store.classes import CLASS_ORDER
 from store.reports import ChartSpec, Month, ReportBook, ReportTable, Words
 from store.reports.labels import column_label, value_words
 
-REPORTS = ("members", "costs", "churn", "classes", "calls", "complaints")
+REPORTS = ("members", "costs", "churn", "classes", "calls", "complaints", "insurance")
 CHURN_CUTS = ("warranty", "model", "vehicle_age", "region", "sa")
 
 
@@ -159,6 +160,10 @@ def report_book(session: Session, name: str, *, month: Month, store_ids: list[in
         return complaints_report(session, month=month, store_ids=store_ids)
     if name == "costs":
         return costs_report(session, month=month, store_ids=store_ids)
+    if name == "insurance":
+        from store.reports.insurance import insurance_report
+
+        return insurance_report(session, month=month, store_ids=store_ids)
     if name == "churn":
         return churn_book(session, as_of=until, store_ids=store_ids)
     if name == "classes":

@@ -102,6 +102,17 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "on_time": ("按时交车", "on-time delivery"),
     "price_clarity": ("价格透明", "price clarity"),
     "overall": ("总体满意", "overall"),
+    # insurance renewals 续保
+    "insurer": ("保险公司", "insurer"),
+    "policies_due": ("到期保单", "policies due"),
+    "renewed_here": ("本店续保", "renewed with us"),
+    "renewed_other": ("他店续保", "renewed elsewhere"),
+    "not_renewed": ("未续保", "not renewed"),
+    "insurance_rate": ("续保率%", "insurance renewal rate %"),
+    "insurance_here_rate": ("本店续保率%", "renewed with us %"),
+    "premium_here": ("本店续保保费(元)", "premium renewed with us ¥"),
+    "policies_sold": ("本店出单", "policies sold"),
+    "premium_sold": ("本店出单保费(元)", "premium sold ¥"),
     # costs 会员服务费用核算
     "department": ("部门代码", "department code"),
     "item": ("项目", "item"),

@@ -21,14 +21,11 @@ Summary rows:
   expiry, before or after it (the grace period runs ``renewal_grace_months`` after,
   so a recent month's rate can still rise). A member who left before the expiry was
   not due. Stored-value memberships have no fee to renew and are not counted.
-- insurance renewal rate 续保率: "insurance data" is the insurance expiry dates on
-  file for the store's cars (``Vehicle.insurance_expiry``, imported from the DMS). Only
-  the current expiry is kept, so a car whose policy ran out in the month either still
-  shows that expiry (not renewed) or shows it a year on (renewed: the expiry moved).
-  Rate = renewed / (renewed + not renewed), over cars in the park bought at least a
-  year before the month's end (a newer car's first policy is not a renewal). "n/a"
-  when no car of the store has an insurance expiry on file. Insurance repair orders
-  (``repair_type`` insurance) are accident work, not policies, and are not used.
+- insurance renewal rate 续保率: from the policies on file (:mod:`store.reports.insurance`,
+  where ``dealerdesk report insurance`` cuts it by SA, insurer and month): of the
+  policies expiring in the month (交强险 and 商业险 each count), those with a
+  successor policy, with us or anywhere; renewed with us 本店续保 are those whose
+  successor the store sold. "n/a" when the store has no policy on file.
 - referrals 推荐购车: referrals recorded in the month, and referrals matched to a sale
   in the month (the friend bought: matched by an import or entered by hand, rewarded
   or not; :mod:`store.referrals`).
@@ -65,6 +62,7 @@ TREND_MONTHS = 12
 ROLE_ORDER = {"sa": 0, "ca": 1, "member": 2, "manager": 3}
 # A KPI's unit 单位: people 人, vehicles 辆, yuan 元, percent.
 PEOPLE, VEHICLES, YUAN = Words("人", "people"), Words("辆", "vehicles"), Words("元", "¥")
+POLICIES = Words("份", "policies")
 
 
 def scope_words(store_ids: list[int] | None) -> Words:
@@ -289,26 +287,6 @@ def _per(fen: int, n: int) -> int | None:
 # --- insurance, referrals ------------------------------------------------------------------
 
 
-def insurance_renewal(session: Session, store_ids: list[int] | None, month: Month) -> tuple[int, int] | None:
-    """(due, renewed) for the month, or None when no car has an insurance expiry on file."""
-    clause, params = in_list("store_id", store_ids)
-    cars = query_frame(
-        session,
-        "SELECT insurance_expiry, purchase_date, sold_on FROM vehicle WHERE insurance_expiry IS NOT NULL" + clause,
-        params, {"insurance_expiry": pl.Date, "purchase_date": pl.Date, "sold_on": pl.Date},
-    )
-    if cars.is_empty():
-        return None
-    year_on = Month(month.year + 1, month.month)
-    cars = cars.filter((pl.col("sold_on").is_null() | (pl.col("sold_on") > month.first))
-                       & (pl.col("purchase_date").is_null()
-                          | (pl.col("purchase_date") <= add_months(month.last, -12))))
-    exp = pl.col("insurance_expiry")
-    open_ = cars.filter((exp >= month.first) & (exp <= month.last)).height
-    renewed = cars.filter((exp >= year_on.first) & (exp <= year_on.last)).height
-    return open_ + renewed, renewed
-
-
 def referrals(session: Session, store_ids: list[int] | None, month: Month, until: date) -> tuple[int, int]:
     clause, params = in_list("store_id", store_ids)
     df = query_frame(
@@ -380,7 +358,9 @@ def members_report(session: Session, *, month: Month, store_ids: list[int] | Non
     renewed = d.filter(pl.col("renewed")).height
     grace = max((int(r["renewal_grace_months"]) for r in rules.values()), default=3)
     grace_open = add_months(month.last, grace) >= clock.today()
-    insurance = insurance_renewal(session, store_ids, month)
+    from store.reports.insurance import renewal_counts
+
+    insurance = renewal_counts(session, month=month, store_ids=store_ids)
     made, sold = referrals(session, store_ids, month, until)
     joined_ever = mem.filter(pl.col("started_on") <= until)["customer_id"].n_unique()
     spend_rows = {r["group"]: r for r in spend.rows}
@@ -400,15 +380,18 @@ def members_report(session: Session, *, month: Month, store_ids: list[int] | Non
     ]
     if insurance is None:
         summary += [_metric("insurance_renewal_rate", "续保率", "insurance renewal rate", "n/a", "%",
-                            Words("未导入保险到期日", "no insurance expiry dates on file"))]
+                            Words("未导入保单", "no insurance policies on file"))]
     else:
-        due_i, renewed_i = insurance
+        due_i, renewed_i, here_i = insurance
         summary += [
-            _metric("insurance_due", "应续保", "insurance due", due_i, VEHICLES,
+            _metric("insurance_due", "应续保", "insurance due", due_i, POLICIES,
                     Words("本月到期的保单", "policies expiring in the month")),
-            _metric("insurance_renewed", "已续保", "insurance renewed", renewed_i, VEHICLES,
-                    Words("到期日已延后一年", "expiry on file moved a year on")),
+            _metric("insurance_renewed", "已续保", "insurance renewed", renewed_i, POLICIES,
+                    Words("已有续保保单（本店或他店）", "with a successor policy (with us or elsewhere)")),
             _metric("insurance_renewal_rate", "续保率", "insurance renewal rate", percent(renewed_i, due_i), "%"),
+            _metric("insurance_renewed_here", "本店续保", "renewed with us", here_i, POLICIES,
+                    Words("续保保单由本店出单", "the successor was sold by the store")),
+            _metric("insurance_here_rate", "本店续保率", "insurance renewed with us", percent(here_i, due_i), "%"),
         ]
     summary += [
         _metric("referrals", "推荐", "referrals", made, PEOPLE, Words("本月登记的推荐", "referrals recorded in the month")),
@@ -451,7 +434,7 @@ def members_report(session: Session, *, month: Month, store_ids: list[int] | Non
                      f"month {month}, figures to {until.isoformat()}; {scope.en}"),
                Words("续会率：当月到期的年费中已续会的比例（到期前或到期后续会均计）",
                      "renewal rate: annual fees expiring in the month that were renewed (before or after expiry)"),
-               Words("续保率：依据已导入的保险到期日，续保的保单到期日延后一年；未导入时为 n/a",
-                     "insurance renewal rate: from the insurance expiry dates on file; a renewed policy's expiry "
-                     "moved a year on; n/a when none are on file")],
+               Words("续保率：当月到期的保单中已有续保保单的比例（依据已录入的保单）；无保单时为 n/a",
+                     "insurance renewal rate: policies expiring in the month that have a successor policy (from the "
+                     "policies on file); n/a when none are on file")],
     )

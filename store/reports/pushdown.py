@@ -20,7 +20,7 @@ from datetime import date
 import polars as pl
 from sqlmodel import Session
 
-from store.classes import ClassRules, rules_by_store
+from store.classes import INSURED_HERE_EXISTS, ClassRules, rules_by_store
 from store.frames import in_list, query_frame, tune_for_analytics
 from store.settings import get_settings
 
@@ -36,10 +36,12 @@ def _rules_values(rules: dict[int, ClassRules], as_of: date, warranty_months: di
     rows = [
         f"({sid}, {_date(r.active_since(as_of))}, {_date(r.churn_since(as_of))}, {int(r.loyal_spend_fen)},"
         f" {int(r.loyal_visits)}, {'TRUE' if r.relatively_loyal else 'FALSE'}, {int(r.relatively_loyal_spend_fen)},"
-        f" {int(r.relatively_loyal_visits)}, {int(warranty_months.get(sid, 36))})"
+        f" {int(r.relatively_loyal_visits)}, {int(warranty_months.get(sid, 36))},"
+        f" {'TRUE' if r.loyal_includes_insured else 'FALSE'})"
         for sid, r in rules.items()
     ]
-    return ("r(store_id, active_since, churn_since, loyal_spend, loyal_visits, rl, rl_spend, rl_visits, w_months)"
+    return ("r(store_id, active_since, churn_since, loyal_spend, loyal_visits, rl, rl_spend, rl_visits, w_months,"
+            " ins)"
             " AS (VALUES " + ", ".join(rows) + ")")
 
 
@@ -141,7 +143,8 @@ def _one_window(session: Session, *, as_of: date, window_start: date, dims: list
         visits, spend = "COALESCE(f.visits_w, 0)", "COALESCE(f.spend_w, 0)"
         klass = (
             f"CASE WHEN {since} >= r.active_since THEN (CASE"
-            f" WHEN {spend} >= r.loyal_spend OR {visits} >= r.loyal_visits THEN 'loyal'"
+            f" WHEN {spend} >= r.loyal_spend OR {visits} >= r.loyal_visits OR (r.ins AND {INSURED_HERE_EXISTS})"
+            " THEN 'loyal'"
             f" WHEN r.rl AND ({spend} >= r.rl_spend OR {visits} >= r.rl_visits) THEN 'relatively_loyal'"
             " ELSE 'general' END)"
             f" WHEN {since} >= r.churn_since THEN 'at_risk' ELSE 'churned' END")
@@ -172,6 +175,7 @@ def _constants(expr: str, store_rules: tuple[int, ClassRules], as_of: date, warr
         "r.loyal_spend": str(int(r.loyal_spend_fen)), "r.loyal_visits": str(int(r.loyal_visits)),
         "r.rl_spend": str(int(r.relatively_loyal_spend_fen)), "r.rl_visits": str(int(r.relatively_loyal_visits)),
         "r.rl": "TRUE" if r.relatively_loyal else "FALSE", "r.w_months": str(int(warranty_months.get(sid, 36))),
+        "r.ins": "TRUE" if r.loyal_includes_insured else "FALSE",
     }
     for name in sorted(values, key=len, reverse=True):  # r.rl_spend before r.rl
         expr = expr.replace(name, values[name])

@@ -215,7 +215,9 @@ def calls_log(
     ctx: typer.Context,
     plate: str = typer.Argument(..., help="The car's plate (its owner is the customer called)."),
     outcome: str = typer.Option(..., "--outcome",
-                                help="booked, reached, no_answer, wrong_number, refused, sold, do_not_contact"),
+                                help="booked, reached, no_answer, wrong_number, refused, sold, do_not_contact; "
+                                "an insurance renewal reminder: renewed_here (with us), renewed_other (elsewhere, "
+                                "--insurer), or reached --callback (not yet) / refused --reason"),
     at: str | None = typer.Option(None, "--at", help='booked: the appointment, e.g. "2026-11-25 09:30".'),
     callback: str | None = typer.Option(None, "--callback", help="reached: call back on this day."),
     reason: str | None = typer.Option(None, "--reason", help="refused / do_not_contact: why."),
@@ -225,6 +227,7 @@ def calls_log(
                                          help="reached, confirming a resolved complaint: yes closes it, no reopens it."),
     scores: str | None = typer.Option(None, "--scores", help="reached, an after-service callback: the customer's "
                                       "satisfaction, 5 (every question) or one digit per question (45455)."),
+    insurer: str | None = typer.Option(None, "--insurer", help="renewed_other: the insurer the car renewed with."),
 ) -> None:
     """Log the outcome of a call; the next attempt is scheduled by the store's rules."""
     from store import clock
@@ -263,6 +266,7 @@ def calls_log(
         result = in_transaction(engine, lambda s: log_call(
             s, actor, customer_id=v.customer_id, vehicle_id=v.id, outcome=outcome, appointment_at=when,
             callback_on=cb, reason=reason, note=note, staff_id=staff_id, satisfied=pleased, scores=scores,
+            insurer=insurer,
             task_ids=_open_task_ids(s, v.customer_id)))
     except (CallError, AccessDenied, FieldError) as exc:
         fail(str(exc))
@@ -275,6 +279,8 @@ def calls_log(
         msg += f" (try {result.attempt})" + ("" if result.callback_on else ", no more tries")
     if result.complaint_opened:
         msg += f"; a low score opened complaint {result.complaint_opened} (the manager's)"
+    if result.renewal_policies:
+        msg += f"; renewal recorded ({', '.join(result.renewal_policies)})"
     typer.echo(msg)
 
 

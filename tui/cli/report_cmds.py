@@ -15,7 +15,8 @@ from store.reports import parse_dimensions
 from tui.cli.common import app, ctx_obj, fail
 from tui.cli.report_output import ReportFormat, emit, parse_as_of, report_store_ids
 
-report_app = typer.Typer(help="Reports: churn, class mix, calls, club KPIs, complaints, satisfaction, what the club costs.",
+report_app = typer.Typer(help="Reports: churn, class mix, calls, club KPIs, complaints, satisfaction, insurance "
+                         "renewals, what the club costs.",
                          no_args_is_help=True)
 app.add_typer(report_app, name="report")
 
@@ -183,4 +184,26 @@ def costs(
     m = parse_month(month)
     with read_session(obj.engine()) as session:
         book = costs_report(session, month=m, store_ids=report_store_ids(obj))
+    emit(book, fmt, out, language=obj.language(), sheet=sheet)
+
+
+@report_app.command("insurance")
+def insurance(
+    ctx: typer.Context,
+    month: str | None = MONTH,
+    fmt: ReportFormat = FORMAT,
+    out: Path | None = OUT,
+    sheet: str | None = SHEET,
+) -> None:
+    """Insurance renewals 续保 from the policies on file: of the policies expiring in
+    the month, those renewed with us and elsewhere, the rates, the premium sold; by
+    SA, by insurer and month by month.
+
+    Sheets: summary, sa, insurer, trend. Amounts in yuan."""
+    from store.reports.insurance import insurance_report
+
+    obj = ctx_obj(ctx)
+    m = parse_month(month)
+    with read_session(obj.engine()) as session:
+        book = insurance_report(session, month=m, store_ids=report_store_ids(obj))
     emit(book, fmt, out, language=obj.language(), sheet=sheet)

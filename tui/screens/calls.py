@@ -5,7 +5,9 @@ the day's expected arrivals 预约到店 below.
 Keys: ↑/↓ choose a customer; 1 booked (date and time), 2 reached without a booking
 (a callback date if promised), 3 no answer (tried again tomorrow, up to 3 times),
 4 wrong number, 5 refused (with a reason), 6 sold the car, 7 do not contact (with a
-reason); d shows the full phone number to dial (logged); Enter opens the profile;
+reason), 8 an insurance renewal reminder's answer 续保结果 (then 1 renewed with us,
+2 elsewhere and the insurer, 3 not yet and the day to call back, 4 refused and
+why; store.calls says what each records); d shows the full phone number to dial (logged); Enter opens the profile;
 s the next SA's list (managers); [ and ] the day before / after; r reloads."""
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from store.calls import (
     DNC_REASONS,
     OUTCOMES,
     REFUSAL_REASONS,
+    RENEWAL_NOT_YET,
+    RENEWAL_REFUSAL_REASONS,
     AppointmentLine,
     CallError,
     CallList,
@@ -41,17 +45,21 @@ from tui.keys import Header, ChoiceRow, TextInput, localize
 from tui.safe import esc
 
 OUTCOME_KEYS = {"1": "booked", "2": "reached", "3": "no_answer", "4": "wrong_number", "5": "refused", "6": "sold",
-                "7": "do_not_contact"}
+                "7": "do_not_contact", "8": "renewal"}
+# The answers to an insurance renewal reminder (key 8), by the digit chosen in its form.
+RENEWAL_CHOICES = ("renewed_here", "renewed_other", "not_yet", "refused")
+# The key line's words: short enough for all eight keys at 80 columns.
+KEY_WORDS = {**OUTCOMES, "reached": ("已接通", "reached"), "renewal": ("续保", "renewal")}
 QUICK = ("no_answer", "wrong_number")  # logged at once, no form
 WEEKDAYS_ZH = "一二三四五六日"
 
 
 def outcome_keys_line() -> Text:
-    """What 1-7 log, on one line above the footer: "1 已预约  2 已接通 …"."""
+    """What 1-8 log, on one line above the footer: "1 已预约  2 已接通 …"."""
     line = Text(no_wrap=True, overflow="ellipsis")
     for key, outcome in OUTCOME_KEYS.items():
         line.append(f" {key} ", style="reverse")
-        line.append(f"{label(OUTCOMES, outcome)} ")
+        line.append(f"{label(KEY_WORDS, outcome)} ")
     return line
 
 
@@ -91,7 +99,8 @@ def suggested_time(row: CallRow, today: date) -> str:
 
 class CallOutcomeScreen(ModalScreen[dict | None]):
     """The details an outcome needs: the appointment, a callback date, a reason, the
-    car sold. Enter saves, Escape cancels."""
+    car sold; for an insurance renewal (``renewal``) which answer (digits 1-4 on its
+    choice), the insurer, the callback day or the reason. Enter saves, Escape cancels."""
 
     BINDINGS = [
         Binding("enter", "save", "key.save", priority=True),
@@ -110,8 +119,11 @@ class CallOutcomeScreen(ModalScreen[dict | None]):
     def compose(self) -> ComposeResult:
         o, row = self.outcome, self.row
         with Vertical(id="call-form"):
-            yield Static(t("calls.form_title", outcome=label(OUTCOMES, o), name=esc(row.name),
+            yield Static(t("calls.form_title", outcome=label(KEY_WORDS, o) if o != "renewal"
+                           else t("calls.renewal_title"), name=esc(row.name),
                            plates=esc(" ".join(row.plates))), id="call-form-title")
+            if o == "renewal":
+                yield from self.renewal_fields()
             if o == "booked":
                 with Horizontal(classes="field-row"):
                     yield Static(t("calls.when"), classes="field-label")
@@ -151,6 +163,93 @@ class CallOutcomeScreen(ModalScreen[dict | None]):
             yield Static("", id="call-form-error", classes="form-error")
             yield Static(t("calls.form_help"), id="call-form-help")
 
+    def renewal_fields(self) -> ComposeResult:
+        """The renewal's answer, then the field each answer needs (shown once chosen)."""
+        with Horizontal(classes="field-row"):
+            yield Static(t("calls.renewal_choice"), classes="field-label")
+            yield ChoiceRow([(c, t(f"calls.renewal.{c}")) for c in RENEWAL_CHOICES], numbered=True, id="renewal")
+        with Horizontal(classes="field-row", id="insurer-row"):
+            yield Static(t("calls.insurer"), classes="field-label")
+            yield TextInput(placeholder=t("calls.insurer_hint"), id="insurer", compact=True, max_length=60)
+        with Horizontal(classes="field-row", id="callback-row"):
+            yield Static(t("calls.callback"), classes="field-label")
+            yield TextInput(placeholder=t("calls.callback_hint"), id="callback", compact=True, max_length=12)
+            yield Static("", id="callback-echo")
+        with Horizontal(classes="field-row", id="reason-row"):
+            yield Static(t("calls.reason"), classes="field-label")
+            yield ChoiceRow([(c, c) for c in RENEWAL_REFUSAL_REASONS], id="reason")
+        with Horizontal(classes="field-row", id="reason-text-row"):
+            yield Static("", classes="field-label")
+            yield TextInput(placeholder=t("calls.reason_text"), id="reason-text", compact=True, max_length=200)
+        cars = [(v, p) for v, p in self.cars() if v in self.row.renewal_vehicle_ids]
+        if len(cars) > 1:
+            with Horizontal(classes="field-row"):
+                yield Static(t("calls.car"), classes="field-label")
+                yield ChoiceRow([(str(v), p) for v, p in cars], selected=str(cars[0][0]), id="car")
+
+    def show_renewal_fields(self, choice: str | None) -> None:
+        """Only the field the chosen answer needs."""
+        for row_id, wanted in (("#insurer-row", "renewed_other"), ("#callback-row", "not_yet"),
+                               ("#reason-row", "refused"), ("#reason-text-row", "refused")):
+            self.query_one(row_id).display = choice == wanted
+
+    def on_key(self, event) -> None:
+        """On the renewal's choice a digit 1-4 picks the answer and moves on to what it needs."""
+        if self.outcome != "renewal" or event.character not in ("1", "2", "3", "4"):
+            return
+        choice = self.query_one("#renewal", ChoiceRow)
+        if self.focused is not choice:
+            return
+        event.stop()
+        event.prevent_default()
+        picked = RENEWAL_CHOICES[int(event.character) - 1]
+        choice.selected = picked
+        self.show_renewal_fields(picked)
+        follow = {"renewed_other": "#insurer", "not_yet": "#callback", "refused": "#reason"}.get(picked)
+        if follow:
+            self.query_one(follow).focus()
+
+    @on(ChoiceRow.Changed, "#renewal")
+    def renewal_changed(self, event: ChoiceRow.Changed) -> None:
+        self.show_renewal_fields(event.value)
+
+    def renewal_values(self) -> dict | None:
+        """What the chosen renewal answer logs (store.calls), or None after saying what is missing."""
+        chosen = self.query_one("#renewal", ChoiceRow).selected
+        if chosen is None:
+            self.error(t("calls.need_renewal"))
+            return None
+        cars = self.query("#car")
+        car = int(cars.first(ChoiceRow).selected) if cars else (self.row.renewal_vehicle_ids or [None])[0]
+        if chosen == "renewed_here":
+            return {"outcome": "renewed_here", "vehicle_id": car}
+        if chosen == "renewed_other":
+            insurer = self.query_one("#insurer", Input).value.strip()
+            if not insurer:
+                self.error(t("calls.need_insurer"))
+                return None
+            return {"outcome": "renewed_other", "vehicle_id": car, "insurer": insurer}
+        if chosen == "not_yet":
+            text = self.query_one("#callback", Input).value
+            try:
+                day = parse_day(text, today=self.today) if text.strip() else None
+            except CallError as exc:
+                self.error(t("calls.bad_input", e=str(exc)))
+                return None
+            if day is None:
+                self.error(t("calls.need_callback"))
+                return None
+            if day <= self.today:
+                self.error(t("calls.callback_future"))
+                return None
+            return {"outcome": "reached", "vehicle_id": car, "callback_on": day, "reason": RENEWAL_NOT_YET}
+        reason = "；".join(filter(None, [self.query_one("#reason", ChoiceRow).selected,
+                                         self.query_one("#reason-text", Input).value.strip()]))
+        if not reason:
+            self.error(t("calls.need_reason"))
+            return None
+        return {"outcome": "refused", "vehicle_id": car, "reason": reason}
+
     def cars(self) -> list[tuple[int, str]]:
         seen: dict[int, str] = {}
         for r in self.row.reasons:
@@ -161,6 +260,10 @@ class CallOutcomeScreen(ModalScreen[dict | None]):
         return list(seen.items())
 
     def on_mount(self) -> None:
+        if self.outcome == "renewal":
+            self.show_renewal_fields(None)
+            self.query_one("#renewal").focus()
+            return
         first = self.query("#when, #satisfied, #scores, #callback, #reason, #car, #note").first()
         first.focus()
         if self.outcome == "booked":
@@ -195,6 +298,11 @@ class CallOutcomeScreen(ModalScreen[dict | None]):
 
     def action_save(self) -> None:
         o = self.outcome
+        if o == "renewal":
+            values = self.renewal_values()
+            if values is not None:
+                self.dismiss({**values, "note": self.query_one("#note", Input).value.strip() or None})
+            return
         out: dict = {"outcome": o, "note": self.query_one("#note", Input).value.strip() or None}
         try:
             if o == "booked":
@@ -246,8 +354,8 @@ class CallOutcomeScreen(ModalScreen[dict | None]):
 class CallsScreen(Screen):
     BINDINGS = [
         Binding("escape", "back", "key.back"),  # first: the footer keeps it at 80 columns
-        Binding("1", "outcome('booked')", "calls.key.outcomes", key_display="1-7"),
-        # Each outcome key with its words, so `?` explains every one (the footer shows 1-7).
+        Binding("1", "outcome('booked')", "calls.key.outcomes", key_display="1-8"),
+        # Each outcome key with its words, so `?` explains every one (the footer shows 1-8).
         *[Binding(k, f"outcome('{o}')", f"calls.outcome_key.{o}", show=False) for k, o in OUTCOME_KEYS.items()],
         Binding("d", "dial", "calls.key.dial"),
         Binding("enter", "open", "key.open", priority=True),
@@ -449,6 +557,9 @@ class CallsScreen(Screen):
             return
         if outcome in QUICK:
             self.save(row, {"outcome": outcome})
+            return
+        if outcome == "renewal" and not row.renewal_vehicle_ids:
+            self.notify(t("calls.no_renewal"), severity="warning")
             return
 
         def done(values: dict | None) -> None:
