@@ -78,3 +78,13 @@ def complete_path(text: str, *, cwd: Path | None = None) -> str | None:
         return None
     prefix = last[: len(last) - len(stem)] if stem else last
     return (head + " " if head else "") + prefix + common
+
+
+def store_folders(root: Path) -> tuple[list[tuple[str, list[Path]]], list[Path]]:
+    """A dealer group's exports laid out one folder per store 门店, each named by the
+    store's code (``exports/GZ01/*.xlsx``, ``exports/SZ02/*.csv``): ([(code, its
+    files in name order)], in folder-name order; the files lying directly in ``root``,
+    which belong to no store). Hidden folders and Excel's lock files are left out; an
+    empty store folder is listed with no files."""
+    folders = sorted((p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")), key=lambda p: p.name)
+    return [(p.name, _files_in(p)) for p in folders], _files_in(root)

@@ -81,6 +81,7 @@ class FileResult:
     referrals_matched: int = 0  # referred friends whose new car this file brought (store.referrals)
     labels: dict[str, str | None] = field(default_factory=dict, repr=False)  # field -> its header text
     plate_moves: list = field(default_factory=list)  # store.ingest.PlateMove: a plate moved to a newer car, per row
+    vins_elsewhere: int = 0  # rows whose VIN is another store's car, recorded in this store by their plate
 
     @property
     def rejected_rows(self) -> int:
@@ -98,6 +99,7 @@ class FileResult:
             "points_earned": self.points_earned,
             "referrals_matched": self.referrals_matched,
             "plate_moves": [m.as_dict() for m in self.plate_moves],
+            "vins_elsewhere": self.vins_elsewhere,
             "rejected": [{"row": r.row, "field": r.field, "reason": r.reason, "column": r.column, "value": r.value,
                           "code": r.code} for r in self.rejected],
         }
@@ -331,6 +333,7 @@ def import_file(
             if progress is not None:
                 progress(ProgressReport(str(path), fraction, out.rows, file_index, files))
         ingest.finish()
+        out.vins_elsewhere = ingest.rows_vin_elsewhere
         if out.kind == "vehicles":
             keep_latest_expiry(session, store_id=store_id)
         out.plate_moves = ingest.plate_moves
@@ -401,6 +404,46 @@ def import_file(
     if progress is not None:
         progress(ProgressReport(str(path), 1.0, final.rows, file_index, files))
     return final
+
+
+@dataclass
+class StoreSummary:
+    """One store's share of a group's load (``dealerdesk import DIR --store-per-folder``)."""
+
+    store: str
+    files: int = 0
+    refused: int = 0
+    rows: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    vehicles_created: int = 0
+    customers_created: int = 0
+
+    def add(self, result: FileResult) -> None:
+        self.files += 1
+        if result.refused:
+            self.refused += 1
+            return
+        self.rows += result.rows
+        self.inserted += result.inserted
+        self.updated += result.updated
+        self.unchanged += result.unchanged
+        self.rejected += result.rejected_rows
+        self.vehicles_created += result.vehicles_created
+        self.customers_created += result.customers_created
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def by_store(results: Sequence[tuple[str, FileResult]]) -> list[StoreSummary]:
+    """Each store's files added up, in the order the stores first appear."""
+    stores: dict[str, StoreSummary] = {}
+    for code, result in results:
+        stores.setdefault(code, StoreSummary(code)).add(result)
+    return list(stores.values())
 
 
 def _one_line(exc: BaseException) -> str:

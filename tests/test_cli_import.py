@@ -14,6 +14,7 @@ from tests.factories import add_store
 from tests.import_files import VISIT_HEADER, delimited_bytes, html_bytes, visit, write_bytes, write_xlsx
 from tui.cli import app
 from tests.cli_helpers import cli_args
+from tui.cli.common import hoist_global_options
 
 runner = CliRunner()
 
@@ -102,3 +103,57 @@ def test_kind_must_match_the_headers(engine, db_url, tmp_path):
     assert result.exit_code == 1
     assert "no RO number column" in result.stderr
     assert counts(engine) == (0, 0)
+
+
+def _group_folder(tmp_path):
+    """exports/GZ01 and exports/SZ02 (two stores), exports/XX09 (no such store), a
+    file outside any store's folder."""
+    root = tmp_path / "exports"
+    for code, ros in (("GZ01", ["G1", "G2"]), ("SZ02", ["S1"]), ("XX09", ["X1"])):
+        (root / code).mkdir(parents=True)
+        write_xlsx(root / code / "工单.xlsx", [VISIT_HEADER, *(visit(ro, "粤A12345") for ro in ros)])
+    write_xlsx(root / "loose.xlsx", [VISIT_HEADER, visit("L1", "粤A12345")])
+    return root
+
+
+def test_a_groups_folder_goes_into_each_store_with_a_summary_per_store(engine, db_url, tmp_path):
+    from store.access import SYSTEM
+    from store.stores import add_store as add_group_store
+
+    with write_session(engine) as s:
+        gz = add_group_store(s, actor=SYSTEM, code="GZ01", name="广州一店").id
+        sz = add_group_store(s, actor=SYSTEM, code="SZ02", name="深圳二店").id
+    root = _group_folder(tmp_path)
+    result = run("import", str(root), "--store-per-folder", "--format", "json", "--db", db_url)
+    assert result.exit_code == 1  # two files refused, the rest in
+    out = json.loads(result.stdout)
+    stores = {s["store"]: s for s in out["stores"]}
+    assert (stores["GZ01"]["inserted"], stores["SZ02"]["inserted"], stores["XX09"]["refused"]) == (2, 1, 1)
+    refused = {f["file"].split("/")[-2]: f["refused"] for f in out["files"] if "refused" in f}
+    assert "no store with code 'XX09'" in refused["XX09"] and "dealerdesk store add XX09" in refused["XX09"]
+    assert "not in a store's folder" in refused["exports"]
+    with read_session(engine) as s:
+        by_store = dict(s.execute(select(Visit.store_id, func.count()).group_by(Visit.store_id)).all())
+    assert by_store == {gz: 2, sz: 1}
+    again = run("import", str(root), "--store-per-folder", "--db", db_url)
+    assert "by store" in again.stdout and "GZ01" in again.stdout
+    assert counts(engine)[1] == 3  # nothing twice
+
+
+def test_a_store_manager_loads_only_their_own_stores_folder(engine, db_url, tmp_path, monkeypatch):
+    from store.access import SYSTEM
+    from store.staff import add_staff
+    from store.stores import add_store as add_group_store
+
+    with write_session(engine) as s:
+        gz = add_group_store(s, actor=SYSTEM, code="GZ01", name="广州一店").id
+        add_group_store(s, actor=SYSTEM, code="SZ02", name="深圳二店")
+        add_staff(s, SYSTEM, store_id=gz, code="M01", name="周建国", role="manager", pin="8888")
+    root = _group_folder(tmp_path)
+    monkeypatch.setenv("DEALERDESK_PIN", "8888")
+    result = runner.invoke(app, hoist_global_options(["--db", db_url, "--as", "M01", "import", str(root),
+                                                      "--store-per-folder", "--format", "json"]))
+    out = json.loads(result.stdout)
+    stores = {s["store"]: s for s in out["stores"]}
+    assert stores["GZ01"]["inserted"] == 2 and stores["SZ02"]["refused"] == 1 and stores["SZ02"]["inserted"] == 0
+    assert counts(engine)[1] == 2

@@ -16,7 +16,8 @@ from store.lookup import lookup
 from store.models import Customer, ImportJournal, SearchTerm, Vehicle, Visit
 from store.settings import set_setting
 from tests.factories import add_store
-from tests.import_files import VISIT_HEADER, delimited_bytes, visit, write_bytes, write_xls, write_xlsx
+from tests.import_files import (VEHICLE_HEADER, VISIT_HEADER, car, delimited_bytes, visit, write_bytes, write_xls,
+                                 write_xlsx)
 
 VIN_A = "LGBH52E01CY000001"
 VIN_B = "LGBH52E01CY000002"
@@ -351,3 +352,31 @@ def test_a_car_that_changes_plate_between_batches_is_found_by_its_last_plate_onl
         assert lookup(s, "A22222", actor=SYSTEM) == [] and [m.plate for m in lookup(s, "A33333", actor=SYSTEM)] == ["粤A33333"]
     assert count(engine, SearchTerm, SearchTerm.vehicle_id == car.id) == len(
         terms_for(plate="粤A33333", vin=VIN_A, name="张伟", phone="13812345678"))
+
+
+def test_another_stores_car_is_never_taken_over_by_this_stores_rows(engine, tmp_path):
+    """One VIN, one car of the group: store B's rows of store A's car (a visits and a
+    vehicles export) are recorded in B by their plate without the VIN; A's car, its
+    owner and its visits stay A's."""
+    with write_session(engine) as s:
+        a, b = add_store(s, code="A01", name="一店").id, add_store(s, code="B02", name="二店").id
+    import_file(engine, write_xlsx(tmp_path / "a.xlsx", [
+        VISIT_HEADER, visit("RA1", "粤A12345", vin=VIN_A, name="张伟", phone="13812345678", day="2026-03-05")]),
+        actor=SYSTEM, store_id=a)
+    result = import_file(engine, write_xlsx(tmp_path / "b.xlsx", [
+        VISIT_HEADER,
+        visit("RB1", "粤A12345", vin=VIN_A, name="李娜", phone="13900001234", day="2026-04-05")]),
+        actor=SYSTEM, store_id=b)
+    assert (result.inserted, result.vins_elsewhere, result.rejected) == (1, 1, [])
+    cars = import_file(engine, write_xlsx(tmp_path / "b-cars.xlsx", [
+        VEHICLE_HEADER, car("粤A12345", VIN_A, name="李娜", phone="13900001234")]), actor=SYSTEM, store_id=b)
+    assert (cars.vins_elsewhere, cars.vehicles_created, cars.rejected) == (1, 0, [])
+    with read_session(engine) as s:
+        cars = {v.store_id: v for v in s.execute(select(Vehicle)).scalars()}
+        owners = {c.id: (c.store_id, c.name) for c in s.execute(select(Customer)).scalars()}
+        ro_car = dict(s.execute(select(Visit.ro_number, Visit.vehicle_id)).all())
+    assert (cars[a].vin, owners[cars[a].customer_id]) == (VIN_A, (a, "张伟"))
+    assert (cars[b].vin, cars[b].plate, owners[cars[b].customer_id]) == (None, "粤A12345", (b, "李娜"))
+    assert ro_car == {"RA1": cars[a].id, "RB1": cars[b].id}
+    again = import_file(engine, tmp_path / "b.xlsx", actor=SYSTEM, store_id=b)
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 1)
