@@ -31,6 +31,15 @@ def today() -> date:
     return date.today()
 
 
+def fixed_today() -> date | None:
+    """The business day set by ``--today``, :func:`set_today` or ``DEALERDESK_TODAY``;
+    None on the real clock."""
+    if _override is not None:
+        return _override
+    env = os.environ.get("DEALERDESK_TODAY")
+    return date.fromisoformat(env) if env else None
+
+
 def now() -> datetime:
     """The current moment; on a fixed day, that day at the real time of day."""
     real = datetime.now()

@@ -85,6 +85,7 @@ COMMANDS = [
     (["member", "leave", "粤A12345"], CLUB),
     (["demo"], set()),
     (["db", "upgrade"], set()),
+    (["serve", "--port", "1"], set()),  # the system's, on the store's server
 ]
 
 

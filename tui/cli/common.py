@@ -46,6 +46,7 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "export": ("tui.cli.export_cmds",),
     "store": ("tui.cli.store_cmds",),
     "customer": ("tui.cli.store_cmds",),
+    "serve": ("tui.cli.serve_cmds",),
 }
 
 
