@@ -476,6 +476,7 @@ REJECT_REASONS = {
 
 POINTS_KINDS = {"earn": ("消费积分", "Earned"), "redeem": ("兑换", "Redeemed"), "adjust": ("调整", "Adjusted"),
                 "expire": ("过期", "Expired"), "reverse": ("冲销", "Reversed"), "referral": ("推荐奖励", "Referral"),
+                "activity": ("活动积分", "Event"),
                 "recover": ("追回", "Recovered")}
 CATALOG_CATEGORIES = {"service": ("服务", "Service"), "accessory": ("精品", "Accessory"), "gift": ("礼品", "Gift")}
 BILL_KINDS = {"discount": ("会员折扣", "Member discount"), "free_service": ("免费服务", "Free service"),
