@@ -478,6 +478,7 @@ def invitation_list(session: Session, *, event_id: int, actor: Actor, limit: int
 def invite(session: Session, *, event_id: int, actor: Actor, limit: int | None = None) -> InvitationList:
     """Write the invitation list: an invitation and an ``event_invite`` care task (due
     today, owned by the customer's SA) per customer. Invited once per event."""
+    require(actor, "events.plan")
     event = _event(session, event_id)
     if event.status == "cancelled":
         raise FieldError("event", f"{event.name} is cancelled")
@@ -717,3 +718,14 @@ def door_matches(session: Session, *, event_id: int, text: str, actor: Actor, li
         if plate_hit or phone_hit:
             out.append(p)
     return out[:limit]
+
+
+def parse_start(text: str) -> datetime:
+    """An event's start as typed (``2026-12-05 14:00``, ``12-05 14:00``, ``+7 19:00``,
+    ``12-05`` at 09:00; see :func:`store.calls.parse_when`); a bad one is a FieldError."""
+    from store.calls import CallError, parse_when
+
+    try:
+        return parse_when(text, today=clock.today())
+    except CallError as exc:
+        raise FieldError("date", str(exc)) from None
