@@ -274,6 +274,26 @@ def signups(session: Session, *, event_id: int, actor: Actor) -> list[SignupLine
     return out
 
 
+@dataclass(frozen=True)
+class CustomerEvent:
+    event_id: int
+    name: str
+    starts_at: datetime
+    status: str  # signed_up | waitlist | attended
+
+
+def upcoming_of_customer(session: Session, customer_id: int, as_of: date) -> list[CustomerEvent]:
+    """The customer's sign-ups of events from ``as_of`` on, for their profile (the
+    caller has checked the reader), soonest first."""
+    rows = session.execute(select(ClubEvent.id, ClubEvent.name, ClubEvent.starts_at, EventSignup.status)
+                           .join(EventSignup, EventSignup.event_id == ClubEvent.id)
+                           .where(EventSignup.customer_id == customer_id, EventSignup.status != "cancelled",
+                                  ClubEvent.status != "cancelled",
+                                  ClubEvent.starts_at >= datetime.combine(as_of, datetime.min.time()))
+                           .order_by(ClubEvent.starts_at)).all()
+    return [CustomerEvent(*r) for r in rows]
+
+
 def events_of_customer(session: Session, *, customer_id: int, actor: Actor) -> list[tuple[EventLine, str]]:
     """The customer's sign-ups (event, status) of events from 30 days ago on."""
     customer = require_for_customer(session, actor, "customers.read", customer_id)
@@ -697,7 +717,9 @@ def add_cost(session: Session, *, event_id: int, amount_fen: int, actor: Actor, 
 def door_matches(session: Session, *, event_id: int, text: str, actor: Actor, limit: int = 8) -> list[SignupLine]:
     """At the door: the event's people (signed up, waitlisted, attended) whose plate
     holds ``text`` (letters and digits, any part, no Chinese needed) or whose phone
-    ends with it (4 digits). Nobody else is found: a walk-in is found by the lookup."""
+    ends with it (4 digits), then, from 3 characters typed, the store's other
+    customers who match, marked ``none`` (not signed up: refused, or let in as a
+    walk-in)."""
     from store.plates import fold, query_forms
 
     require(actor, "events.checkin")
@@ -710,15 +732,29 @@ def door_matches(session: Session, *, event_id: int, text: str, actor: Actor, li
     forms = query_forms(query)
     phones = dict(session.execute(select(Customer.id, Customer.phone).where(
         Customer.id.in_([p.customer_id for p in people] or [-1]))).all())
-    digits = "".join(ch for ch in text if ch.isdigit())
+    digits = text.strip() if text.strip().isdigit() and len(text.strip()) == 4 else None
     out = []
     for p in people:
         plate_hit = any(f in fold(pl) for pl in p.plates for f in forms)
-        phone_hit = len(digits) == 4 and digits == text.strip() and (phones.get(p.customer_id) or "").endswith(digits)
+        phone_hit = digits is not None and (phones.get(p.customer_id) or "").endswith(digits)
         if plate_hit or phone_hit:
             out.append(p)
+    if len(query) >= 3 and len(out) < limit:
+        known = {p.customer_id for p in people}
+        hits = or_(*[Vehicle.plate.contains(f) for f in forms],
+                   *([Customer.phone.endswith(digits)] if digits else []))
+        rows = session.execute(select(Customer.id, Customer.name, Vehicle.plate)
+                               .join(Vehicle, Vehicle.customer_id == Customer.id)
+                               .where(Customer.store_id == event.store_id, hits,
+                                      Customer.id.notin_(known or {-1}))
+                               .order_by(Vehicle.plate).limit(limit - len(out))).all()
+        others: dict[int, SignupLine] = {}
+        for cid, name, plate in rows:
+            line = others.setdefault(cid, SignupLine(cid, name, "none", False, clock.now(), None))
+            if plate:
+                line.plates.append(plate)
+        out += others.values()
     return out[:limit]
-
 
 def parse_start(text: str) -> datetime:
     """An event's start as typed (``2026-12-05 14:00``, ``12-05 14:00``, ``+7 19:00``,

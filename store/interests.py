@@ -117,6 +117,14 @@ def of_customer(session: Session, *, customer_id: int, actor: Actor) -> list[Int
     return _of(session, customer.store_id, customer_id)
 
 
+def of_store_customer(session: Session, customer_id: int) -> list[InterestChoice]:
+    """A customer's interests for their profile (the caller has checked the reader)."""
+    from store.models import Customer
+
+    customer = session.get(Customer, customer_id)
+    return _of(session, customer.store_id, customer_id) if customer is not None else []
+
+
 def _of(session: Session, store_id: int, customer_id: int) -> list[InterestChoice]:
     mine = set(session.exec(select(CustomerInterest.code).where(CustomerInterest.customer_id == customer_id)).all())
     listed = catalog(session, store_id=store_id, include_retired=True)
