@@ -764,6 +764,10 @@ def log_call(
         record(session, actor, "customer.do_not_contact", "customer", customer_id, customer_id=customer_id,
                store_id=store_id, detail={"reason": reason, "call_id": call.id})
 
+    if outcome == "no_answer" and task_ids:
+        from store.events import mark_unanswered
+
+        mark_unanswered(session, task_ids)  # a club event's invitation among them: no answer
     result.closed_tasks = _close_tasks(session, actor, list(task_ids), outcome, attempt, rules, callback_on, note)
     if parsed_scores:
         from store.satisfaction import record_scores

@@ -559,6 +559,32 @@ def answer_invitation(session: Session, *, event_id: int, customer_id: int, answ
     return result
 
 
+def answer_from_call(session: Session, *, customer_id: int, answer: str, task_ids, actor: Actor,
+                     note: str | None = None) -> SignupResult | None:
+    """The call list's answer to the event invitation among a row's tasks (the first,
+    when the customer has several): see :func:`answer_invitation`."""
+    invite = session.execute(select(CareTask.key).where(CareTask.id.in_(list(task_ids) or [-1]),
+                                                        CareTask.kind == TASK_KIND).order_by(CareTask.id)).scalars().first()
+    if invite is None:
+        raise FieldError("answer", "this call holds no event invitation")
+    return answer_invitation(session, event_id=int(invite.split(":")[1]), customer_id=customer_id, answer=answer,
+                             actor=actor, note=note)
+
+
+def mark_unanswered(session: Session, task_ids) -> None:
+    """An unanswered call (any key of the call list) covering invitations: they read no answer."""
+    keys = session.execute(select(CareTask.key).where(CareTask.id.in_(list(task_ids) or [-1]),
+                                                      CareTask.kind == TASK_KIND)).scalars().all()
+    for key in keys:
+        _, event_id, customer_id = key.split(":")
+        row = session.execute(select(EventInvitation).where(EventInvitation.event_id == int(event_id),
+                                                            EventInvitation.customer_id == int(customer_id))
+                              ).scalars().first()
+        if row is not None and row.status in ("invited", "no_answer"):
+            row.status, row.answered_at = "no_answer", clock.now()
+            session.add(row)
+
+
 # --- signing up, cancelling, the door -----------------------------------------------------
 
 

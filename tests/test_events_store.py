@@ -218,3 +218,23 @@ def test_costs_go_into_the_club_accounts_under_the_event(engine, club):
     assert entries == [("club", "activity", 80_000, event.id), ("club", "gift", 20_000, event.id)]
     with pytest.raises(AccessDenied):
         tx(engine, lambda s: events.add_cost(s, event_id=event.id, amount_fen=100, actor=club.sa))
+
+
+def test_the_call_lists_answers_reach_the_invitation(engine, club):
+    from store.calls import log_call
+
+    event = add(engine, club, capacity=1, target={"tiers": ["gold", "regular"]})
+    tx(engine, lambda s: events.invite(s, event_id=event.id, actor=club.specialist))
+    with read_session(engine) as s:
+        rows = {r.name: r for r in call_list(s, staff_id=club.staff_id, actor=club.sa).rows}
+    tx(engine, lambda s: log_call(s, club.sa, customer_id=club.ids["李四"], outcome="no_answer",
+                                  task_ids=rows["李四"].task_ids))
+    first = tx(engine, lambda s: events.answer_from_call(s, customer_id=club.ids["张伟"], answer="signed_up",
+                                                         task_ids=rows["张伟"].task_ids, actor=club.sa))
+    assert first.status == "signed_up"
+    with read_session(engine) as s:
+        answers = dict(s.execute(select(EventInvitation.customer_id, EventInvitation.status)).all())
+    assert answers == {club.ids["张伟"]: "signed_up", club.ids["李四"]: "no_answer"}
+    with pytest.raises(FieldError, match="no event invitation"):
+        tx(engine, lambda s: events.answer_from_call(s, customer_id=club.ids["王五"], answer="signed_up", task_ids=[],
+                                                     actor=club.sa))

@@ -16,7 +16,7 @@ from textual.widgets import DataTable, Static
 from store import clock, events, members
 from store.access import SYSTEM, Actor
 from store.db import in_transaction, read_session, write_session
-from store.models import Adoption, CustomerInterest, EventSignup, PointsEntry, Store
+from store.models import Adoption, Customer, CustomerInterest, EventSignup, PointsEntry, Store
 from store.staff import add_staff
 from tests.factories import add_car, add_store
 from tests.tui_helpers import wait_for
@@ -161,3 +161,30 @@ async def test_i_digits_and_enter_set_the_interests_shown_on_the_profile(shop):
         codes = sorted(s.execute(select(CustomerInterest.code).where(
             CustomerInterest.customer_id == ids["李四"])).scalars())
     assert codes == ["food", "sports"]
+
+
+async def test_an_invitation_on_the_call_list_is_answered_signed_up_with_8(shop):
+    engine, event_id, ids = shop
+    from store import interests
+
+    manager = Actor(None, "店长", "manager", None)
+    in_transaction(engine, lambda s: interests.set_customer_interests(s, customer_id=ids["王五"], codes=["cars"],
+                                                                     actor=manager))
+    later = in_transaction(engine, lambda s: events.add_event(
+        s, store_id=s.get(Customer, ids["王五"]).store_id, name="新车品鉴会", kind="party",
+        starts_at=datetime(2026, 12, 5, 19, 0), capacity=10, target={"interests": ["cars"]}, actor=manager))
+    invited = in_transaction(engine, lambda s: events.invite(s, event_id=later.id, actor=manager))
+    assert [i.name for i in invited.invitees] == ["王五"]
+    app = DealerDeskApp(engine, staff_code="SA01")
+    async with app.run_test(size=(110, 30)) as pilot:
+        await wait_for(pilot, lambda: screen_name(app) == "LookupScreen" and app.screen.is_mounted)
+        await pilot.press("f7")
+        await wait_for(pilot, lambda: screen_name(app) == "CallsScreen" and app.screen.lst is not None)
+        assert [r.name for r in app.screen.lst.rows] == ["王五"]
+        assert "新车品鉴会" in str(app.screen.query_one("#call-detail", Static).render())
+        await pilot.press("8")
+        await wait_for(pilot, lambda: statuses(engine).get(ids["王五"]) == "signed_up")
+    with read_session(engine) as s:
+        from store.models import EventInvitation
+
+        assert s.execute(select(EventInvitation.status)).scalars().all() == ["signed_up"]
