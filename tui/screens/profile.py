@@ -84,8 +84,9 @@ class ProfileScreen(Screen):
         Binding("j", "points", "key.points"),
         Binding("b", "bill", "key.bill"),
         Binding("u", "reveal", "key.reveal"),
-        Binding("e", "event_signup", "key.event_signup"),
-        Binding("i", "interests", "key.interests"),
+        # Not in the footer (it keeps ^q and ? at 80 columns); the help screen (?) lists them.
+        Binding("e", "event_signup", "key.event_signup", show=False),
+        Binding("i", "interests", "key.interests", show=False),
         # The details scroll (their own keys); listed here so the help screen shows them.
         Binding("down,up", "scroll_details", "key.scroll", key_display="↑ ↓", show=False),
         Binding("pagedown,pageup", "scroll_details", "key.page", key_display="PgUp PgDn", show=False),
