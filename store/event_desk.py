@@ -32,6 +32,16 @@ class EventDesk:
         now = clock.now()
         return [e for e in self.events(days_back=0) if e.starts_at >= now.replace(second=0, microsecond=0)]
 
+    def add_event(self, *, name: str, kind: str, when: str, capacity: int, place: str | None = None,
+                  budget_fen: int = 0, points: int = 0, target: dict | None = None):
+        """Plan an event (:func:`store.events.add_event`); ``when`` as typed (12-05 14:00, +7 19:00)."""
+        from store.events import add_event, parse_start
+
+        starts_at = parse_start(when)
+        return in_transaction(self.engine, lambda s: add_event(
+            s, store_id=self.store_id, name=name, kind=kind, starts_at=starts_at, capacity=capacity, actor=self.actor,
+            place=place, budget_fen=budget_fen, points=points, target=target))
+
     def signups(self, event_id: int):
         from store.events import signups
 

@@ -188,3 +188,25 @@ async def test_an_invitation_on_the_call_list_is_answered_signed_up_with_8(shop)
         from store.models import EventInvitation
 
         assert s.execute(select(EventInvitation.status)).scalars().all() == ["signed_up"]
+
+
+async def test_n_on_the_events_screen_plans_one_and_a_bad_tier_is_one_line_that_saves_nothing(shop):
+    engine, event_id, ids = shop
+    from store.models import ClubEvent
+
+    app = DealerDeskApp(engine, staff_code="M01")
+    async with app.run_test(size=(110, 40)) as pilot:
+        await wait_for(pilot, lambda: screen_name(app) == "LookupScreen" and app.screen.is_mounted)
+        await pilot.press("f4", "n", *"DIY", "tab", "right", "tab", *"12-06 09:30", "tab", "tab", *"20", "tab",
+                          *"1500", "tab", *"30", "tab", *"platinum", "enter")
+        await wait_for(pilot, lambda: screen_name(app) == "NewEventScreen" and app.screen.ready_for_keys
+                       and "unknown tier 'platinum'" in shown(app, "#event-form-error"))
+        with read_session(engine) as s:
+            assert s.execute(select(ClubEvent.name)).scalars().all() == ["安全驾驶讲堂"]
+        await pilot.press(*["backspace"] * 8, "tab", "tab", *"cars", "enter")  # the target: interests instead
+        await wait_for(pilot, lambda: screen_name(app) == "EventsScreen" and app.screen.query_one(
+            "#events", DataTable).row_count == 2)
+    with read_session(engine) as s:
+        made = s.execute(select(ClubEvent).where(ClubEvent.name == "DIY")).scalars().one()
+    assert (made.kind, made.starts_at, made.capacity, made.budget_fen, made.points, made.target) == (
+        "trip", datetime(2026, 12, 6, 9, 30), 20, 150_000, 30, '{"interests": ["cars"]}')

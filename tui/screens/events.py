@@ -15,7 +15,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Input, Static
@@ -23,7 +23,7 @@ from textual.widgets import DataTable, Input, Static
 from store.access import AccessDenied
 from store.validation import FieldError
 from tui.i18n import language, t
-from tui.keys import Footer, Header, TextInput, localize
+from tui.keys import ChoiceRow, Footer, Header, TextInput, localize
 from tui.safe import esc
 
 STATUS_WORDS = {"signed_up": ("已报名", "signed up"), "waitlist": ("候补", "waitlist"),
@@ -50,6 +50,7 @@ class EventsScreen(Screen):
 
     BINDINGS = [
         Binding("enter", "door", "key.door", priority=True),
+        Binding("n", "new", "key.new_event"),
         Binding("r", "reload", "key.reload"),
         Binding("escape", "back", "key.back"),
     ]
@@ -149,6 +150,14 @@ class EventsScreen(Screen):
                    cost=f"¥{e.cost_fen / 100:,.2f}", points=e.points, invited=e.invited),
                  f"{t('events.target')}: {esc(target)}"]
         detail.update("\n".join(lines))
+
+    def action_new(self) -> None:
+        def done(words: str | None) -> None:
+            if words:
+                self.notify(words)
+                self.load()
+
+        self.app.push_screen(NewEventScreen(), done)
 
     def action_door(self) -> None:
         e = self.current()
@@ -518,3 +527,123 @@ class InterestsScreen(ModalScreen[bool]):
 
     def action_cancel(self) -> None:
         self.dismiss(False)
+
+
+class NewEventScreen(ModalScreen[str | None]):
+    """Plan an event from the Events screen (``n``): name, kind (← →), date and time,
+    place, capacity, budget (yuan), points for attending, and the target. Tab or ↑/↓
+    move between fields; Enter saves; a refusal (a past date, an unknown tier or
+    interest...) is one line in the form and nothing is written; Escape cancels."""
+
+    BINDINGS = [
+        Binding("enter", "save", "key.save", priority=True),
+        Binding("escape", "cancel", "key.cancel"),
+        Binding("down", "app.focus_next", show=False),
+        Binding("up", "app.focus_previous", show=False),
+    ]
+    FIELDS = ("name", "when", "place", "capacity", "budget", "points", "tiers", "classes", "interests", "models",
+              "regions", "car_age")
+
+    class Saved(Message):
+        def __init__(self, words: str | None, error: str | None = None) -> None:
+            super().__init__()
+            self.words = words
+            self.error = error
+
+    def __init__(self) -> None:
+        super().__init__()
+        localize(self)
+        self.saving = False
+
+    @property
+    def ready_for_keys(self) -> bool:
+        return not self.saving
+
+    def compose(self) -> ComposeResult:
+        from store.events import KINDS
+
+        with Vertical(id="event-form"):
+            yield Static(t("new_event.title"), classes="form-title")
+            with Horizontal(classes="field-row"):
+                yield Static(t("new_event.name"), classes="field-label")
+                yield TextInput(id="ev-name", compact=True, max_length=100)
+            with Horizontal(classes="field-row"):
+                yield Static(t("new_event.kind"), classes="field-label")
+                yield ChoiceRow([(k, zh if language() != "en" else en) for k, (zh, en) in KINDS.items()],
+                                selected="class", id="ev-kind")
+            for key in self.FIELDS[1:]:
+                with Horizontal(classes="field-row"):
+                    yield Static(t(f"new_event.{key}"), classes="field-label")
+                    yield TextInput(placeholder=t(f"new_event.{key}_hint"), id=f"ev-{key.replace('_', '-')}",
+                                    compact=True, max_length=200)
+            yield Static("", id="event-form-error", classes="form-error")
+            yield Static(t("new_event.help"), id="event-form-help")
+
+    def on_mount(self) -> None:
+        self.query_one("#ev-name", Input).focus()
+
+    def value(self, key: str) -> str:
+        return self.query_one(f"#ev-{key.replace('_', '-')}", Input).value.strip()
+
+    def action_save(self) -> None:
+        if self.saving:
+            return
+        error = self.query_one("#event-form-error", Static)
+        try:
+            fields = self.collect()
+        except ValueError as exc:
+            error.update(Text(str(exc)))
+            return
+        self.saving = True
+        self.save(fields)
+
+    def collect(self) -> dict:
+        from store.members import MembershipError, parse_yuan
+
+        def whole(key: str, default: int | None) -> int | None:
+            text = self.value(key)
+            if not text:
+                return default
+            if not text.isdigit():
+                raise ValueError(t("new_event.not_number", field=t(f"new_event.{key}")))
+            return int(text)
+
+        try:
+            budget = parse_yuan(self.value("budget")) if self.value("budget") else 0
+        except MembershipError as exc:
+            raise ValueError(f"{t('new_event.budget')}: {exc}") from None
+        target: dict = {k: self.value(k) for k in ("tiers", "classes", "interests", "models", "regions") if self.value(k)}
+        ages = self.value("car_age")
+        if ages:
+            low, _, high = ages.partition("-")
+            if not (low.strip().isdigit() or not low.strip()) or not (high.strip().isdigit() or not high.strip()):
+                raise ValueError(t("new_event.not_number", field=t("new_event.car_age")))
+            if low.strip():
+                target["car_age_min"] = int(low)
+            if high.strip():
+                target["car_age_max"] = int(high)
+        return {"name": self.value("name"), "kind": self.query_one("#ev-kind", ChoiceRow).selected or "other",
+                "when": self.value("when"), "place": self.value("place") or None,
+                "capacity": whole("capacity", 0), "budget_fen": budget, "points": whole("points", 0),
+                "target": target}
+
+    @work(thread=True, exclusive=True, group="new-event")
+    def save(self, fields: dict) -> None:
+        try:
+            line = self.app.counter.event_desk().add_event(**fields)
+        except Exception as exc:
+            self.post_message(self.Saved(None, _refusal(exc)))
+            return
+        self.post_message(self.Saved(t("new_event.saved", name=line.name, at=f"{line.starts_at:%Y-%m-%d %H:%M}")))
+
+    def on_new_event_screen_saved(self, message: Saved) -> None:
+        self.saving = False
+        if message.error:
+            self.query_one("#event-form-error", Static).update(Text(message.error))
+            self.app.keys_may_flow()
+            return
+        self.dismiss(message.words)
+        self.app.keys_may_flow()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
