@@ -32,8 +32,9 @@ The rules:
   attended and earns the event's points once, through the points ledger (kind
   ``activity``, key ``activity:event:<event>:customer:<customer>``). Someone not
   signed up (or only on the waitlist) is refused, unless checked in as a walk-in
-  (``walk_in=True``; the screen asks, the CLI takes ``--walk-in``), which is recorded
-  as such and earns the same points. Check-in opens on the event's day.
+  (``walk_in=True``: ``ctrl+w`` at the door, ``--walk-in`` on the command line), which
+  is recorded as such and earns the same points; the door decides, so a walk-in is let
+  in whatever the seats left. Check-in opens on the event's day.
   With ``points_members_only`` on (the default) only a member in force earns points.
 - **Costs** (:func:`add_cost`): gifts and costs go into the club's accounts
   (:mod:`store.club_ledger`: department club, category activity or gift), tied to the
