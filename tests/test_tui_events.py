@@ -210,3 +210,16 @@ async def test_n_on_the_events_screen_plans_one_and_a_bad_tier_is_one_line_that_
         made = s.execute(select(ClubEvent).where(ClubEvent.name == "DIY")).scalars().one()
     assert (made.kind, made.starts_at, made.capacity, made.budget_fen, made.points, made.target) == (
         "trip", datetime(2026, 12, 6, 9, 30), 20, 150_000, 30, '{"interests": ["cars"]}')
+
+
+async def test_the_reports_screen_shows_the_months_events_on_7(shop):
+    engine, event_id, ids = shop
+    app = DealerDeskApp(engine, staff_code="M01")
+    async with app.run_test(size=(110, 36)) as pilot:
+        await wait_for(pilot, lambda: screen_name(app) == "LookupScreen" and app.screen.is_mounted)
+        await pilot.press("f9", "7")
+        await wait_for(pilot, lambda: screen_name(app) == "ReportsScreen" and app.screen.book is not None
+                       and app.screen.report == "events")
+        assert app.screen.book.title == "会员活动效果 2026-11-01 – 2026-11-30"
+        (row,) = app.screen.book.sheets[0].rows
+        assert (row["event"], row["signups"], row["capacity"]) == ("安全驾驶讲堂", 2, 2)

@@ -421,6 +421,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "reports.name.classes": ("客户分类", "Class mix"),
     "reports.name.calls": ("回访效果", "Calls"),
     "reports.name.complaints": ("投诉处理", "Complaints"),
+    "reports.name.events": ("会员活动", "Club events"),
     "reports.key.pick": ("选报表", "Report"),
     "reports.key.month": ("上月/下月", "Month"),
     "reports.key.sheet": ("换表", "Sheet"),
