@@ -420,7 +420,8 @@ def _matching_customers(session: Session, event: ClubEvent, target: dict, day: d
     cars = select(Vehicle.customer_id).where(Vehicle.store_id == store_id, Vehicle.customer_id.is_not(None),
                                              or_(Vehicle.sold_on.is_(None), Vehicle.sold_on > day))
     if target.get("models"):
-        narrow(session.execute(cars.where(or_(*[Vehicle.model.contains(m) for m in target["models"]]))).scalars())
+        models = [Vehicle.model.contains(m, autoescape=True) for m in target["models"]]
+        narrow(session.execute(cars.where(or_(*models))).scalars())
     if target.get("regions"):
         regions = target["regions"]
         narrow(set(session.execute(cars.where(Vehicle.region.in_(regions))).scalars())
@@ -768,7 +769,7 @@ def door_matches(session: Session, *, event_id: int, text: str, actor: Actor, li
             out.append(p)
     if len(query) >= 3 and len(out) < limit:
         known = {p.customer_id for p in people}
-        hits = or_(*[Vehicle.plate.contains(f) for f in forms],
+        hits = or_(*[Vehicle.plate.contains(f, autoescape=True) for f in forms],
                    *([Customer.phone.endswith(digits)] if digits else []))
         rows = session.execute(select(Customer.id, Customer.name, Vehicle.plate)
                                .join(Vehicle, Vehicle.customer_id == Customer.id)
