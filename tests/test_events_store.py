@@ -238,3 +238,20 @@ def test_the_call_lists_answers_reach_the_invitation(engine, club):
     with pytest.raises(FieldError, match="no event invitation"):
         tx(engine, lambda s: events.answer_from_call(s, customer_id=club.ids["王五"], answer="signed_up", task_ids=[],
                                                      actor=club.sa))
+
+
+def test_two_counters_signing_up_for_the_last_seat_at_once_give_it_to_one(engine, club):
+    from concurrent.futures import ThreadPoolExecutor
+
+    event = add(engine, club, capacity=1)
+    barrier = __import__("threading").Barrier(2)
+
+    def sign(name: str):
+        barrier.wait()
+        return tx(engine, lambda s: events.sign_up(s, event_id=event.id, customer_id=club.ids[name], actor=club.sa))
+
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(sign, ["张伟", "李四"]))
+    assert sorted(r.status for r in results) == ["signed_up", "waitlist"]
+    with read_session(engine) as s:
+        assert events.get_event(s, event_id=event.id, actor=club.sa).signed_up == 1
