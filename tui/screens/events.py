@@ -305,6 +305,7 @@ class DoorScreen(Screen):
             status.update(words)
             self.query_one("#door-query", Input).value = ""  # the next person
         self.saving = False
+        self.check_when_shown = None  # a search that failed never brings the results an Enter waits for
         self.app.keys_may_flow()
 
     def action_back(self) -> None:
