@@ -64,7 +64,11 @@ STAFF = frozenset({"sa", "ca", "member", "manager"})  # everyone who serves cust
 RIGHTS: dict[str, frozenset[str]] = {
     "customers.read": STAFF,  # a customer's rows: lookup, profile, bill, history, lists
     "pitches.record": STAFF,  # 推荐入会
-    "complaints.log": STAFF,  # 投诉: log one, see and handle one's own (owner rules in store.complaints)
+    "complaints.log": STAFF,
+    "interests.set": STAFF,  # a customer's interests 兴趣爱好
+    "events.read": STAFF,  # club events 会员活动: the list, one event
+    "events.signup": STAFF,  # 活动报名: sign up, waitlist, cancel
+    "events.checkin": STAFF,  # 活动签到 at the door (awards the event's points)  # 投诉: log one, see and handle one's own (owner rules in store.complaints)
     "points.refer": STAFF,  # a friend referred
     "members.join": STAFF,  # 入会 at the counter or at delivery
     "care.work": frozenset({"sa", "member", "manager"}),  # close care tasks, log calls
@@ -80,6 +84,7 @@ RIGHTS: dict[str, frozenset[str]] = {
     "points.reverse": frozenset({"member", "manager"}),  # undo a ledger row
     "ledger.check": frozenset({"member", "manager"}),  # prove balances equal their ledgers
     "club.ledger": frozenset({"member", "manager"}),  # the club's income and costs
+    "events.plan": frozenset({"member", "manager"}),  # add an event, invite its target, book its costs
     "data.import": frozenset({"member", "manager"}),
     "club.settings": frozenset({"manager"}),  # catalog, tiers
     "adoption.assign": frozenset({"manager"}),

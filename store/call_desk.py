@@ -79,6 +79,13 @@ class CallDesk:
     def log(self, **kwargs) -> CallResult:
         return in_transaction(self.engine, lambda s: log_call(s, self.actor, **kwargs))
 
+    def answer_event(self, *, customer_id: int, answer: str, task_ids: list[int]):
+        """The invitation call's answer: signed up / not interested (:func:`store.events.answer_from_call`)."""
+        from store.events import answer_from_call
+
+        return in_transaction(self.engine, lambda s: answer_from_call(s, customer_id=customer_id, answer=answer,
+                                                                      task_ids=task_ids, actor=self.actor))
+
     def reveal_phone(self, customer_id: int) -> str | None:
         from store.calls import reveal_phone
 

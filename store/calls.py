@@ -10,7 +10,7 @@ every reason merged into it:
 | 2 | overdue 保养逾期: an adopted car's maintenance is past due (most days first) | :func:`store.maintenance.maintenance_due_all` |
 | 3 | due soon 保养将到期: due within ``call_due_within_days`` (15) days, today included (soonest first) | the same |
 | 4 | at risk 将流失: an adopted car's class is at risk (longest away first) | :func:`store.classes.classified` |
-| 5 | care 客户关怀: open care-calendar tasks due (owned by the SA, or of a customer adopted to them) | :mod:`store.care` |
+| 5 | care 客户关怀: open care-calendar tasks due (owned by the SA, or of a customer adopted to them); a club event's invitation 活动邀约 among them (outcomes signed up / not interested / no answer: :func:`store.events.answer_invitation`) | :mod:`store.care`, :mod:`store.events` |
 
 Rows sort by their most urgent reason, then within it as the table says, then by
 the customer's value (the adopted cars' output), then customer id. Rows already
@@ -109,6 +109,7 @@ REASONS: dict[str, tuple[str, str, int]] = {  # code: (zh, en, priority)
     "due_soon": ("保养将到期", "maintenance due soon", 3),
     "at_risk": ("将流失", "at risk", 4),
     "care": ("客户关怀", "care", 5),
+    "event": ("活动邀约", "event invitation", 5),
 }
 # Care-task kinds the list's own maintenance and class reasons already say in words.
 CARE_KINDS_SAID = {"overdue": ("overdue", "due_soon"), "first_maintenance": ("overdue", "due_soon"),
@@ -358,7 +359,7 @@ def _care_reasons(session: Session, *, staff_id: int, store_id: int, day: date, 
             zh, en = zh or label[0], label[1]
         if plate:
             zh, en = f"{plate} {zh}", f"{plate} {en}"
-        code = "complaint" if t.kind == "complaint_confirm" else "care"
+        code = {"complaint_confirm": "complaint", "event_invite": "event"}.get(t.kind, "care")
         out.append((t.customer_id, Reason(code, zh, en or zh, t.vehicle_id, plate, t.due_on,
                                           (t.due_on.toordinal(), t.id), task_id=t.id), t.kind))
     return out
@@ -813,6 +814,10 @@ def log_call(
         record(session, actor, "customer.do_not_contact", "customer", customer_id, customer_id=customer_id,
                store_id=store_id, detail={"reason": reason, "call_id": call.id})
 
+    if outcome == "no_answer" and task_ids:
+        from store.events import mark_unanswered
+
+        mark_unanswered(session, task_ids)  # a club event's invitation among them: no answer
     result.closed_tasks = _close_tasks(session, actor, list(task_ids), outcome, attempt, rules, callback_on, note)
     if parsed_scores:
         from store.satisfaction import record_scores

@@ -15,6 +15,7 @@ Triggers (every number a store setting, ``care_*`` unless named):
 | inspection | 年检提醒 | inspection date - 30 days: ``inspection_due`` if recorded, else from the purchase date by the rule for private cars (非营运小微型客车): on-site inspection at 6, 8 and 10 years, then every year (``inspection_*`` settings) |
 | warranty | 保修到期提醒 | warranty end (recorded, else purchase + the model's or store's warranty months) - 30 days |
 | complaint_confirm | 投诉处理回访 | the day a complaint is resolved (made by :mod:`store.complaints`, not by a trigger here); never held back by the contact cap |
+| event_invite | 活动邀约 | the day a club event's invitation list is written (made by :mod:`store.events`), for the catch-up days |
 
 Holiday greetings are not generated (they go out as bulk messages, not calls).
 
@@ -69,13 +70,14 @@ KINDS: dict[str, tuple[str, str]] = {
     "inspection": ("年检提醒", "annual inspection"),
     "warranty": ("保修到期提醒", "warranty expiry"),
     "complaint_confirm": ("投诉处理回访", "complaint follow-up"),
+    "event_invite": ("活动邀约", "event invitation"),
 }
 # Kinds the contact cap never holds back: a customer who complained is called to
 # confirm the handling however often the store has called them.
 CAP_EXEMPT = frozenset({"complaint_confirm"})
 KIND_ORDER = {k: i for i, k in enumerate(
     ["complaint_confirm", "problem_callback", "repair_callback", "overdue", "first_maintenance", "not_returned", "new_car",
-     "insurance", "inspection", "warranty", "birthday"])}
+     "insurance", "inspection", "warranty", "birthday", "event_invite"])}
 REASON_SEP = " | "
 CLOSED = {"done", "dismissed", "void"}
 # Kinds whose reason lapses when the car comes back (checked on every run).

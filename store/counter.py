@@ -226,3 +226,9 @@ class Counter:
             return follow_ups(session, as_of=clock.today(), store_id=self.store_id, actor=self.actor,
                               answered_before=tomorrow, within_days=within_days,
                               staff_id=None if everyone else self.actor.staff_id, limit=limit)
+
+    def event_desk(self):
+        """Club events and interests as the acting staff member works them (:mod:`store.event_desk`)."""
+        from store.event_desk import EventDesk
+
+        return EventDesk(self.engine, self.actor, self.store_id)

@@ -21,6 +21,7 @@ Row kinds:
 | --- | --- | --- | --- |
 | earn | 消费积分 | + | ``earn:visit:<visit id>`` (once per RO, however often imported) |
 | referral | 推荐奖励 | + | ``referral:<referral id>`` |
+| activity | 活动积分 | + | ``activity:event:<event id>:customer:<customer id>`` (once per attendee, :mod:`store.events`) |
 | adjust | 手工调整 | ± | ``adjust:<key>`` (with reason and staff member) |
 | redeem | 积分兑换 | − | ``redeem:<key>`` |
 | expire | 积分过期 | − | ``expire:<lot id>`` |
@@ -57,7 +58,7 @@ from store.models import (
 )
 from store.settings import get_setting, get_settings
 
-CREDIT_KINDS = ("earn", "referral", "adjust", "reverse")  # rows that may hold a lot (points > 0)
+CREDIT_KINDS = ("earn", "referral", "activity", "adjust", "reverse")  # rows that may hold a lot (points > 0)
 CATEGORIES = ("labour", "parts", "oil", "accessories")
 MAX_KEY_LEN = 100
 MAX_QUANTITY = 99
@@ -736,6 +737,31 @@ def record_referral(session: Session, *, referrer_customer_id: int, friend_name:
     return ref
 
 
+def award_activity(session: Session, *, customer_id: int, points: int, key: str, reason: str, actor: Actor,
+                   on: date) -> tuple[PointsEntry | None, str | None]:
+    """Points for attending a club event (:func:`store.events.check_in` checks the
+    right and the attendance), credited once per ``key``. Where ``points_members_only``
+    is on (the default) only a member in force on ``on`` earns. Returns (the ledger
+    row, or None; why none, or None)."""
+    from store import members
+
+    customer = _customer(session, customer_id)
+    if points <= 0:
+        return None, None
+    if get_setting(session, "points_members_only", store_id=customer.store_id) and \
+            members.membership_in_force(session, customer_id=customer_id, on=on) is None:
+        return None, "not a member: no points (points_members_only)"
+    account = lock_account(session, customer_id)
+    done = _entry_by_key(session, key)
+    if done is not None:
+        return done, "awarded before"
+    row, _ = _credit(session, account, store_id=customer.store_id, kind="activity", points=points, key=key,
+                     actor=actor, reason=reason)
+    audit.record(session, actor, "points.activity", "pointsentry", row.id, customer_id=customer_id,
+                 store_id=customer.store_id, detail={"points": points, "key": key})
+    return row, None
+
+
 # --- adjusting and redeeming ------------------------------------------------------
 
 
@@ -1067,7 +1093,7 @@ def reverse_entry(session: Session, *, entry_id: int, reason: str, actor: Actor)
     if entry is None:
         raise PointsNotFound(f"no ledger entry {entry_id}")
     reason = _text(reason, "reason", 255, missing="a reversal needs a reason")
-    is_credit = entry.kind in ("earn", "referral") or (entry.kind == "adjust" and entry.points > 0)
+    is_credit = entry.kind in ("earn", "referral", "activity") or (entry.kind == "adjust" and entry.points > 0)
     if not is_credit and entry.kind != "redeem" and not (entry.kind == "adjust" and entry.points < 0):
         raise PointsError(f"a {entry.kind} row cannot be reversed")
     key = f"reverse:{entry.id}"

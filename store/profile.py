@@ -168,6 +168,8 @@ class Profile:
     actions: list[Action]
     pitch_rules: PitchRules | None = None  # the store's, for the pitch form's defaults
     scores: list = field(default_factory=list)  # the latest callbacks' satisfaction (store.satisfaction.ScoreLine)
+    interests: list = field(default_factory=list)  # 兴趣爱好 (store.interests.InterestChoice)
+    events: list = field(default_factory=list)  # club events signed up for, from today on (store.events.CustomerEvent)
 
     @property
     def action(self) -> Action:
@@ -507,4 +509,18 @@ def customer_profile(
         visits=visits, maintenance=maintenance, tasks=tasks, complaints=complaints, pitches=pitches,
         pitch_warning=pitch_warning(pitches[0] if pitches else None, as_of=as_of, rules=rules.pitch),
         actions=actions, pitch_rules=rules.pitch, scores=scores,
+        interests=_interests(session, owner.customer_id) if owner is not None else [],
+        events=_events(session, owner.customer_id, as_of) if owner is not None else [],
     )
+
+
+def _interests(session: Session, customer_id: int) -> list:
+    from store.interests import of_store_customer
+
+    return of_store_customer(session, customer_id)
+
+
+def _events(session: Session, customer_id: int, as_of: date) -> list:
+    from store.events import upcoming_of_customer
+
+    return upcoming_of_customer(session, customer_id, as_of)

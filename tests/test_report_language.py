@@ -26,10 +26,12 @@ from store.reports.labels import COLUMNS, NOTES_COLUMNS, VALUES, column_label
 from store.reports.complaints import complaints_report
 from store.reports.satisfaction import satisfaction_report
 from store.reports.members import members_report
+from store.reports.events import events_report
 from store.reports.insurance import insurance_report
 from store.reports.workbook import write_workbook
 from store.settings import set_setting
 from tests.cli_helpers import cli_args
+from tests.events_helpers import october_event
 from tests.language_helpers import foreign, mixed
 from tests.report_helpers import make_month
 from tests.tui_helpers import wait_for
@@ -53,12 +55,14 @@ def books(session, store_id: int) -> dict[str, ReportBook]:
         "complaints": complaints_report(session, month=OCT, store_ids=[store_id]),
         "satisfaction": satisfaction_report(session, month=OCT, store_ids=[store_id]),
         "insurance": insurance_report(session, month=OCT, store_ids=[store_id]),
+        "events": events_report(session, date_from=OCT.first, date_to=OCT.last, store_ids=[store_id]),
     }
 
 
 @pytest.fixture
 def month_books(engine):
     shop = make_month(engine)
+    october_event(engine, shop)
     with read_session(engine) as s:
         return books(s, shop.store_id)
 

@@ -24,6 +24,7 @@ SCREENS: list[ScreenEntry] = [
     ScreenEntry("lookup", "查找车辆", "Lookup", "tui.screens.lookup:LookupScreen", "f1"),
     ScreenEntry("followups", "我的跟进", "My follow-ups", "tui.screens.followups:FollowUpsScreen", "f2"),
     ScreenEntry("complaints", "投诉", "Complaints", "tui.screens.complaints:ComplaintsScreen", "f3"),
+    ScreenEntry("events", "会员活动", "Club events", "tui.screens.events:EventsScreen", "f4"),
     ScreenEntry("import", "导入数据", "Import", "tui.screens.importer:ImportScreen", "f6"),
     ScreenEntry("calls", "今日回访", "Today's calls", "tui.screens.calls:CallsScreen", "f7"),
     ScreenEntry("adoption", "客户领养", "Adoption", "tui.screens.adoption:AdoptionScreen", "f8"),

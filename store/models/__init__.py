@@ -41,5 +41,12 @@ from store.models.care import (  # noqa: F401
     SatisfactionScore,
 )
 from store.models.insurance import InsurancePolicy  # noqa: F401
+from store.models.events import (  # noqa: F401
+    ClubEvent,
+    CustomerInterest,
+    EventInvitation,
+    EventSignup,
+    Interest,
+)
 
 metadata = SQLModel.metadata

@@ -231,4 +231,6 @@ class ClubEntry(SQLModel, table=True):
     note: str | None = Field(default=None, max_length=255)
     idempotency_key: str = Field(max_length=120, unique=True)
     staff_id: int | None = Field(default=None, foreign_key="staff.id")
+    # The club event 会员活动 this cost was for (its report divides it by the attendees).
+    event_id: int | None = Field(default=None, foreign_key="clubevent.id", index=True)
     created_at: NaiveDatetime = Field(default_factory=now)

@@ -23,7 +23,7 @@ from store.classes import CLASS_ORDER
 from store.reports import ChartSpec, Month, ReportBook, ReportTable, Words
 from store.reports.labels import column_label, value_words
 
-REPORTS = ("members", "costs", "churn", "classes", "calls", "complaints", "insurance")
+REPORTS = ("members", "costs", "churn", "classes", "calls", "complaints", "insurance", "events")
 CHURN_CUTS = ("warranty", "model", "vehicle_age", "region", "sa")
 
 
@@ -170,4 +170,8 @@ def report_book(session: Session, name: str, *, month: Month, store_ids: list[in
         return classes_book(session, as_of=until, store_ids=store_ids)
     if name == "calls":
         return calls_book(session, date_from=month.first, date_to=until, by=["sa"], store_ids=store_ids)
+    if name == "events":
+        from store.reports.events import events_report
+
+        return events_report(session, date_from=month.first, date_to=month.last, store_ids=store_ids)
     raise ValueError(f"no report {name!r}: choose from {', '.join(REPORTS)}")

@@ -124,6 +124,25 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "aftersales": ("售后部", "after-sales"),
     "accessories": ("精品部", "accessories"),
     "club": ("会员俱乐部", "club"),
+    # club events 会员活动
+    "event_id": ("活动编号", "event no."),
+    "event": ("活动", "event"),
+    "event_date": ("活动日期", "date"),
+    "event_kind": ("活动类型", "kind"),
+    "capacity": ("名额", "capacity"),
+    "signups": ("报名", "sign-ups"),
+    "waitlist": ("候补", "waitlist"),
+    "attended": ("签到", "attended"),
+    "walk_ins": ("现场报名", "walk-ins"),
+    "attendance_rate": ("到场率%", "attendance rate %"),
+    "event_cost": ("活动费用(元)", "cost ¥"),
+    "cost_per_attendee": ("人均费用(元)", "cost per attendee ¥"),
+    "points_given": ("发放积分", "points given"),
+    "visits_before": ("前90天来店", "visits 90 days before"),
+    "visits_after": ("后90天来店", "visits 90 days after"),
+    "spend_before": ("前90天产值(元)", "spend 90 days before ¥"),
+    "spend_after": ("后90天产值(元)", "spend 90 days after ¥"),
+    "days_after": ("活动后已过天数", "days after so far"),
 }
 
 # Values shown in words (a class code, a department, a member group...).

@@ -43,6 +43,8 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "adopt": ("tui.cli.calls_cmds",),
     "calls": ("tui.cli.calls_cmds",),
     "club": ("tui.cli.club_cmds",),
+    "event": ("tui.cli.event_cmds",),
+    "interest": ("tui.cli.event_cmds",),
     "export": ("tui.cli.export_cmds",),
     "store": ("tui.cli.store_cmds",),
     "customer": ("tui.cli.store_cmds",),

@@ -16,7 +16,7 @@ from tui.cli.common import app, ctx_obj, fail
 from tui.cli.report_output import ReportFormat, emit, parse_as_of, report_store_ids
 
 report_app = typer.Typer(help="Reports: churn, class mix, calls, club KPIs, complaints, satisfaction, insurance "
-                         "renewals, what the club costs.",
+                         "renewals, what the club costs, club events.",
                          no_args_is_help=True)
 app.add_typer(report_app, name="report")
 
@@ -206,4 +206,34 @@ def insurance(
     m = parse_month(month)
     with read_session(obj.engine()) as session:
         book = insurance_report(session, month=m, store_ids=report_store_ids(obj))
+    emit(book, fmt, out, language=obj.language(), sheet=sheet)
+
+
+@report_app.command("events")
+def events(
+    ctx: typer.Context,
+    date_from: str | None = typer.Option(None, "--from", help="Events from this day (default: a year before --to)."),
+    date_to: str | None = typer.Option(None, "--to", help="Events up to this day (default today)."),
+    fmt: ReportFormat = FORMAT,
+    out: Path | None = OUT,
+    sheet: str | None = SHEET,
+) -> None:
+    """Did the club's events work 会员活动效果: per event sign-ups, attendance rate, cost
+    per attendee, points given, and the attendees' visits and spend in the 90 days
+    after against the same members' 90 days before.
+
+    Sheets: events. Amounts in yuan."""
+    from datetime import timedelta
+
+    from store import clock
+    from store.reports.events import events_report
+    from tui.cli.common import cli_day
+
+    obj = ctx_obj(ctx)
+    hi = cli_day(date_to, "--to") or clock.today()
+    lo = cli_day(date_from, "--from") or hi - timedelta(days=365)
+    if lo > hi:
+        fail("--from is after --to")
+    with read_session(obj.engine()) as session:
+        book = events_report(session, date_from=lo, date_to=hi, store_ids=report_store_ids(obj))
     emit(book, fmt, out, language=obj.language(), sheet=sheet)

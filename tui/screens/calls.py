@@ -357,6 +357,9 @@ class CallsScreen(Screen):
         Binding("1", "outcome('booked')", "calls.key.outcomes", key_display="1-8"),
         # Each outcome key with its words, so `?` explains every one (the footer shows 1-8).
         *[Binding(k, f"outcome('{o}')", f"calls.outcome_key.{o}", show=False) for k, o in OUTCOME_KEYS.items()],
+        # An event invitation's answers (8 is the renewal reminder's form, 3 no answer).
+        Binding("9", "event_answer('signed_up')", "calls.key.event_signed_up", show=False),
+        Binding("0", "event_answer('not_interested')", "calls.key.event_not_interested", show=False),
         Binding("d", "dial", "calls.key.dial"),
         Binding("enter", "open", "key.open", priority=True),
         Binding("s", "next_staff", "calls.key.next_sa"),
@@ -544,6 +547,8 @@ class CallsScreen(Screen):
         if row.appointment_at:
             head.append("  " + t("calls.logged_appt", at=f"{row.appointment_at:%m-%d %H:%M}"))
         lines = [head] + [Text(f"• {r.text(lang)}") for r in row.reasons]
+        if any(r.code == "event" for r in row.reasons):
+            lines.append(Text(t("calls.event_keys"), style="bold"))
         detail.update(Text("\n").join(lines))
 
     # --- working a call ------------------------------------------------------------
@@ -594,6 +599,42 @@ class CallsScreen(Screen):
         if r.complaint_opened:
             words += " · " + t("calls.low_score", id=r.complaint_opened)
         self.notify(words)
+        self.load()
+
+    def action_event_answer(self, answer: str) -> None:
+        """A club event's invitation on the row: 9 signed up (or the waitlist), 0 not interested."""
+        row = self.current()
+        if row is None or self.busy:
+            return
+        if not any(r.code == "event" for r in row.reasons):
+            self.notify(t("calls.no_event"), severity="warning")
+            return
+        if self.lst is not None and self.lst.day != clock.today():
+            self.notify(t("calls.not_today"), severity="warning")
+            return
+        self.busy = True
+        self.answer_event(row, answer)
+
+    @work(thread=True, exclusive=True, group="call-log")
+    def answer_event(self, row: CallRow, answer: str) -> None:
+        try:
+            result = self.desk.answer_event(customer_id=row.customer_id, answer=answer, task_ids=row.task_ids)
+        except Exception as exc:
+            self.post_message(self.Failed(str(exc)))
+            return
+        if answer == "signed_up" and result is not None and result.status == "waitlist":
+            words = t("calls.event_waitlist", name=esc(row.name), n=result.position or 0)
+        else:
+            words = t(f"calls.event_{answer}", name=esc(row.name))
+        self.post_message(self.EventAnswered(words))
+
+    class EventAnswered(Message):
+        def __init__(self, words: str) -> None:
+            super().__init__()
+            self.words = words
+
+    def on_calls_screen_event_answered(self, message: EventAnswered) -> None:
+        self.notify(message.words)
         self.load()
 
     def action_dial(self) -> None:

@@ -84,6 +84,9 @@ class ProfileScreen(Screen):
         Binding("j", "points", "key.points"),
         Binding("b", "bill", "key.bill"),
         Binding("u", "reveal", "key.reveal"),
+        # Not in the footer (it keeps ^q and ? at 80 columns); the help screen (?) lists them.
+        Binding("e", "event_signup", "key.event_signup", show=False),
+        Binding("i", "interests", "key.interests", show=False),
         # The details scroll (their own keys); listed here so the help screen shows them.
         Binding("down,up", "scroll_details", "key.scroll", key_display="↑ ↓", show=False),
         Binding("pagedown,pageup", "scroll_details", "key.page", key_display="PgUp PgDn", show=False),
@@ -240,6 +243,9 @@ class ProfileScreen(Screen):
                 bits.append(esc(o.region))
             if bits:
                 owner.append("  ".join(bits))
+            if p.interests:
+                owner.append(f"{t('profile.interests')} "
+                             + esc(" ".join(c.en if language() == "en" else c.zh for c in p.interests)))
             if o.do_not_contact:
                 owner.append(f"[b]{t('profile.do_not_contact')}[/b]")
         else:
@@ -288,6 +294,10 @@ class ProfileScreen(Screen):
                 member.append(f"{t('profile.points')} {p.points.balance:,}")
         if p.points.expiring:
             member.append(t("profile.expiring", points=p.points.expiring, by=short_date(p.points.expiring_by, today)))
+        for ev in p.events[:2]:  # club events signed up for 活动报名
+            from tui.screens.events import status_words
+
+            member.append(f"{t('profile.events')} {ev.starts_at:%m-%d} {esc(ev.name)} {status_words(ev.status)}")
         self.query_one("#member", Static).update("\n".join(member))
 
         self._render_sections(p, today)
@@ -404,6 +414,28 @@ class ProfileScreen(Screen):
         """The customer is at the counter: show the full phone (the reveal is logged)."""
         if self.profile is not None and self.profile.owner is not None and self.profile.owner.contact_masked:
             self.load(t("profile.reveal_reason"))
+
+    def action_event_signup(self) -> None:
+        """Sign the customer up for a club event: a digit picks it (the waitlist when full)."""
+        p = self.profile
+        if p is None or p.owner is None:
+            return
+        from tui.screens.events import EventPickScreen
+
+        def done(words: str | None) -> None:
+            if words:
+                self.notify(esc(words))
+
+        self.app.push_screen(EventPickScreen(p.owner.customer_id, p.owner.name), done)  # back: it reloads
+
+    def action_interests(self) -> None:
+        """The customer's interests: digits tick them, Enter saves."""
+        p = self.profile
+        if p is None or p.owner is None:
+            return
+        from tui.screens.events import InterestsScreen
+
+        self.app.push_screen(InterestsScreen(p.owner.customer_id, p.owner.name, [c.code for c in p.interests]))
 
     def action_bill(self) -> None:
         self._open_club_screen("MemberBillScreen", "profile.no_bill_screen")
