@@ -173,7 +173,8 @@ class DoorScreen(Screen):
 
     BINDINGS = [
         Binding("enter", "check_in", "key.check_in", priority=True),
-        Binding("ctrl+w", "walk_in", "key.walk_in", priority=True),
+        # ctrl+w closes a browser's tab before the page sees it: ctrl+g there.
+        Binding("ctrl+w,ctrl+g", "walk_in", "key.walk_in", key_display="^w/^g", priority=True),
         Binding("down", "cursor(1)", "key.move", key_display="↑ ↓", show=False, priority=True),
         Binding("up", "cursor(-1)", "key.move", key_display="↑ ↓", show=False, priority=True),
         Binding("escape", "back", "key.back"),

@@ -44,7 +44,8 @@ class PathSuggester(Suggester):
 class ImportScreen(Screen):
     CSS_PATH = "importer.tcss"
     BINDINGS = [
-        Binding("ctrl+t", "kind", "key.kind"),
+        # ctrl+t opens a browser's new tab before the page sees it: ctrl+o there.
+        Binding("ctrl+t,ctrl+o", "kind", "key.kind", key_display="^t/^o"),
         Binding("ctrl+s", "save_rejects", "key.save_rejects"),
         Binding("escape", "back", "key.back"),
         Binding("tab", "complete", "key.complete_path", priority=True),
