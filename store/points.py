@@ -516,6 +516,10 @@ def earn_for_visit(session: Session, *, visit_id: int, actor: Actor) -> EarnResu
         if points <= 0:
             result.reason = "earns no points (amount or repair type)"
             return result
+        # The tier rules first (reads, and an upgrade event at most): from the account's
+        # lock on, nothing but the credit's statements until the caller commits.
+        if membership is not None:
+            members.review_tier_after_visit(session, membership=membership, visit=visit, actor=actor)
         done = _lean_credit(session, actor, points_lean_credit(
             customer_id=customer_id, kind="earn", points=points, key=key, staff_id=actor.staff_id, store_id=None,
             action="points.earn", reason=visit.ro_number, visit_id=visit.id, audit_store_id=visit.store_id,
@@ -523,8 +527,6 @@ def earn_for_visit(session: Session, *, visit_id: int, actor: Actor) -> EarnResu
                                                            "recovered": recovered})))
         existing = _entry_by_key(session, key) if done is None else None  # another till earned it meanwhile
         if done is not None:
-            if membership is not None:
-                members.review_tier_after_visit(session, membership=membership, visit=visit, actor=actor)
             result.status, result.points, result.balance = "earned", points, done.balance
             return result
     reversed_ = _entry_by_key(session, f"reverse:{existing.id}")

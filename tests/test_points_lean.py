@@ -268,9 +268,9 @@ def test_an_ros_points_are_credited_by_the_credits_statements(engine):
             "SELECT pointsentry.id, pointsentry.account_id,", "SELECT membership.id, membership.store_id,",
             "SELECT store_id, key,",  # the store's rules, once for the whole RO
             "SELECT membershipevent.tier_code FROM", "SELECT tier.id, tier.store_id,",  # the tier in force
-            "INSERT INTO pointsaccount", "INSERT INTO pointsentry", "UPDATE pointsaccount SET",
-            "INSERT INTO auditlog",  # the credit
             "SELECT coalesce(max(visit.total_fen), 0)", "SELECT tier.id, tier.store_id,",  # an upgrade earned?
+            "INSERT INTO pointsaccount", "INSERT INTO pointsentry", "UPDATE pointsaccount SET",
+            "INSERT INTO auditlog",  # the credit: from the account's lock on, its statements only
             "COMMIT"]
     else:
         assert len(sent) == 13  # the same reads; the credit is one write statement after the lock
