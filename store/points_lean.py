@@ -92,6 +92,16 @@ WHERE a.customer_id = :cid AND a.balance >= item.cost
 RETURNING a.id, a.balance, item.id, item.cost, item.name, item.stocked, item.store_id
 """
 
+# Postgres: the lots a debit of :cost spends, oldest first, as one CTE of a write.
+PG_LOTS = """
+lots AS (
+  UPDATE pointsentry p SET remaining = p.remaining - LEAST(p.remaining, CAST(:cost AS INTEGER) - (w.run - p.remaining))
+  FROM (SELECT id, SUM(remaining) OVER (ORDER BY id) AS run FROM pointsentry
+        WHERE account_id = :acct AND remaining > 0) w
+  WHERE p.id = w.id AND w.run - p.remaining < :cost
+  RETURNING p.id),
+"""
+
 # After the lock: a fresh snapshot, so the lots and the key are as the last till left them.
 PG_WRITE = """
 WITH entry AS (
@@ -100,13 +110,7 @@ WITH entry AS (
   VALUES (:acct, 'redeem', :points, 0, :key, :item, :qty, :staff, :name, :now)
   ON CONFLICT (idempotency_key) DO NOTHING
   RETURNING id),
-lots AS (
-  UPDATE pointsentry p SET remaining = p.remaining - LEAST(p.remaining, CAST(:cost AS INTEGER) - (w.run - p.remaining))
-  FROM (SELECT id, SUM(remaining) OVER (ORDER BY id) AS run FROM pointsentry
-        WHERE account_id = :acct AND remaining > 0) w
-  WHERE p.id = w.id AND w.run - p.remaining < :cost
-  RETURNING p.id),
-stock AS (
+""" + PG_LOTS + """stock AS (
   UPDATE catalogitem SET stock = stock - :qty WHERE id = :item AND CAST(:stocked AS BOOLEAN)
     AND stock IS NOT NULL AND stock >= :qty
   RETURNING id),
@@ -564,13 +568,7 @@ WITH entry AS (
   VALUES (:acct, :kind, -CAST(:cost AS INTEGER), 0, :key, CAST(:staff AS INTEGER), :reason, :now)
   ON CONFLICT (idempotency_key) DO NOTHING
   RETURNING id),
-lots AS (
-  UPDATE pointsentry p SET remaining = p.remaining - LEAST(p.remaining, CAST(:cost AS INTEGER) - (w.run - p.remaining))
-  FROM (SELECT id, SUM(remaining) OVER (ORDER BY id) AS run FROM pointsentry
-        WHERE account_id = :acct AND remaining > 0) w
-  WHERE p.id = w.id AND w.run - p.remaining < :cost
-  RETURNING p.id),
-audit AS (
+""" + PG_LOTS + """audit AS (
   INSERT INTO auditlog (at, store_id, staff_id, action, entity, entity_id, customer_id, detail)
   SELECT :at, :audit_store, CAST(:staff AS INTEGER), :action, 'pointsentry', entry.id, :cid, :detail FROM entry
   RETURNING id)
