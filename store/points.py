@@ -753,15 +753,16 @@ def award_activity(session: Session, *, customer_id: int, points: int, key: str,
     if get_setting(session, "points_members_only", store_id=customer.store_id) and \
             members.membership_in_force(session, customer_id=customer_id, on=on) is None:
         return None, "not a member: no points (points_members_only)"
-    account = lock_account(session, customer_id)
     done = _entry_by_key(session, key)
     if done is not None:
         return done, "awarded before"
-    row, _ = _credit(session, account, store_id=customer.store_id, kind="activity", points=points, key=key,
-                     actor=actor, reason=reason)
-    audit.record(session, actor, "points.activity", "pointsentry", row.id, customer_id=customer_id,
-                 store_id=customer.store_id, detail={"points": points, "key": key})
-    return row, None
+    credited = _lean_credit(session, actor, points_lean_credit(
+        customer_id=customer_id, kind="activity", points=points, key=key, staff_id=actor.staff_id, store_id=None,
+        action="points.activity", reason=reason,
+        detail=lambda _recovered: _audit_detail(actor, {"points": points, "key": key})))
+    if credited is None:  # another door's check-in credited it meanwhile
+        return _entry_by_key(session, key), "awarded before"
+    return session.get(PointsEntry, credited.entry_id), None
 
 
 # --- adjusting and redeeming ------------------------------------------------------
