@@ -66,6 +66,36 @@ def child(task: str, file: str, db: str | None) -> dict:
         else:
             df = pd.read_csv(file, header=1, encoding="utf-8-sig")
         return {"seconds": time.perf_counter() - start, "rows": len(df) - 1}  # less the 合计 row
+    if task == "pandas-to-sql":
+        # The analyst's way: read the CSV, write it to one table, no validation, no
+        # index, no second table; into SQLite (--db sqlite:///...) or Postgres.
+        import pandas as pd
+        from sqlalchemy import create_engine
+
+        engine = create_engine(db)
+        start = time.perf_counter()
+        df = pd.read_csv(file, header=1, encoding="utf-8-sig")
+        pg = db.startswith("postgresql")  # multi-row INSERTs, under Postgres's 65,535 parameters a statement
+        df.to_sql("pandas_visits", engine, if_exists="replace", index=False, chunksize=4_000 if pg else 50_000,
+                  method="multi" if pg else None)
+        return {"seconds": time.perf_counter() - start, "rows": len(df) - 1}
+    if task == "psql-copy":
+        # The floor on Postgres: psql's \copy of the same CSV (less its title line) into
+        # one plain table of text columns, no index, no key.
+        url = db.replace("postgresql+psycopg://", "postgresql://")
+        columns = ", ".join(f"c{i} text" for i in range(16))
+        subprocess.run(["psql", url, "-q", "-c", "DROP TABLE IF EXISTS copy_floor",
+                        "-c", f"CREATE TABLE copy_floor ({columns})"], check=True)
+        start = time.perf_counter()
+        with open(file, "rb", buffering=0) as fh:  # unbuffered: psql reads on from where we stop
+            while fh.read(1) not in (b"\n", b""):  # the title line above the header
+                pass
+            subprocess.run(["psql", url, "-q", "-c", "\\copy copy_floor FROM STDIN WITH (FORMAT csv, HEADER true)"],
+                           stdin=fh, check=True)
+        seconds = time.perf_counter() - start
+        rows = int(subprocess.run(["psql", url, "-At", "-c", "SELECT count(*) FROM copy_floor"], check=True,
+                                  capture_output=True, text=True).stdout) - 1  # less the 合计 row
+        return {"seconds": seconds, "rows": rows}
     if task == "import":
         from importers.pipeline import import_file
         from store.access import SYSTEM
@@ -167,6 +197,9 @@ def main() -> None:
     ap.add_argument("--reimport", type=int, metavar="ROWS",
                     help="also a weekly export of ROWS rows, 90%% of them the previous file's ROs unchanged: "
                          "its first import beside its re-import, on SQLite (and Postgres with --pg)")
+    ap.add_argument("--floors", action="store_true",
+                    help="only the CSV import beside pandas read_csv + to_sql (SQLite, and Postgres with --pg) and "
+                         "psql's \\copy into a plain table (Postgres), in the same run")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--file", help=argparse.SUPPRESS)
     ap.add_argument("--db", help=argparse.SUPPRESS)
@@ -194,7 +227,8 @@ def main() -> None:
     print("\n| what | rows | time | rows/s | peak memory | load |\n| --- | ---: | ---: | ---: | ---: | ---: |",
           flush=True)
     speedups = {}
-    for fmt in formats:
+    standard = [] if args.floors else formats  # --floors: its own lines only
+    for fmt in standard:
         big = files[fmt, args.rows]
         ours = measure("ours-read", big)
         print(line(f"read {fmt}: dealerdesk importers", ours), flush=True)
@@ -205,7 +239,7 @@ def main() -> None:
             speedups[fmt] = theirs["seconds"] / ours["seconds"]
         small = measure("ours-read", files[fmt, args.small])
         print(line(f"read {fmt}: dealerdesk importers, smaller file", small), flush=True)
-    for fmt in formats:
+    for fmt in standard:
         for n in (args.rows, args.small):
             f = measure("import", files[fmt, n], fresh_sqlite(tmp, f"{fmt}-{n}"))
             print(line(f"import {fmt} into SQLite, end to end", f), flush=True)
@@ -220,6 +254,25 @@ def main() -> None:
     if args.double_xlsx and "xlsx" in formats:
         double = exports.cached(args.cache, "xlsx", 2 * args.rows)
         print(line("read xlsx, twice the rows: dealerdesk importers", measure("ours-read", double)), flush=True)
+    if args.floors and "csv" in formats:
+        # Beside the CSV import, in the same run: pandas read_csv + to_sql (one table, no
+        # validation, no index), and on Postgres psql's \copy into a plain table.
+        big = files["csv", args.rows]
+        ours = measure("import", big, fresh_sqlite(tmp, "floor-ours"))
+        print(line("import csv into SQLite, end to end (dealerdesk)", ours), flush=True)
+        theirs = measure("pandas-to-sql", big, fresh_sqlite(tmp, "floor-pandas"))
+        print(line("pandas read_csv + to_sql into SQLite (one table, no validation)", theirs), flush=True)
+        print(f"\nSQLite: dealerdesk / pandas = {theirs['seconds'] / ours['seconds']:.2f} "
+              "(the import's rate over pandas'; 1.0 is as fast)\n", flush=True)
+        if args.pg:
+            ours = measure("import", big, fresh_pg(args.pg))
+            print(line("import csv into Postgres, end to end (dealerdesk)", ours), flush=True)
+            floor = measure("psql-copy", big, fresh_pg(args.pg))
+            print(line("psql \\copy into one plain table (the floor)", floor), flush=True)
+            theirs = measure("pandas-to-sql", big, fresh_pg(args.pg))
+            print(line("pandas read_csv + to_sql into Postgres (one table, no validation)", theirs), flush=True)
+            print(f"\nPostgres: dealerdesk takes {ours['seconds'] / floor['seconds']:.1f}x the \\copy floor\n",
+                  flush=True)
     if args.reimport:
         # The weekly export: 90% of it the previous file's ROs, unchanged. Its first import
         # into an empty store beside its import into the store holding the previous file.
