@@ -173,6 +173,9 @@ async def test_the_timer_looks_by_itself(sqlite_engine):
     async with app.run_test(size=(100, 30)) as pilot:
         await sign_in(pilot, app, "sa01", "1111")
         assert app.idle_minutes == 3  # the store's own setting
+        await pilot.press("a", "1", "2", "3")  # a lookup, then the counter is left alone
+        await wait_for(pilot, lambda: len(getattr(app.screen, "matches", [])) == 1)
+        await pilot.pause()
         clock.advance(3.5)
         await wait_for(pilot, lambda: screen_name(app) == "SignInScreen")
         assert "3 分钟" in notice(app)

@@ -193,12 +193,12 @@ class DealerDeskApp(TypeAhead, App):
         from store.access import NOBODY
         from tui.screens.signin import SignInScreen
 
+        self.show_actor(NOBODY)  # while every header is whole: one being removed must not be told
         while len(self.screen_stack) > 1:
             await self.pop_screen()
         if self.PROFILE_SCREEN in self._installed_screens:
             self.uninstall_screen(self.PROFILE_SCREEN)
         await self.push_screen(SignInScreen(notice=t("signin.idle", n=minutes)))
-        self.show_actor(NOBODY)  # after the old screens' headers are gone
 
     @work(thread=True, group="sign-out")
     def record_sign_out(self, actor, minutes: int) -> None:
