@@ -120,6 +120,8 @@ class ReportsScreen(Screen):
     def show_period(self, loading: bool) -> None:
         until = period_end(self.month)
         words = t("reports.period", month=str(self.month), until=until.isoformat())
+        if self.book is not None and self.book.data_as_of:  # read from a replica: how old it is
+            words += "  " + str(self.book.data_as_of)
         if loading:
             words += "  " + t("loading")
         self.query_one("#report-period", Static).update(words)
