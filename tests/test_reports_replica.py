@@ -183,3 +183,38 @@ def test_a_replica_without_dealerdesk_data_is_one_line(engine, tmp_path, monkeyp
     result = run(url, "report", "churn")
     assert result.exit_code == 1
     assert "holds no dealerdesk data" in result.stderr
+
+
+async def test_the_reports_screen_reads_the_replica_and_shows_its_age(replica, monkeypatch):
+    """F9 as the manager: the churn figures are the replica's, the period line says how old."""
+    import asyncio
+
+    from textual.widgets import Static
+
+    from tui.app import DealerDeskApp
+
+    primary, _, ids = replica
+    if primary.dialect.name != "sqlite":
+        pytest.skip("the screen is the same on both backends; its store half runs on both above")
+    app = DealerDeskApp(primary, staff_code="M01", store_code="S01")
+
+    async def wait_for(pilot, condition, timeout=30.0):
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not condition():
+            if loop.time() > deadline:
+                raise AssertionError("condition not met in time")
+            await pilot.pause(0.02)
+
+    def period() -> str:
+        return str(app.screen.query_one("#report-period", Static).render())
+
+    async with app.run_test(size=(140, 40)) as pilot:
+        await pilot.press("f9")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "ReportsScreen" and app.screen.book is not None)
+        await pilot.press("3")  # churn
+        await wait_for(pilot, lambda: app.screen.report == "churn" and app.screen.book is not None
+                       and "流失" in str(app.screen.book.title))
+        assert churned(app.screen.book) == 0
+        await wait_for(pilot, lambda: "数据截至" in period())
+        assert "约 3 小时前" in period()
