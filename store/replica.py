@@ -10,10 +10,13 @@ A replica lags its primary, so a report read from one says how old its data is
    commit time, ``pg_last_xact_replay_timestamp()``, and its age ``now() - that``.
    (A primary with no writes for a while makes this look older than the data is.)
 2. Otherwise (a logical replica, a copied SQLite file, a standby that has replayed
-   nothing yet): the latest audit row's time, ``max(auditlog.at)``. Every change to
-   money, points, memberships, staff and settings and every import writes one, on
-   the machine's clock, so it is the newest write the replica is known to hold.
-   Its age is measured against this machine's clock.
+   nothing yet): the newest of the latest audit row's time, ``max(auditlog.at)``,
+   and the latest finished import, ``max(importjournal.finished_at)``. Every change
+   to money, points, memberships, staff and settings and every import writes an
+   audit row on the machine's clock, so it is the newest write the replica is known
+   to hold (an import's finish time is the business clock, the same unless
+   ``--today`` moved it). Its age is measured against this machine's clock. A
+   replica holding neither says so instead of giving a time.
 """
 
 from __future__ import annotations
@@ -70,7 +73,7 @@ def reports_engine(primary: Engine) -> Engine:
 class DataAge:
     """How old the data a report read is: ``as_of`` (local time, None when the
     replica shows no write at all), ``age`` from then to now, and which ``rule``
-    found it: ``replay`` (a Postgres standby) or ``latest_write`` (max(auditlog.at))."""
+    found it: ``replay`` (a Postgres standby) or ``latest_write`` (the newest audit row or import)."""
 
     as_of: datetime | None
     age: timedelta | None
@@ -107,9 +110,11 @@ def data_age(source: Session | Connection) -> DataAge:
         )).one()
         if standby and replayed is not None:
             return DataAge(replayed.astimezone().replace(tzinfo=None), lag, "replay")
-    latest = source.execute(sql("SELECT max(at) FROM auditlog")).scalar()
-    if isinstance(latest, str):  # SQLite hands back text
-        latest = datetime.fromisoformat(latest)
+    times = source.execute(sql(
+        "SELECT (SELECT max(at) FROM auditlog), (SELECT max(finished_at) FROM importjournal)")).one()
+    # SQLite hands back text
+    known = [datetime.fromisoformat(t) if isinstance(t, str) else t for t in times if t is not None]
+    latest = max(known, default=None)
     if latest is None:
         return DataAge(None, None, "latest_write")
     return DataAge(latest, clock.real_now() - latest, "latest_write")
