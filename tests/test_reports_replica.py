@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from store import clock
 from store.access import SYSTEM, Actor
 from store.counter import Counter
-from store.db import make_engine, read_session, write_session
+from store.db import make_engine, read_session, upgrade, write_session
 from store.lookup import reindex_vehicles
 from store.models import AuditLog, Pitch, Staff, Visit
 from store.replica import DataAge, data_age, replica_age, reports_engine
@@ -27,6 +27,7 @@ from store.report_desk import ReportDesk
 from store.reports import Month, localized
 from store.staff import add_staff
 from tests.cli_helpers import cli_args
+from tests.conftest import _truncate_all
 from tests.factories import add_car, add_store
 from tui.cli import app
 
@@ -49,8 +50,10 @@ def fill(engine) -> dict:
         return {"store": store.id, "manager": manager.id, "car": car.id, "customer": car.customer_id}
 
 
-def copy_database(engine, tmp_path) -> str:
-    """A second database holding the same data; its URL."""
+def second_database(engine, tmp_path, request) -> str:
+    """A second database holding the same data; its URL. SQLite: a copy of the file.
+    Postgres: the replica database (made once per run, emptied here) filled by the
+    same fixture as the primary, so their rows and ids agree."""
     if engine.dialect.name == "sqlite":
         with engine.connect() as conn:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -58,22 +61,37 @@ def copy_database(engine, tmp_path) -> str:
         path = tmp_path / "replica.sqlite"
         shutil.copy(engine.url.database, path)
         return f"sqlite:///{path}"
-    engine.dispose()  # a template may have no other sessions
-    admin = make_engine(engine.url.set(database="postgres").render_as_string(hide_password=False))
+    url = request.getfixturevalue("pg_replica_url")
+    copy = make_engine(url)
+    _truncate_all(copy)
+    fill(copy)
+    copy.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def pg_replica_url(pg_engine_session) -> str:
+    """The Postgres replica database, dealerdesk_test_a_replica, made afresh at the schema's head."""
+    primary = pg_engine_session
+    admin = make_engine(primary.url.set(database="postgres").render_as_string(hide_password=False))
     with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {REPLICA_PG_NAME}"))
-        conn.execute(text(f"CREATE DATABASE {REPLICA_PG_NAME} TEMPLATE {engine.url.database}"))
+        conn.execute(text(f"DROP DATABASE IF EXISTS {REPLICA_PG_NAME} WITH (FORCE)"))
+        conn.execute(text(f"CREATE DATABASE {REPLICA_PG_NAME}"))
     admin.dispose()
-    return engine.url.set(database=REPLICA_PG_NAME).render_as_string(hide_password=False)
+    url = primary.url.set(database=REPLICA_PG_NAME).render_as_string(hide_password=False)
+    copy = make_engine(url)
+    upgrade(copy)
+    copy.dispose()
+    return url
 
 
 @pytest.fixture
-def replica(engine, tmp_path, monkeypatch):
+def replica(engine, tmp_path, monkeypatch, request):
     """(primary engine, replica engine, ids): the replica has one more visit, the
     car's return in November (so it is no longer churned there), and its last
     write three hours ago."""
     ids = fill(engine)
-    url = copy_database(engine, tmp_path)
+    url = second_database(engine, tmp_path, request)
     monkeypatch.setenv("DEALERDESK_REPORTS_DB", url)
     replica_engine = reports_engine(engine)
     assert replica_engine is not engine
