@@ -203,3 +203,20 @@ async def test_nobody_signed_in_is_never_signed_out(sqlite_engine):
         clock.advance(60)
         assert not app.sign_out_if_idle()
     assert sign_outs(sqlite_engine) == []
+
+
+async def test_a_mouse_move_starts_the_idle_time_again(sqlite_engine):
+    """The terminal (and the browser) hands mouse input to the app, as here."""
+    from textual import events
+
+    shop(sqlite_engine)
+    app, clock = new_app(sqlite_engine)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await sign_in(pilot, app, "sa01", "1111")
+        clock.advance(9)
+        moved = clock()
+        app.post_message(events.MouseMove(None, 10, 10, 1, 0, 0, False, False, False, screen_x=10, screen_y=10))
+        await wait_for(pilot, lambda: app.last_input == moved)
+        clock.advance(9)
+        assert not app.sign_out_if_idle()
+        assert screen_name(app) == "LookupScreen"
