@@ -55,8 +55,14 @@ def reports_engine(primary: Engine) -> Engine:
     with _engines_lock:
         engine = _engines.get(url)
         if engine is None:
+            from pathlib import Path
+
             from store.db import DatabaseError, current_revision, make_engine
 
+            if url.startswith("sqlite:///") and not Path(url.split("///", 1)[1]).is_file():
+                # make_engine would create an empty file where a mistyped path points
+                raise DatabaseError(f"the reports database {url} does not exist "
+                                    "(DEALERDESK_REPORTS_DB / [database] reports_url)")
             engine = make_engine(url)
             try:
                 revision = current_revision(engine)

@@ -196,8 +196,16 @@ def test_an_export_reads_the_replica_and_its_audit_row_goes_to_the_primary(repli
 
 def test_a_replica_without_dealerdesk_data_is_one_line(engine, tmp_path, monkeypatch):
     fill(engine)
-    monkeypatch.setenv("DEALERDESK_REPORTS_DB", str(tmp_path / "empty.sqlite"))
     url = engine.url.render_as_string(hide_password=False)
+    monkeypatch.setenv("DEALERDESK_REPORTS_DB", str(tmp_path / "missing.sqlite"))
+    result = run(url, "report", "churn")
+    assert result.exit_code == 1 and "does not exist" in result.stderr
+    assert not (tmp_path / "missing.sqlite").exists()  # no empty file made where a typo pointed
+    empty = make_engine(f"sqlite:///{tmp_path / 'empty.sqlite'}")
+    with empty.connect() as conn:
+        conn.exec_driver_sql("CREATE TABLE unrelated (id integer)")
+    empty.dispose()
+    monkeypatch.setenv("DEALERDESK_REPORTS_DB", str(tmp_path / "empty.sqlite"))
     result = run(url, "report", "churn")
     assert result.exit_code == 1
     assert "holds no dealerdesk data" in result.stderr

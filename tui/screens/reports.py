@@ -9,7 +9,8 @@ data directory's ``exports``; r reloads; Escape back. Queries and the export run
 workers; a month's figures that arrive after the user moved on are dropped.
 
 A book arrives in both languages and is shown, charted and written in the app's
-(:func:`store.reports.localized`)."""
+(:func:`store.reports.localized`). Read from a read replica (:mod:`store.replica`),
+the period line also says how old the replica's data is."""
 
 from __future__ import annotations
 
