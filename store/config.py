@@ -66,6 +66,17 @@ def database_url(explicit: str | None = None) -> str:
     return default_db_url()
 
 
+def reports_database_url() -> str | None:
+    """Where reports and exports read: a read replica 只读副本 of the primary, from
+    ``DEALERDESK_REPORTS_DB``, else the config file's ``[database] reports_url``;
+    None when neither is set (they read the primary, as every write does)."""
+    env = os.environ.get("DEALERDESK_REPORTS_DB")
+    if env:
+        return normalize_url(env)
+    from_file = config_file().get("database", {}).get("reports_url")
+    return normalize_url(from_file) if from_file else None
+
+
 def normalize_url(url: str) -> str:
     """Accept the short spellings people type: a bare path, ``postgresql://``."""
     if "://" not in url:

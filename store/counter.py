@@ -130,6 +130,19 @@ class Counter:
             staff = add_staff(session, SYSTEM, store_id=store.id, code=code, name=name, role="manager", pin=pin)
             return Actor(staff_id=staff.id, name=staff.name, role=staff.role, store_id=store.id)
 
+    def idle_sign_out_minutes(self) -> int:
+        """The store's ``idle_sign_out_minutes``: after that long without input the
+        counter signs out (0: never)."""
+        with self.engine.connect() as conn:
+            return int(get_setting(conn, "idle_sign_out_minutes", store_id=self.store_id) or 0)
+
+    def sign_out(self, actor: Actor, *, reason: str, idle_minutes: int | None = None) -> None:
+        """Record that ``actor`` signed out (the counter already acts as nobody)."""
+        from store.staff import record_sign_out
+
+        in_transaction(self.engine, lambda session: record_sign_out(
+            session, actor, reason=reason, idle_minutes=idle_minutes))
+
     def language(self) -> str:
         with self.engine.connect() as conn:
             return get_setting(conn, "language")

@@ -39,12 +39,15 @@ class CustomerList:
 
 
 def export_customers(session: Session, actor: Actor, *, store_id: int, class_code: str | None = None,
-                     as_of: date, language: str = "zh") -> CustomerList:
+                     as_of: date, language: str = "zh", read_from: Session | None = None) -> CustomerList:
     """Every in-park vehicle of the store with its owner, optionally of one class;
     why each car is in its class in ``language``.
 
     Only the store's manager (or the system) may; the export writes an audit row
-    with its filter and size. Phones are full only where the role may see them."""
+    with its filter and size in ``session`` (the primary). The list is read from
+    ``read_from`` when given (a read replica, :mod:`store.replica`), else from
+    ``session``. Phones are full only where the role may see them."""
+    writes, session = session, (read_from if read_from is not None else session)
     if actor.role == "analyst":
         raise AccessDenied("group analysts see aggregates only, not customer lists")
     require_manager(actor, store_id)
@@ -75,6 +78,6 @@ def export_customers(session: Session, actor: Actor, *, store_id: int, class_cod
                 "class_reason": (cls.reason_en if language == "en" else cls.reason_zh) if cls else None,
                 "visits": m.visits, "last_visit": m.last_visit, "tier": m.tier, "points": m.points,
             })
-    record(session, actor, "export.customers", "store", store_id, store_id=store_id,
+    record(writes, actor, "export.customers", "store", store_id, store_id=store_id,
            detail={"class": class_code, "rows": len(rows), "masked": masked})
     return CustomerList(COLUMNS, rows, masked)

@@ -3,7 +3,10 @@ its workbook, each in its own short read (the screen calls these from workers).
 
 Who may read reports: a store manager (their store), a member specialist (their
 store's club figures), a group analyst (aggregates of every store, or of the store
-the counter is set to), the system. Service and sales advisors may not."""
+the counter is set to), the system. Service and sales advisors may not.
+
+A book is read from the reports' database (:mod:`store.replica`: the read replica
+when one is set, and then the book says how old its data is), else the primary."""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ from sqlalchemy.engine import Engine
 
 from store.access import AccessDenied, Actor, may, report_scope
 from store.db import read_session
+from store.replica import data_age, reports_engine, stamped, uses_replica
 from store.reports import Month, ReportBook
 from store.reports.books import REPORTS, report_book
 from store.reports.workbook import write_workbook
@@ -35,8 +39,9 @@ class ReportDesk:
             raise AccessDenied("reports are for managers, member specialists and analysts")
         if name not in REPORTS:
             raise ValueError(f"no report {name!r}")
-        with read_session(self.engine) as session:
-            return report_book(session, name, month=month, store_ids=self.store_ids())
+        with read_session(reports_engine(self.engine)) as session:
+            book = report_book(session, name, month=month, store_ids=self.store_ids())
+            return stamped(book, data_age(session) if uses_replica() else None)
 
     @staticmethod
     def export(book: ReportBook, path: Path, *, language: str = "zh") -> Path:

@@ -119,6 +119,9 @@ DEFAULTS: dict[str, Any] = {
     # staff sign-in
     "pin_max_failures": 5,
     "pin_lock_minutes": 15,
+    # A counter left alone (no key or mouse input) signs out after N minutes and shows
+    # the sign-in screen again; a form not yet saved is discarded. 0: never.
+    "idle_sign_out_minutes": 10,
     # DMS imports: a store's own column names, {field: [spellings]}, e.g.
     # {"plate": ["号牌"], "total": ["实收金额"]}; and repair-type words {code: [words]}.
     "header_spellings": {},

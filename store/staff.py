@@ -199,6 +199,15 @@ def sign_in(session: Session, *, code: str, pin: str, store_id: int | None = Non
     return actor
 
 
+def record_sign_out(session: Session, actor: Actor, *, reason: str, idle_minutes: int | None = None) -> None:
+    """The audit row of a sign-out 登出: who, and why (``idle``: the counter was left
+    alone for ``idle_minutes``). Nothing else changes: what the person saved stays."""
+    detail: dict = {"reason": reason}
+    if idle_minutes is not None:
+        detail["idle_minutes"] = idle_minutes
+    record(session, actor, "staff.sign_out", "staff", actor.staff_id, store_id=actor.store_id, detail=detail)
+
+
 def _refuse_if_locked(locked_until: datetime | None) -> None:
     moment = clock.real_now()
     if locked_until and locked_until > moment:
@@ -208,5 +217,5 @@ def _refuse_if_locked(locked_until: datetime | None) -> None:
 
 __all__ = [
     "AccessDenied", "ROLES", "SignInRefused", "add_staff", "disable_staff", "hash_pin", "list_staff",
-    "needs_first_manager", "reset_pin", "sign_in", "verify_pin",
+    "needs_first_manager", "record_sign_out", "reset_pin", "sign_in", "verify_pin",
 ]

@@ -2,14 +2,22 @@
 
 App-wide keys: every entry of the screen catalog (tui/registry.py) with a key
 opens its screen; ``?`` shows every key; ctrl+p opens the command palette; ctrl+q
-quits. Screens call only :class:`store.counter.Counter` (from workers)."""
+quits. Screens call only :class:`store.counter.Counter` (from workers).
+
+Sign-out on idle 自动登出: a counter left alone (no key, mouse or paste input) for
+the store's ``idle_sign_out_minutes`` signs out: every screen above the base closes
+(a form not yet saved is discarded; what was saved stays), the sign-in screen opens
+with a one-line notice, the audit records the sign-out, and the next person signs
+in as themselves. 0 turns it off. A timer looks every :attr:`DealerDeskApp.idle_check_seconds`;
+the time comes from :attr:`DealerDeskApp.idle_clock` (a monotonic clock tests replace)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from textual import work
+from textual import events, work
 from textual.actions import SkipAction
 from textual.app import App
 from textual.binding import Binding
@@ -38,6 +46,12 @@ class DealerDeskApp(TypeAhead, App):
         Binding("question_mark", "help", "key.help", key_display="?", priority=True),
         Binding("ctrl+p", "command_palette", "key.commands", show=False, priority=True),  # the footer shows it at its right
     ]
+
+    # Input that counts as someone at the counter: it restarts the idle time.
+    INPUT_EVENTS = (events.Key, events.MouseDown, events.MouseUp, events.MouseMove, events.MouseScrollDown,
+                    events.MouseScrollUp, events.Click, events.Paste)
+    idle_check_seconds: float = 15.0
+    idle_clock: Callable[[], float] = staticmethod(time.monotonic)
 
     def __init__(self, engine: Engine | Callable[[], Engine], *, language: str | None = None,
                  staff_code: str | None = None, store_code: str | None = None, blink: bool = True,
@@ -69,6 +83,8 @@ class DealerDeskApp(TypeAhead, App):
             actor = self.counter.actor = NOBODY
         self.title = t("app.title")
         self.show_actor(actor, store=self.facts.store_name if self.facts else None)
+        self.idle_minutes: int | None = None  # the store's rule, read once someone acts (None: not yet)
+        self.last_input = self.idle_clock()
 
     def show_actor(self, actor, *, store: str | None = None) -> None:
         store = self.counter.store_name() if store is None else store
@@ -79,10 +95,13 @@ class DealerDeskApp(TypeAhead, App):
         return entry.en if language() == "en" else entry.zh
 
     def on_mount(self) -> None:
+        self.idle_timer = self.set_interval(self.idle_check_seconds, self.sign_out_if_idle)
         if not self.sign_in:
             from tui.screens.lookup import LookupScreen
 
             self.push_screen(LookupScreen())
+            if self.counter.actor.staff_id:
+                self.read_idle_rule()
             return
         from tui.screens.signin import FirstManagerScreen, SignInScreen
 
@@ -109,6 +128,9 @@ class DealerDeskApp(TypeAhead, App):
             self.counter.store_id = actor.store_id
         from tui.screens.lookup import LookupScreen
 
+        self.touch_idle()
+        self.idle_minutes = None
+        self.read_idle_rule()
         await self.switch_screen(LookupScreen())
         self.show_actor(actor)  # after the sign-in's header is gone: it would be told too
         if actor.role in ("manager", "member"):
@@ -124,6 +146,66 @@ class DealerDeskApp(TypeAhead, App):
         if late:
             self.call_from_thread(self.notify, t("complaints.overdue_flag", n=len(late)), severity="warning",
                                   timeout=10)
+
+    # --- sign-out on idle ---------------------------------------------------------
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, self.INPUT_EVENTS):
+            self.touch_idle()
+        await super().on_event(event)
+
+    def touch_idle(self) -> None:
+        """Someone is at the counter: the idle time starts again."""
+        self.last_input = self.idle_clock()
+
+    @work(thread=True, exclusive=True, group="idle-rule")
+    def read_idle_rule(self) -> None:
+        try:
+            minutes = self.counter.idle_sign_out_minutes()
+        except Exception:  # the database is away: the default holds
+            from store.settings import DEFAULTS
+
+            minutes = DEFAULTS["idle_sign_out_minutes"]
+        self.call_from_thread(setattr, self, "idle_minutes", minutes)
+
+    def sign_out_if_idle(self) -> bool:
+        """Sign out when someone acts and nobody has touched the counter for the
+        store's ``idle_sign_out_minutes``; True when it did."""
+        minutes = self.idle_minutes
+        if not minutes or minutes <= 0 or not self.counter.actor.staff_id:
+            return False
+        if self.idle_clock() - self.last_input < minutes * 60:
+            return False
+        from store.access import NOBODY
+
+        actor = self.counter.actor
+        self.counter.actor = NOBODY  # from this moment nothing more is done in their name
+        self.idle_minutes = None
+        self.opening_vehicle = None
+        self._held_keys.clear()
+        self.record_sign_out(actor, minutes)
+        self.call_later(self.show_sign_in_after_idle, minutes)
+        return True
+
+    async def show_sign_in_after_idle(self, minutes: int) -> None:
+        """Back to the sign-in screen: every screen above the base closes unsaved (a
+        form's fields go with it) and the profile kept for the next car is dropped."""
+        from store.access import NOBODY
+        from tui.screens.signin import SignInScreen
+
+        self.show_actor(NOBODY)  # while every header is whole: one being removed must not be told
+        while len(self.screen_stack) > 1:
+            await self.pop_screen()
+        if self.PROFILE_SCREEN in self._installed_screens:
+            self.uninstall_screen(self.PROFILE_SCREEN)
+        await self.push_screen(SignInScreen(notice=t("signin.idle", n=minutes)))
+
+    @work(thread=True, group="sign-out")
+    def record_sign_out(self, actor, minutes: int) -> None:
+        try:
+            self.counter.sign_out(actor, reason="idle", idle_minutes=minutes)
+        except Exception as exc:  # the counter is signed out all the same; say why the trail missed it
+            self.call_from_thread(self.notify, t("error.db", e=str(exc).splitlines()[0]), severity="error")
 
     # --- moving between screens -------------------------------------------------
 

@@ -356,6 +356,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "signin.title": ("请登录", "Sign in"),
     "signin.code": ("工号", "Staff code"),
     "signin.pin": ("密码 (PIN)", "PIN"),
+    "signin.idle": ("已自动登出：{n} 分钟无操作", "Signed out after {n} minutes idle"),
     "first.title": ("新数据库：请先建立店长账号", "A new database: create the store manager first"),
     "first.store_name": ("门店名称", "Store name"),
     "first.code": ("店长工号", "Manager's staff code"),

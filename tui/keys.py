@@ -77,6 +77,28 @@ class Header(TextualHeader):
     objects hanging from it, for the life of the app, each full garbage collection
     walking more of them (50 profiles: ~50,000 objects)."""
 
+    def _on_mount(self, event) -> None:
+        """Textual's own, except that a title change reaching a header whose parts are
+        already gone (its screen closing, as when a counter signs out on idle) is let
+        go instead of ending the app with NoMatches."""
+        from textual.css.query import NoMatches
+        from textual.dom import NoScreen
+        from textual.widget import Widget
+        from textual.widgets._header import HeaderTitle
+
+        async def set_title() -> None:
+            try:
+                self.query_one(HeaderTitle).update(self.format_title())
+            except (NoMatches, NoScreen):  # the header is leaving
+                pass
+
+        self.watch(self.app, "title", set_title)
+        self.watch(self.app, "sub_title", set_title)
+        self.watch(self.screen, "title", set_title)
+        self.watch(self.screen, "sub_title", set_title)
+        Widget._on_mount(self, event)
+        event.prevent_default()  # Textual's Header._on_mount would watch the same again, unguarded
+
     def on_unmount(self) -> None:
         try:
             watchers = getattr(self.app, "__watchers", {})

@@ -49,6 +49,8 @@ class ReportTable:
     key: str | None = None
     sheet: str | Words | None = None
     charts: list[ChartSpec] = field(default_factory=list)
+    # Read from a replica: how old its data is (store.replica.stamped); also a note.
+    data_as_of: str | Words | None = None
 
 
 @dataclass
@@ -73,6 +75,7 @@ class ReportBook:
     title: str | Words
     sheets: list[ReportTable]
     notes: list[str | Words] = field(default_factory=list)
+    data_as_of: str | Words | None = None  # as on ReportTable
 
     def sheet(self, key: str) -> ReportTable:
         for s in self.sheets:
@@ -87,7 +90,8 @@ def localized(report: ReportTable | ReportBook, language: str) -> ReportTable | 
     codes and data from the store are left as they are."""
     if isinstance(report, ReportBook):
         return replace(report, title=say(report.title, language), notes=[say(n, language) for n in report.notes],
-                       sheets=[localized(s, language) for s in report.sheets])
+                       sheets=[localized(s, language) for s in report.sheets],
+                       data_as_of=say(report.data_as_of, language))
 
     def row(r: dict | None) -> dict | None:
         return None if r is None else {k: say(v, language) for k, v in r.items()}
@@ -95,6 +99,7 @@ def localized(report: ReportTable | ReportBook, language: str) -> ReportTable | 
     return replace(
         report, title=say(report.title, language), notes=[say(n, language) for n in report.notes],
         sheet=say(report.sheet, language), rows=[row(r) for r in report.rows], total=row(report.total),
+        data_as_of=say(report.data_as_of, language),
         charts=[replace(c, title=say(c.title, language), y_title=say(c.y_title, language)) for c in report.charts],
     )
 

@@ -343,7 +343,7 @@ def report_calls(
     lo, hi = _day(date_from, "--from"), _day(date_to, "--to")
     try:
         dims = parse_dimensions(by, DIMENSIONS)
-        with read_session(obj.engine()) as session:
+        with read_session(obj.reports_engine()) as session:
             report = calls_report(session, date_from=lo, date_to=hi, by=dims, store_ids=report_store_ids(obj))
     except ValueError as exc:
         fail(str(exc))
@@ -351,7 +351,7 @@ def report_calls(
     def book():  # the workbook: per SA with its chart, pitches and bookings per SA/CA
         from store.reports.books import calls_book
 
-        with read_session(obj.engine()) as session:
+        with read_session(obj.reports_engine()) as session:
             return calls_book(session, date_from=lo, date_to=hi, by=dims, store_ids=report_store_ids(obj))
 
-    emit(report, fmt, out, language=obj.language(), book=book)
+    emit(report, fmt, out, language=obj.language(), book=book, age=obj.replica_age())

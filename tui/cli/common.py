@@ -208,6 +208,25 @@ class Context:
         with self.engine().connect() as conn:
             return "en" if get_setting(conn, "language") == "en" else "zh"
 
+    def reports_engine(self) -> Engine:
+        """Where reports and exports read (:mod:`store.replica`): the read replica
+        when one is configured, else :meth:`engine`."""
+        from store.db import DatabaseError
+        from store.replica import reports_engine
+
+        try:
+            return reports_engine(self.engine())
+        except DatabaseError as exc:
+            fail(str(exc))
+
+    def replica_age(self):
+        """How old the replica's data is (:class:`store.replica.DataAge`); None
+        when reports read the primary."""
+        from store.replica import replica_age
+
+        self.reports_engine()  # a replica that cannot be read ends the command in one line
+        return replica_age(self.engine())
+
     def engine(self, *, auto_upgrade: bool | None = None) -> Engine:
         if self._engine is None:
             from store.db import DatabaseError, open_engine

@@ -1,9 +1,12 @@
 """``dealerdesk export customers``: the store's customer list, for managers only. Its
 words (why a car is in its class; a workbook's sheet and headers) are in the command
-line's language; a CSV's headers are the columns' codes in both."""
+line's language; a CSV's headers are the columns' codes in both. The list is read
+from the read replica when one is set (:mod:`store.replica`); the audit row of the
+export is written to the primary."""
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from pathlib import Path
 
 import typer
@@ -12,7 +15,7 @@ from openpyxl import Workbook
 from store import clock
 from store.access import AccessDenied
 from store.cells import append_row, dict_writer
-from store.db import write_session
+from store.db import read_session, write_session
 from store.exports import HEADERS, SHEET, export_customers
 from store.files import open_private
 from tui.cli.common import app, ctx_obj, fail
@@ -32,13 +35,19 @@ def customers(
         fail(f"{out}: write a .xlsx or .csv file")
     c = ctx_obj(ctx)
     engine, store_id, actor, language = c.engine(), c.store_id(), c.actor(), c.language()
+    replica = c.reports_engine()  # the read replica when one is set: the list is read there
+    age = c.replica_age()
     try:
-        with write_session(engine) as s:  # the audit row commits with the export, or neither
+        with ExitStack() as stack:
+            s = stack.enter_context(write_session(engine))  # the audit row commits with the export, or neither
+            reads = stack.enter_context(read_session(replica)) if replica is not engine else None
             listing = export_customers(s, actor, store_id=store_id, class_code=class_code, as_of=clock.today(),
-                                       language=language)
+                                       language=language, read_from=reads)
             _write(out, listing, language)
     except (AccessDenied, ValueError) as exc:
         fail(str(exc))
+    if age is not None:
+        typer.echo(age.words.in_(language), err=True)
     typer.echo(f"{out}: {len(listing.rows)} customers{' (phones masked)' if listing.masked else ''}")
 
 

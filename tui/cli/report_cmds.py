@@ -1,5 +1,9 @@
 """``dealerdesk report ...``: the manager's reports, as a table, CSV, JSON or xlsx.
 
+They read the reports' database (:mod:`store.replica`: a read replica when
+``DEALERDESK_REPORTS_DB`` or ``[database] reports_url`` names one, and then each
+report says how old its data is), else the primary.
+
 Each report is one subcommand on :data:`report_app`; they share the output options
 and writers of :mod:`tui.cli.report_output`.
 """
@@ -48,9 +52,9 @@ def churn(
     except ValueError as exc:
         fail(str(exc))
     store_ids = report_store_ids(obj)
-    with read_session(obj.engine()) as session:
+    with read_session(obj.reports_engine()) as session:
         report = churn_report(session, as_of=day, by=dims, store_ids=store_ids)
-    emit(report, fmt, out, language=obj.language(),
+    emit(report, fmt, out, language=obj.language(), age=obj.replica_age(),
          book=lambda: _book(obj, "churn_book", as_of=day, by=dims, store_ids=store_ids))
 
 
@@ -72,9 +76,9 @@ def classes(
     except ValueError as exc:
         fail(str(exc))
     store_ids = report_store_ids(obj)
-    with read_session(obj.engine()) as session:
+    with read_session(obj.reports_engine()) as session:
         report = class_mix_report(session, as_of=day, by=dims, store_ids=store_ids)
-    emit(report, fmt, out, language=obj.language(),
+    emit(report, fmt, out, language=obj.language(), age=obj.replica_age(),
          book=lambda: _book(obj, "classes_book", as_of=day, by=dims, store_ids=store_ids))
 
 
@@ -82,7 +86,7 @@ def _book(obj, name: str, **kwargs):
     """A report's workbook (:mod:`store.reports.books`), in its own read."""
     from store.reports import books
 
-    with read_session(obj.engine()) as session:
+    with read_session(obj.reports_engine()) as session:
         return getattr(books, name)(session, **kwargs)
 
 
@@ -119,9 +123,9 @@ def members(
 
     obj = ctx_obj(ctx)
     m = parse_month(month)
-    with read_session(obj.engine()) as session:
+    with read_session(obj.reports_engine()) as session:
         book = members_report(session, month=m, store_ids=report_store_ids(obj))
-    emit(book, fmt, out, language=obj.language(), sheet=sheet)
+    emit(book, fmt, out, language=obj.language(), sheet=sheet, age=obj.replica_age())
 
 
 @report_app.command("complaints")
@@ -140,9 +144,9 @@ def complaints(
 
     obj = ctx_obj(ctx)
     m = parse_month(month)
-    with read_session(obj.engine()) as session:
+    with read_session(obj.reports_engine()) as session:
         book = complaints_report(session, month=m, store_ids=report_store_ids(obj))
-    emit(book, fmt, out, language=obj.language(), sheet=sheet)
+    emit(book, fmt, out, language=obj.language(), sheet=sheet, age=obj.replica_age())
 
 
 @report_app.command("satisfaction")
@@ -161,9 +165,9 @@ def satisfaction(
 
     obj = ctx_obj(ctx)
     m = parse_month(month)
-    with read_session(obj.engine()) as session:
+    with read_session(obj.reports_engine()) as session:
         book = satisfaction_report(session, month=m, store_ids=report_store_ids(obj))
-    emit(book, fmt, out, language=obj.language(), sheet=sheet)
+    emit(book, fmt, out, language=obj.language(), sheet=sheet, age=obj.replica_age())
 
 
 @report_app.command("costs")
@@ -182,9 +186,9 @@ def costs(
 
     obj = ctx_obj(ctx)
     m = parse_month(month)
-    with read_session(obj.engine()) as session:
+    with read_session(obj.reports_engine()) as session:
         book = costs_report(session, month=m, store_ids=report_store_ids(obj))
-    emit(book, fmt, out, language=obj.language(), sheet=sheet)
+    emit(book, fmt, out, language=obj.language(), sheet=sheet, age=obj.replica_age())
 
 
 @report_app.command("insurance")
@@ -204,9 +208,9 @@ def insurance(
 
     obj = ctx_obj(ctx)
     m = parse_month(month)
-    with read_session(obj.engine()) as session:
+    with read_session(obj.reports_engine()) as session:
         book = insurance_report(session, month=m, store_ids=report_store_ids(obj))
-    emit(book, fmt, out, language=obj.language(), sheet=sheet)
+    emit(book, fmt, out, language=obj.language(), sheet=sheet, age=obj.replica_age())
 
 
 @report_app.command("events")
@@ -234,6 +238,6 @@ def events(
     lo = cli_day(date_from, "--from") or hi - timedelta(days=365)
     if lo > hi:
         fail("--from is after --to")
-    with read_session(obj.engine()) as session:
+    with read_session(obj.reports_engine()) as session:
         book = events_report(session, date_from=lo, date_to=hi, store_ids=report_store_ids(obj))
-    emit(book, fmt, out, language=obj.language(), sheet=sheet)
+    emit(book, fmt, out, language=obj.language(), sheet=sheet, age=obj.replica_age())

@@ -33,6 +33,8 @@ from tui.cli.common import Context, fail, output_console, shown
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from store.replica import DataAge
+
 
 class ReportFormat(str, Enum):
     table = "table"
@@ -153,20 +155,26 @@ def _print_tables(report: ReportTable | ReportBook, console: Console, language: 
 
 
 def emit(report: ReportTable | ReportBook, fmt: ReportFormat, out: Path | None, *, language: str = "zh",
-         book: Callable[[], ReportBook] | None = None, sheet: str | None = None) -> None:
+         book: Callable[[], ReportBook] | None = None, sheet: str | None = None, age: DataAge | None = None) -> None:
     """Print the report, or write it to ``out`` (xlsx needs ``out``), in ``language``.
     ``book`` builds the workbook (every cut, with charts) when xlsx is asked for;
-    ``sheet`` picks one table of a book for the other formats."""
+    ``sheet`` picks one table of a book for the other formats; ``age``: read from a
+    replica this old (:mod:`store.replica`), said in a note and on stderr."""
+    from store.replica import stamped
+
+    if age is not None:
+        typer.echo(age.words.in_(language), err=True)
+    report = stamped(report, age)
     if fmt is ReportFormat.xlsx:
         if out is None:
             fail("--format xlsx needs --out FILE.xlsx")
-        whole = book() if book is not None else report
+        whole = stamped(book(), age) if book is not None else report
         write_xlsx(whole, out, language)
         typer.echo(f"wrote {_rows(whole)} rows to {out}", err=True)
         return
     if sheet is not None and isinstance(report, ReportBook):
         try:
-            report = report.sheet(sheet)
+            report = stamped(report.sheet(sheet), age)
         except KeyError as exc:
             fail(str(exc.args[0]))
     report = localized(report, language)

@@ -9,7 +9,8 @@ data directory's ``exports``; r reloads; Escape back. Queries and the export run
 workers; a month's figures that arrive after the user moved on are dropped.
 
 A book arrives in both languages and is shown, charted and written in the app's
-(:func:`store.reports.localized`)."""
+(:func:`store.reports.localized`). Read from a read replica (:mod:`store.replica`),
+the period line also says how old the replica's data is."""
 
 from __future__ import annotations
 
@@ -120,6 +121,8 @@ class ReportsScreen(Screen):
     def show_period(self, loading: bool) -> None:
         until = period_end(self.month)
         words = t("reports.period", month=str(self.month), until=until.isoformat())
+        if self.book is not None and self.book.data_as_of:  # read from a replica: how old it is
+            words += "  " + str(self.book.data_as_of)
         if loading:
             words += "  " + t("loading")
         self.query_one("#report-period", Static).update(words)

@@ -39,14 +39,18 @@ class SignInScreen(Screen):
         else:
             self.pin_entered()
 
-    def __init__(self) -> None:
+    def __init__(self, notice: str = "") -> None:
+        """``notice``: one line above the form (why the last person was signed out)."""
         super().__init__()
         localize(self)  # the footer in the user's language
+        self.notice = notice
 
     def compose(self) -> ComposeResult:
         yield Header()
         with Vertical(id="signin", classes="form"):
             yield Static(t("signin.title"), classes="form-title")
+            if self.notice:
+                yield Static(self.notice, id="signin-notice", markup=False)
             yield Label(t("signin.code"))
             yield Input(id="code", placeholder="SA01", max_length=16)
             yield Label(t("signin.pin"))
