@@ -279,6 +279,9 @@ def main() -> None:
         # into an empty store beside its import into the store holding the previous file.
         base = exports.cached(args.cache, "csv", args.reimport)
         week = exports.cached_week(args.cache, args.reimport)
+        # The floor: reading and validating the same file alone, no database.
+        print(line("weekly csv: read and validated alone, no database (the floor)", measure("ours-read", week)),
+              flush=True)
         targets = [("SQLite", lambda name: fresh_sqlite(tmp, name))]
         if args.pg:
             targets.append(("Postgres", lambda _name: fresh_pg(args.pg)))
