@@ -23,12 +23,7 @@ def set_today(value: date | str | None) -> None:
 
 
 def today() -> date:
-    if _override is not None:
-        return _override
-    env = os.environ.get("DEALERDESK_TODAY")
-    if env:
-        return date.fromisoformat(env)
-    return date.today()
+    return fixed_today() or date.today()
 
 
 def fixed_today() -> date | None:

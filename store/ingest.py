@@ -947,8 +947,8 @@ class Ingest:
                         .select(pl.col("_id").alias("id"), "row_hash"))
 
 
-# Every field a visits row is read into but its line number: what the row says.
-_HASHED_FIELDS_EXCLUDED = frozenset({"_row"})
+# What a row's fingerprint leaves out: its line number, and the fingerprint itself.
+_HASHED_FIELDS_EXCLUDED = frozenset({"_row", "row_hash"})
 ROW_HASH_SEED = 20261204
 
 
@@ -958,8 +958,8 @@ def row_hashes(rows: pl.DataFrame) -> pl.Expr:
     that changes it, rows only look changed once: they are compared field by field,
     as before fingerprints, and take the new one. Two different rows sharing one is
     a 1 in 2**64 chance per RO."""
-    fields = [c for c in rows.columns if c not in _HASHED_FIELDS_EXCLUDED and c != "row_hash"]
-    return (pl.struct(fields).hash(ROW_HASH_SEED).reinterpret(signed=True).alias("row_hash"))
+    fields = [c for c in rows.columns if c not in _HASHED_FIELDS_EXCLUDED]
+    return pl.struct(fields).hash(ROW_HASH_SEED).reinterpret(signed=True).alias("row_hash")
 
 
 def _real(vid):

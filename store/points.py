@@ -520,7 +520,7 @@ def earn_for_visit(session: Session, *, visit_id: int, actor: Actor) -> EarnResu
         # lock on, nothing but the credit's statements until the caller commits.
         if membership is not None:
             members.review_tier_after_visit(session, membership=membership, visit=visit, actor=actor)
-        done = _lean_credit(session, actor, points_lean_credit(
+        done = _lean_credit(session, actor, _lean_credit_of(
             customer_id=customer_id, kind="earn", points=points, key=key, staff_id=actor.staff_id, store_id=None,
             action="points.earn", reason=visit.ro_number, visit_id=visit.id, audit_store_id=visit.store_id,
             detail=lambda recovered: _audit_detail(actor, {"ro": visit.ro_number, "points": points,
@@ -756,7 +756,7 @@ def award_activity(session: Session, *, customer_id: int, points: int, key: str,
     done = _entry_by_key(session, key)
     if done is not None:
         return done, "awarded before"
-    credited = _lean_credit(session, actor, points_lean_credit(
+    credited = _lean_credit(session, actor, _lean_credit_of(
         customer_id=customer_id, kind="activity", points=points, key=key, staff_id=actor.staff_id, store_id=None,
         action="points.activity", reason=reason,
         detail=lambda _recovered: _audit_detail(actor, {"points": points, "key": key})))
@@ -835,7 +835,9 @@ def _adjust_by_the_rules(session: Session, *, customer_id: int, points: int, rea
     return EntryResult(row.id, customer_id, "adjust", points, account.balance)
 
 
-def points_lean_credit(**fields):
+def _lean_credit_of(**fields):
+    """What a credit writes (:class:`store.points_lean.Credit`), with the lot expiry
+    the environment or config file sets, if any."""
     from store.points_lean import Credit
 
     return Credit(expiry_months=_outside_expiry_months(), **fields)
@@ -1106,7 +1108,7 @@ def reverse_entry(session: Session, *, entry_id: int, reason: str, actor: Actor)
         done = _lean_take_back(session, entry.id, actor=actor, reason=reason, store_id=None)
     else:
         owner = _account_owner(session, entry.account_id)
-        done = _lean_credit(session, actor, points_lean_credit(
+        done = _lean_credit(session, actor, _lean_credit_of(
             customer_id=owner, kind="reverse", points=-entry.points, key=key,
             staff_id=actor.staff_id, store_id=None, action="points.reverse", reason=reason[:255],
             reverses_id=entry.id, item_id=entry.catalog_item_id, quantity=entry.quantity,

@@ -149,10 +149,10 @@ def _coerce(key: str, raw: Any) -> Any:
 
 def get_setting(session: Session | Connection | None, key: str, *, store_id: int | None = None) -> Any:
     if _transaction_of(session) is not None:  # one read of the rules per transaction, not two per key
-        rules = get_settings(session, store_id=store_id)
+        rules = _rules_of_transaction(session, store_id)
         if key not in rules:
             raise KeyError(f"unknown setting {key!r}")
-        return rules[key]
+        return copy.deepcopy(rules[key])  # a caller may change what it was given
     if key in SECURITY_SETTINGS:
         return stored_setting(session, key, store_id=store_id)
     outside = outside_setting(key)
@@ -196,9 +196,15 @@ def get_settings(session: Session | Connection | None, *, store_id: int | None =
     """Every rule in force for a store, resolved in one pass; read once per store in
     a session's transaction (an RO credited reads them for its points, its tier and
     its member rules), again after a :func:`set_setting` or in the next transaction."""
-    txn = _transaction_of(session)
-    if txn is None:
+    if _transaction_of(session) is None:
         return _resolved_settings(session, store_id=store_id)
+    return copy.deepcopy(_rules_of_transaction(session, store_id))  # callers may change what they were given
+
+
+def _rules_of_transaction(session: Session, store_id: int | None) -> dict[str, Any]:
+    """The store's rules as this transaction first read them (the cache itself: copy
+    what leaves this module)."""
+    txn = _transaction_of(session)
     cache = session.info.get("dealerdesk_rules")
     if cache is None or cache[0] is not txn or cache[1] != _generation:
         cache = (txn, _generation, {})
@@ -206,7 +212,7 @@ def get_settings(session: Session | Connection | None, *, store_id: int | None =
     rules = cache[2].get(store_id)
     if rules is None:
         rules = cache[2][store_id] = _resolved_settings(session, store_id=store_id)
-    return copy.deepcopy(rules)  # callers may change what they were given
+    return rules
 
 
 def _resolved_settings(session: Session | Connection | None, *, store_id: int | None = None) -> dict[str, Any]:
