@@ -300,6 +300,7 @@ class Ingest:
         # that gave a plate up in the batch in hand, and the moves told at the end.
         self.seen_on: dict[int, date] = {}
         self.db_day: dict[int, date | None] = {}
+        self.vstate_days: dict[int, date | None] | None = None  # each car in hand's latest day, per batch
         self.losing: dict = {}  # car -> (plate, the newer car's day or None, row, the newer car)
         self.moves: dict[int, tuple[int, str, date]] = {}  # car marked plate moved on -> (row, plate, day)
         self.plate_moves: list[PlateMove] = []
@@ -309,9 +310,27 @@ class Ingest:
         self.vins_checked: set[str] = set()
         self.vins_elsewhere: dict[str, str] = {}  # VIN -> the store (code) holding it
         self.rows_vin_elsewhere = 0  # rows recorded by plate for that reason
-        self._defer_indexes(("visit", "searchterm") if kind == "visits" else ("searchterm",))
+        # What the store held when the import began. Into a store without cars (or
+        # customers, or visits) the database holds of it only what this import wrote,
+        # which is in hand: its rows are matched in memory, not looked up row batch
+        # after row batch (a group's first load is nothing but such imports).
+        self.cars_before = self._store_has("vehicle")
+        self.customers_before = self._store_has("customer")
+        self.visits_before = self._store_has("visit")
+        self.written_ros = pl.Series("ro_number", [], pl.String)  # this import's ROs, into a store without visits
+        deferred = self._defer_indexes(("visit", "searchterm") if kind == "visits" else ("searchterm",))
+        # A Postgres first load (visit's keys deferred): the cars it makes are written once,
+        # with their final values, when the file is done, not inserted and then updated
+        # batch after batch as later rows of the same cars come (a car has many visits).
+        self.cars_at_end = self.db.pg and "visit" in deferred
+        if self.cars_at_end:
+            self._defer_indexes(("vehicle",))
+        self.unwritten: set[int] = set()  # cars made by this import, not yet written (cars_at_end)
 
-    def _defer_indexes(self, tables: Sequence[str]) -> None:
+    def _store_has(self, table: str) -> bool:
+        return bool(self.db.rows(f'SELECT 1 FROM "{table}" WHERE store_id = ? LIMIT 1', [self.store_id]))
+
+    def _defer_indexes(self, tables: Sequence[str]) -> set[str]:
         """The first import into an empty table builds its secondary indexes (and, on
         Postgres, checks its foreign keys) once at the end instead of row by row:
         about twice as fast on SQLite; on Postgres a visit's indexes and keys cost a
@@ -320,10 +339,13 @@ class Ingest:
         DDL is part of the file's transaction on both backends: a killed import
         rolls it back with the rows. Unique constraints stay: they are the rules.
         On Postgres the table is locked until the commit, which for a first load
-        (an empty table) keeps nobody from anything they had."""
+        (an empty table) keeps nobody from anything they had. Returns the tables
+        deferred."""
+        deferred: set[str] = set()
         for table in tables:
             if self.db.rows(f'SELECT 1 FROM "{table}" LIMIT 1'):
                 continue
+            deferred.add(table)
             if not self.db.pg:
                 for name, sql in self.db.rows("SELECT name, sql FROM sqlite_master WHERE type = 'index' "
                                               "AND tbl_name = ? AND sql IS NOT NULL", [table]):
@@ -340,10 +362,12 @@ class Ingest:
                                           "WHERE conrelid = to_regclass(?) AND contype = 'f'", [table]):
                 self.db.execute(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"')
                 self.dropped.append(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {ddl}')
+        return deferred
 
     def finish(self) -> None:
         """Write what was kept for the end: the mileage of cars seen again, the search
         terms of new and changed cars, and any index deferred by :meth:`_defer_indexes`."""
+        self._write_cars_made()
         self._write_terms()
         self.plate_moves = sorted(
             (PlateMove(row, plate, self.vin_of.get(self.by_plate.get(plate)), self.vin_of.get(vid), day)
@@ -368,6 +392,18 @@ class Ingest:
                 self.db.execute("PRAGMA threads = 0")
         self.dropped.clear()
 
+    def _write_cars_made(self) -> None:
+        """The cars this import made, as they are now (:attr:`cars_at_end`), in id order."""
+        if not self.unwritten:
+            return
+        stamp = self.db.moment()
+        cars = self.vstate.filter(pl.col("vehicle_id").is_in(sorted(self.unwritten))).sort("vehicle_id")
+        for start in range(0, cars.height, 200_000):
+            self.db.insert_frame("vehicle", cars.slice(start, 200_000).select(
+                pl.col("vehicle_id").alias("id"), *_CAR_COLUMNS, pl.lit(self.store_id).alias("store_id"),
+                pl.lit(stamp).alias("created_at"), pl.lit(stamp).alias("updated_at")))
+        self.unwritten.clear()
+
     # --- what the database already knows -------------------------------------------
 
     _VCOLS = ("id, plate, plate_raw, vin, model, colour, purchase_date, warranty_end, insurance_expiry, region, "
@@ -381,6 +417,8 @@ class Ingest:
         plates = [p for p in plates if p not in self.seen_plates]
         self.seen_vins.update(vins)
         self.seen_plates.update(plates)
+        if not self.cars_before:
+            return  # the store's only cars are this import's, all in hand
         found: dict[int, tuple] = {}
         for chunk in _chunks(vins):
             cond, params = db.any_of("vin", chunk)
@@ -429,6 +467,8 @@ class Ingest:
     def _load_customers_by_phone(self, phones: list[str]) -> None:
         phones = [p for p in phones if p not in self.seen_phones]
         self.seen_phones.update(phones)
+        if not self.customers_before:
+            return  # the store's only customers are this import's, all in hand
         for chunk in _chunks(phones):
             cond, params = self.db.any_of("phone", chunk)
             rows = self.db.rows(f"SELECT {self._CCOLS} FROM customer WHERE store_id = ? AND {cond} ORDER BY id",
@@ -478,6 +518,7 @@ class Ingest:
     def _resolve_one_by_one(self, pairs: pl.DataFrame) -> tuple[list[int], set[int]]:
         pending: list[_NewCar] = []  # new cars, until they have ids
         out: list[object] = []
+        self.vstate_days = None
         for vin, plate, day, row in pairs.select("vin", "plate", "day", "row").iter_rows():
             if vin:
                 vid = self.by_vin.get(vin)
@@ -547,11 +588,14 @@ class Ingest:
         if isinstance(vid, _NewCar):
             return vid.day
         if vid not in self.db_day:
+            if self.vstate_days is None:  # once per batch, for every car in hand
+                self.vstate_days = dict(zip(self.vstate["vehicle_id"].to_list(), self.vstate.select(
+                    pl.max_horizontal("newest", "purchase_date"))[:, 0].to_list()))
             days = []
-            known = self.vstate.filter(pl.col("vehicle_id") == vid)
-            if known.height:
-                days += [d for d in known.select(pl.col("newest").max(), pl.col("purchase_date").max()).row(0) if d]
-            if self.kind != "visits" or not known.height:  # a vehicles import loads no visit dates
+            in_hand = vid in self.vstate_days
+            if in_hand and self.vstate_days[vid] is not None:
+                days.append(self.vstate_days[vid])
+            if self.kind != "visits" or not in_hand:  # a vehicles import loads no visit dates
                 last = self.db.rows("SELECT MAX(date_in) FROM visit WHERE vehicle_id = ?", [vid])[0][0]
                 if last is not None:
                     days.append(last if isinstance(last, date) else date.fromisoformat(str(last)[:10]))
@@ -620,7 +664,7 @@ class Ingest:
             return rows
         stored: list[tuple] = []
         # In key order: each chunk's index entries are neighbours (2.3x faster at 900,000 ROs).
-        for chunk in _chunks(single["ro_number"].sort().to_list()):
+        for chunk in _chunks(self._maybe_stored(single["ro_number"]).sort().to_list()):
             cond, params = self.db.any_of("ro_number", chunk)
             stored += self.db.rows(f"SELECT ro_number, row_hash FROM visit WHERE store_id = ? AND {cond} "
                                    "AND row_hash IS NOT NULL", [self.store_id, *params])
@@ -630,6 +674,11 @@ class Ingest:
         same = single.join(known, on=["ro_number", "row_hash"], how="semi")["_row"]
         counts.unchanged += same.len()
         return rows.filter(~pl.col("_row").is_in(same.implode()))
+
+    def _maybe_stored(self, ros: pl.Series) -> pl.Series:
+        """Of these ROs, those the store may hold: in a store that had no visits when the
+        import began, only those this import wrote."""
+        return ros if self.visits_before else ros.filter(ros.is_in(self.written_ros.implode()))
 
     def _vehicles(self, rows: pl.DataFrame, counts: IngestCounts) -> pl.DataFrame:
         db = self.db
@@ -687,19 +736,21 @@ class Ingest:
         merged = merged.with_columns(moved.alias("moved"), changed.alias("changed"), km_changed.alias("km_changed"))
 
         stamp = db.moment()
-        cols = ("vehicle_id", "customer_id", "plate", "plate_raw", "vin", "model", "colour", "purchase_date",
-                "warranty_end", "insurance_expiry", "region", "mileage", "inspection_due", "former_plate",
-                "plate_moved_on")
-        # A car seen again with only a newer mileage is written once, when the file is done.
-        km_only = merged.filter(~pl.col("is_new") & ~pl.col("changed") & pl.col("km_changed"))["vehicle_id"]
-        self.km_dirty.update(km_only.to_list())
+        # A car seen again with only a newer mileage is written once, when the file is done;
+        # so is every car this import made, on a Postgres first load (cars_at_end).
+        unwritten = pl.col("vehicle_id").is_in(list(self.unwritten))
+        km_only = merged.filter(~pl.col("is_new") & ~pl.col("changed") & pl.col("km_changed") & ~unwritten)
+        self.km_dirty.update(km_only["vehicle_id"].to_list())
         fresh_rows = merged.filter(pl.col("is_new"))
-        db.insert_frame("vehicle", fresh_rows.select(
-            pl.col("vehicle_id").alias("id"), *cols[1:], pl.lit(self.store_id).alias("store_id"),
-            pl.lit(stamp).alias("created_at"), pl.lit(stamp).alias("updated_at")))
+        if self.cars_at_end:
+            self.unwritten.update(fresh_rows["vehicle_id"].to_list())
+        else:
+            db.insert_frame("vehicle", fresh_rows.select(
+                pl.col("vehicle_id").alias("id"), *_CAR_COLUMNS, pl.lit(self.store_id).alias("store_id"),
+                pl.lit(stamp).alias("created_at"), pl.lit(stamp).alias("updated_at")))
         counts.vehicles_created += fresh_rows.height
-        db.update_frame("vehicle", merged.filter(~pl.col("is_new") & pl.col("changed")).select(
-            pl.col("vehicle_id").alias("id"), *cols[1:], pl.lit(stamp).alias("updated_at")))
+        db.update_frame("vehicle", merged.filter(~pl.col("is_new") & pl.col("changed") & ~unwritten).select(
+            pl.col("vehicle_id").alias("id"), *_CAR_COLUMNS, pl.lit(stamp).alias("updated_at")))
         existing = merged.filter(~pl.col("is_new"))
         if visits:
             counts.vehicles_updated += existing.filter(pl.col("changed")).height
@@ -768,8 +819,9 @@ class Ingest:
             pl.lit(None, pl.String).alias("plate_raw"),
             pl.col("vehicle_id").replace_strict({vid: v[1] or today() for vid, v in away.items()},
                                                 return_dtype=pl.Date).alias("plate_moved_on"))
-        self.db.update_frame("vehicle", held.select(pl.col("vehicle_id").alias("id"), "plate", "plate_raw",
-                                                    "former_plate", "plate_moved_on", pl.lit(stamp).alias("updated_at")))
+        self.db.update_frame("vehicle", held.filter(~pl.col("vehicle_id").is_in(list(self.unwritten))).select(
+            pl.col("vehicle_id").alias("id"), "plate", "plate_raw", "former_plate", "plate_moved_on",
+            pl.lit(stamp).alias("updated_at")))
         self.vstate = pl.concat([self.vstate.join(held.select("vehicle_id"), on="vehicle_id", how="anti"),
                                  held.select(list(V_SCHEMA))])
         for vid, plate, day in held.select("vehicle_id", "former_plate", "plate_moved_on").iter_rows():
@@ -919,8 +971,12 @@ class Ingest:
         # The same RO twice in one batch: the later row is the one that counts.
         last = keyed.sort("_row").unique("ro_number", keep="last", maintain_order=True)
         superseded = keyed.height - last.height
+        counts.updated += superseded  # an earlier duplicate row was replaced by a later one
+        if db.pg and not self._maybe_stored(last["ro_number"]).is_empty():
+            self._merge_visits(last, counts)
+            return
         stored: list[tuple] = []
-        for chunk in _chunks(last["ro_number"].sort().to_list()):
+        for chunk in _chunks(self._maybe_stored(last["ro_number"]).sort().to_list()):
             cond, params = db.any_of("ro_number", chunk)
             stored += db.rows(f"SELECT id, ro_number, row_hash, {', '.join(VISIT_COLUMNS)} FROM visit "
                               f"WHERE store_id = ? AND {cond}", [self.store_id, *params])
@@ -937,14 +993,57 @@ class Ingest:
         fresh = both.filter(is_new).sort("ro_number")  # in the unique index's order
         changed = both.filter(~is_new & ~same)
         counts.inserted += fresh.height
-        counts.updated += changed.height + superseded  # an earlier duplicate row was replaced by a later one
+        counts.updated += changed.height
         counts.unchanged += both.height - fresh.height - changed.height
         db.insert_frame("visit", fresh.select("ro_number", *VISIT_COLUMNS, "row_hash"), fixed={"store_id": self.store_id})
+        if not self.visits_before:
+            self.written_ros = pl.concat([self.written_ros, fresh["ro_number"]], rechunk=True)
         db.update_frame("visit", changed.select(pl.col("_id").alias("id"), *VISIT_COLUMNS, "row_hash"))
         # The same visit from a row that differs elsewhere (its owner's phone, say), or
         # one imported before rows had fingerprints: the next import can skip it.
         db.update_frame("visit", both.filter(~is_new & same & pl.col("row_hash").ne_missing(pl.col("_row_hash")))
                         .select(pl.col("_id").alias("id"), "row_hash"))
+
+
+    def _merge_visits(self, last: pl.DataFrame, counts: IngestCounts) -> None:
+        """Postgres: the batch's visits, some of which the store may hold, merged by the
+        server. COPY into a staging table of the transaction, then one INSERT … ON
+        CONFLICT on (store, RO number): a new RO goes in, a known one is updated only
+        where it differs (cancelled stays cancelled), an unchanged one is left alone;
+        then the unchanged whose fingerprint is new take it (see :meth:`_visits`)."""
+        db = self.db
+        cols = ", ".join(VISIT_COLUMNS)
+        db.execute(f"CREATE TEMP TABLE IF NOT EXISTS _stage_visit ON COMMIT DROP AS "
+                   f"SELECT ro_number, {cols}, row_hash FROM visit WITH NO DATA")
+        db.execute("TRUNCATE _stage_visit")
+        db.insert_frame("_stage_visit", last.select("ro_number", *VISIT_COLUMNS, "row_hash").sort("ro_number"))
+        status = "CASE WHEN visit.status = 'cancelled' THEN visit.status ELSE EXCLUDED.status END"
+        new_values = [status if c == "status" else f"EXCLUDED.{c}" for c in VISIT_COLUMNS]
+        inserted, changed = db.rows(
+            f"WITH merged AS (INSERT INTO visit (store_id, ro_number, {cols}, row_hash) "
+            f"SELECT ?, ro_number, {cols}, row_hash FROM _stage_visit ORDER BY ro_number "
+            f"ON CONFLICT (store_id, ro_number) DO UPDATE SET "
+            f"{', '.join(f'{c} = {v}' for c, v in zip(VISIT_COLUMNS, new_values))}, row_hash = EXCLUDED.row_hash "
+            f"WHERE ({', '.join(f'visit.{c}' for c in VISIT_COLUMNS)}) IS DISTINCT FROM ({', '.join(new_values)}) "
+            "RETURNING xmax = 0 AS inserted) "
+            "SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM merged",
+            [self.store_id])[0]
+        unchanged = last.height - inserted - changed
+        counts.inserted += inserted
+        counts.updated += changed
+        counts.unchanged += unchanged
+        if unchanged:
+            db.execute("UPDATE visit AS v SET row_hash = s.row_hash FROM _stage_visit AS s WHERE v.store_id = ? "
+                       "AND v.ro_number = s.ro_number AND v.row_hash IS DISTINCT FROM s.row_hash", [self.store_id])
+        if not self.visits_before:  # what was not this import's is new to the store
+            ros = last["ro_number"]
+            self.written_ros = pl.concat([self.written_ros, ros.filter(~ros.is_in(self.written_ros.implode()))],
+                                         rechunk=True)
+
+
+# A vehicle row's columns as the import writes them (besides id, store and stamps).
+_CAR_COLUMNS = ("customer_id", "plate", "plate_raw", "vin", "model", "colour", "purchase_date", "warranty_end",
+                "insurance_expiry", "region", "mileage", "inspection_due", "former_plate", "plate_moved_on")
 
 
 # What a row's fingerprint leaves out: its line number, and the fingerprint itself.

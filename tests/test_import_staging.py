@@ -1,0 +1,210 @@
+"""How a visits export meets what the store holds, on both backends.
+
+On Postgres, a batch that may hold ROs the store already has is merged by the
+server: COPY into a staging table, one INSERT … ON CONFLICT (store.ingest,
+``Ingest._merge_visits``); a spy counts the batches that took that path, so these
+tests fail if it is skipped. A first load into a store without visits goes straight
+in, and on Postgres its cars are written once, at the end, with their final values
+(``cars_at_end``) while the tables' indexes and keys are rebuilt: those must come
+back whether the import completes or is killed. SQLite takes its own path to the
+same database state; each test asserts that state on both."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, inspect, select, text
+
+from importers.pipeline import import_file
+from store.access import SYSTEM
+from store.db import read_session, write_session
+from store.ingest import Ingest
+from store.lookup import lookup
+from store.models import ImportJournal, Vehicle, Visit
+from tests.factories import add_store
+from tests.import_files import VISIT_HEADER, delimited_bytes, visit, write_bytes, write_xlsx
+
+VIN_A = "LGBH52E01CY000001"
+VIN_B = "LGBH52E01CY000002"
+
+
+@pytest.fixture
+def store_id(engine):
+    with write_session(engine) as s:
+        return add_store(s).id
+
+
+@pytest.fixture
+def merged(monkeypatch):
+    """Sizes of the batches Postgres merged through its staging table."""
+    sizes: list[int] = []
+    real = Ingest._merge_visits
+
+    def spy(self, last, counts):
+        sizes.append(last.height)
+        return real(self, last, counts)
+
+    monkeypatch.setattr(Ingest, "_merge_visits", spy)
+    return sizes
+
+
+def pg(engine) -> bool:
+    return engine.dialect.name == "postgresql"
+
+
+def base_rows() -> list[list]:
+    return [VISIT_HEADER,
+            visit("RO1", "粤A12345", vin=VIN_A, day="2026-07-05", km="10000", total="350"),
+            visit("RO2", "粤A12345", vin=VIN_A, day="2026-08-05", km="15000", total="800"),
+            visit("RO3", "粤B77777", vin=VIN_B, name="李娜", phone="13900001234", day="2026-08-20", total="1,200"),
+            visit("RO4", "粤B77777", vin=VIN_B, name="李娜", phone="13900001234", day="2026-09-01", total="90")]
+
+
+def snapshot(engine) -> tuple:
+    with read_session(engine) as s:
+        return (s.execute(text("SELECT * FROM visit ORDER BY id")).all(),
+                s.execute(text("SELECT id, plate, vin, customer_id, mileage, former_plate FROM vehicle "
+                               "ORDER BY id")).all(),
+                s.execute(text("SELECT term, vehicle_id FROM searchterm ORDER BY term, vehicle_id")).all())
+
+
+def by_ro(engine) -> dict[str, Visit]:
+    with read_session(engine) as s:
+        return {v.ro_number: v for v in s.execute(select(Visit)).scalars()}
+
+
+def plates(engine, query: str) -> list[str]:
+    with read_session(engine) as s:
+        return [m.plate for m in lookup(s, query, actor=SYSTEM)]
+
+
+def test_a_reimport_with_changed_unchanged_and_new_rows_and_a_new_plate(engine, store_id, tmp_path, merged):
+    import_file(engine, write_xlsx(tmp_path / "w1.xlsx", base_rows()), actor=SYSTEM, store_id=store_id)
+    old = by_ro(engine)
+    week = [VISIT_HEADER,
+            visit("RO1", "粤A12345", vin=VIN_A, day="2026-07-05", km="10000", total="350"),  # unchanged
+            visit("RO2", "粤A12345", vin=VIN_A, day="2026-08-05", km="15000", total="880"),  # changed amount
+            visit("RO3", "粤B77777", vin=VIN_B, name="李娜", phone="13900001234", day="2026-08-20", total="1,200"),
+            # the same visit, its owner's phone changed: the visit is unchanged, its fingerprint new
+            visit("RO4", "粤B77777", vin=VIN_B, name="李娜", phone="13900009999", day="2026-09-01", total="90"),
+            # car B came back on a new plate
+            visit("RO5", "粤B88888", vin=VIN_B, name="李娜", phone="13900009999", day="2026-10-02", km="31000",
+                  total="460")]
+    result = import_file(engine, write_xlsx(tmp_path / "w2.xlsx", week), actor=SYSTEM, store_id=store_id)
+    assert result.rejected == []
+    assert (result.inserted, result.updated, result.unchanged) == (1, 1, 3)
+    assert result.vehicles_created == 0
+    assert merged == ([3] if pg(engine) else [])  # RO1 and RO3 were skipped by their fingerprints
+    now = by_ro(engine)
+    assert now["RO2"].total_fen == 880_00 and now["RO2"].row_hash != old["RO2"].row_hash
+    assert now["RO4"].row_hash != old["RO4"].row_hash and now["RO4"].total_fen == 90_00
+    assert now["RO1"].row_hash == old["RO1"].row_hash
+    assert now["RO5"].vehicle_id == now["RO3"].vehicle_id == old["RO3"].vehicle_id
+    assert plates(engine, "B88888") == ["粤B88888"]
+    assert plates(engine, "9999") == ["粤B88888"]
+    with read_session(engine) as s:
+        car_b = s.get(Vehicle, old["RO3"].vehicle_id)
+        assert (car_b.plate, car_b.mileage) == ("粤B88888", 31000)
+    again = import_file(engine, write_xlsx(tmp_path / "w3.xlsx", week), actor=SYSTEM, store_id=store_id)
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 5)
+
+
+def test_bad_rows_of_a_reimport_are_rejected_and_the_rest_is_merged(engine, store_id, tmp_path, merged):
+    import_file(engine, write_xlsx(tmp_path / "w1.xlsx", base_rows()), actor=SYSTEM, store_id=store_id)
+    week = [VISIT_HEADER,
+            visit("RO2", "粤A12345", vin=VIN_A, day="2026-08-05", km="15000", total="990"),
+            visit("RO6", "粤A12345", vin=VIN_A, day="2026-13-01"),
+            visit("RO7", "粤A12345", vin=VIN_A, day="2026-10-01", parts="=1+1"),
+            visit("RO8", "粤A12345", vin=VIN_A, day="2026-10-09", km="18000", total="120")]
+    path = write_bytes(tmp_path / "w2.csv", delimited_bytes(week))
+    result = import_file(engine, path, actor=SYSTEM, store_id=store_id)
+    assert [(r.row, r.field) for r in result.rejected] == [(4, "date_in"), (5, "parts")]  # a title line, then the header
+    assert (result.inserted, result.updated, result.unchanged) == (1, 1, 0)
+    assert merged == ([2] if pg(engine) else [])
+    now = by_ro(engine)
+    assert sorted(now) == ["RO1", "RO2", "RO3", "RO4", "RO8"]
+    assert now["RO2"].total_fen == 990_00 and now["RO8"].total_fen == 120_00
+
+
+def test_a_killed_reimport_writes_nothing_and_the_rerun_completes_it(engine, store_id, tmp_path, merged):
+    import_file(engine, write_xlsx(tmp_path / "w1.xlsx", base_rows()), actor=SYSTEM, store_id=store_id)
+    before = snapshot(engine)
+    rows = [VISIT_HEADER, *[visit(f"RO{i}", "粤A12345", vin=VIN_A, day="2026-10-01", total=str(100 + i))
+                            for i in range(1, 5)],
+            *[visit(f"RN{i:02d}", f"粤C{i:05d}", day="2026-10-02") for i in range(1, 20)]]
+    path = write_xlsx(tmp_path / "w2.xlsx", rows)
+
+    class Killed(BaseException):
+        pass
+
+    def die_after_first_batch(report):
+        if report.rows >= 10:
+            raise Killed()
+
+    with pytest.raises(Killed):
+        import_file(engine, path, actor=SYSTEM, store_id=store_id, batch_rows=10, progress=die_after_first_batch)
+    assert merged == ([10] if pg(engine) else [])  # the batch was merged, then rolled back
+    assert snapshot(engine) == before
+    result = import_file(engine, path, actor=SYSTEM, store_id=store_id, batch_rows=10)
+    assert (result.inserted, result.updated, result.completed_interrupted) == (19, 4, True)
+    assert by_ro(engine)["RO3"].total_fen == 103_00
+    with read_session(engine) as s:
+        assert s.scalar(select(func.count()).select_from(ImportJournal).where(
+            ImportJournal.finished_at.is_(None))) == 0
+    assert plates(engine, "C00007") == ["粤C00007"]
+
+
+def keys_and_indexes(engine) -> set[str]:
+    found = set()
+    for table in ("vehicle", "visit", "searchterm"):
+        found |= {f"{table}: {ix['name']}" for ix in inspect(engine).get_indexes(table)}
+        found |= {f"{table} -> {fk['referred_table']}" for fk in inspect(engine).get_foreign_keys(table)}
+    return found
+
+
+def test_a_first_load_writes_each_car_with_its_last_values_and_keeps_every_key(engine, store_id, tmp_path, merged):
+    expected = keys_and_indexes(engine)
+    assert {"vehicle -> customer", "vehicle: ix_vehicle_store_plate", "visit -> vehicle"} <= expected
+    # Car A on every batch, its mileage rising and its owner's phone changing; car B
+    # changes plate in the third batch; an RO of the first batch comes again in the last.
+    rows = [VISIT_HEADER]
+    for i in range(12):
+        rows.append(visit(f"RA{i:02d}", "粤A12345", vin=VIN_A, day=f"2026-0{1 + i // 3}-1{i % 3}", km=str(1000 * i),
+                          phone="13812345678" if i < 8 else "13700000001"))
+        rows.append(visit(f"RB{i:02d}", "粤B77777" if i < 6 else "粤B88888", vin=VIN_B, name="李娜",
+                          phone="13900001234", day=f"2026-0{1 + i // 3}-2{i % 3}", km=str(2000 * i)))
+    rows.append(visit("RA00", "粤A12345", vin=VIN_A, day="2026-01-10", km="0", total="990"))
+    path = write_xlsx(tmp_path / "first.xlsx", rows)
+    result = import_file(engine, path, actor=SYSTEM, store_id=store_id, batch_rows=5)
+    assert result.rejected == []
+    assert (result.inserted, result.vehicles_created) == (24, 2)
+    assert merged == ([5] if pg(engine) else [])  # only the batch holding RA00 again
+    with read_session(engine) as s:
+        cars = {v.vin: v for v in s.execute(select(Vehicle)).scalars()}
+    assert (cars[VIN_A].plate, cars[VIN_A].mileage) == ("粤A12345", 11000)
+    assert (cars[VIN_B].plate, cars[VIN_B].mileage) == ("粤B88888", 22000)
+    assert by_ro(engine)["RA00"].total_fen == 990_00
+    assert plates(engine, "0001") == ["粤A12345"]  # found by the owner's new phone
+    assert plates(engine, "B88888") == ["粤B88888"] and plates(engine, "B77777") == []
+    assert keys_and_indexes(engine) == expected
+
+
+def test_a_killed_first_load_leaves_every_key_and_index(engine, store_id, tmp_path):
+    expected = keys_and_indexes(engine)
+    rows = [VISIT_HEADER] + [visit(f"RO{i:03d}", f"粤A{i % 7:05d}", day="2026-05-01") for i in range(1, 31)]
+    path = write_xlsx(tmp_path / "big.xlsx", rows)
+
+    class Killed(BaseException):
+        pass
+
+    def die_in_the_second_batch(report):
+        if report.rows >= 20:
+            raise Killed()
+
+    with pytest.raises(Killed):
+        import_file(engine, path, actor=SYSTEM, store_id=store_id, batch_rows=10, progress=die_in_the_second_batch)
+    assert keys_and_indexes(engine) == expected
+    with read_session(engine) as s:
+        assert s.scalar(select(func.count()).select_from(Vehicle)) == 0
+    result = import_file(engine, path, actor=SYSTEM, store_id=store_id, batch_rows=10)
+    assert (result.inserted, result.vehicles_created) == (30, 7)
+    assert keys_and_indexes(engine) == expected
