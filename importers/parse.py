@@ -12,6 +12,8 @@ so one fix of the file mends them all.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -264,13 +266,37 @@ def _skippable(raw: pl.DataFrame, header: Header) -> pl.Series:
     return suspects.filter(skip)["_row"]
 
 
+# A visit row's fingerprint is taken from its cells as read (cleaned text, before any
+# typing), so a re-import finds its known rows before the costly part of reading them.
+# The same cells give the same typed row as long as the reading of a cell is the same:
+# bump this when it changes (every known row is then compared field by field once,
+# and takes the new fingerprint). The store's repair-type spellings are in the seed.
+FINGERPRINT_VERSION = 1
+
+
+def fingerprints(text: pl.DataFrame, repair_types: Mapping[str, Sequence[str]] | None = None) -> pl.Series:
+    """Each row's fingerprint (``row_hash``, a signed 64-bit integer, the column type of
+    ``visit.row_hash``) from the cleaned text of its fields. polars' hash is stable
+    within its version; after an upgrade that changes it rows look changed once."""
+    basis = json.dumps([FINGERPRINT_VERSION, repair_types or {}], sort_keys=True, ensure_ascii=False)
+    seed = int.from_bytes(hashlib.blake2b(basis.encode(), digest_size=8).digest(), "little")
+    return text.select(pl.struct(list(_SOURCE_FIELDS)).hash(seed).reinterpret(signed=True).alias("row_hash"))[
+        "row_hash"]
+
+
 def typed(raw: pl.DataFrame, header: Header, *, kind: str, today: date,
-          repair_types: Mapping[str, Sequence[str]] | None = None) -> tuple[pl.DataFrame, list[Reject], int]:
+          repair_types: Mapping[str, Sequence[str]] | None = None,
+          known: Callable[[pl.DataFrame], pl.Series | None] | None = None,
+          ) -> tuple[pl.DataFrame, list[Reject], int]:
     """(valid typed rows, rejects, rows skipped as blank/totals/notes) for one batch.
 
     ``raw`` has the text columns ``c0..cN`` and ``_row``; ``header`` says which
     column is which field. The typed frame always has every column of
-    :data:`TYPED_SCHEMA` (null where the file has no such column)."""
+    :data:`TYPED_SCHEMA` (null where the file has no such column), and for visits
+    each row's fingerprint (``row_hash``, :func:`fingerprints`). ``known`` is given
+    the batch's ``_row``, ``ro_number`` and ``row_hash`` before any typing and
+    returns the rows the store already holds unchanged (store.ingest.KnownRows):
+    those go no further."""
     columns = header.columns
     skip_rows = _skippable(raw, header)
     if len(skip_rows):
@@ -285,6 +311,11 @@ def typed(raw: pl.DataFrame, header: Header, *, kind: str, today: date,
 
     present = set(columns)  # checks apply to the fields this file has
     text = _without_controls(raw.select(pl.col("_row"), *(field(n).alias(n) for n in _SOURCE_FIELDS)))
+    if kind == "visits":
+        text = text.with_columns(fingerprints(text, repair_types))
+        drop = known(text.select("_row", "ro_number", "row_hash")) if known is not None else None
+        if drop is not None and len(drop):
+            text = text.filter(~pl.col("_row").is_in(drop.implode()))
     vin = _nfkc(_vins(text["vin"]))
     parsed = {
         "vin": vin,
@@ -297,6 +328,7 @@ def typed(raw: pl.DataFrame, header: Header, *, kind: str, today: date,
         "_row",
         *(pl.col(n) for n in TEXT_FIELDS),
         pl.col("status"),
+        *((pl.col("row_hash"),) if kind == "visits" else ()),
         pl.col("plate").alias("plate_raw"),
         pl.col("vin").alias("vin_text"),
         pl.col("phone").alias("phone_text"),
@@ -411,7 +443,7 @@ def typed(raw: pl.DataFrame, header: Header, *, kind: str, today: date,
         pl.when(pl.col("status").str.contains("|".join(CANCELLED_WORDS)).fill_null(False)
                 | pl.col("status").str.to_lowercase().is_in(CANCELLED_ENGLISH).fill_null(False))
         .then(pl.lit("cancelled")).otherwise(pl.lit("settled")).alias("status"),
-    ).select(list(TYPED_SCHEMA))
+    ).select(*TYPED_SCHEMA, *(("row_hash",) if kind == "visits" else ()))
     return typed_rows.cast(TYPED_SCHEMA), rejects, skipped
 
 

@@ -33,7 +33,7 @@ from store.audit import record
 from store.points import sync_visits
 from store.referrals import match_referrals
 from store.db import in_transaction, read_session, write_session
-from store.ingest import Ingest, IngestCounts, close_interrupted, finish_import, interrupted_imports, start_import
+from store.ingest import Ingest, IngestCounts, KnownRows, close_interrupted, finish_import, interrupted_imports, start_import
 from store.settings import get_setting
 
 BATCH_ROWS = 100_000
@@ -144,6 +144,12 @@ def prefetched(items: Iterator, depth: int = 1) -> Iterator:
         except BaseException as exc:  # handed over, raised in the consumer
             put((done, exc))
             return
+        finally:
+            # A generator stopped early is closed here, in the thread it ran in (what it
+            # holds open, a connection say, is let go where it was taken).
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
         put((done, None))
 
     reader = threading.Thread(target=read, name="import-reader", daemon=True)
@@ -238,18 +244,27 @@ def read_typed(path: Path, *, kind: str = "auto", today=None, header_spellings=N
     day = today or clock.today()
     width = max(header.width, len(header.labels))
 
-    def batches():
+    def batches(known: KnownRows | None = None):
+        """Per batch: (typed rows, rejects, rows skipped, raw rows, fraction read, rows
+        found unchanged by ``known`` before typing: None when not looked for)."""
         raws = source.batches(header.row + 1, width, batch_rows)
-        while True:
-            with reading(sniffed.format):
-                raw = next(raws, None)
-            if raw is None:
-                return
-            if kind == "insurance":
-                rows, rejects, skipped = typed_policies(raw, header)
-            else:
-                rows, rejects, skipped = typed(raw, header, kind=kind, today=day, repair_types=repair_types)
-            yield rows, rejects, skipped, raw.height, source.fraction()
+        try:
+            while True:
+                with reading(sniffed.format):
+                    raw = next(raws, None)
+                if raw is None:
+                    return
+                unchanged = None
+                if kind == "insurance":
+                    rows, rejects, skipped = typed_policies(raw, header)
+                else:
+                    rows, rejects, skipped = typed(raw, header, kind=kind, today=day, repair_types=repair_types,
+                                                   known=known.mark if known is not None else None)
+                    unchanged = known.unchanged if known is not None else None
+                yield rows, rejects, skipped, raw.height, source.fraction(), unchanged
+        finally:
+            if known is not None:
+                known.close()
 
     return result, batches
 
@@ -261,7 +276,7 @@ def read_all(path: Path | str, *, kind: str = "auto", today=None, header_spellin
     result, batches = read_typed(Path(path), kind=kind, today=today, header_spellings=header_spellings,
                                  repair_types=repair_types, batch_rows=batch_rows)
     frames = []
-    for rows, rejects, skipped, raw_rows, _ in batches():
+    for rows, rejects, skipped, raw_rows, *_ in batches():
         result.rows += raw_rows - skipped
         result.skipped += skipped
         result.rejected.extend(rejects)
@@ -319,17 +334,19 @@ def import_file(
         ingest = Ingest(session, store_id=store_id, kind=out.kind)
         valid = 0
         first_day = None
-        for rows, rejects, skipped, raw_rows, fraction in prefetched(batches()):
+        # Known rows are looked for in the reader's thread, beside the writer's work.
+        known = KnownRows(engine, store_id=store_id, kind=out.kind, enabled=ingest.visits_before)
+        for rows, rejects, skipped, raw_rows, fraction, unchanged in prefetched(batches(known)):
             if cancelled is not None and cancelled():
                 raise ImportCancelled(str(path))
             out.skipped += skipped
             out.rows += raw_rows - skipped
             out.rejected.extend(rejects)
-            valid += rows.height
+            valid += rows.height + (unchanged or 0)
             if "date_in" in rows.columns and rows.height:
                 day = rows["date_in"].min()
                 first_day = day if first_day is None or (day is not None and day < first_day) else first_day
-            ingest.add(rows)
+            ingest.add(rows, unchanged=unchanged)
             if progress is not None:
                 progress(ProgressReport(str(path), fraction, out.rows, file_index, files))
         ingest.finish()
@@ -364,7 +381,7 @@ def import_file(
     def _policies(session, out: FileResult) -> FileResult:
         """An insurance export: policies merged by number, the cars' expiries moved."""
         rows: list[dict] = []
-        for frame, rejects, skipped, raw_rows, fraction in prefetched(batches()):
+        for frame, rejects, skipped, raw_rows, fraction, _ in prefetched(batches()):
             if cancelled is not None and cancelled():
                 raise ImportCancelled(str(path))
             out.skipped += skipped

@@ -43,6 +43,8 @@ from datetime import date
 from typing import Any
 
 import polars as pl
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from store.access import Actor, require_importer
@@ -101,13 +103,15 @@ class IngestCounts:
 class _Db:
     """The transaction's own driver connection, for the bulk paths."""
 
-    def __init__(self, session: Session) -> None:
-        session.flush()
-        self.conn = session.connection()
+    def __init__(self, session: Session | None = None, *, connection: Connection | None = None) -> None:
+        if session is not None:
+            session.flush()
+            connection = session.connection()
+        self.conn = connection
         self.pg = self.conn.dialect.name == "postgresql"
         self.raw = self.conn.connection.driver_connection
         self.stamp = now()
-        if not self.pg:
+        if not self.pg and session is not None:
             # Index pages for a big batch stay in memory instead of spilling to the WAL
             # mid-transaction (SQLite's default cache is 2 MiB): twice as fast here.
             self.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
@@ -149,6 +153,12 @@ class _Db:
             # Unit separator: imported text never holds a control character (store.validation).
             return f"{column} = ANY(string_to_array(?, chr(31)))", ["\x1f".join(values)]
         return f"{column} IN (SELECT value FROM json_each(?))", [json.dumps(list(values), ensure_ascii=False)]
+
+    def each_of(self, ids: list[int]) -> tuple[str, list]:
+        """A FROM source ``k`` of the integers ``ids``, one row each (``k.value``)."""
+        if self.pg:
+            return "unnest(string_to_array(?, ',')::bigint[]) AS k(value)", [",".join(map(str, ids))]
+        return "json_each(?) AS k", [json.dumps(ids)]
 
     def insert(self, table: str, cols: Sequence[str], rows: Iterable[tuple], fixed: dict[str, Any] | None = None
                ) -> None:
@@ -317,7 +327,8 @@ class Ingest:
         self.cars_before = self._store_has("vehicle")
         self.customers_before = self._store_has("customer")
         self.visits_before = self._store_has("visit")
-        self.written_ros = pl.Series("ro_number", [], pl.String)  # this import's ROs, into a store without visits
+        # Every RO this import has written (kept as one column: about 20 MB a million).
+        self.touched_ros = pl.Series("ro_number", [], pl.String)
         deferred = self._defer_indexes(("visit", "searchterm") if kind == "visits" else ("searchterm",))
         # A Postgres first load (visit's keys deferred): the cars it makes are written once,
         # with their final values, when the file is done, not inserted and then updated
@@ -425,7 +436,10 @@ class Ingest:
             for r in db.rows(f"SELECT {self._VCOLS} FROM vehicle WHERE store_id = ? AND {cond}",
                              [self.store_id, *params]):
                 found[r[0]] = r
-        for chunk in _chunks(plates):
+        # A plate held by a car found by its VIN is that car's (one plate, one car):
+        # only the other plates are looked up (most rows have a VIN).
+        held = {r[1] for r in found.values() if r[1]}
+        for chunk in _chunks([p for p in plates if p not in held]):
             cond, params = db.any_of("plate", chunk)
             for r in db.rows(f"SELECT {self._VCOLS} FROM vehicle WHERE store_id = ? AND {cond}",
                              [self.store_id, *params]):
@@ -444,10 +458,12 @@ class Ingest:
         newest: dict[int, object] = {}  # as the driver gives it; _frame makes it a date
         if self.kind == "visits":
             for chunk in _chunks([r[0] for r in rows]):
-                cond, params = db.any_of("vehicle_id", chunk)
-                for vid, day in db.rows(f"SELECT vehicle_id, MAX(date_in) FROM visit WHERE {cond} GROUP BY vehicle_id",
-                                        params):
-                    newest[vid] = day
+                # One index descent per car on (vehicle_id, date_in), not every visit of it.
+                source, params = db.each_of(chunk)
+                for vid, day in db.rows(f"SELECT k.value, (SELECT MAX(date_in) FROM visit WHERE vehicle_id = k.value) "
+                                        f"FROM {source}", params):
+                    if day is not None:
+                        newest[vid] = day
         loaded = _frame(db, [(*r, newest.get(r[0])) for r in rows], V_SCHEMA)
         self.vstate = pl.concat([self.vstate, loaded])
         self._load_customers_by_id([r[10] for r in rows if r[10] is not None])
@@ -620,14 +636,21 @@ class Ingest:
         counts = IngestCounts(**asdict(self.counts))
         return _as_rows(counts, valid_rows) if self.kind == "vehicles" else counts
 
-    def add(self, rows: pl.DataFrame) -> IngestCounts:
-        """Upsert one batch of typed rows (see importers.parse.TYPED_SCHEMA)."""
-        counts = IngestCounts()
+    def add(self, rows: pl.DataFrame, *, unchanged: int | None = None) -> IngestCounts:
+        """Upsert one batch of typed rows (see importers.parse.TYPED_SCHEMA).
+        ``unchanged``: rows of the batch the reader found unchanged in the committed
+        database and left out (:class:`KnownRows`); None when it did not look."""
+        counts = IngestCounts(unchanged=unchanged or 0)
         if rows.is_empty():
+            self.counts.add(counts)
             return counts
-        rows = self._vins_of_other_stores(rows)
         if self.kind == "visits":
-            rows = self._skip_known_rows(rows.sort(["date_in", "_row"]), counts)
+            # Rows from the importers carry the fingerprint of their cells as read
+            # (importers.parse.fingerprints); rows from elsewhere get one of their values.
+            if "row_hash" not in rows.columns:
+                rows = rows.with_columns(row_hashes(rows))
+            rows = self._skip_known_rows(rows.sort(["date_in", "_row"]), counts, checked=unchanged is not None)
+        rows = self._vins_of_other_stores(rows)
         if rows.is_empty():
             self.counts.add(counts)
             return counts
@@ -653,18 +676,21 @@ class Ingest:
         self.rows_vin_elsewhere += rows.filter(elsewhere).height
         return rows.with_columns(pl.when(elsewhere).then(None).otherwise(pl.col("vin")).alias("vin"))
 
-    def _skip_known_rows(self, rows: pl.DataFrame, counts: IngestCounts) -> pl.DataFrame:
-        """Fingerprint each row (:func:`row_hashes`) and count as unchanged, going no
-        further, every row whose RO holds the same fingerprint from an earlier import
-        (an RO on one row of the batch only: duplicates take the usual path). The
-        rest carry their fingerprint on, to be stored with their visit."""
-        rows = rows.with_columns(row_hashes(rows))
+    def _skip_known_rows(self, rows: pl.DataFrame, counts: IngestCounts, *, checked: bool) -> pl.DataFrame:
+        """Count as unchanged, going no further, every row whose RO holds the same
+        fingerprint from an earlier import (an RO on one row of the batch only:
+        duplicates take the usual path). The rest carry their fingerprint on, to be
+        stored with their visit. A batch the reader ``checked`` against the committed
+        database (:class:`KnownRows`) is looked up here only for the ROs this import
+        has written since."""
         single = rows.filter(pl.col("ro_number").is_unique())
         if single.is_empty():
             return rows
+        ros = single["ro_number"]
+        ros = ros.filter(ros.is_in(self.touched_ros.implode())) if checked else self._maybe_stored(ros)
         stored: list[tuple] = []
         # In key order: each chunk's index entries are neighbours (2.3x faster at 900,000 ROs).
-        for chunk in _chunks(self._maybe_stored(single["ro_number"]).sort().to_list()):
+        for chunk in _chunks(ros.sort().to_list()):
             cond, params = self.db.any_of("ro_number", chunk)
             stored += self.db.rows(f"SELECT ro_number, row_hash FROM visit WHERE store_id = ? AND {cond} "
                                    "AND row_hash IS NOT NULL", [self.store_id, *params])
@@ -678,7 +704,7 @@ class Ingest:
     def _maybe_stored(self, ros: pl.Series) -> pl.Series:
         """Of these ROs, those the store may hold: in a store that had no visits when the
         import began, only those this import wrote."""
-        return ros if self.visits_before else ros.filter(ros.is_in(self.written_ros.implode()))
+        return ros if self.visits_before else ros.filter(ros.is_in(self.touched_ros.implode()))
 
     def _vehicles(self, rows: pl.DataFrame, counts: IngestCounts) -> pl.DataFrame:
         db = self.db
@@ -972,11 +998,15 @@ class Ingest:
         last = keyed.sort("_row").unique("ro_number", keep="last", maintain_order=True)
         superseded = keyed.height - last.height
         counts.updated += superseded  # an earlier duplicate row was replaced by a later one
-        if db.pg and not self._maybe_stored(last["ro_number"]).is_empty():
+        maybe = self._maybe_stored(last["ro_number"])
+        ros = last["ro_number"]
+        self.touched_ros = pl.concat([self.touched_ros, ros.filter(~ros.is_in(self.touched_ros.implode()))],
+                                     rechunk=True)
+        if db.pg and not maybe.is_empty():
             self._merge_visits(last, counts)
             return
         stored: list[tuple] = []
-        for chunk in _chunks(self._maybe_stored(last["ro_number"]).sort().to_list()):
+        for chunk in _chunks(maybe.sort().to_list()):
             cond, params = db.any_of("ro_number", chunk)
             stored += db.rows(f"SELECT id, ro_number, row_hash, {', '.join(VISIT_COLUMNS)} FROM visit "
                               f"WHERE store_id = ? AND {cond}", [self.store_id, *params])
@@ -996,8 +1026,6 @@ class Ingest:
         counts.updated += changed.height
         counts.unchanged += both.height - fresh.height - changed.height
         db.insert_frame("visit", fresh.select("ro_number", *VISIT_COLUMNS, "row_hash"), fixed={"store_id": self.store_id})
-        if not self.visits_before:
-            self.written_ros = pl.concat([self.written_ros, fresh["ro_number"]], rechunk=True)
         db.update_frame("visit", changed.select(pl.col("_id").alias("id"), *VISIT_COLUMNS, "row_hash"))
         # The same visit from a row that differs elsewhere (its owner's phone, say), or
         # one imported before rows had fingerprints: the next import can skip it.
@@ -1035,10 +1063,6 @@ class Ingest:
         if unchanged:
             db.execute("UPDATE visit AS v SET row_hash = s.row_hash FROM _stage_visit AS s WHERE v.store_id = ? "
                        "AND v.ro_number = s.ro_number AND v.row_hash IS DISTINCT FROM s.row_hash", [self.store_id])
-        if not self.visits_before:  # what was not this import's is new to the store
-            ros = last["ro_number"]
-            self.written_ros = pl.concat([self.written_ros, ros.filter(~ros.is_in(self.written_ros.implode()))],
-                                         rechunk=True)
 
 
 # A vehicle row's columns as the import writes them (besides id, store and stamps).
@@ -1052,13 +1076,76 @@ ROW_HASH_SEED = 20261204
 
 
 def row_hashes(rows: pl.DataFrame) -> pl.Expr:
-    """Each typed row's fingerprint, a signed 64-bit integer (the column type of
-    ``visit.row_hash``). polars' hash is stable within its version; after an upgrade
+    """Each typed row's fingerprint, for rows handed over without the fingerprint of
+    their cells (importers.parse.fingerprints): a signed 64-bit integer (the column
+    type of ``visit.row_hash``). polars' hash is stable within its version; after an upgrade
     that changes it, rows only look changed once: they are compared field by field,
     as before fingerprints, and take the new one. Two different rows sharing one is
     a 1 in 2**64 chance per RO."""
     fields = [c for c in rows.columns if c not in _HASHED_FIELDS_EXCLUDED]
     return pl.struct(fields).hash(ROW_HASH_SEED).reinterpret(signed=True).alias("row_hash")
+
+
+class KnownRows:
+    """The reader's half of a weekly re-import, run by the thread that reads the file,
+    on a connection of its own, while the writer works on the batch before. Given a
+    batch's RO numbers and fingerprints before its cells are typed
+    (importers.parse.typed), it finds the rows the committed database already holds
+    with the same fingerprint; those are counted unchanged and never typed, resolved
+    or written. Only an RO on one row of the batch, and not on a row this reader has
+    already passed on to the writer (the file's later row of an RO counts).
+
+    Only for a store that held visits when the import began (``enabled``): only then
+    are visit's indexes untouched by the writer, whose open transaction would
+    otherwise hold the table locked. A lookup that fails or waits on a lock leaves
+    the batch, and the rest of the file, to the writer's own lookup."""
+
+    LOCK_TIMEOUT = "2s"
+
+    def __init__(self, engine: Engine, *, store_id: int, kind: str, enabled: bool) -> None:
+        self.engine, self.store_id = engine, store_id
+        self.enabled = enabled and kind == "visits"
+        self.unchanged: int | None = None  # the last batch's, None when it was not looked for
+        self.passed = pl.Series("ro_number", [], pl.String)  # ROs of rows handed on to the writer
+        self.conn: Connection | None = None
+        self.db: _Db | None = None
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = self.db = None
+
+    def mark(self, batch: pl.DataFrame) -> pl.Series | None:
+        """The ``_row`` of each row of ``batch`` (``_row``, ``ro_number``, ``row_hash``)
+        known unchanged; None when not looked for."""
+        self.unchanged = None
+        if not self.enabled:
+            return None
+        ros = pl.col("ro_number")
+        single = batch.filter(ros.is_not_null() & ros.is_unique() & ~ros.is_in(self.passed.implode()))
+        try:
+            if self.db is None:
+                self.conn = self.engine.connect()
+                self.db = _Db(connection=self.conn)
+                if self.db.pg:
+                    self.db.execute(f"SET lock_timeout = '{self.LOCK_TIMEOUT}'")
+            # Only the fingerprints come back, as integers (a fingerprint covers its RO
+            # number): building 900,000 RO strings in Python cost more than the lookups.
+            stored: list[int] = []
+            for chunk in _chunks(single["ro_number"].sort().to_list()):  # in key order, as the writer does
+                cond, params = self.db.any_of("ro_number", chunk)
+                stored += [r[0] for r in self.db.rows(f"SELECT row_hash FROM visit WHERE store_id = ? AND {cond} "
+                                                      "AND row_hash IS NOT NULL", [self.store_id, *params])]
+        except DBAPIError:
+            self.enabled = False
+            self.close()
+            return None
+        same = single.filter(pl.col("row_hash").is_in(pl.Series(stored, dtype=pl.Int64).implode()))["_row"]
+        handed_on = batch.filter(~pl.col("_row").is_in(same.implode()) & ros.is_not_null())["ro_number"].unique()
+        self.passed = pl.concat([self.passed, handed_on.filter(~handed_on.is_in(self.passed.implode()))],
+                                rechunk=True)
+        self.unchanged = same.len()
+        return same
 
 
 def _real(vid):

@@ -17,7 +17,7 @@ from sqlalchemy import func, inspect, select, text
 from importers.pipeline import import_file
 from store.access import SYSTEM
 from store.db import read_session, write_session
-from store.ingest import Ingest
+from store.ingest import Ingest, KnownRows
 from store.lookup import lookup
 from store.models import ImportJournal, Vehicle, Visit
 from tests.factories import add_store
@@ -208,3 +208,38 @@ def test_a_killed_first_load_leaves_every_key_and_index(engine, store_id, tmp_pa
     result = import_file(engine, path, actor=SYSTEM, store_id=store_id, batch_rows=10)
     assert (result.inserted, result.vehicles_created) == (30, 7)
     assert keys_and_indexes(engine) == expected
+
+
+@pytest.fixture
+def marked(monkeypatch):
+    """Per batch, how many rows the reader found unchanged in the committed database."""
+    counts: list[int] = []
+    real = KnownRows.mark
+
+    def spy(self, batch):
+        out = real(self, batch)
+        counts.append(-1 if out is None else out.len())
+        return out
+
+    monkeypatch.setattr(KnownRows, "mark", spy)
+    return counts
+
+
+def test_the_reader_finds_the_unchanged_rows_and_the_files_later_row_of_an_ro_still_counts(
+        engine, store_id, tmp_path, marked):
+    import_file(engine, write_xlsx(tmp_path / "w1.xlsx", base_rows()), actor=SYSTEM, store_id=store_id)
+    assert marked == [-1]  # a store without visits: nothing to look up
+    marked.clear()
+    original_ro1 = base_rows()[1]
+    # RO1 changed in the first batch, then its original row again in the second: the
+    # committed database holds that row, but the file's later row is the one that
+    # counts, so the reader, having passed RO1 on once, leaves it to the writer.
+    rows = [VISIT_HEADER,
+            visit("RO1", "粤A12345", vin=VIN_A, day="2026-07-05", km="10000", total="777"),
+            *base_rows()[2:],
+            original_ro1]
+    result = import_file(engine, write_xlsx(tmp_path / "w2.xlsx", rows), actor=SYSTEM, store_id=store_id,
+                         batch_rows=4)
+    assert marked == [3, 0]  # RO2-RO4 unchanged; not the original RO1
+    assert by_ro(engine)["RO1"].total_fen == 350_00
+    assert (result.inserted, result.updated, result.unchanged) == (0, 2, 3)

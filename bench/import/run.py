@@ -53,7 +53,7 @@ def child(task: str, file: str, db: str | None) -> dict:
         start = time.perf_counter()
         result, batches = read_typed(Path(file))
         rows = rejected = 0
-        for typed_rows, rejects, skipped, raw_rows, _ in batches():
+        for typed_rows, rejects, skipped, raw_rows, *_ in batches():
             rows += typed_rows.height
             rejected += len(rejects)
         return {"seconds": time.perf_counter() - start, "rows": rows, "rejected": rejected}
