@@ -33,7 +33,8 @@ from store.audit import record
 from store.points import sync_visits
 from store.referrals import match_referrals
 from store.db import in_transaction, read_session, write_session
-from store.ingest import Ingest, IngestCounts, KnownRows, close_interrupted, finish_import, interrupted_imports, start_import
+from store.ingest import (Ingest, IngestCounts, KnownRows, close_interrupted, finish_import, interrupted_imports,
+                          start_import)
 from store.settings import get_setting
 
 BATCH_ROWS = 100_000

@@ -1104,7 +1104,10 @@ class KnownRows:
 
     def __init__(self, engine: Engine, *, store_id: int, kind: str, enabled: bool) -> None:
         self.engine, self.store_id = engine, store_id
-        self.enabled = enabled and kind == "visits"
+        # A second connection to an in-memory SQLite database is another database (or,
+        # pooled statically, the writer's own connection): no reader's lookup there.
+        in_memory = engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:")
+        self.enabled = enabled and kind == "visits" and not in_memory
         self.unchanged: int | None = None  # the last batch's, None when it was not looked for
         self.passed = pl.Series("ro_number", [], pl.String)  # ROs of rows handed on to the writer
         self.conn: Connection | None = None

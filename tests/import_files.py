@@ -367,3 +367,17 @@ def write_xls_with_truncated_formula(path: Path, rows: list[list]) -> Path:
 
     return _patch_xls_record(
         path, lambda kind, size, body: kind == 0x0006 and size >= 25 and body[:4] == struct.pack("<HH", 500, 20), patch)
+
+
+class Killed(BaseException):
+    """The process dying mid-import (not an Exception: nothing may catch it)."""
+
+
+def kill_after(rows: int):
+    """An import progress callback that kills the import once ``rows`` rows are read."""
+
+    def progress(report) -> None:
+        if report.rows >= rows:
+            raise Killed()
+
+    return progress

@@ -21,7 +21,8 @@ from store.ingest import Ingest, KnownRows
 from store.lookup import lookup
 from store.models import ImportJournal, Vehicle, Visit
 from tests.factories import add_store
-from tests.import_files import VISIT_HEADER, delimited_bytes, visit, write_bytes, write_xlsx
+from tests.import_files import (VISIT_HEADER, Killed, delimited_bytes, kill_after, visit, write_bytes,
+                                 write_xlsx)
 
 VIN_A = "LGBH52E01CY000001"
 VIN_B = "LGBH52E01CY000002"
@@ -117,7 +118,8 @@ def test_bad_rows_of_a_reimport_are_rejected_and_the_rest_is_merged(engine, stor
             visit("RO8", "粤A12345", vin=VIN_A, day="2026-10-09", km="18000", total="120")]
     path = write_bytes(tmp_path / "w2.csv", delimited_bytes(week))
     result = import_file(engine, path, actor=SYSTEM, store_id=store_id)
-    assert [(r.row, r.field) for r in result.rejected] == [(4, "date_in"), (5, "parts")]  # a title line, then the header
+    # Rows are numbered as the file shows them: a title line, the header, then RO2 on line 3.
+    assert [(r.row, r.field) for r in result.rejected] == [(4, "date_in"), (5, "parts")]
     assert (result.inserted, result.updated, result.unchanged) == (1, 1, 0)
     assert merged == ([2] if pg(engine) else [])
     now = by_ro(engine)
@@ -132,16 +134,8 @@ def test_a_killed_reimport_writes_nothing_and_the_rerun_completes_it(engine, sto
                             for i in range(1, 5)],
             *[visit(f"RN{i:02d}", f"粤C{i:05d}", day="2026-10-02") for i in range(1, 20)]]
     path = write_xlsx(tmp_path / "w2.xlsx", rows)
-
-    class Killed(BaseException):
-        pass
-
-    def die_after_first_batch(report):
-        if report.rows >= 10:
-            raise Killed()
-
     with pytest.raises(Killed):
-        import_file(engine, path, actor=SYSTEM, store_id=store_id, batch_rows=10, progress=die_after_first_batch)
+        import_file(engine, path, actor=SYSTEM, store_id=store_id, batch_rows=10, progress=kill_after(10))
     assert merged == ([10] if pg(engine) else [])  # the batch was merged, then rolled back
     assert snapshot(engine) == before
     result = import_file(engine, path, actor=SYSTEM, store_id=store_id, batch_rows=10)
@@ -192,16 +186,8 @@ def test_a_killed_first_load_leaves_every_key_and_index(engine, store_id, tmp_pa
     expected = keys_and_indexes(engine)
     rows = [VISIT_HEADER] + [visit(f"RO{i:03d}", f"粤A{i % 7:05d}", day="2026-05-01") for i in range(1, 31)]
     path = write_xlsx(tmp_path / "big.xlsx", rows)
-
-    class Killed(BaseException):
-        pass
-
-    def die_in_the_second_batch(report):
-        if report.rows >= 20:
-            raise Killed()
-
-    with pytest.raises(Killed):
-        import_file(engine, path, actor=SYSTEM, store_id=store_id, batch_rows=10, progress=die_in_the_second_batch)
+    with pytest.raises(Killed):  # in the second batch
+        import_file(engine, path, actor=SYSTEM, store_id=store_id, batch_rows=10, progress=kill_after(20))
     assert keys_and_indexes(engine) == expected
     with read_session(engine) as s:
         assert s.scalar(select(func.count()).select_from(Vehicle)) == 0

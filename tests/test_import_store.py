@@ -16,8 +16,8 @@ from store.lookup import lookup
 from store.models import Customer, ImportJournal, SearchTerm, Vehicle, Visit
 from store.settings import set_setting
 from tests.factories import add_store
-from tests.import_files import (VEHICLE_HEADER, VISIT_HEADER, car, delimited_bytes, visit, write_bytes, write_xls,
-                                 write_xlsx)
+from tests.import_files import (VEHICLE_HEADER, VISIT_HEADER, Killed, car, delimited_bytes, kill_after, visit,
+                                 write_bytes, write_xls, write_xlsx)
 
 VIN_A = "LGBH52E01CY000001"
 VIN_B = "LGBH52E01CY000002"
@@ -197,16 +197,8 @@ def test_a_refused_file_writes_nothing(engine, store_id, tmp_path):
 def test_a_killed_import_leaves_no_half_file_and_the_next_run_completes_it(engine, store_id, tmp_path):
     rows = [VISIT_HEADER] + [visit(f"RO{i:03d}", f"粤A{i:05d}", day="2026-05-01") for i in range(1, 31)]
     path = write_xlsx(tmp_path / "big.xlsx", rows)
-
-    class Killed(BaseException):
-        pass
-
-    def die_after_first_batch(report):
-        if report.rows >= 10:
-            raise Killed()
-
-    with pytest.raises(Killed):
-        import_file(engine, path, actor=SYSTEM, store_id=store_id, batch_rows=10, progress=die_after_first_batch)
+    with pytest.raises(Killed):  # after the first batch
+        import_file(engine, path, actor=SYSTEM, store_id=store_id, batch_rows=10, progress=kill_after(10))
     assert count(engine, Visit) == count(engine, Vehicle) == count(engine, SearchTerm) == 0
     assert count(engine, ImportJournal, ImportJournal.finished_at.is_(None)) == 1
     assert _indexes(engine) == INDEXES  # rolled back with the rest, on the first import too
