@@ -30,7 +30,10 @@ The merge rules (the importers only read files; these decide what the rows mean)
   it does not bring it back (its points are taken back by store.points.sync_visits).
 
 Batches are written with the driver's bulk paths (COPY on Postgres, executemany
-on SQLite) inside the caller's transaction; nothing here commits.
+on SQLite) inside the caller's transaction; nothing here commits. On Postgres a
+batch that may hold visits the store has is merged by the server from a staging
+table (INSERT … ON CONFLICT). A re-import's known rows never reach this module:
+the reading thread finds them (:class:`KnownRows`).
 """
 
 from __future__ import annotations
