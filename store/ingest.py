@@ -1151,8 +1151,8 @@ class KnownRows:
             if self.db is None:
                 self.conn = self.engine.connect()
                 self.db = _Db(connection=self.conn)
-                if self.db.pg:
-                    self.db.execute(f"SET lock_timeout = '{self.LOCK_TIMEOUT}'")
+                if self.db.pg:  # for this connection's transaction only, not for its next user
+                    self.db.execute(f"SET LOCAL lock_timeout = '{self.LOCK_TIMEOUT}'")
             # Only the fingerprints come back, as integers (a fingerprint covers its RO
             # number): building 900,000 RO strings in Python cost more than the lookups.
             stored: list[int] = []

@@ -229,3 +229,26 @@ def test_the_reader_finds_the_unchanged_rows_and_the_files_later_row_of_an_ro_st
     assert marked == [3, 0]  # RO2-RO4 unchanged; not the original RO1
     assert by_ro(engine)["RO1"].total_fen == 350_00
     assert (result.inserted, result.updated, result.unchanged) == (0, 2, 3)
+
+
+def test_a_reader_lookup_that_fails_leaves_the_rows_to_the_writer(engine, store_id, tmp_path, marked, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from store import ingest
+
+    import_file(engine, write_xlsx(tmp_path / "w1.xlsx", base_rows()), actor=SYSTEM, store_id=store_id)
+    marked.clear()
+    real_rows = ingest._Db.rows
+
+    def lock_timeout_in_the_reader(self, text, params=()):
+        if text.startswith("SELECT row_hash FROM visit"):  # the reader's lookup, not the writer's
+            raise OperationalError(text, params, Exception("canceling statement due to lock timeout"))
+        return real_rows(self, text, params)
+
+    monkeypatch.setattr(ingest._Db, "rows", lock_timeout_in_the_reader)
+    week = [*base_rows(), visit("RO9", "粤A12345", vin=VIN_A, day="2026-10-01", total="60")]
+    result = import_file(engine, write_xlsx(tmp_path / "w2.xlsx", week), actor=SYSTEM, store_id=store_id,
+                         batch_rows=2)
+    assert marked == [-1, -1, -1]  # the first batch's lookup failed: the reader stopped looking
+    assert (result.inserted, result.updated, result.unchanged) == (1, 0, 4)  # the writer found them
+    assert by_ro(engine)["RO9"].total_fen == 60_00
