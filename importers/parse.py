@@ -294,9 +294,9 @@ def typed(raw: pl.DataFrame, header: Header, *, kind: str, today: date,
     column is which field. The typed frame always has every column of
     :data:`TYPED_SCHEMA` (null where the file has no such column), and for visits
     each row's fingerprint (``row_hash``, :func:`fingerprints`). ``known`` is given
-    the batch's ``_row``, ``ro_number`` and ``row_hash`` before any typing and
-    returns the rows the store already holds unchanged (store.ingest.KnownRows):
-    those go no further."""
+    the batch's ``_row``, ``ro_number``, ``row_hash`` and ``day`` before the rest is
+    typed and returns the rows the store already holds unchanged
+    (store.ingest.KnownRows): those go no further."""
     columns = header.columns
     skip_rows = _skippable(raw, header)
     if len(skip_rows):
@@ -313,7 +313,15 @@ def typed(raw: pl.DataFrame, header: Header, *, kind: str, today: date,
     text = _without_controls(raw.select(pl.col("_row"), *(field(n).alias(n) for n in _SOURCE_FIELDS)))
     if kind == "visits":
         text = text.with_columns(fingerprints(text, repair_types))
-        drop = known(text.select("_row", "ro_number", "row_hash")) if known is not None else None
+        drop = None
+        if known is not None:
+            # Each row's day as its typed date_in will be (the visit's day, else its
+            # settlement's): the import syncs points from the earliest row's, left out or not.
+            days = pl.DataFrame({"a": _dates(text["date_in"]), "b": _dates(text["settled_on"])},
+                                schema={"a": pl.Date, "b": pl.Date}).select(
+                pl.coalesce(*(pl.when(pl.col(c).dt.year().is_between(1900, 2100)).then(pl.col(c)) for c in "ab"))
+                .alias("day"))["day"]
+            drop = known(text.select("_row", "ro_number", "row_hash").with_columns(days))
         if drop is not None and len(drop):
             text = text.filter(~pl.col("_row").is_in(drop.implode()))
     vin = _nfkc(_vins(text["vin"]))

@@ -246,8 +246,9 @@ def read_typed(path: Path, *, kind: str = "auto", today=None, header_spellings=N
     width = max(header.width, len(header.labels))
 
     def batches(known: KnownRows | None = None):
-        """Per batch: (typed rows, rejects, rows skipped, raw rows, fraction read, rows
-        found unchanged by ``known`` before typing: None when not looked for)."""
+        """Per batch: (typed rows, rejects, rows skipped, raw rows, fraction read, the
+        rows ``known`` found unchanged before typing and the earliest day among them:
+        None when not looked for)."""
         raws = source.batches(header.row + 1, width, batch_rows)
         try:
             while True:
@@ -261,7 +262,8 @@ def read_typed(path: Path, *, kind: str = "auto", today=None, header_spellings=N
                 else:
                     rows, rejects, skipped = typed(raw, header, kind=kind, today=day, repair_types=repair_types,
                                                    known=known.mark if known is not None else None)
-                    unchanged = known.unchanged if known is not None else None
+                    if known is not None and known.unchanged is not None:
+                        unchanged = (known.unchanged, known.first_day)
                 yield rows, rejects, skipped, raw.height, source.fraction(), unchanged
         finally:
             if known is not None:
@@ -337,15 +339,18 @@ def import_file(
         first_day = None
         # Known rows are looked for in the reader's thread, beside the writer's work.
         known = KnownRows(engine, store_id=store_id, kind=out.kind, enabled=ingest.visits_before)
-        for rows, rejects, skipped, raw_rows, fraction, unchanged in prefetched(batches(known)):
+        for rows, rejects, skipped, raw_rows, fraction, found in prefetched(batches(known)):
             if cancelled is not None and cancelled():
                 raise ImportCancelled(str(path))
+            unchanged, unchanged_from = found if found is not None else (None, None)
             out.skipped += skipped
             out.rows += raw_rows - skipped
             out.rejected.extend(rejects)
             valid += rows.height + (unchanged or 0)
+            days = [unchanged_from]
             if "date_in" in rows.columns and rows.height:
-                day = rows["date_in"].min()
+                days.append(rows["date_in"].min())
+            for day in days:
                 first_day = day if first_day is None or (day is not None and day < first_day) else first_day
             ingest.add(rows, unchanged=unchanged)
             if progress is not None:

@@ -1129,6 +1129,7 @@ class KnownRows:
         in_memory = engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:")
         self.enabled = enabled and kind == "visits" and not in_memory
         self.unchanged: int | None = None  # the last batch's, None when it was not looked for
+        self.first_day: date | None = None  # the earliest day of the last batch's unchanged rows
         self.passed = _SeenKeys()  # ROs of rows handed on to the writer
         self.conn: Connection | None = None
         self.db: _Db | None = None
@@ -1139,9 +1140,9 @@ class KnownRows:
             self.conn = self.db = None
 
     def mark(self, batch: pl.DataFrame) -> pl.Series | None:
-        """The ``_row`` of each row of ``batch`` (``_row``, ``ro_number``, ``row_hash``)
-        known unchanged; None when not looked for."""
-        self.unchanged = None
+        """The ``_row`` of each row of ``batch`` (``_row``, ``ro_number``, ``row_hash``,
+        ``day``) known unchanged; None when not looked for."""
+        self.unchanged = self.first_day = None
         if not self.enabled:
             return None
         ros = pl.col("ro_number")
@@ -1168,6 +1169,8 @@ class KnownRows:
         handed_on = batch.filter(~pl.col("_row").is_in(same.implode()) & ros.is_not_null())["ro_number"].unique()
         self.passed.add(handed_on)
         self.unchanged = same.len()
+        if same.len() and "day" in batch.columns:
+            self.first_day = batch.filter(pl.col("_row").is_in(same.implode()))["day"].min()
         return same
 
 

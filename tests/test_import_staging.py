@@ -252,3 +252,24 @@ def test_a_reader_lookup_that_fails_leaves_the_rows_to_the_writer(engine, store_
     assert marked == [-1, -1, -1]  # the first batch's lookup failed: the reader stopped looking
     assert (result.inserted, result.updated, result.unchanged) == (1, 0, 4)  # the writer found them
     assert by_ro(engine)["RO9"].total_fen == 60_00
+
+
+def test_rows_left_out_as_unchanged_still_set_where_the_points_sync_starts(engine, store_id, tmp_path, marked,
+                                                                          monkeypatch):
+    # Members' points are synced over the file's days after every import (a member who
+    # joined since, backdated, earns then): rows the reader left out count for those days.
+    from importers import pipeline
+
+    import_file(engine, write_xlsx(tmp_path / "w1.xlsx", base_rows()), actor=SYSTEM, store_id=store_id)
+    synced_from = []
+    real = pipeline.sync_visits
+
+    def spy(session, *, store_id, since, actor):
+        synced_from.append(since)
+        return real(session, store_id=store_id, since=since, actor=actor)
+
+    monkeypatch.setattr(pipeline, "sync_visits", spy)
+    marked.clear()
+    again = import_file(engine, write_xlsx(tmp_path / "w2.xlsx", base_rows()), actor=SYSTEM, store_id=store_id)
+    assert marked == [4] and again.unchanged == 4
+    assert [d.isoformat() for d in synced_from] == ["2026-07-05"]
