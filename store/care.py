@@ -613,6 +613,12 @@ def close_task(session: Session, task_id: int, status: str, actor: Actor, *, mer
     return [t.id for t in tasks]
 
 
+def due_task_ids(session: Session, customer_id: int) -> list[int]:
+    """The customer's open care tasks due by today: a call to them covers them all."""
+    return list(session.execute(select(CareTask.id).where(
+        CareTask.customer_id == customer_id, CareTask.status == "open", CareTask.due_on <= today())).scalars())
+
+
 def open_tasks_for_customer(session: Session, customer_id: int) -> list[TaskLine]:
     """The customer's open care tasks that are still worth a call, soonest first (the
     profile shows them, worded as of today)."""

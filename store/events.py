@@ -533,6 +533,7 @@ def answer_invitation(session: Session, *, event_id: int, customer_id: int, answ
     customer (:func:`store.calls.log_call`: the cap, do-not-contact and the merged
     care tasks apply); it closes the customer's invitation task with the others due."""
     from store.calls import CallError, log_call
+    from store.care import due_task_ids
 
     if answer not in ANSWERS:
         raise FieldError("answer", f"{answer!r}: one of {', '.join(ANSWERS)}")
@@ -542,8 +543,7 @@ def answer_invitation(session: Session, *, event_id: int, customer_id: int, answ
         EventInvitation.event_id == event_id, EventInvitation.customer_id == customer_id)).scalars().first()
     if invitation is None:
         raise FieldError("invitation", f"customer {customer_id} was not invited to {event.name}")
-    tasks = [t for t in session.execute(select(CareTask.id).where(
-        CareTask.customer_id == customer_id, CareTask.status == "open", CareTask.due_on <= clock.today())).scalars()]
+    tasks = due_task_ids(session, customer_id)
     if invitation.task_id and invitation.task_id in tasks:
         tasks.remove(invitation.task_id)
         tasks.insert(0, invitation.task_id)

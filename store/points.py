@@ -563,6 +563,11 @@ def reverse_visit(session: Session, *, visit_id: int, actor: Actor, reason: str 
     return result
 
 
+def visit_id_of(session: Session, *, store_id: int, ro_number: str) -> int | None:
+    """The visit of an RO number 工单号 in this store, if it has one."""
+    return session.exec(select(Visit.id).where(Visit.store_id == store_id, Visit.ro_number == ro_number)).first()
+
+
 def cancel_ro(session: Session, *, store_id: int, ro_number: str, reason: str, actor: Actor) -> EarnResult:
     """An RO cancelled by hand 工单作废 (as an import's status column does): the visit is
     marked cancelled and what it earned is taken back through :func:`reverse_visit`,

@@ -233,6 +233,7 @@ def calls_log(
     from store import clock
     from store.adoption import AdoptionError, find_vehicle
     from store.calls import CallError, log_call, parse_day, parse_when
+    from store.care import due_task_ids
     from store.validation import FieldError
 
     obj = ctx_obj(ctx)
@@ -267,7 +268,7 @@ def calls_log(
             s, actor, customer_id=v.customer_id, vehicle_id=v.id, outcome=outcome, appointment_at=when,
             callback_on=cb, reason=reason, note=note, staff_id=staff_id, satisfied=pleased, scores=scores,
             insurer=insurer,
-            task_ids=_open_task_ids(s, v.customer_id)))
+            task_ids=due_task_ids(s, v.customer_id)))
     except (CallError, AccessDenied, FieldError) as exc:
         fail(str(exc))
     msg = f"{v.plate}: {outcome}"
@@ -282,18 +283,6 @@ def calls_log(
     if result.renewal_policies:
         msg += f"; renewal recorded ({', '.join(result.renewal_policies)})"
     typer.echo(msg)
-
-
-def _open_task_ids(session, customer_id: int) -> list[int]:
-    """The customer's care tasks due by today: a call covers them all."""
-    from sqlalchemy import select
-
-    from store import clock
-    from store.models import CareTask
-
-    return list(session.execute(select(CareTask.id).where(
-        CareTask.customer_id == customer_id, CareTask.status == "open", CareTask.due_on <= clock.today())
-    ).scalars())
 
 
 @app.command("arrivals")

@@ -13,7 +13,7 @@ from store.db import read_session
 from store.members import fmt_yuan, parse_yuan
 from store.validation import strip_controls
 from tui.cli.common import OutputFormat, app, ctx_obj, emit_json, fail
-from tui.cli.points_cmds import CUSTOMER_HELP, _print_table, customer_id, write
+from tui.cli.points_cmds import CUSTOMER_HELP, _print_table, customer_id, visit_of_ro, write
 
 member_app = typer.Typer(help="Memberships 会员: join, renew, top up, leave, show, the member bill.",
                          no_args_is_help=True)
@@ -108,22 +108,13 @@ def renew(
 
 
 def _stored(ctx, customer, amount, key, fmt, fn_name: str, visit_ro: str | None = None) -> None:
-    from sqlmodel import select
-
     from store import members
-    from store.models import Visit
 
     cid = customer_id(ctx, customer)
     obj = ctx_obj(ctx)
     actor = obj.actor()
     fen = _yuan(amount, "amount")
-    visit_id = None
-    if visit_ro:
-        with read_session(obj.engine()) as session:
-            visit_id = session.exec(select(Visit.id).where(Visit.store_id == obj.store_id(),
-                                                           Visit.ro_number == visit_ro)).first()
-        if visit_id is None:
-            fail(f"no RO {visit_ro!r} in this store")
+    visit_id = visit_of_ro(ctx, visit_ro) if visit_ro else None
     fn = getattr(members, fn_name)
     extra = {"visit_id": visit_id} if fn_name == "spend" else {}
     result = write(ctx, lambda s: fn(s, customer_id=cid, amount_fen=fen, actor=actor, key=key, **extra))
@@ -342,21 +333,12 @@ def benefit(
 ) -> None:
     """Record a tier benefit 会员权益 a member used (refused past its quota for the membership year);
     it counts in the member bill at its list price."""
-    from sqlmodel import select
-
     from store import benefits
-    from store.models import Visit
 
     cid = customer_id(ctx, customer)
     obj = ctx_obj(ctx)
     actor = obj.actor()
-    visit_id = None
-    if ro:
-        with read_session(obj.engine()) as session:
-            visit_id = session.exec(select(Visit.id).where(Visit.store_id == obj.store_id(),
-                                                           Visit.ro_number == ro)).first()
-        if visit_id is None:
-            fail(f"no RO {ro!r} in this store")
+    visit_id = visit_of_ro(ctx, ro) if ro else None
     result = _benefit_write(ctx, lambda s: benefits.use_benefit(s, customer_id=cid, benefit=name, actor=actor,
                                                                  key=key, visit_id=visit_id))
     if fmt is OutputFormat.json:

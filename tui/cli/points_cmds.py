@@ -28,6 +28,18 @@ app.add_typer(points_app, name="points")
 CUSTOMER_HELP = "The customer: a plate (or part of one), a phone number, or id:N."
 
 
+def visit_of_ro(ctx: typer.Context, ro_number: str, *, shown_as: str | None = None) -> int:
+    """The visit id of an RO number in the store acted for; else the command fails."""
+    from store.points import visit_id_of
+
+    obj = ctx_obj(ctx)
+    with read_session(obj.engine()) as session:
+        visit_id = visit_id_of(session, store_id=obj.store_id(), ro_number=ro_number)
+    if visit_id is None:
+        fail(f"no RO {shown_as if shown_as is not None else ro_number!r} in this store")
+    return visit_id
+
+
 def customer_id(ctx: typer.Context, query: str) -> int:
     """Resolve a customer reference in this command's store, or fail with the candidates."""
     obj = ctx_obj(ctx)
@@ -63,10 +75,7 @@ def earn(
     fmt: OutputFormat = typer.Option(OutputFormat.text, "--format"),
 ) -> None:
     """Credit the points of a settled RO (once, however often it is run); a cancelled RO gives them back."""
-    from sqlmodel import select
-
     from store import points
-    from store.models import Visit
 
     obj = ctx_obj(ctx)
     store_id, actor = obj.store_id(), obj.actor()
@@ -76,11 +85,7 @@ def earn(
         since_day = _date(since, "--since") if since else None
         results = write(ctx, lambda s: points.sync_visits(s, store_id=store_id, since=since_day, actor=actor))
     else:
-        with read_session(obj.engine()) as session:
-            visit_id = session.exec(select(Visit.id).where(Visit.store_id == store_id,
-                                                           Visit.ro_number == ro_number.strip())).first()
-        if visit_id is None:
-            fail(f"no RO {ro_number!r} in this store")
+        visit_id = visit_of_ro(ctx, ro_number.strip(), shown_as=ro_number)
         results = [write(ctx, lambda s: points.earn_for_visit(s, visit_id=visit_id, actor=actor))]
     if fmt is OutputFormat.json:
         emit_json([r.as_dict() for r in results])
