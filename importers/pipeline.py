@@ -257,6 +257,8 @@ def read_typed(path: Path, *, kind: str = "auto", today=None, header_spellings=N
                 if raw is None:
                     return
                 unchanged = None
+                if known is not None and not known.file_rows:
+                    known.file_rows = int(raw.height / max(source.fraction(), 1e-6))
                 if kind == "insurance":
                     rows, rejects, skipped = typed_policies(raw, header)
                 else:

@@ -1121,6 +1121,10 @@ class KnownRows:
     the batch, and the rest of the file, to the writer's own lookup."""
 
     LOCK_TIMEOUT = "2s"
+    # Reading every fingerprint of the store costs about a quarter of looking an RO up
+    # (SQLite: 1 s for a million visits against 3.6 s for 900,000 ROs): read them all
+    # when the store holds at most this many visits per row of the file.
+    BULK_RATIO = 4
 
     def __init__(self, engine: Engine, *, store_id: int, kind: str, enabled: bool) -> None:
         self.engine, self.store_id = engine, store_id
@@ -1131,6 +1135,9 @@ class KnownRows:
         self.unchanged: int | None = None  # the last batch's, None when it was not looked for
         self.first_day: date | None = None  # the earliest day of the last batch's unchanged rows
         self.passed = _SeenKeys()  # ROs of rows handed on to the writer
+        self.file_rows = 0  # how many rows the file holds, as the reader guesses from its first batch
+        self.stored: pl.Series | None = None  # every fingerprint of the store, when read in one go
+        self.chosen = False  # whether the store's size has been weighed against the file's
         self.conn: Connection | None = None
         self.db: _Db | None = None
 
@@ -1154,24 +1161,57 @@ class KnownRows:
                 self.db = _Db(connection=self.conn)
                 if self.db.pg:  # for this connection's transaction only, not for its next user
                     self.db.execute(f"SET LOCAL lock_timeout = '{self.LOCK_TIMEOUT}'")
-            # Only the fingerprints come back, as integers (a fingerprint covers its RO
-            # number): building 900,000 RO strings in Python cost more than the lookups.
-            stored: list[int] = []
-            for chunk in _chunks(single["ro_number"].sort().to_list()):  # in key order, as the writer does
-                cond, params = self.db.any_of("ro_number", chunk)
-                stored += [r[0] for r in self.db.rows(f"SELECT row_hash FROM visit WHERE store_id = ? AND {cond} "
-                                                      "AND row_hash IS NOT NULL", [self.store_id, *params])]
+            if not self.chosen:
+                self.chosen = True
+                held = self.db.rows("SELECT count(*) FROM visit WHERE store_id = ?", [self.store_id])[0][0]
+                if held <= self.BULK_RATIO * max(self.file_rows, batch.height):
+                    self.stored = self._every_fingerprint(held).sort()
+            if self.stored is not None:
+                # A binary search of the sorted fingerprints: no hash table of a million built per batch.
+                hashes = single["row_hash"]
+                at = self.stored.search_sorted(hashes).clip(upper_bound=max(self.stored.len() - 1, 0))
+                stored = hashes.filter(self.stored.gather(at) == hashes) if self.stored.len() else self.stored
+            else:
+                # Only the fingerprints come back, as integers (a fingerprint covers its RO
+                # number): building 900,000 RO strings in Python cost more than the lookups.
+                found: list[int] = []
+                for chunk in _chunks(single["ro_number"].sort().to_list()):  # in key order, as the writer does
+                    cond, params = self.db.any_of("ro_number", chunk)
+                    found += [r[0] for r in self.db.rows(f"SELECT row_hash FROM visit WHERE store_id = ? AND {cond} "
+                                                         "AND row_hash IS NOT NULL", [self.store_id, *params])]
+                stored = pl.Series("row_hash", found, dtype=pl.Int64)
         except DBAPIError:
             self.enabled = False
             self.close()
             return None
-        same = single.filter(pl.col("row_hash").is_in(pl.Series(stored, dtype=pl.Int64).implode()))["_row"]
+        same = single.filter(pl.col("row_hash").is_in(stored.implode()))["_row"]
         handed_on = batch.filter(~pl.col("_row").is_in(same.implode()) & ros.is_not_null())["ro_number"].unique()
         self.passed.add(handed_on)
         self.unchanged = same.len()
         if same.len() and "day" in batch.columns:
             self.first_day = batch.filter(pl.col("_row").is_in(same.implode()))["day"].min()
         return same
+
+    def _every_fingerprint(self, held: int) -> pl.Series:
+        """The fingerprint of every visit of the store, read in one pass: for a file about
+        the store's size, a quarter of the time of looking its ROs up one by one
+        (8 bytes a visit in memory)."""
+        if self.db.pg:
+            with self.db.raw.cursor() as cur:
+                with cur.copy("COPY (SELECT row_hash FROM visit WHERE store_id = %s AND row_hash IS NOT NULL) "
+                              "TO STDOUT", (self.store_id,)) as copy:
+                    data = b"".join(bytes(block) for block in copy)
+        else:
+            # As one text, not a tuple per visit (0.84 s against 1.0 s for a million); a store
+            # holding most of the file's visits is read straight through, not by its index.
+            last = self.db.rows("SELECT max(id) FROM visit")[0][0]
+            scan = "NOT INDEXED" if 2 * held >= (last or 0) else ""
+            text = self.db.rows(f"SELECT group_concat(row_hash, char(10)) FROM visit {scan} WHERE store_id = ? "
+                                "AND row_hash IS NOT NULL", [self.store_id])[0][0]
+            data = text.encode() if text else b""
+        if not data:
+            return pl.Series("row_hash", [], dtype=pl.Int64)
+        return pl.read_csv(io.BytesIO(data), has_header=False, schema={"row_hash": pl.Int64})["row_hash"]
 
 
 def _real(vid):

@@ -211,8 +211,12 @@ def marked(monkeypatch):
     return counts
 
 
+@pytest.mark.parametrize("bulk_ratio", [KnownRows.BULK_RATIO, 0], ids=["every-fingerprint-read", "ro-lookups"])
 def test_the_reader_finds_the_unchanged_rows_and_the_files_later_row_of_an_ro_still_counts(
-        engine, store_id, tmp_path, marked):
+        engine, store_id, tmp_path, marked, monkeypatch, bulk_ratio):
+    # A file about the store's size reads every fingerprint of the store in one go; a
+    # small file into a big store looks its ROs up (the ratio 0 makes every store big).
+    monkeypatch.setattr(KnownRows, "BULK_RATIO", bulk_ratio)
     import_file(engine, write_xlsx(tmp_path / "w1.xlsx", base_rows()), actor=SYSTEM, store_id=store_id)
     assert marked == [-1]  # a store without visits: nothing to look up
     marked.clear()
@@ -232,6 +236,8 @@ def test_the_reader_finds_the_unchanged_rows_and_the_files_later_row_of_an_ro_st
 
 
 def test_a_reader_lookup_that_fails_leaves_the_rows_to_the_writer(engine, store_id, tmp_path, marked, monkeypatch):
+    import threading
+
     from sqlalchemy.exc import OperationalError
 
     from store import ingest
@@ -241,7 +247,7 @@ def test_a_reader_lookup_that_fails_leaves_the_rows_to_the_writer(engine, store_
     real_rows = ingest._Db.rows
 
     def lock_timeout_in_the_reader(self, text, params=()):
-        if text.startswith("SELECT row_hash FROM visit"):  # the reader's lookup, not the writer's
+        if threading.current_thread().name == "import-reader":  # the reader's lookup, not the writer's
             raise OperationalError(text, params, Exception("canceling statement due to lock timeout"))
         return real_rows(self, text, params)
 
