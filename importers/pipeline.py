@@ -12,7 +12,9 @@ import hashlib
 import queue
 import sys
 import threading
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +40,7 @@ from store.ingest import (Ingest, IngestCounts, KnownRows, close_interrupted, fi
 from store.settings import get_setting
 
 BATCH_ROWS = 100_000
+TYPING_WORKERS = 2  # batches typed at once by the reader (see read_typed)
 SWITCH_INTERVAL = 0.0005  # seconds, while a file's reader and writer overlap
 KINDS = ("auto", "vehicles", "visits", "insurance")
 
@@ -245,29 +248,73 @@ def read_typed(path: Path, *, kind: str = "auto", today=None, header_spellings=N
     day = today or clock.today()
     width = max(header.width, len(header.labels))
 
-    def batches(known: KnownRows | None = None):
+    def one(raw: pl.DataFrame, known: KnownRows | None, mark: Callable | None):
+        """(typed rows, rejects, rows skipped, the unchanged rows found and their earliest day, or None)."""
+        if kind == "insurance":
+            return (*typed_policies(raw, header), None)
+        found: list = []
+
+        def check(batch: pl.DataFrame):
+            out = mark(batch)
+            if known.unchanged is not None:
+                found.append((known.unchanged, known.first_day))
+            return out
+
+        rows, rejects, skipped = typed(raw, header, kind=kind, today=day, repair_types=repair_types,
+                                       known=check if known is not None else None)
+        return rows, rejects, skipped, (found[0] if found else None)
+
+    def batches(known: KnownRows | None = None, workers: int = TYPING_WORKERS):
         """Per batch: (typed rows, rejects, rows skipped, raw rows, fraction read, the
         rows ``known`` found unchanged before typing and the earliest day among them:
-        None when not looked for)."""
+        None when not looked for).
+
+        ``workers`` batches are typed at once, each in a thread of its own (polars lets
+        go of the GIL while it works: the reader alone kept one of two cores busy),
+        and handed on in file order. The check for known rows keeps file order too:
+        a batch's waits for the batch before it (it needs the ROs passed on so far)."""
         raws = source.batches(header.row + 1, width, batch_rows)
+        pending: deque = deque()
+        turns: list[threading.Event] = []
+
+        def in_turn(i: int):
+            def mark(batch: pl.DataFrame):
+                if i:
+                    turns[i - 1].wait()
+                try:
+                    return known.mark(batch)
+                finally:
+                    turns[i].set()
+            return mark
+
+        def work(i: int, raw: pl.DataFrame):
+            try:
+                return one(raw, known, in_turn(i) if known is not None else None)
+            finally:
+                turns[i].set()  # a batch that never reached its check (or broke) lets the next one go
+
+        pool = ThreadPoolExecutor(max(1, workers), thread_name_prefix="import-typing")
         try:
             while True:
                 with reading(sniffed.format):
                     raw = next(raws, None)
+                if raw is not None:
+                    if known is not None and not known.file_rows:
+                        known.file_rows = int(raw.height / max(source.fraction(), 1e-6))
+                    turns.append(threading.Event())
+                    pending.append((pool.submit(work, len(turns) - 1, raw), raw.height, source.fraction()))
+                while pending and (raw is None or len(pending) >= max(1, workers)):
+                    future, height, fraction = pending.popleft()
+                    rows, rejects, skipped, unchanged = future.result()
+                    yield rows, rejects, skipped, height, fraction, unchanged
                 if raw is None:
                     return
-                unchanged = None
-                if known is not None and not known.file_rows:
-                    known.file_rows = int(raw.height / max(source.fraction(), 1e-6))
-                if kind == "insurance":
-                    rows, rejects, skipped = typed_policies(raw, header)
-                else:
-                    rows, rejects, skipped = typed(raw, header, kind=kind, today=day, repair_types=repair_types,
-                                                   known=known.mark if known is not None else None)
-                    if known is not None and known.unchanged is not None:
-                        unchanged = (known.unchanged, known.first_day)
-                yield rows, rejects, skipped, raw.height, source.fraction(), unchanged
         finally:
+            for future, *_ in pending:
+                future.cancel()
+            for turn in turns:  # a check waiting on a batch cancelled before it started
+                turn.set()
+            pool.shutdown(wait=True)
             if known is not None:
                 known.close()
 

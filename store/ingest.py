@@ -1196,19 +1196,18 @@ class KnownRows:
         """The fingerprint of every visit of the store, read in one pass: for a file about
         the store's size, a quarter of the time of looking its ROs up one by one
         (8 bytes a visit in memory)."""
+        # As one text, not a row per visit: building a million Python objects (tuples, or
+        # COPY's rows) cost more than the query (Postgres: COPY 1.4 s, one text 0.4 s).
         if self.db.pg:
-            with self.db.raw.cursor() as cur:
-                with cur.copy("COPY (SELECT row_hash FROM visit WHERE store_id = %s AND row_hash IS NOT NULL) "
-                              "TO STDOUT", (self.store_id,)) as copy:
-                    data = b"".join(bytes(block) for block in copy)
+            text = self.db.rows("SELECT string_agg(row_hash::text, chr(10)) FROM visit WHERE store_id = ? "
+                                "AND row_hash IS NOT NULL", [self.store_id])[0][0]
         else:
-            # As one text, not a tuple per visit (0.84 s against 1.0 s for a million); a store
-            # holding most of the file's visits is read straight through, not by its index.
+            # A store holding most of the file's visits is read straight through, not by its index.
             last = self.db.rows("SELECT max(id) FROM visit")[0][0]
             scan = "NOT INDEXED" if 2 * held >= (last or 0) else ""
             text = self.db.rows(f"SELECT group_concat(row_hash, char(10)) FROM visit {scan} WHERE store_id = ? "
                                 "AND row_hash IS NOT NULL", [self.store_id])[0][0]
-            data = text.encode() if text else b""
+        data = text.encode() if text else b""
         if not data:
             return pl.Series("row_hash", [], dtype=pl.Int64)
         return pl.read_csv(io.BytesIO(data), has_header=False, schema={"row_hash": pl.Int64})["row_hash"]

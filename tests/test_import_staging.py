@@ -247,7 +247,7 @@ def test_a_reader_lookup_that_fails_leaves_the_rows_to_the_writer(engine, store_
     real_rows = ingest._Db.rows
 
     def lock_timeout_in_the_reader(self, text, params=()):
-        if threading.current_thread().name == "import-reader":  # the reader's lookup, not the writer's
+        if threading.current_thread().name.startswith("import-typing"):  # the reader's lookup, not the writer's
             raise OperationalError(text, params, Exception("canceling statement due to lock timeout"))
         return real_rows(self, text, params)
 
@@ -279,3 +279,54 @@ def test_rows_left_out_as_unchanged_still_set_where_the_points_sync_starts(engin
     again = import_file(engine, write_xlsx(tmp_path / "w2.xlsx", base_rows()), actor=SYSTEM, store_id=store_id)
     assert marked == [4] and again.unchanged == 4
     assert [d.isoformat() for d in synced_from] == ["2026-07-05"]
+
+
+def test_batches_typed_two_at_once_keep_file_order_and_their_checks_too(engine, store_id, tmp_path, monkeypatch):
+    # The reader types two batches at once. The first batch is made the slow one: the
+    # second finishes first, yet the writer gets them in file order, and the second's
+    # check for known rows waits for the first's (it must know the ROs passed on).
+    import threading
+    import time
+
+    from importers import parse
+
+    import_file(engine, write_xlsx(tmp_path / "w1.xlsx", base_rows()), actor=SYSTEM, store_id=store_id)
+    checked: list[list[str]] = []
+    real_mark, real_fingerprints = KnownRows.mark, parse.fingerprints
+
+    def mark(self, batch):
+        checked.append(batch["ro_number"].to_list())
+        return real_mark(self, batch)
+
+    def fingerprints(text, repair_types=None):
+        if "RO2" in text["ro_number"].to_list():
+            time.sleep(0.3)  # the first batch's typing is overtaken
+        return real_fingerprints(text, repair_types)
+
+    threads: set[str] = set()
+    real_typed = parse.typed
+
+    def typed(*args, **kwargs):
+        threads.add(threading.current_thread().name)
+        return real_typed(*args, **kwargs)
+
+    monkeypatch.setattr(KnownRows, "mark", mark)
+    monkeypatch.setattr(parse, "fingerprints", fingerprints)
+    monkeypatch.setattr("importers.pipeline.typed", typed)
+    ingested: list[list[str]] = []
+    real_add = Ingest.add
+
+    def add(self, rows, *, unchanged=None):
+        ingested.append(rows["ro_number"].to_list())
+        return real_add(self, rows, unchanged=unchanged)
+
+    monkeypatch.setattr(Ingest, "add", add)
+    week = [*base_rows()[:3], visit("RO5", "粤A12345", vin=VIN_A, day="2026-10-01", total="60"),
+            visit("RO1", "粤A12345", vin=VIN_A, day="2026-07-05", km="10000", total="351")]
+    result = import_file(engine, write_xlsx(tmp_path / "w2.xlsx", week), actor=SYSTEM, store_id=store_id,
+                         batch_rows=2)
+    assert checked == [["RO1", "RO2"], ["RO5", "RO1"]]  # in file order, though the second was typed first
+    assert ingested == [[], ["RO5", "RO1"]]  # RO1 and RO2 left out as unchanged; then RO5 and RO1's later row
+    assert len(threads) == 2
+    assert (result.inserted, result.updated, result.unchanged) == (1, 1, 2)
+    assert by_ro(engine)["RO1"].total_fen == 351_00
