@@ -361,6 +361,10 @@ def import_file(
     its own transaction: who, the file's name and sha256, its kind and counts."""
     require_importer(actor, store_id)
     path = Path(path)
+    # The file's digest (for the journal) is taken beside the sniffing and planning.
+    hashing = ThreadPoolExecutor(1, thread_name_prefix="import-digest")
+    digest_of = hashing.submit(_sha256, path)
+    hashing.shutdown(wait=False)
     with read_session(engine) as session:
         spellings = get_setting(session, "header_spellings", store_id=store_id)
         repair_types = get_setting(session, "repair_type_spellings", store_id=store_id)
@@ -369,7 +373,7 @@ def import_file(
                                      batch_rows=batch_rows)
     except NotATable as exc:
         return FileResult(file=str(path), refused=f"{path}: {exc}", refused_code=exc.code)
-    digest = _sha256(path)
+    digest = digest_of.result()
     if store_id is None:
         store_id, created = import_store(engine, store_code)
         result.store_created = store_id if created else None

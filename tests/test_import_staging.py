@@ -330,3 +330,29 @@ def test_batches_typed_two_at_once_keep_file_order_and_their_checks_too(engine, 
     assert len(threads) == 2
     assert (result.inserted, result.updated, result.unchanged) == (1, 1, 2)
     assert by_ro(engine)["RO1"].total_fen == 351_00
+
+
+def planner_rows(engine, table: str) -> float:
+    """How many rows the database's planner believes ``table`` holds (0: no statistics)."""
+    with read_session(engine) as s:
+        if pg(engine):
+            return float(s.execute(text("SELECT greatest(reltuples, 0) FROM pg_class WHERE relname = :t "
+                                        "AND relkind = 'r'"), {"t": table}).scalar())
+        if not s.execute(text("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'")).first():
+            return 0.0
+        stat = s.execute(text("SELECT stat FROM sqlite_stat1 WHERE tbl = :t ORDER BY stat DESC LIMIT 1"),
+                         {"t": table}).scalar()
+        return float(stat.split()[0]) if stat else 0.0
+
+
+def test_an_import_that_grows_the_tables_by_a_tenth_leaves_their_statistics_current(engine, store_id, tmp_path):
+    # The next queries (the points sync, the next import's merge, a counter's lookups)
+    # are planned from statistics: a store just loaded must not look empty to the planner.
+    rows = [VISIT_HEADER] + [visit(f"RO{i:05d}", f"粤A{i % 400:05d}", day="2026-05-01") for i in range(1, 1201)]
+    import_file(engine, write_bytes(tmp_path / "load.csv", delimited_bytes(rows)), actor=SYSTEM, store_id=store_id)
+    loaded = planner_rows(engine, "visit")
+    assert loaded == pytest.approx(1200, rel=0.25)  # SQLite's ANALYZE reads a sample
+    # A week of 50 rows grows the store by 4%: its statistics are left to the database's own upkeep.
+    week = [VISIT_HEADER] + [visit(f"RW{i:05d}", f"粤A{i:05d}", day="2026-06-01") for i in range(1, 51)]
+    import_file(engine, write_bytes(tmp_path / "week.csv", delimited_bytes(week)), actor=SYSTEM, store_id=store_id)
+    assert planner_rows(engine, "visit") == loaded
