@@ -390,12 +390,19 @@ def import_file(
         ingest = Ingest(session, store_id=store_id, kind=out.kind)
         valid = 0
         first_day = None
+        asked_to_hold = False
         # Known rows are looked for in the reader's thread, beside the writer's work.
         known = KnownRows(engine, store_id=store_id, kind=out.kind, enabled=ingest.visits_before)
         for rows, rejects, skipped, raw_rows, fraction, found in prefetched(batches(known)):
             if cancelled is not None and cancelled():
                 raise ImportCancelled(str(path))
             unchanged, unchanged_from = found if found is not None else (None, None)
+            if unchanged and not asked_to_hold:
+                asked_to_hold = True
+                if unchanged >= rows.height:
+                    # Most of the file is known, unchanged: the writer would wait on the reader,
+                    # so it takes the store's cars in hand meanwhile (a store no bigger than the file).
+                    ingest.hold_store(most_cars=known.file_rows)
             out.skipped += skipped
             out.rows += raw_rows - skipped
             out.rejected.extend(rejects)

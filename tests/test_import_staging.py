@@ -356,3 +356,37 @@ def test_an_import_that_grows_the_tables_by_a_tenth_leaves_their_statistics_curr
     week = [VISIT_HEADER] + [visit(f"RW{i:05d}", f"粤A{i:05d}", day="2026-06-01") for i in range(1, 51)]
     import_file(engine, write_bytes(tmp_path / "week.csv", delimited_bytes(week)), actor=SYSTEM, store_id=store_id)
     assert planner_rows(engine, "visit") == loaded
+
+
+@pytest.mark.parametrize("in_hand", [True, False], ids=["store-in-hand", "cars-looked-up"])
+def test_a_reimport_matches_new_rows_by_the_same_rules_with_the_store_in_hand_or_not(
+        engine, store_id, tmp_path, monkeypatch, in_hand):
+    # When the reader finds the first batch known, the writer takes every car and customer
+    # of the store in hand while it waits (Ingest.hold_store); a store too big for that has
+    # its cars looked up batch by batch. Either way the rules decide alike: a plate goes to
+    # the newer car, a phone finds its customer, a plate alone finds its car.
+    held: list[bool] = []
+    real = Ingest.hold_store
+
+    def hold_store(self, most_cars):
+        held.append(real(self, most_cars) if in_hand else False)
+        return held[-1]
+
+    monkeypatch.setattr(Ingest, "hold_store", hold_store)
+    import_file(engine, write_xlsx(tmp_path / "w1.xlsx", base_rows()), actor=SYSTEM, store_id=store_id)
+    vin_c = "LGBH52E01CY000003"
+    week = [*base_rows()[:4],
+            visit("RO5", "粤B77777", vin=vin_c, name="李娜", phone="13900001234", day="2026-10-01", total="500"),
+            visit("RO6", "粤A12345", name="张伟", day="2026-10-02", km="20000", total="60")]
+    result = import_file(engine, write_xlsx(tmp_path / "w2.xlsx", week), actor=SYSTEM, store_id=store_id,
+                         batch_rows=3)
+    assert held == [in_hand]
+    assert (result.inserted, result.updated, result.unchanged, result.customers_created) == (2, 0, 3, 0)
+    with read_session(engine) as s:
+        cars = {v.vin: v for v in s.execute(select(Vehicle)).scalars()}
+        visits = by_ro(engine)
+        assert cars[vin_c].plate == "粤B77777" and visits["RO5"].vehicle_id == cars[vin_c].id
+        assert cars[VIN_B].plate is None and cars[VIN_B].former_plate == "粤B77777"
+        assert cars[vin_c].customer_id == cars[VIN_B].customer_id  # 李娜, found by her phone
+        assert visits["RO6"].vehicle_id == cars[VIN_A].id and cars[VIN_A].mileage == 20000
+    assert set(plates(engine, "B77777")) == {"粤B77777", None}  # the new car, and the one it moved on from
