@@ -256,7 +256,7 @@ def read_typed(path: Path, *, kind: str = "auto", today=None, header_spellings=N
 
         def check(batch: pl.DataFrame):
             out = mark(batch)
-            if known.unchanged is not None:
+            if out is not None:
                 found.append((known.unchanged, known.first_day))
             return out
 
@@ -276,12 +276,15 @@ def read_typed(path: Path, *, kind: str = "auto", today=None, header_spellings=N
         raws = source.batches(header.row + 1, width, batch_rows)
         pending: deque = deque()
         turns: list[threading.Event] = []
+        stopping = threading.Event()
 
         def in_turn(i: int):
             def mark(batch: pl.DataFrame):
                 if i:
                     turns[i - 1].wait()
                 try:
+                    if stopping.is_set():  # the file is being given up: no check, and never two at once
+                        return None
                     return known.mark(batch)
                 finally:
                     turns[i].set()
@@ -310,6 +313,7 @@ def read_typed(path: Path, *, kind: str = "auto", today=None, header_spellings=N
                 if raw is None:
                     return
         finally:
+            stopping.set()
             for future, *_ in pending:
                 future.cancel()
             for turn in turns:  # a check waiting on a batch cancelled before it started

@@ -33,7 +33,9 @@ Batches are written with the driver's bulk paths (COPY on Postgres, executemany
 on SQLite) inside the caller's transaction; nothing here commits. On Postgres a
 batch that may hold visits the store has is merged by the server from a staging
 table (INSERT … ON CONFLICT). A re-import's known rows never reach this module:
-the reading thread finds them (:class:`KnownRows`).
+the reading thread finds them (:class:`KnownRows`), and while it does the writer
+may take the whole store in hand (:meth:`Ingest.hold_store`). A table the import
+grew by a tenth is analyzed before the commit (:meth:`Ingest._analyze`).
 """
 
 from __future__ import annotations
