@@ -330,6 +330,7 @@ class Ingest:
         self.vins_checked: set[str] = set()
         self.vins_elsewhere: dict[str, str] = {}  # VIN -> the store (code) holding it
         self.rows_vin_elsewhere = 0  # rows recorded by plate for that reason
+        self.other_stores_have_cars = False
         # What the store held when the import began. Into a store without cars (or
         # customers, or visits) the database holds of it only what this import wrote,
         # which is in hand: its rows are matched in memory, not looked up row batch
@@ -754,9 +755,12 @@ class Ingest:
     def _vins_of_other_stores(self, rows: pl.DataFrame) -> pl.DataFrame:
         """Rows whose VIN is another store's car lose the VIN: the car is this store's
         by its plate (every row has one: the readers refuse a row without)."""
-        if not self.db.rows("SELECT 1 FROM store s WHERE s.id <> ? AND EXISTS "
-                            "(SELECT 1 FROM vehicle v WHERE v.store_id = s.id)", [self.store_id]):
-            return rows  # no other store has a car (a store's own database): nothing to look up
+        if not self.other_stores_have_cars:  # asked again each batch until it is so (cars are not removed)
+            self.other_stores_have_cars = bool(self.db.rows(
+                "SELECT 1 FROM store s WHERE s.id <> ? AND EXISTS (SELECT 1 FROM vehicle v WHERE v.store_id = s.id)",
+                [self.store_id]))
+            if not self.other_stores_have_cars:
+                return rows  # a store's own database: no VIN can be another store's
         vins = [v for v in rows["vin"].drop_nulls().unique().to_list() if v not in self.vins_checked]
         self.vins_checked.update(vins)
         for chunk in _chunks(vins):
@@ -1255,11 +1259,11 @@ class KnownRows:
                 held = self.db.rows("SELECT count(*) FROM visit WHERE store_id = ?", [self.store_id])[0][0]
                 if held <= self.BULK_RATIO * max(self.file_rows, batch.height):
                     self.stored = self._every_fingerprint(held).sort()
+            hashes = single["row_hash"]
             if self.stored is not None:
                 # A binary search of the sorted fingerprints: no hash table of a million built per batch.
-                hashes = single["row_hash"]
                 at = self.stored.search_sorted(hashes).clip(upper_bound=max(self.stored.len() - 1, 0))
-                stored = hashes.filter(self.stored.gather(at) == hashes) if self.stored.len() else self.stored
+                known = (self.stored.gather(at) == hashes) if self.stored.len() else hashes.is_null()
             else:
                 # Only the fingerprints come back, as integers (a fingerprint covers its RO
                 # number): building 900,000 RO strings in Python cost more than the lookups.
@@ -1268,12 +1272,12 @@ class KnownRows:
                     cond, params = self.db.any_of("ro_number", chunk)
                     found += [r[0] for r in self.db.rows(f"SELECT row_hash FROM visit WHERE store_id = ? AND {cond} "
                                                          "AND row_hash IS NOT NULL", [self.store_id, *params])]
-                stored = pl.Series("row_hash", found, dtype=pl.Int64)
+                known = hashes.is_in(pl.Series(found, dtype=pl.Int64).implode())
         except DBAPIError:
             self.enabled = False
             self.close()
             return None
-        same = single.filter(pl.col("row_hash").is_in(stored.implode()))["_row"]
+        same = single.filter(known)["_row"]
         handed_on = batch.filter(~pl.col("_row").is_in(same.implode()) & ros.is_not_null())["ro_number"].unique()
         self.passed.add(handed_on)
         self.unchanged = same.len()
@@ -1291,7 +1295,7 @@ class KnownRows:
             text = self.db.rows("SELECT string_agg(row_hash::text, chr(10)) FROM visit WHERE store_id = ? "
                                 "AND row_hash IS NOT NULL", [self.store_id])[0][0]
         else:
-            # A store holding most of the file's visits is read straight through, not by its index.
+            # A store holding most of the table's visits is read straight through, not by its index.
             last = self.db.rows("SELECT max(id) FROM visit")[0][0]
             scan = "NOT INDEXED" if 2 * held >= (last or 0) else ""
             text = self.db.rows(f"SELECT group_concat(row_hash, char(10)) FROM visit {scan} WHERE store_id = ? "
