@@ -87,6 +87,16 @@ def sqlite_engine(sqlite_template, tmp_path):
 
 
 @pytest.fixture
+def store_id(engine) -> int:
+    """One store in the engine's database (the id an import goes into)."""
+    from store.db import write_session
+    from tests.factories import add_store
+
+    with write_session(engine) as s:
+        return add_store(s).id
+
+
+@pytest.fixture
 def db_url(engine) -> str:
     return engine.url.render_as_string(hide_password=False)
 

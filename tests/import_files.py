@@ -13,6 +13,10 @@ import io
 from datetime import date, datetime
 from pathlib import Path
 
+# Two VINs for the import tests.
+VIN_A = "LGBH52E01CY000001"
+VIN_B = "LGBH52E01CY000002"
+
 VISIT_HEADER = ["工单号", "车牌号", "VIN", "车型", "客户名称", "联系电话", "进厂日期", "结算日期", "维修类型", "行驶里程",
                 "工时费", "材料费", "油品金额", "精品金额", "结算金额", "服务顾问"]
 VEHICLE_HEADER = ["车牌号码", "VIN码", "车型", "车主姓名", "联系电话", "购车日期", "区域"]

@@ -16,22 +16,13 @@ from sqlalchemy import func, inspect, select, text
 
 from importers.pipeline import import_file
 from store.access import SYSTEM
-from store.db import read_session, write_session
+from store.db import read_session
 from store.ingest import Ingest, KnownRows
 from store.lookup import lookup
 from store.models import ImportJournal, Vehicle, Visit
-from tests.factories import add_store
-from tests.import_files import (VISIT_HEADER, Killed, delimited_bytes, kill_after, visit, write_bytes,
+from tests.import_files import (VIN_A, VIN_B, VISIT_HEADER, Killed, delimited_bytes, kill_after, visit, write_bytes,
                                  write_xlsx)
 
-VIN_A = "LGBH52E01CY000001"
-VIN_B = "LGBH52E01CY000002"
-
-
-@pytest.fixture
-def store_id(engine):
-    with write_session(engine) as s:
-        return add_store(s).id
 
 
 @pytest.fixture

@@ -16,17 +16,9 @@ from store.lookup import lookup
 from store.models import Customer, ImportJournal, SearchTerm, Vehicle, Visit
 from store.settings import set_setting
 from tests.factories import add_store
-from tests.import_files import (VEHICLE_HEADER, VISIT_HEADER, Killed, car, delimited_bytes, kill_after, visit,
-                                 write_bytes, write_xls, write_xlsx)
+from tests.import_files import (VEHICLE_HEADER, VIN_A, VIN_B, VISIT_HEADER, Killed, car, delimited_bytes, kill_after,
+                                 visit, write_bytes, write_xls, write_xlsx)
 
-VIN_A = "LGBH52E01CY000001"
-VIN_B = "LGBH52E01CY000002"
-
-
-@pytest.fixture
-def store_id(engine):
-    with write_session(engine) as s:
-        return add_store(s).id
 
 
 def count(engine, model, *where) -> int:

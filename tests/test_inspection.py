@@ -15,14 +15,8 @@ from store.db import read_session, write_session
 from store.models import Store, Vehicle
 from store.profile import customer_profile
 from store.settings import set_setting
-from tests.factories import add_car, add_store
+from tests.factories import add_car
 from tests.import_files import write_xlsx
-
-
-@pytest.fixture
-def store_id(engine):
-    with write_session(engine) as s:
-        return add_store(s).id
 
 
 def car(engine, plate) -> Vehicle:

@@ -14,15 +14,12 @@ from importers.pipeline import import_file, read_all
 from importers.readers import DelimitedText
 from importers.sniff import sniff
 from store.access import SYSTEM
-from store.db import read_session, write_session
+from store.db import read_session
 from store.models import Vehicle, Visit
-from tests.factories import add_store
-from tests.import_files import VEHICLE_HEADER, VISIT_HEADER, car, delimited_bytes, visit, write_bytes
+from tests.import_files import VIN_A, VIN_B, VEHICLE_HEADER, VISIT_HEADER, car, delimited_bytes, visit, write_bytes
 
 TODAY = date(2026, 11, 1)
 ENDINGS = {"cr": "\r", "crlf": "\r\n", "lf": "\n"}
-VIN_A = "LGBH52E01CY000001"
-VIN_B = "LGBH52E01CY000002"
 
 VEHICLES = [VEHICLE_HEADER,
             car("粤A12345", VIN_A, name="张伟", phone="13812345678", bought="2024-03-08", region="天河, 石牌"),
@@ -97,12 +94,6 @@ def test_a_line_end_cut_between_two_reads_is_one_line_end(tmp_path, ending):
         assert len(cut) == 1 and cut[0].equals(whole[0])
     assert whole[0].height == 42 and whole[0]["_row"].to_list()[-1] == 42  # a title line, the header, 40 cars
     assert whole[0]["c0"].to_list()[-1] == "粤A10039"
-
-
-@pytest.fixture
-def store_id(engine):
-    with write_session(engine) as s:
-        return add_store(s).id
 
 
 def held(engine):

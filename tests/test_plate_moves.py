@@ -33,12 +33,6 @@ NEW = "LGBH52E01CY000002"  # the car the plate went to
 PLATE = "粤A12345"
 
 
-@pytest.fixture
-def store_id(engine):
-    with write_session(engine) as s:
-        return add_store(s).id
-
-
 def cars(engine) -> dict[str, tuple]:
     """VIN -> (plate, plate as typed, former plate, moved on, visits' RO numbers), of
     the cars with a VIN (every car these tests import has one)."""

@@ -5,7 +5,6 @@ before fingerprints are compared field by field once and get one."""
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import select, text, update
 
 from importers.pipeline import import_file
@@ -13,17 +12,8 @@ from store.access import SYSTEM
 from store.db import read_session, write_session
 from store.models import Customer, Vehicle, Visit
 from store.points import cancel_ro
-from tests.factories import add_store
-from tests.import_files import VISIT_HEADER, visit, write_xlsx
+from tests.import_files import VIN_A, VIN_B, VISIT_HEADER, visit, write_xlsx
 
-VIN_A = "LGBH52E01CY000001"
-VIN_B = "LGBH52E01CY000002"
-
-
-@pytest.fixture
-def store_id(engine):
-    with write_session(engine) as s:
-        return add_store(s).id
 
 
 def week(**changes) -> list[list]:

@@ -22,13 +22,12 @@ from store.access import SYSTEM
 from store.db import read_session, write_session
 from store.models import Vehicle, Visit
 from tests.factories import add_store
-from tests.import_files import (VEHICLE_HEADER, VISIT_HEADER, car, compound_file, relayout_xlsx, visit, write_encrypted_xlsx,
+from tests.import_files import (VEHICLE_HEADER, VIN_A, VIN_B, VISIT_HEADER, car, compound_file, relayout_xlsx, visit,
+                                write_encrypted_xlsx,
                                 write_ods, write_protected_xls, write_xls_with_truncated_formula, write_xlsb,
                                 write_xlsx)
 
 TODAY = date(2026, 11, 1)
-VIN_A = "LGBH52E01CY000001"
-VIN_B = "LGBH52E01CY000002"
 VISITS = [VISIT_HEADER,
           visit("RO1", "粤A12345", vin=VIN_A, day="2026-01-05", km=12000, total="1,200.50"),
           visit("RO2", "粤B54321", vin=VIN_B, name="李娜", phone="13900001234", day="2026-03-05", kind="一般维修",
